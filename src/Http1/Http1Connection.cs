@@ -1,0 +1,249 @@
+using System.IO.Pipelines;
+using System.Buffers;
+using Gatehouse.Wire;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Gatehouse.Http1;
+
+/// <summary>
+/// The HTTP/1.1 loop of one connection:
+/// 1. wait for a request head (keep-alive timeout while idle, header timeout once bytes arrive);
+/// 2. parse it once into a canonical <see cref="Request"/> (malformed: error answer, then close);
+/// 3. hand it with its body and response to the handler;
+/// 4. finish the response, drain what is left of the body (bounded), and go again while
+///    both sides want keep-alive. Pipelined requests are served in order from the same buffer.
+/// </summary>
+public sealed class Http1Connection
+{
+    // Unread body bytes we are willing to swallow to keep a connection; beyond this we close.
+    private const long MaxDrainBytes = 256 * 1024;
+
+    private readonly WireConnection _connection;
+    private readonly IRequestHandler _handler;
+    private readonly Limits _limits;
+    private readonly ILogger _logger;
+    private volatile bool _waitingForRequest;
+
+    private Http1Connection(WireConnection connection, IRequestHandler handler, Limits limits, ILogger logger)
+    {
+        _connection = connection;
+        _handler = handler;
+        _limits = limits;
+        _logger = logger;
+    }
+
+    /// <summary>The Wire-level handler that speaks HTTP/1.1 on every accepted connection.</summary>
+    public static ConnectionHandler CreateHandler(IRequestHandler handler, Limits limits, ILogger? logger = null)
+    {
+        var log = logger ?? NullLogger.Instance;
+        return (connection, stopping) => new Http1Connection(connection, handler, limits, log).RunAsync(stopping);
+    }
+
+    private async Task RunAsync(CancellationToken stopping)
+    {
+        var stream = _connection.Stream;
+        var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4 * 1024, leaveOpen: true));
+        var writer = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 16 * 1024, leaveOpen: true));
+        using var input = new ConnectionInput(reader);
+        var parser = new RequestHeadParser(_limits);
+        using var stopRegistration = stopping.Register(() =>
+        {
+            if (_waitingForRequest)
+            {
+                reader.CancelPendingRead();
+            }
+        });
+
+        HttpResponse? response = null;
+        try
+        {
+            for (var served = 0; served < _limits.MaxRequestsPerConnection && !stopping.IsCancellationRequested; served++)
+            {
+                response = null;
+                var request = await ReadRequestAsync(input, parser, firstRequest: served == 0).ConfigureAwait(false);
+                if (request is null)
+                {
+                    break;
+                }
+
+                var keepAlive = request.KeepAlive && served + 1 < _limits.MaxRequestsPerConnection;
+                response = new HttpResponse(writer, request.Version, request.IsHead, keepAlive);
+                if (!await ServeAsync(request, input, writer, response, stopping).ConfigureAwait(false))
+                {
+                    break;
+                }
+            }
+        }
+        catch (RequestRejectedException rejected)
+        {
+            _logger.LogInformation("request refused from {Remote}: {Reason}", _connection.RemoteEndPoint, rejected.Message);
+            await TrySendRejectionAsync(writer, response, rejected.StatusCode, rejected.Message).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // Only a request that had started earns a 408; an idle keep-alive connection just closes.
+            if (parser.HasStarted)
+            {
+                _logger.LogInformation("header timeout from {Remote}", _connection.RemoteEndPoint);
+                await TrySendRejectionAsync(writer, response, 408, RejectReasons.Text(RejectReason.HeaderTimeout)).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            _logger.LogDebug("connection from {Remote} ended: {Message}", _connection.RemoteEndPoint, ex.Message);
+        }
+        finally
+        {
+            await writer.CompleteAsync().ConfigureAwait(false);
+            await reader.CompleteAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask<Request?> ReadRequestAsync(ConnectionInput input, RequestHeadParser parser, bool firstRequest)
+    {
+        parser.Reset();
+        var headerDeadline = DateTime.MaxValue;
+        while (true)
+        {
+            TimeSpan timeout;
+            if (headerDeadline != DateTime.MaxValue)
+            {
+                timeout = headerDeadline - DateTime.UtcNow;
+                if (timeout <= TimeSpan.Zero)
+                {
+                    throw new TimeoutException();
+                }
+            }
+            else
+            {
+                timeout = firstRequest ? _limits.HeaderTimeout : _limits.KeepAliveTimeout;
+            }
+
+            _waitingForRequest = !parser.HasStarted;
+            ReadResult result;
+            try
+            {
+                result = await input.ReadAsync(timeout).ConfigureAwait(false);
+            }
+            finally
+            {
+                _waitingForRequest = false;
+            }
+
+            if (result.IsCanceled)
+            {
+                return null; // shutting down while idle
+            }
+
+            var buffer = result.Buffer;
+            if (!buffer.IsEmpty && headerDeadline == DateTime.MaxValue)
+            {
+                headerDeadline = DateTime.UtcNow + _limits.HeaderTimeout;
+            }
+
+            var sequenceReader = new SequenceReader<byte>(buffer);
+            var done = false;
+            Request? request = null;
+            try
+            {
+                done = parser.TryParse(ref sequenceReader, out request);
+            }
+            finally
+            {
+                input.Reader.AdvanceTo(sequenceReader.Position, done ? sequenceReader.Position : buffer.End);
+            }
+
+            if (done)
+            {
+                return request;
+            }
+
+            if (result.IsCompleted)
+            {
+                if (parser.HasStarted || !sequenceReader.End)
+                {
+                    _logger.LogDebug("connection from {Remote} closed inside a request head", _connection.RemoteEndPoint);
+                }
+
+                return null;
+            }
+        }
+    }
+
+    /// <summary>Serves one request. Returns whether the connection may carry another.</summary>
+    private async ValueTask<bool> ServeAsync(Request request, ConnectionInput input, PipeWriter writer, HttpResponse response, CancellationToken stopping)
+    {
+        Func<ValueTask>? sendContinue = request.ExpectContinue
+            ? () => response.HasStarted ? ValueTask.CompletedTask : WriteContinueAsync(writer)
+            : null;
+        FramedBody? body = request.Framing switch
+        {
+            BodyFraming.ContentLength when request.ContentLength > 0 =>
+                new ContentLengthBody(input, request.ContentLength, _limits.BodyIdleTimeout, sendContinue),
+            BodyFraming.Chunked =>
+                new ChunkedBody(input, _limits.BodyIdleTimeout, _limits.MaxChunkOverheadBytes, _limits.MaxRequestBodyBytes, sendContinue),
+            _ => null,
+        };
+
+        var exchange = new HttpExchange(request, (RequestBody?)body ?? EmptyBody.Instance, response, _connection);
+        try
+        {
+            await _handler.HandleAsync(exchange, stopping).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not (RequestRejectedException or IOException or OperationCanceledException))
+        {
+            _logger.LogError(ex, "handler failed for {Method} {Path}", request.Method, request.Target.Path);
+            if (response.HasStarted)
+            {
+                throw new IOException("handler failed after the response started", ex);
+            }
+
+            response.KeepAlive = false;
+            await response.SendErrorAsync(500, "internal error", CancellationToken.None).ConfigureAwait(false);
+            return false;
+        }
+
+        await response.CompleteAsync(CancellationToken.None).ConfigureAwait(false);
+        if (!response.KeepAlive)
+        {
+            return false;
+        }
+
+        if (body is null || body.IsComplete)
+        {
+            return true;
+        }
+
+        // The handler answered without reading the whole body. A client still waiting for
+        // 100 Continue may or may not send it, so the only safe move is to close.
+        return !body.ContinuePending && await body.DrainAsync(MaxDrainBytes, stopping).ConfigureAwait(false);
+    }
+
+    private static async ValueTask WriteContinueAsync(PipeWriter output)
+    {
+        // RFC 9110 §10.1.1: the interim answer goes out only when the handler first asks for the body.
+        "HTTP/1.1 100 Continue\r\n\r\n"u8.CopyTo(output.GetSpan(25));
+        output.Advance(25);
+        await output.FlushAsync().ConfigureAwait(false);
+    }
+
+    private async ValueTask TrySendRejectionAsync(PipeWriter writer, HttpResponse? current, int status, string reason)
+    {
+        if (current is { HasStarted: true })
+        {
+            return; // mid-response: closing is the only signal left
+        }
+
+        try
+        {
+            var response = new HttpResponse(writer, HttpVersion.Http11, isHead: false, keepAlive: false);
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await response.SendErrorAsync(status, reason, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            _logger.LogDebug("could not send {Status} to {Remote}: {Message}", status, _connection.RemoteEndPoint, ex.Message);
+        }
+    }
+}

@@ -1,0 +1,51 @@
+using System.Buffers;
+
+namespace Gatehouse.Http1;
+
+/// <summary>Character classes of RFC 9110 §5.6.2 and RFC 3986, as vectorizable sets.</summary>
+internal static class HttpCharacters
+{
+    /// <summary>tchar: the bytes of a token (method, field name, transfer-coding).</summary>
+    public static readonly SearchValues<byte> Token =
+        SearchValues.Create("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"u8);
+
+    /// <summary>field-vchar / SP / HTAB / obs-text: what a field value may hold (RFC 9110 §5.5).</summary>
+    public static readonly SearchValues<byte> FieldValue = SearchValues.Create(BuildFieldValue());
+
+    /// <summary>
+    /// pchar plus '/' (RFC 3986 §3.3): unreserved, pct-encoded ('%'), sub-delims, ':' and '@'.
+    /// Anything else in a path (space, '"', '\', '#', non-ASCII, controls) is refused.
+    /// </summary>
+    public static readonly SearchValues<byte> PathChar =
+        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~%!$&'()*+,;=:@/"u8);
+
+    /// <summary>query = *( pchar / "/" / "?" ) (RFC 3986 §3.4).</summary>
+    public static readonly SearchValues<byte> QueryChar =
+        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~%!$&'()*+,;=:@/?"u8);
+
+    /// <summary>Bytes a segment keeps unescaped when re-serialized: unreserved, sub-delims, ':' and '@'.</summary>
+    public static readonly SearchValues<byte> SegmentVerbatim =
+        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@"u8);
+
+    /// <summary>Host: reg-name / IPv4 / IP-literal, with an optional port (RFC 3986 §3.2.2). No userinfo, no path.</summary>
+    public static readonly SearchValues<byte> HostChar =
+        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~%!$&'()*+;=:[]"u8);
+
+    public static readonly SearchValues<byte> HexDigit = SearchValues.Create("0123456789ABCDEFabcdef"u8);
+
+    private static byte[] BuildFieldValue()
+    {
+        var bytes = new List<byte> { (byte)' ', (byte)'\t' };
+        for (var b = 0x21; b <= 0x7E; b++)
+        {
+            bytes.Add((byte)b);
+        }
+
+        for (var b = 0x80; b <= 0xFF; b++)
+        {
+            bytes.Add((byte)b);
+        }
+
+        return [.. bytes];
+    }
+}

@@ -1,0 +1,46 @@
+namespace Gatehouse.Http1;
+
+/// <summary>
+/// The canonical request: parsed once, judged by policy, and re-serialized by the forwarder.
+/// Nothing downstream looks at raw bytes again.
+/// </summary>
+public sealed class Request
+{
+    internal Request(string method, HttpVersion version, CanonicalTarget target, RequestHeaders headers)
+    {
+        Method = method;
+        Version = version;
+        Target = target;
+        Headers = headers;
+    }
+
+    /// <summary>The method token, case-sensitive as RFC 9110 §9.1 says; common methods are interned.</summary>
+    public string Method { get; }
+
+    public HttpVersion Version { get; }
+
+    public CanonicalTarget Target { get; }
+
+    public RequestHeaders Headers { get; }
+
+    /// <summary>Host header value, or the authority of an absolute-form target; empty for HTTP/1.0 without Host.</summary>
+    public string Host { get; internal set; } = string.Empty;
+
+    public BodyFraming Framing { get; internal set; }
+
+    /// <summary>The declared body length; -1 unless <see cref="Framing"/> is ContentLength.</summary>
+    public long ContentLength { get; internal set; } = -1;
+
+    /// <summary>The client asked to keep the connection (HTTP/1.1 default, or HTTP/1.0 with keep-alive).</summary>
+    public bool KeepAlive { get; internal set; }
+
+    /// <summary>The client sent <c>Expect: 100-continue</c> and waits for our go-ahead before the body.</summary>
+    public bool ExpectContinue { get; internal set; }
+
+    /// <summary><c>Connection: upgrade</c> with an <c>Upgrade</c> header (WebSocket handshakes).</summary>
+    public bool IsUpgrade { get; internal set; }
+
+    public bool IsHead => ReferenceEquals(Method, HttpMethods.Head);
+
+    public bool HasBody => Framing != BodyFraming.None && ContentLength != 0;
+}

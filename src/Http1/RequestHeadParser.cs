@@ -1,0 +1,200 @@
+using System.Buffers;
+using System.Text;
+using Gatehouse.Wire;
+
+namespace Gatehouse.Http1;
+
+/// <summary>
+/// Parses a request head (request line and header block) incrementally, one CRLF-terminated
+/// line at a time, so a slow client never makes us re-scan what was already judged.
+/// It does no I/O: <see cref="TryParse"/> returns false for "need more bytes" and throws
+/// <see cref="RequestRejectedException"/> for malformed input. The caller owns AdvanceTo.
+/// </summary>
+internal sealed class RequestHeadParser
+{
+    private readonly Limits _limits;
+    private RequestHeaders _headers = new();
+    private string? _method;
+    private HttpVersion _version;
+    private CanonicalTarget? _target;
+    private int _headerBytes;
+    private int _leadingBytes;
+
+    public RequestHeadParser(Limits limits)
+    {
+        _limits = limits;
+    }
+
+    /// <summary>True once any byte of the current request was consumed (the header timeout then applies).</summary>
+    public bool HasStarted => _method is not null || _leadingBytes > 0;
+
+    /// <summary>Forgets the current request so the next one can be parsed.</summary>
+    public void Reset()
+    {
+        _headers = new RequestHeaders();
+        _method = null;
+        _target = null;
+        _headerBytes = 0;
+        _leadingBytes = 0;
+    }
+
+    /// <summary>
+    /// Consumes complete lines from <paramref name="reader"/>. Returns true with the request when
+    /// the blank line ending the header block has been read.
+    /// </summary>
+    public bool TryParse(ref SequenceReader<byte> reader, out Request? request)
+    {
+        request = null;
+        while (_method is null)
+        {
+            if (!TryReadLine(ref reader, _limits.MaxRequestLineBytes - _leadingBytes, RejectReason.RequestLineTooLong, out var line))
+            {
+                return false;
+            }
+
+            if (line.IsEmpty)
+            {
+                // RFC 9112 §2.2: a server SHOULD ignore at least one empty line before the request line.
+                _leadingBytes += 2;
+                continue;
+            }
+
+            ParseRequestLine(line);
+        }
+
+        while (true)
+        {
+            var budget = _limits.MaxHeaderBytes - _headerBytes;
+            if (!TryReadLine(ref reader, budget, RejectReason.HeadersTooLarge, out var line))
+            {
+                return false;
+            }
+
+            _headerBytes += line.Length + 2;
+            if (line.IsEmpty)
+            {
+                request = new Request(_method, _version, _target!, _headers);
+                RequestFramingRules.Apply(request, _limits);
+                return true;
+            }
+
+            if (_headers.Count >= _limits.MaxHeaderCount)
+            {
+                RequestRejectedException.Throw(RejectReason.TooManyHeaders);
+            }
+
+            ParseHeaderLine(line, _headers);
+        }
+    }
+
+    /// <summary>Reads one line ending in CRLF, without the CRLF. Bare LF and over-long lines are refused.</summary>
+    private static bool TryReadLine(ref SequenceReader<byte> reader, int budget, RejectReason tooLong, out ReadOnlySpan<byte> line)
+    {
+        if (!reader.TryReadTo(out ReadOnlySequence<byte> sequence, (byte)'\n'))
+        {
+            if (reader.Remaining > budget)
+            {
+                RequestRejectedException.Throw(tooLong);
+            }
+
+            line = default;
+            return false;
+        }
+
+        if (sequence.Length > budget)
+        {
+            RequestRejectedException.Throw(tooLong);
+        }
+
+        // The line is short (bounded by the budget), so a multi-segment line is copied once.
+        var span = sequence.IsSingleSegment ? sequence.FirstSpan : sequence.ToArray();
+        if (span.IsEmpty || span[^1] != (byte)'\r')
+        {
+            RequestRejectedException.Throw(RejectReason.BareLineFeed); // RFC 9112 §2.2: we do not accept bare LF.
+        }
+
+        line = span[..^1];
+        return true;
+    }
+
+    private void ParseRequestLine(ReadOnlySpan<byte> line)
+    {
+        // request-line = method SP request-target SP HTTP-version (RFC 9112 §3), single spaces only.
+        var firstSpace = line.IndexOf((byte)' ');
+        if (firstSpace <= 0 || line[..firstSpace].IndexOfAnyExcept(HttpCharacters.Token) >= 0)
+        {
+            RequestRejectedException.Throw(RejectReason.InvalidRequestLine);
+        }
+
+        var rest = line[(firstSpace + 1)..];
+        var secondSpace = rest.IndexOf((byte)' ');
+        if (secondSpace <= 0)
+        {
+            RequestRejectedException.Throw(RejectReason.InvalidRequestLine); // HTTP/0.9 or a doubled space.
+        }
+
+        var targetBytes = rest[..secondSpace];
+        _version = ParseVersion(rest[(secondSpace + 1)..]);
+        var method = HttpMethods.Intern(line[..firstSpace]);
+        if (ReferenceEquals(method, HttpMethods.Connect))
+        {
+            RequestRejectedException.Throw(RejectReason.InvalidRequestLine); // We are not a forward proxy.
+        }
+
+        var target = CanonicalTarget.Parse(targetBytes);
+        if (target.IsAsterisk && !ReferenceEquals(method, HttpMethods.Options))
+        {
+            RequestRejectedException.Throw(RejectReason.InvalidTarget); // RFC 9112 §3.2.4: "*" is for OPTIONS only.
+        }
+
+        _target = target;
+        _method = method;
+    }
+
+    private static HttpVersion ParseVersion(ReadOnlySpan<byte> version)
+    {
+        if (version.SequenceEqual("HTTP/1.1"u8))
+        {
+            return HttpVersion.Http11;
+        }
+
+        if (version.SequenceEqual("HTTP/1.0"u8))
+        {
+            return HttpVersion.Http10;
+        }
+
+        // A well-formed HTTP-version we do not serve is 505; anything else is a malformed line.
+        if (version.Length == 8 && version.StartsWith("HTTP/"u8) && char.IsAsciiDigit((char)version[5])
+            && version[6] == (byte)'.' && char.IsAsciiDigit((char)version[7]))
+        {
+            RequestRejectedException.Throw(RejectReason.UnsupportedVersion);
+        }
+
+        RequestRejectedException.Throw(RejectReason.InvalidRequestLine);
+        return default;
+    }
+
+    /// <summary>Parses field-line = field-name ":" OWS field-value OWS (RFC 9112 §5) into <paramref name="headers"/>.</summary>
+    internal static void ParseHeaderLine(ReadOnlySpan<byte> line, RequestHeaders headers)
+    {
+        if (line[0] is (byte)' ' or (byte)'\t')
+        {
+            RequestRejectedException.Throw(RejectReason.ObsoleteLineFolding); // RFC 9112 §5.2
+        }
+
+        var colon = line.IndexOf((byte)':');
+        // No whitespace between name and colon (RFC 9112 §5.1): the token check refuses it.
+        if (colon <= 0 || line[..colon].IndexOfAnyExcept(HttpCharacters.Token) >= 0)
+        {
+            RequestRejectedException.Throw(RejectReason.InvalidHeader);
+        }
+
+        var value = line[(colon + 1)..].Trim(" \t"u8);
+        if (value.IndexOfAnyExcept(HttpCharacters.FieldValue) >= 0)
+        {
+            RequestRejectedException.Throw(RejectReason.InvalidHeader); // CR, NUL and other controls.
+        }
+
+        headers.Add(KnownHeaderNames.Intern(line[..colon]), value.IsEmpty ? string.Empty : Encoding.Latin1.GetString(value));
+    }
+}

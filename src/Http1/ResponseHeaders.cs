@@ -1,0 +1,65 @@
+using System.Collections;
+
+namespace Gatehouse.Http1;
+
+/// <summary>Response header fields in order. Framing headers (Content-Length, Transfer-Encoding, Connection, Date) are the writer's.</summary>
+public sealed class ResponseHeaders : IEnumerable<HeaderField>
+{
+    private readonly List<HeaderField> _fields = new(8);
+
+    public int Count => _fields.Count;
+
+    public void Add(string name, string value)
+    {
+        ValidateField(name, value);
+        _fields.Add(new HeaderField(name, value));
+    }
+
+    /// <summary>Replaces every field named <paramref name="name"/> with one field.</summary>
+    public void Set(string name, string value)
+    {
+        Remove(name);
+        Add(name, value);
+    }
+
+    public bool Remove(string name) => _fields.RemoveAll(f => string.Equals(f.Name, name, StringComparison.OrdinalIgnoreCase)) > 0;
+
+    public string? Get(string name)
+    {
+        foreach (var field in _fields)
+        {
+            if (string.Equals(field.Name, name, StringComparison.OrdinalIgnoreCase))
+            {
+                return field.Value;
+            }
+        }
+
+        return null;
+    }
+
+    internal void Clear() => _fields.Clear();
+
+    public IEnumerator<HeaderField> GetEnumerator() => _fields.GetEnumerator();
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    /// <summary>Response splitting guard: a name must be a token and a value must hold no CR, LF or NUL.</summary>
+    private static void ValidateField(string name, string value)
+    {
+        foreach (var c in name)
+        {
+            if (c > 0x7F || !HttpCharacters.Token.Contains((byte)c))
+            {
+                throw new ArgumentException($"invalid response header name '{name}'", nameof(name));
+            }
+        }
+
+        foreach (var c in value)
+        {
+            if (c > 0xFF || (c < 0x20 && c != '\t') || c == 0x7F)
+            {
+                throw new ArgumentException($"invalid byte in response header '{name}'", nameof(value));
+            }
+        }
+    }
+}

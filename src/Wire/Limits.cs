@@ -1,0 +1,47 @@
+namespace Gatehouse.Wire;
+
+/// <summary>
+/// Every limit and timeout of the gate in one place, with the defaults documented here
+/// and in README. Config may override any of them (<c>"limits": { ... }</c>, same names in camelCase).
+/// </summary>
+public sealed class Limits
+{
+    /// <summary>TLS handshake must finish within this time, else the socket is closed. Default 10 s.</summary>
+    public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Time a kept-alive connection may sit between requests. Default 120 s.</summary>
+    public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>Time from the first byte of a request to the end of its header block. Default 30 s.</summary>
+    public TimeSpan HeaderTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Longest silence while reading a request body. Default 60 s.</summary>
+    public TimeSpan BodyIdleTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>On shutdown, how long in-flight requests may take to finish. Default 10 s.</summary>
+    public TimeSpan ShutdownGrace { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Connections open at once across all listeners; more are closed at accept. Default 10,000.</summary>
+    public int MaxConnections { get; set; } = 10_000;
+
+    /// <summary>TLS handshakes in progress at once; more are closed at accept. Default 256.</summary>
+    public int MaxPendingHandshakes { get; set; } = 256;
+
+    /// <summary>Request line length (method, target, version). Default 8 KiB; longer answers 414.</summary>
+    public int MaxRequestLineBytes { get; set; } = 8 * 1024;
+
+    /// <summary>Whole header block, request line excluded. Default 32 KiB; larger answers 431.</summary>
+    public int MaxHeaderBytes { get; set; } = 32 * 1024;
+
+    /// <summary>Number of header fields. Default 100; more answers 431.</summary>
+    public int MaxHeaderCount { get; set; } = 100;
+
+    /// <summary>Request body size for routes that do not set their own. Default 1 GiB; larger answers 413.</summary>
+    public long MaxRequestBodyBytes { get; set; } = 1L << 30;
+
+    /// <summary>Chunk extension and trailer budget per chunked body. Default 8 KiB.</summary>
+    public int MaxChunkOverheadBytes { get; set; } = 8 * 1024;
+
+    /// <summary>Requests served on one connection before it is closed. Default 10,000.</summary>
+    public int MaxRequestsPerConnection { get; set; } = 10_000;
+}

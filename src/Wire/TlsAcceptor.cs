@@ -1,0 +1,131 @@
+using System.Net.Security;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Logging;
+
+namespace Gatehouse.Wire;
+
+/// <summary>
+/// Runs the server side of one TLS handshake and decides who the client is. The client key is judged
+/// by <see cref="ClientTrust"/> inside the handshake, so an untrusted key fails the handshake itself
+/// (in TLS 1.3 the client may notice only on its first read: RFC 8446 §4.4.2.4 has the server send
+/// its alert after the client's Finished).
+/// </summary>
+internal sealed class TlsAcceptor(ServerIdentity identity, ClientTrust trust, Limits limits, ILogger logger)
+{
+    /// <summary>Authenticates the server side; returns the stream and principal, or null (already logged) when refused or failed.</summary>
+    public async Task<(SslStream Stream, Principal Principal)?> AcceptAsync(Stream transport, ListenEndpoint listener, string remote, CancellationToken stopping)
+    {
+        var check = new ClientCertificateCheck(trust, listener.ClientCertificate);
+        var tls = new SslStream(transport, leaveInnerStreamOpen: false);
+        bool keep = false;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        timeout.CancelAfter(limits.HandshakeTimeout);
+        try
+        {
+            await tls.AuthenticateAsServerAsync(Options(listener.ClientCertificate, check), timeout.Token).ConfigureAwait(false);
+
+            Principal? principal = check.Decision switch
+            {
+                { Principal: { } trusted } => trusted,
+                // The platform may skip the callback when no certificate came: Required still refuses.
+                null when listener.ClientCertificate != ClientCertificateMode.Required => Principal.Anonymous,
+                _ => null,
+            };
+            if (principal is null)
+            {
+                WireLog.Refused(logger, remote, listener.ToString(), check.Decision?.RefusalReason ?? ClientTrust.Reasons.NoCertificate);
+                return null;
+            }
+
+            keep = true;
+            return (tls, principal);
+        }
+        catch (Exception) when (check.Decision is { RefusalReason: { } reason })
+        {
+            WireLog.Refused(logger, remote, listener.ToString(), reason);
+            return null;
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !stopping.IsCancellationRequested)
+        {
+            WireLog.HandshakeTimedOut(logger, remote, limits.HandshakeTimeout);
+            return null;
+        }
+        catch (Exception ex) when (Disconnects.IsExpectedInHandshake(ex))
+        {
+            WireLog.HandshakeFailed(logger, remote, ex.Message);
+            return null;
+        }
+        finally
+        {
+            if (!keep)
+            {
+                await tls.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    private SslServerAuthenticationOptions Options(ClientCertificateMode mode, ClientCertificateCheck check)
+    {
+        bool askForCertificate = mode != ClientCertificateMode.None;
+        return new SslServerAuthenticationOptions
+        {
+            ServerCertificateContext = identity.CertificateContext,
+            EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+            ApplicationProtocols = [SslApplicationProtocol.Http11],
+            ClientCertificateRequired = askForCertificate,
+            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+            // On .NET/Linux a resumed TLS 1.3 session can report no client certificate (the key was
+            // checked on the first connection only, and RemoteCertificate comes back null), so a
+            // returning client would lose its principal. Turning resumption off when certificates are
+            // asked for is the chosen fix: every connection presents and proves its key.
+            AllowTlsResume = !askForCertificate,
+            // The platform builds its own chain before our callback; we ignore its verdict but keep it
+            // from ever fetching issuers named by the client (AIA), which would be a request forgery.
+            CertificateChainPolicy = new X509ChainPolicy
+            {
+                RevocationMode = X509RevocationMode.NoCheck,
+                DisableCertificateDownloads = true,
+                TrustMode = X509ChainTrustMode.CustomRootTrust,
+            },
+            RemoteCertificateValidationCallback = check.Validate,
+        };
+    }
+
+    /// <summary>The per-connection validation callback and the decision it reached.</summary>
+    private sealed class ClientCertificateCheck(ClientTrust trust, ClientCertificateMode mode)
+    {
+        public TrustDecision? Decision { get; private set; }
+
+        // The platform's SslPolicyErrors are ignored on purpose: they come from a chain built without
+        // our CAs. Trust is ClientTrust's alone (DESIGN.md decision 1).
+        public bool Validate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
+        {
+            if (mode == ClientCertificateMode.None)
+            {
+                Decision = TrustDecision.Allow(Principal.Anonymous);
+                return true;
+            }
+
+            if (certificate is null)
+            {
+                Decision = mode == ClientCertificateMode.Optional
+                    ? TrustDecision.Allow(Principal.Anonymous)
+                    : TrustDecision.Refuse(ClientTrust.Reasons.NoCertificate);
+                return Decision.IsTrusted;
+            }
+
+            if (certificate is X509Certificate2 full)
+            {
+                Decision = trust.Evaluate(full);
+            }
+            else
+            {
+                using X509Certificate2 copy = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
+                Decision = trust.Evaluate(copy);
+            }
+
+            return Decision.IsTrusted;
+        }
+    }
+}

@@ -1,0 +1,77 @@
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+
+namespace Gatehouse.Wire;
+
+/// <summary>
+/// An accepted connection handed up to Http1: the byte stream (TLS or plain), who is on the other
+/// end, and where. Created by <see cref="WireServer"/>, which disposes it after the handler returns.
+/// </summary>
+public sealed class WireConnection : IAsyncDisposable
+{
+    private int _disposed;
+
+    internal WireConnection(Stream stream, Socket socket, Principal principal, IPEndPoint remoteEndPoint, IPEndPoint localEndPoint, ListenEndpoint listener)
+    {
+        Stream = stream;
+        Socket = socket;
+        Principal = principal;
+        RemoteEndPoint = remoteEndPoint;
+        LocalEndPoint = localEndPoint;
+        Listener = listener;
+        if (stream is SslStream tls && tls.NegotiatedApplicationProtocol != default)
+        {
+            NegotiatedProtocol = tls.NegotiatedApplicationProtocol.ToString();
+        }
+    }
+
+    /// <summary>The <see cref="SslStream"/> on TLS listeners, the <see cref="NetworkStream"/> on plain ones.</summary>
+    public Stream Stream { get; }
+
+    /// <summary>Who is on the other end; never null (<see cref="Principal.Anonymous"/> when no key).</summary>
+    public Principal Principal { get; }
+
+    /// <summary>The peer's address; IPv4 clients of a dual-stack listener appear as IPv4, not <c>::ffff:a.b.c.d</c>.</summary>
+    public IPEndPoint RemoteEndPoint { get; }
+
+    /// <summary>The local address the peer connected to (IPv4-mapped addresses unmapped, as for the remote).</summary>
+    public IPEndPoint LocalEndPoint { get; }
+
+    /// <summary>The listener that accepted the connection.</summary>
+    public ListenEndpoint Listener { get; }
+
+    /// <summary>True when <see cref="Stream"/> is TLS.</summary>
+    public bool IsTls => Stream is SslStream;
+
+    /// <summary>The ALPN protocol agreed in the handshake (<c>http/1.1</c>), or null when none was.</summary>
+    public string? NegotiatedProtocol { get; }
+
+    /// <summary>
+    /// The socket underneath, for sendfile-style zero-copy writes on plain listeners. On TLS listeners
+    /// never write to it directly: that would bypass the record layer.
+    /// </summary>
+    public Socket Socket { get; }
+
+    /// <summary>Closes the stream and the socket. Safe to call more than once.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await Stream.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
+        {
+            // The peer is already gone; there is nothing left to flush to it.
+        }
+        finally
+        {
+            Socket.Dispose();
+        }
+    }
+}

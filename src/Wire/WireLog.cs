@@ -1,0 +1,37 @@
+using Microsoft.Extensions.Logging;
+
+namespace Gatehouse.Wire;
+
+/// <summary>
+/// Every log line of the Wire layer. Expected disconnects are Debug, refusals Information (one line
+/// each, with the remote address and reason), real faults Warning (STYLE.md: tell reset from abort from fault).
+/// </summary>
+internal static partial class WireLog
+{
+    [LoggerMessage(1, LogLevel.Information, "listening on {Endpoint} ({Kind})")]
+    public static partial void Listening(ILogger logger, string endpoint, string kind);
+
+    [LoggerMessage(2, LogLevel.Information, "refused {Remote} on {Listener}: {Reason}")]
+    public static partial void Refused(ILogger logger, string remote, string listener, string reason);
+
+    [LoggerMessage(3, LogLevel.Debug, "handshake with {Remote} timed out after {Timeout}")]
+    public static partial void HandshakeTimedOut(ILogger logger, string remote, TimeSpan timeout);
+
+    [LoggerMessage(4, LogLevel.Debug, "handshake with {Remote} failed: {Message}")]
+    public static partial void HandshakeFailed(ILogger logger, string remote, string message);
+
+    [LoggerMessage(5, LogLevel.Debug, "closed {Remote} at accept: {Reason}")]
+    public static partial void ClosedAtAccept(ILogger logger, string remote, string reason);
+
+    [LoggerMessage(6, LogLevel.Debug, "connection {Remote} ended: {Message}")]
+    public static partial void Disconnected(ILogger logger, string remote, string message);
+
+    [LoggerMessage(7, LogLevel.Warning, "connection {Remote} failed")]
+    public static partial void ConnectionFault(ILogger logger, Exception exception, string remote);
+
+    [LoggerMessage(8, LogLevel.Warning, "accept on {Endpoint} failed")]
+    public static partial void AcceptFault(ILogger logger, Exception exception, string endpoint);
+
+    [LoggerMessage(9, LogLevel.Warning, "{Count} connection(s) still open after the {Grace} shutdown grace; aborting them")]
+    public static partial void AbortingAfterGrace(ILogger logger, int count, TimeSpan grace);
+}

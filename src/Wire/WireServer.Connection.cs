@@ -1,0 +1,90 @@
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+
+namespace Gatehouse.Wire;
+
+/// <summary>One connection's life: handshake, principal, handler, close. Never throws: a fault is logged, not fatal.</summary>
+public sealed partial class WireServer
+{
+    private async Task RunConnectionAsync(ConnectionSlot slot)
+    {
+        Socket socket = slot.Socket;
+        ListenEndpoint listener = slot.Listener;
+        bool handshakePending = listener.Tls;
+        string remoteText = "?";
+        WireConnection? connection = null;
+        try
+        {
+            socket.NoDelay = true;
+            IPEndPoint remote = Unmap((IPEndPoint)socket.RemoteEndPoint!);
+            IPEndPoint local = Unmap((IPEndPoint)socket.LocalEndPoint!);
+            remoteText = remote.ToString();
+
+            var network = new NetworkStream(socket, ownsSocket: true);
+            Stream stream = network;
+            Principal principal;
+            if (listener.Tls)
+            {
+                (SslStream Stream, Principal Principal)? accepted =
+                    await _tls!.AcceptAsync(network, listener, remoteText, _stopping.Token).ConfigureAwait(false);
+                Interlocked.Decrement(ref _pendingHandshakes);
+                handshakePending = false;
+                if (accepted is not { } admitted)
+                {
+                    return;
+                }
+
+                (stream, principal) = admitted;
+            }
+            else
+            {
+                // A plain listener is loopback-only (ListenEndpoint.Validate); "local" marks the device's own user.
+                principal = listener.Local ? Principal.Local : Principal.Anonymous;
+            }
+
+            connection = new WireConnection(stream, socket, principal, remote, local, listener);
+            await _handler(connection, _stopping.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (Disconnects.IsExpected(ex))
+        {
+            WireLog.Disconnected(_logger, remoteText, ex.Message);
+        }
+        catch (Exception ex)
+        {
+            // A handler fault closes this connection only; it must never take the process down.
+            WireLog.ConnectionFault(_logger, ex, remoteText);
+        }
+        finally
+        {
+            if (handshakePending)
+            {
+                Interlocked.Decrement(ref _pendingHandshakes);
+            }
+
+            await CloseAsync(connection, socket).ConfigureAwait(false);
+            Interlocked.Decrement(ref _open);
+            _connections.TryRemove(slot.Id, out _);
+            slot.Done.TrySetResult();
+        }
+    }
+
+    private async Task CloseAsync(WireConnection? connection, Socket socket)
+    {
+        try
+        {
+            if (connection is not null)
+            {
+                await connection.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex)
+        {
+            WireLog.Disconnected(_logger, "?", ex.Message);
+        }
+        finally
+        {
+            socket.Dispose();
+        }
+    }
+}

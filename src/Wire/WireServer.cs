@@ -1,0 +1,228 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Gatehouse.Wire;
+
+/// <summary>
+/// The gate's listeners: binds every endpoint, accepts connections, runs the TLS handshake and the
+/// client-key check, and hands each admitted connection with its <see cref="Principal"/> to the
+/// handler on its own task. Start in-process on port 0 and read <see cref="BoundEndpoints"/>
+/// (DESIGN.md decision 7).
+/// </summary>
+public sealed partial class WireServer : IAsyncDisposable
+{
+    /// <summary>Listen backlog per endpoint: room for a burst of replication clients reconnecting at once.</summary>
+    private const int Backlog = 512;
+
+    /// <summary>After aborting at the end of the grace, how long to wait for handlers to notice.</summary>
+    private static readonly TimeSpan s_abortWait = TimeSpan.FromSeconds(2);
+
+    private readonly ListenEndpoint[] _endpoints;
+    private readonly Limits _limits;
+    private readonly ConnectionHandler _handler;
+    private readonly ILogger _logger;
+    private readonly TlsAcceptor? _tls;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly ConcurrentDictionary<long, ConnectionSlot> _connections = new();
+    private readonly List<Socket> _listenSockets = [];
+    private readonly List<Task> _acceptLoops = [];
+    private IPEndPoint[] _bound = [];
+    private long _nextConnectionId;
+    private int _open;
+    private int _pendingHandshakes;
+    private int _state; // 0 new, 1 started, 2 stopping
+    private Task? _stopTask;
+
+    /// <summary>Creates the server; nothing is bound until <see cref="Start"/>.</summary>
+    /// <exception cref="InvalidOperationException">An endpoint breaks a rule (see <see cref="ListenEndpoint.Validate"/>).</exception>
+    /// <exception cref="ArgumentException">A TLS endpoint is configured but no identity is given.</exception>
+    public WireServer(IReadOnlyList<ListenEndpoint> endpoints, ServerIdentity? identity, ClientTrust trust, Limits limits, ConnectionHandler handler, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        ArgumentNullException.ThrowIfNull(trust);
+        ArgumentNullException.ThrowIfNull(limits);
+        ArgumentNullException.ThrowIfNull(handler);
+
+        _endpoints = [.. endpoints];
+        foreach (ListenEndpoint endpoint in _endpoints)
+        {
+            ArgumentNullException.ThrowIfNull(endpoint, nameof(endpoints));
+            endpoint.Validate();
+            if (endpoint.Tls && identity is null)
+            {
+                throw new ArgumentException($"TLS listener {endpoint} needs a server identity (certificate and key)", nameof(identity));
+            }
+        }
+
+        _limits = limits;
+        _handler = handler;
+        _logger = logger ?? NullLogger.Instance;
+        _tls = identity is null ? null : new TlsAcceptor(identity, trust, limits, _logger);
+    }
+
+    /// <summary>The addresses actually bound after <see cref="Start"/> (real ports when 0 was asked), in endpoint order.</summary>
+    public IReadOnlyList<IPEndPoint> BoundEndpoints => _bound;
+
+    /// <summary>Connections accepted and not yet closed, handshakes in progress included.</summary>
+    public int OpenConnections => Volatile.Read(ref _open);
+
+    /// <summary>
+    /// Binds every endpoint before returning (so a client may connect as soon as it returns), then
+    /// starts one accept loop per endpoint.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Already started, or an endpoint could not be bound; nothing stays bound then.</exception>
+    public void Start()
+    {
+        if (Interlocked.CompareExchange(ref _state, 1, 0) != 0)
+        {
+            throw new InvalidOperationException("the server was already started");
+        }
+
+        var bound = new IPEndPoint[_endpoints.Length];
+        try
+        {
+            for (int i = 0; i < _endpoints.Length; i++)
+            {
+                Socket socket = Bind(_endpoints[i]);
+                _listenSockets.Add(socket);
+                bound[i] = (IPEndPoint)socket.LocalEndPoint!;
+            }
+        }
+        catch
+        {
+            foreach (Socket socket in _listenSockets)
+            {
+                socket.Dispose();
+            }
+
+            _listenSockets.Clear();
+            throw;
+        }
+
+        _bound = bound;
+        for (int i = 0; i < _endpoints.Length; i++)
+        {
+            ListenEndpoint endpoint = _endpoints[i];
+            Socket socket = _listenSockets[i];
+            WireLog.Listening(_logger, FormatEndpoint(bound[i]), endpoint.Tls ? "tls" : "plain");
+            _acceptLoops.Add(Task.Run(() => AcceptLoopAsync(socket, endpoint)));
+        }
+    }
+
+    /// <summary>
+    /// Stops accepting, signals running handlers through their <c>stopping</c> token, waits up to
+    /// <paramref name="grace"/> for them to finish, then aborts the rest. Safe to call more than once.
+    /// </summary>
+    public Task StopAsync(TimeSpan grace)
+    {
+        int previous = Interlocked.Exchange(ref _state, 2);
+        if (previous == 2)
+        {
+            return _stopTask ?? Task.CompletedTask;
+        }
+
+        return _stopTask = StopCoreAsync(grace);
+    }
+
+    /// <summary>Stops at once: no grace, running connections are aborted.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(TimeSpan.Zero).ConfigureAwait(false);
+        // A handler that ignored the abort may still hold the token; dispose only when none is left.
+        if (_connections.IsEmpty)
+        {
+            _stopping.Dispose();
+        }
+    }
+
+    private async Task StopCoreAsync(TimeSpan grace)
+    {
+        // 1. Stop accepting: closing the listen sockets ends every AcceptAsync.
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        foreach (Socket socket in _listenSockets)
+        {
+            socket.Dispose();
+        }
+
+        await Task.WhenAll(_acceptLoops).ConfigureAwait(false);
+
+        // 2. Let handlers finish what they hold, up to the grace.
+        if (await AllConnectionsDoneAsync(grace).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        // 3. Abort the rest: closing the socket fails their pending reads and writes.
+        WireLog.AbortingAfterGrace(_logger, _connections.Count, grace);
+        foreach (ConnectionSlot slot in _connections.Values)
+        {
+            slot.Socket.Dispose();
+        }
+
+        _ = await AllConnectionsDoneAsync(s_abortWait).ConfigureAwait(false);
+    }
+
+    private async Task<bool> AllConnectionsDoneAsync(TimeSpan wait)
+    {
+        Task all = Task.WhenAll(_connections.Values.Select(slot => slot.Done.Task));
+        try
+        {
+            await all.WaitAsync(wait).ConfigureAwait(false);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    private static Socket Bind(ListenEndpoint endpoint)
+    {
+        var socket = new Socket(endpoint.Address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            if (endpoint.Address.Equals(IPAddress.IPv6Any))
+            {
+                // "::" is dual-stack (DESIGN.md process contract): IPv4 clients arrive as ::ffff:a.b.c.d.
+                socket.DualMode = true;
+            }
+
+            if (!OperatingSystem.IsWindows())
+            {
+                // SO_REUSEADDR: a restart may rebind while old connections sit in TIME_WAIT. (On Windows
+                // the same option lets another process steal the port, so it is not set there.)
+                socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            }
+
+            socket.Bind(new IPEndPoint(endpoint.Address, endpoint.Port));
+            socket.Listen(Backlog);
+            return socket;
+        }
+        catch (SocketException ex)
+        {
+            socket.Dispose();
+            throw new InvalidOperationException($"cannot listen on {endpoint}: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>IPv4 clients of a dual-stack listener are shown and judged as IPv4.</summary>
+    private static IPEndPoint Unmap(IPEndPoint endpoint) =>
+        endpoint.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(endpoint.Address.MapToIPv4(), endpoint.Port) : endpoint;
+
+    private static string FormatEndpoint(IPEndPoint endpoint) => endpoint.ToString();
+
+    /// <summary>One accepted socket's bookkeeping, so shutdown can wait for it or abort it.</summary>
+    private sealed class ConnectionSlot(long id, Socket socket, ListenEndpoint listener)
+    {
+        public long Id { get; } = id;
+
+        public Socket Socket { get; } = socket;
+
+        public ListenEndpoint Listener { get; } = listener;
+
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}
