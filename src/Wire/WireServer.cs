@@ -107,7 +107,7 @@ public sealed partial class WireServer : IAsyncDisposable
         {
             ListenEndpoint endpoint = _endpoints[i];
             Socket socket = _listenSockets[i];
-            WireLog.Listening(_logger, FormatEndpoint(bound[i]), endpoint.Tls ? "tls" : "plain");
+            WireLog.Listening(_logger, bound[i].ToString(), endpoint.Tls ? "tls" : "plain");
             _acceptLoops.Add(Task.Run(() => AcceptLoopAsync(socket, endpoint)));
         }
     }
@@ -190,12 +190,7 @@ public sealed partial class WireServer : IAsyncDisposable
                 socket.DualMode = true;
             }
 
-            if (!OperatingSystem.IsWindows())
-            {
-                // SO_REUSEADDR: a restart may rebind while old connections sit in TIME_WAIT. (On Windows
-                // the same option lets another process steal the port, so it is not set there.)
-                socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-            }
+            ReuseAddress.Enable(socket);
 
             socket.Bind(new IPEndPoint(endpoint.Address, endpoint.Port));
             socket.Listen(Backlog);
@@ -211,8 +206,6 @@ public sealed partial class WireServer : IAsyncDisposable
     /// <summary>IPv4 clients of a dual-stack listener are shown and judged as IPv4.</summary>
     private static IPEndPoint Unmap(IPEndPoint endpoint) =>
         endpoint.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(endpoint.Address.MapToIPv4(), endpoint.Port) : endpoint;
-
-    private static string FormatEndpoint(IPEndPoint endpoint) => endpoint.ToString();
 
     /// <summary>One accepted socket's bookkeeping, so shutdown can wait for it or abort it.</summary>
     private sealed class ConnectionSlot(long id, Socket socket, ListenEndpoint listener)
