@@ -1,0 +1,30 @@
+# Gatehouse — see README.md. `make run` starts a demo gateway, `make test` runs every test.
+DOTNET ?= dotnet
+CONFIG ?= Release
+
+.PHONY: all build run test tools bench bench-micro clean
+
+all: build
+
+build:
+	$(DOTNET) build Gatehouse.slnx -c $(CONFIG) -nologo -v minimal
+
+# Node packages used by the integration tests (pouchdb-server, pouchdb, ws), pinned by tools/package-lock.json.
+tools:
+	@if [ -f tools/package-lock.json ]; then npm ci --prefix tools --no-audit --no-fund --loglevel=error; fi
+
+run:
+	bash scripts/run-demo.sh
+
+test: tools
+	bash scripts/test.sh
+
+bench-micro:
+	$(DOTNET) run -c Release --project bench/Micro -- --filter '*'
+
+bench:
+	bash bench/compare/run.sh
+
+clean:
+	$(DOTNET) clean Gatehouse.slnx -nologo -v quiet
+	rm -rf .run TestResults

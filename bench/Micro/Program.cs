@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(Gatehouse.Bench.ParserBenchmarks).Assembly).Run(args);

@@ -1,0 +1,284 @@
+using System.Buffers;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Gatehouse.Http1;
+using Microsoft.Extensions.Logging;
+using Microsoft.Win32.SafeHandles;
+
+namespace Gatehouse.Files;
+
+/// <summary>
+/// PUT of one file, verified before it becomes visible (issue 4):
+/// 1. refuse what cannot fit: no framing (411), over the limit (413), no root with room (507);
+/// 2. stream the body into a fresh temp file under the chosen root's tmp/, hashing as it arrives;
+/// 3. the SHA-256 must equal the ID, else 409 with both hashes;
+/// 4. fsync the file, rename it into files/ atomically, fsync the folder: 201, or 200 when the
+///    file was already there (the same ID means the same bytes);
+/// 5. on every other way out (client gone, timeout, shutdown, disk full) the temp file is removed,
+///    so nothing partial is ever left under files/ or tmp/.
+/// </summary>
+internal sealed class FileUpload(FileStore store, ILogger logger)
+{
+    /// <summary>Body bytes gathered per hash-and-write step; one pooled buffer per upload in flight.</summary>
+    private const int ChunkBytes = 64 * 1024;
+
+    // Unverified bytes are private to the gate; once verified the file is for anyone who may read the store.
+    private const UnixFileMode TempMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+    private const UnixFileMode FinalMode = TempMode | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
+
+    public async Task HandleAsync(HttpExchange exchange, string id, CancellationToken cancellationToken)
+    {
+        var request = exchange.Request;
+        var response = exchange.Response;
+        if (request.Framing == BodyFraming.None)
+        {
+            await response.SendErrorAsync(411, "a Content-Length or chunked body is required", cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var declared = request.Framing == BodyFraming.ContentLength ? request.ContentLength : -1;
+        var limit = store.Options.MaxUploadBytes;
+        if (declared > limit)
+        {
+            await response.SendErrorAsync(413, "file larger than the upload limit", cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        if (request.ExpectContinue && store.Contains(id))
+        {
+            // The client waits for 100 Continue before sending: it need not send the bytes at all.
+            FilesLog.AlreadyPresent(logger, id, 0);
+            await SendStoredAsync(response, 200, id, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var root = store.RootWithRoomFor(Math.Max(declared, 0));
+        if (root is null)
+        {
+            await response.SendErrorAsync(507, "not enough free space for this file", cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var tempPath = root.NewTempFile(id);
+        var moved = false;
+        long received = 0;
+        try
+        {
+            string? actual;
+            using (var temp = CreateTemp(tempPath))
+            {
+                (actual, received) = await ReceiveAsync(exchange.Body, temp.SafeFileHandle, limit, cancellationToken).ConfigureAwait(false);
+                if (actual is null)
+                {
+                    FilesLog.UploadAborted(logger, id, received, "over the upload limit");
+                    response.KeepAlive = false; // the rest of the body is still on its way
+                    await response.SendErrorAsync(413, "file larger than the upload limit", cancellationToken).ConfigureAwait(false);
+                    return;
+                }
+
+                if (!string.Equals(actual, id, StringComparison.Ordinal))
+                {
+                    FilesLog.HashMismatch(logger, id, actual);
+                    await SendMismatchAsync(response, id, actual, cancellationToken).ConfigureAwait(false);
+                    return;
+                }
+
+                if (!OperatingSystem.IsWindows())
+                {
+                    File.SetUnixFileMode(temp.SafeFileHandle, FinalMode);
+                }
+
+                temp.Flush(flushToDisk: true);
+            }
+
+            moved = MoveIntoPlace(root, tempPath, id);
+            if (moved)
+            {
+                FilesLog.Stored(logger, id, received, root.RootPath);
+            }
+            else
+            {
+                FilesLog.AlreadyPresent(logger, id, received);
+            }
+
+            await SendStoredAsync(response, moved ? 201 : 200, id, cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException ex) when (DiskErrors.IsDiskFull(ex))
+        {
+            FilesLog.DiskFull(logger, id, root.RootPath);
+            response.KeepAlive = false;
+            if (!response.HasStarted)
+            {
+                await response.SendErrorAsync(507, "the disk is full", cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is RequestRejectedException or IOException or OperationCanceledException)
+        {
+            // Client gone, body malformed or stalled, or the server stopping: Http1 answers or closes.
+            FilesLog.UploadAborted(logger, id, received, ex.Message);
+            throw;
+        }
+        catch (Exception ex) when (ex is UnauthorizedAccessException)
+        {
+            FilesLog.UploadFault(logger, ex, id, root.RootPath);
+            throw;
+        }
+        finally
+        {
+            if (!moved)
+            {
+                TryDelete(tempPath);
+            }
+        }
+    }
+
+    /// <summary>Reads the whole body into <paramref name="file"/>, hashing it. Hash null: the body passed <paramref name="limit"/>.</summary>
+    private static async Task<(string? Hash, long Bytes)> ReceiveAsync(RequestBody body, SafeFileHandle file, long limit, CancellationToken cancellationToken)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(ChunkBytes);
+        try
+        {
+            using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            long offset = 0;
+            while (true)
+            {
+                // Fill the buffer before writing: body reads come in TLS-record sizes, disk writes want more.
+                var filled = 0;
+                int read;
+                do
+                {
+                    read = await body.ReadAsync(buffer.AsMemory(filled, ChunkBytes - filled), cancellationToken).ConfigureAwait(false);
+                    filled += read;
+                }
+                while (read > 0 && filled < ChunkBytes);
+
+                if (filled > 0)
+                {
+                    if (offset + filled > limit)
+                    {
+                        return (null, offset + filled);
+                    }
+
+                    sha256.AppendData(buffer, 0, filled);
+                    await RandomAccess.WriteAsync(file, buffer.AsMemory(0, filled), offset, cancellationToken).ConfigureAwait(false);
+                    offset += filled;
+                }
+
+                if (read == 0)
+                {
+                    return (Convert.ToHexStringLower(sha256.GetHashAndReset()), offset);
+                }
+            }
+        }
+        finally
+        {
+            // The buffer held a client's bytes: never hand it on unclean (STYLE.md, pools).
+            ArrayPool<byte>.Shared.Return(buffer, clearArray: true);
+        }
+    }
+
+    private static FileStream CreateTemp(string path)
+    {
+        var options = new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew,
+            Access = FileAccess.Write,
+            Share = FileShare.None,
+            Options = FileOptions.Asynchronous,
+            BufferSize = 0, // writes go through RandomAccess at offsets; no FileStream buffer
+        };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = TempMode;
+        }
+
+        return new FileStream(path, options);
+    }
+
+    /// <summary>Atomic rename into files/. False when the file is already in the store (any root).</summary>
+    private bool MoveIntoPlace(StoreRoot root, string tempPath, string id)
+    {
+        if (store.Contains(id))
+        {
+            return false;
+        }
+
+        var folder = root.FolderOf(id);
+        if (!Directory.Exists(folder))
+        {
+            Directory.CreateDirectory(folder);
+            SyncFolder(root.FilesPath);
+        }
+
+        var finalPath = root.PathOf(id);
+        try
+        {
+            // overwrite: false is link-or-rename-noreplace: atomic, and a concurrent upload of the
+            // same ID that won the race leaves its whole file in place.
+            File.Move(tempPath, finalPath, overwrite: false);
+        }
+        catch (IOException) when (File.Exists(finalPath))
+        {
+            return false;
+        }
+
+        SyncFolder(folder);
+        return true;
+    }
+
+    private void SyncFolder(string folder)
+    {
+        if (!DirectorySync.TryFlush(folder) && !OperatingSystem.IsWindows())
+        {
+            FilesLog.FolderSyncFailed(logger, folder);
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Left for the next start's tmp/ sweep.
+        }
+    }
+
+    private static ValueTask SendStoredAsync(HttpResponse response, int status, string id, CancellationToken cancellationToken)
+    {
+        var body = Json(json =>
+        {
+            json.WriteString("id"u8, id);
+            json.WriteBoolean("created"u8, status == 201);
+        });
+        return response.SendAsync(status, "application/json", body, cancellationToken);
+    }
+
+    /// <summary>409 with both hashes (issue 4), in the usual error shape plus the two fields.</summary>
+    private static ValueTask SendMismatchAsync(HttpResponse response, string expected, string actual, CancellationToken cancellationToken)
+    {
+        var body = Json(json =>
+        {
+            json.WriteString("error"u8, StatusText.ErrorName(409));
+            json.WriteString("reason"u8, "sha256 mismatch");
+            json.WriteString("expected"u8, expected);
+            json.WriteString("actual"u8, actual);
+        });
+        return response.SendAsync(409, "application/json", body, cancellationToken);
+    }
+
+    private static byte[] Json(Action<Utf8JsonWriter> writeFields)
+    {
+        var buffer = new ArrayBufferWriter<byte>(192);
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            writeFields(json);
+            json.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+}

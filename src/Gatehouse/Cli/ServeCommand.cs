@@ -1,0 +1,88 @@
+using System.CommandLine;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using Gatehouse.Config;
+using Gatehouse.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Gatehouse.Cli;
+
+/// <summary><c>gatehouse serve --config FILE [--env-stdin]</c>: runs the gateway until SIGTERM or SIGINT.</summary>
+internal static class ServeCommand
+{
+    private static readonly TimeSpan StdinTimeout = TimeSpan.FromSeconds(30);
+
+    public static Command Create()
+    {
+        var config = new Option<FileInfo>("--config", "-c") { Description = "the JSON config file", Required = true };
+        var envStdin = new Option<bool>("--env-stdin") { Description = "read one JSON object of secrets (CouchDB URL and credentials, key passphrase) from stdin" };
+        var logLevel = new Option<LogLevel>("--log-level") { Description = "minimum log level on stderr", DefaultValueFactory = _ => LogLevel.Information };
+        var command = new Command("serve", "Run the gateway: prints one JSON ready line on stdout, logs on stderr.") { config, envStdin, logLevel };
+        command.SetAction((result, _) => RunAsync(result.GetValue(config)!, result.GetValue(envStdin), result.GetValue(logLevel)));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(FileInfo configFile, bool envStdin, LogLevel logLevel)
+    {
+        using var loggers = Logs.Create(logLevel);
+        var log = loggers.CreateLogger("Gatehouse");
+        GatehouseServer server;
+        try
+        {
+            var config = ConfigLoader.Load(configFile.FullName);
+            var environment = envStdin
+                ? await StdinEnvironmentReader.ReadAsync(Console.OpenStandardInput(), StdinTimeout).ConfigureAwait(false)
+                : null;
+            server = GatehouseServer.Create(config, environment, new GatehouseServerOptions { Loggers = loggers });
+        }
+        catch (ConfigException ex)
+        {
+            await Console.Error.WriteLineAsync("gatehouse: " + ex.Message).ConfigureAwait(false);
+            return ExitCodes.Usage;
+        }
+
+        await using (server.ConfigureAwait(false))
+        {
+            try
+            {
+                server.Start();
+            }
+            catch (Exception ex) when (ex is SocketException or InvalidOperationException or IOException)
+            {
+                await Console.Error.WriteLineAsync("gatehouse: cannot listen: " + ex.Message).ConfigureAwait(false);
+                return ExitCodes.Failure;
+            }
+
+            using var stop = new CancellationTokenSource();
+            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => Stop(context, stop));
+            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => Stop(context, stop));
+
+            var ready = JsonSerializer.Serialize(server.CreateReadyLine(), ConfigJsonContext.Output.ReadyLine);
+            await Console.Out.WriteLineAsync(ready).ConfigureAwait(false);
+            await Console.Out.FlushAsync().ConfigureAwait(false);
+            log.LogInformation("listening on {Endpoints} as {Pin}", string.Join(", ", server.BoundEndpoints), server.Pin);
+
+            try
+            {
+                await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // SIGTERM or SIGINT: the normal way out.
+            }
+
+            log.LogInformation("stopping: finishing in-flight requests for up to {Grace}", server.Limits.ShutdownGrace);
+            await server.StopAsync().ConfigureAwait(false);
+            log.LogInformation("stopped");
+        }
+
+        return ExitCodes.Ok;
+    }
+
+    private static void Stop(PosixSignalContext context, CancellationTokenSource stop)
+    {
+        context.Cancel = true; // we shut down gracefully ourselves
+        stop.Cancel();
+    }
+}

@@ -1,0 +1,116 @@
+using System.Net;
+using Gatehouse.Config;
+using Gatehouse.Http1;
+using Gatehouse.Policy;
+using Gatehouse.Routing;
+using Gatehouse.Wire;
+
+namespace Gatehouse.Hosting;
+
+/// <summary>
+/// Gatehouse as a library (DESIGN.md decision 7): built from a config and the stdin environment,
+/// started in-process, its bound ports read back. The executable is a thin shell over this.
+/// </summary>
+public sealed class GatehouseServer : IAsyncDisposable
+{
+    private readonly WireServer _wire;
+    private readonly GatehouseConfig _config;
+
+    private GatehouseServer(GatehouseConfig config, WireServer wire, ServerIdentity? identity, Limits limits)
+    {
+        _config = config;
+        _wire = wire;
+        Identity = identity;
+        Limits = limits;
+    }
+
+    public ServerIdentity? Identity { get; }
+
+    public Limits Limits { get; }
+
+    /// <summary>The server's own key pin, for clients to pin (<c>curl --pinnedpubkey</c>).</summary>
+    public string Pin => Identity?.Pin ?? string.Empty;
+
+    /// <summary>Actual endpoints after <see cref="Start"/>, in config order.</summary>
+    public IReadOnlyList<IPEndPoint> BoundEndpoints => _wire.BoundEndpoints;
+
+    /// <summary>
+    /// Builds the server: loads the certificate and key (passphrase from the environment), the
+    /// trust anchors and pins, limits, routes and policy. Throws <see cref="ConfigException"/>
+    /// for anything the user must fix.
+    /// </summary>
+    public static GatehouseServer Create(GatehouseConfig config, StdinEnvironment? environment, GatehouseServerOptions? options = null)
+    {
+        options ??= new GatehouseServerOptions();
+        var limits = LimitsBinder.Apply(new Limits(), config.Limits);
+        var identity = LoadIdentity(config, environment);
+        var trust = LoadTrust(config);
+        var routes = new RouteTable(config.Routes);
+        var policy = options.Policy ?? new ConfigPolicy(routes, config.Rules);
+        var router = new GatewayRouter(routes, policy, options.Loggers);
+        var endpoints = config.Listen.Select(ConfigLoader.ToEndpoint).ToList();
+        var handler = Http1Connection.CreateHandler(router, limits, options.Loggers.CreateLogger("Gatehouse.Http"));
+        var wire = new WireServer(endpoints, identity, trust, limits, handler, options.Loggers.CreateLogger("Gatehouse.Wire"));
+        return new GatehouseServer(config, wire, identity, limits);
+    }
+
+    /// <summary>Binds every listener (synchronously, so ports are known on return) and starts accepting.</summary>
+    public void Start() => _wire.Start();
+
+    /// <summary>Stops accepting, lets in-flight requests finish within the grace period, then aborts the rest.</summary>
+    public Task StopAsync(TimeSpan? grace = null) => _wire.StopAsync(grace ?? Limits.ShutdownGrace);
+
+    public ReadyLine CreateReadyLine()
+    {
+        var line = new ReadyLine { Pin = Pin };
+        for (var i = 0; i < _config.Listen.Count && i < BoundEndpoints.Count; i++)
+        {
+            line.Listen.Add(new ReadyEndpoint
+            {
+                Address = _config.Listen[i].Address,
+                Port = BoundEndpoints[i].Port,
+                Tls = _config.Listen[i].Tls,
+            });
+        }
+
+        return line;
+    }
+
+    public ValueTask DisposeAsync() => _wire.DisposeAsync();
+
+    private static ServerIdentity? LoadIdentity(GatehouseConfig config, StdinEnvironment? environment)
+    {
+        if (config.Tls is null || !config.Listen.Any(l => l.Tls))
+        {
+            return null;
+        }
+
+        try
+        {
+            return ServerIdentity.Load(config.Tls.Certificate, config.Tls.Key, environment?.KeyPassphrase ?? string.Empty);
+        }
+        catch (CertificateFileException ex)
+        {
+            throw new ConfigException(ex.Message, ex);
+        }
+    }
+
+    private static ClientTrust LoadTrust(GatehouseConfig config)
+    {
+        var cas = new List<TrustedCa>();
+        foreach (var ca in config.Trust.Cas)
+        {
+            try
+            {
+                cas.Add(new TrustedCa(ca.Name, PemFiles.LoadCertificate(ca.Certificate)));
+            }
+            catch (CertificateFileException ex)
+            {
+                throw new ConfigException(ex.Message, ex);
+            }
+        }
+
+        var pins = config.Trust.Pins.Select(p => new PinnedKey(p.Name, p.Pin));
+        return new ClientTrust(cas, pins, config.Trust.Deny);
+    }
+}

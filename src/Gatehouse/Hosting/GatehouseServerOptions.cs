@@ -1,0 +1,14 @@
+using Gatehouse.Policy;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Gatehouse.Hosting;
+
+/// <summary>What an embedding app (or a test) may supply instead of the defaults.</summary>
+public sealed class GatehouseServerOptions
+{
+    public ILoggerFactory Loggers { get; set; } = NullLoggerFactory.Instance;
+
+    /// <summary>Replaces the config's rules as the authorization policy.</summary>
+    public IAccessPolicy? Policy { get; set; }
+}

@@ -1,0 +1,72 @@
+using Gatehouse.Config;
+using Gatehouse.Http1;
+using Gatehouse.Routing;
+using Gatehouse.Wire;
+
+namespace Gatehouse.Policy;
+
+/// <summary>
+/// The default policy: the config's rules, an allowlist. A request is allowed only when some
+/// rule naming the principal grants what the request's route and method need.
+/// </summary>
+public sealed class ConfigPolicy : IAccessPolicy
+{
+    private readonly RouteTable _routes;
+    private readonly IReadOnlyList<RuleConfig> _rules;
+
+    public ConfigPolicy(RouteTable routes, IReadOnlyList<RuleConfig> rules)
+    {
+        _routes = routes;
+        _rules = rules;
+    }
+
+    public AccessDecision Authorize(Principal principal, Request request)
+    {
+        var route = _routes.Match(request);
+        if (route is null)
+        {
+            return AccessDecision.Deny("no route");
+        }
+
+        return route.Kind switch
+        {
+            // Anyone the TLS layer let in may ask who they are.
+            RouteKind.WhoAmI => AccessDecision.Allow(),
+            RouteKind.Files => AuthorizeFiles(principal, request),
+            RouteKind.Proxy => AuthorizeProxy(principal, route),
+            RouteKind.CouchDb => CouchPolicy.Authorize(principal, request, route, RulesFor(principal)),
+            _ => AccessDecision.Deny("unknown route"),
+        };
+    }
+
+    /// <summary>The rules whose selectors name <paramref name="principal"/>.</summary>
+    public IEnumerable<RuleConfig> RulesFor(Principal principal) =>
+        _rules.Where(rule => rule.Principals.Any(selector => PrincipalSelector.Matches(selector, principal)));
+
+    private AccessDecision AuthorizeFiles(Principal principal, Request request)
+    {
+        var needed = request.Method is HttpMethods.Get or HttpMethods.Head ? "read" : "write";
+        foreach (var rule in RulesFor(principal))
+        {
+            if (rule.Files?.Contains(needed) == true)
+            {
+                return AccessDecision.Allow(rule.Role);
+            }
+        }
+
+        return AccessDecision.Deny($"no files {needed} grant for this key");
+    }
+
+    private AccessDecision AuthorizeProxy(Principal principal, Route route)
+    {
+        foreach (var rule in RulesFor(principal))
+        {
+            if (rule.Proxy?.Any(name => string.Equals(name, route.Name, StringComparison.Ordinal) || string.Equals(name, route.Prefix, StringComparison.Ordinal)) == true)
+            {
+                return AccessDecision.Allow(rule.Role);
+            }
+        }
+
+        return AccessDecision.Deny("no grant for this route");
+    }
+}

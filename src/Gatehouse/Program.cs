@@ -1,0 +1,24 @@
+using System.CommandLine;
+using Gatehouse.Cli;
+
+var root = new RootCommand("Gatehouse: one mutual-TLS door for a device's files, CouchDB, local web apps and WebSockets.")
+{
+    ServeCommand.Create(),
+    InitCommand.Create(),
+    PinCommand.Create(),
+    VersionCommand.Create(),
+};
+
+var parsed = root.Parse(args);
+if (parsed.Errors.Count > 0)
+{
+    foreach (var error in parsed.Errors)
+    {
+        Console.Error.WriteLine("gatehouse: " + error.Message);
+    }
+
+    Console.Error.WriteLine("Try 'gatehouse --help'.");
+    return ExitCodes.Usage;
+}
+
+return await parsed.InvokeAsync().ConfigureAwait(false);

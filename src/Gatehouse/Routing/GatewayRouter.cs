@@ -1,0 +1,126 @@
+using System.Text.Json;
+using Gatehouse.Config;
+using Gatehouse.Files;
+using Gatehouse.Http1;
+using Gatehouse.Policy;
+using Gatehouse.Wire;
+using Microsoft.Extensions.Logging;
+
+namespace Gatehouse.Routing;
+
+/// <summary>
+/// The request's path through the house (DESIGN.md): route chosen from the canonical request,
+/// policy asked with (principal, request), then the route's handler serves or forwards it.
+/// </summary>
+internal sealed class GatewayRouter : IRequestHandler
+{
+    private readonly RouteTable _routes;
+    private readonly IAccessPolicy _policy;
+    private readonly Dictionary<Route, FileEndpoint> _files = [];
+    private readonly ILogger _logger;
+
+    public GatewayRouter(RouteTable routes, IAccessPolicy policy, ILoggerFactory loggers)
+    {
+        _routes = routes;
+        _policy = policy;
+        _logger = loggers.CreateLogger("Gatehouse.Access");
+        foreach (var route in routes.Routes)
+        {
+            if (route.Kind == RouteKind.Files)
+            {
+                var store = new FileStore(new FileStoreOptions { StoreRoots = route.Config!.Stores! });
+                _files[route] = new FileEndpoint(store, loggers.CreateLogger("Gatehouse.Files"));
+            }
+        }
+    }
+
+    public async Task HandleAsync(HttpExchange exchange, CancellationToken stopping)
+    {
+        var request = exchange.Request;
+        var route = _routes.Match(request);
+        if (route is null)
+        {
+            await exchange.Response.SendErrorAsync(404, "no route for this path", stopping).ConfigureAwait(false);
+            Log(exchange, route, "no route");
+            return;
+        }
+
+        var decision = _policy.Authorize(exchange.Principal, request);
+        if (!decision.Allowed)
+        {
+            await exchange.Response.SendErrorAsync(403, decision.Reason, stopping).ConfigureAwait(false);
+            Log(exchange, route, decision.Reason);
+            return;
+        }
+
+        switch (route.Kind)
+        {
+            case RouteKind.WhoAmI:
+                await WhoAmIAsync(exchange, stopping).ConfigureAwait(false);
+                break;
+            case RouteKind.Files:
+                var rights = request.Method is HttpMethods.Get or HttpMethods.Head ? FileRights.Read : FileRights.Write;
+                await _files[route].HandleAsync(exchange, Tail(request, route), rights, stopping).ConfigureAwait(false);
+                break;
+            default:
+                await exchange.Response.SendErrorAsync(404, "route kind not served", stopping).ConfigureAwait(false);
+                break;
+        }
+
+        Log(exchange, route, null);
+    }
+
+    private static IReadOnlyList<string> Tail(Request request, Route route) =>
+        request.Target.Segments.Skip(route.PrefixSegments.Count).ToArray();
+
+    private static async Task WhoAmIAsync(HttpExchange exchange, CancellationToken stopping)
+    {
+        if (exchange.Request.Method is not (HttpMethods.Get or HttpMethods.Head))
+        {
+            exchange.Response.Headers.Set("Allow", "GET, HEAD");
+            await exchange.Response.SendErrorAsync(405, "use GET", stopping).ConfigureAwait(false);
+            return;
+        }
+
+        var principal = exchange.Principal;
+        var body = new WhoAmI
+        {
+            Pin = principal.Pin,
+            Subject = principal.Subject,
+            Trust = principal.Source switch
+            {
+                TrustSource.CertificateAuthority => "ca",
+                TrustSource.PinnedKey => "pin",
+                TrustSource.LocalListener => "local",
+                _ => "none",
+            },
+            TrustName = principal.TrustName,
+            RemoteAddress = exchange.RemoteEndPoint.Address.ToString(),
+        };
+        var json = JsonSerializer.SerializeToUtf8Bytes(body, ConfigJsonContext.Output.WhoAmI);
+        exchange.Response.Headers.Set("Cache-Control", "no-store");
+        await exchange.Response.SendAsync(200, "application/json", json, stopping).ConfigureAwait(false);
+    }
+
+    private void Log(HttpExchange exchange, Route? route, string? refusal)
+    {
+        if (!_logger.IsEnabled(LogLevel.Information))
+        {
+            return;
+        }
+
+        // Access log: the canonical path only, never the query (it may carry secrets).
+        _logger.LogInformation(
+            "{Method} {Path} {Status} principal={Pin} subject={Subject} remote={Remote} route={Route} in={BytesIn} out={BytesOut}{Refusal}",
+            exchange.Request.Method,
+            exchange.Request.Target.Path,
+            exchange.Response.StatusCode,
+            exchange.Principal.Pin,
+            exchange.Principal.Subject,
+            exchange.RemoteEndPoint,
+            route?.Name ?? "-",
+            exchange.Body.BytesRead,
+            exchange.Response.BodyBytesWritten,
+            refusal is null ? string.Empty : " refused=" + refusal);
+    }
+}

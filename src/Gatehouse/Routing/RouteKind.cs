@@ -1,0 +1,9 @@
+namespace Gatehouse.Routing;
+
+public enum RouteKind
+{
+    WhoAmI,
+    Files,
+    CouchDb,
+    Proxy,
+}

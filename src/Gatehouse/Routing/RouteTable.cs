@@ -1,0 +1,55 @@
+using Gatehouse.Config;
+using Gatehouse.Http1;
+
+namespace Gatehouse.Routing;
+
+/// <summary>The routes of a config in order; the first whose prefix matches the canonical path wins.</summary>
+public sealed class RouteTable
+{
+    public const string WhoAmIPath = "/_gatehouse/whoami";
+
+    private readonly List<Route> _routes;
+
+    public RouteTable(IEnumerable<RouteConfig> routes)
+    {
+        _routes = [new Route(RouteKind.WhoAmI, WhoAmIPath)];
+        foreach (var route in routes)
+        {
+            var kind = route.Kind switch
+            {
+                "files" => RouteKind.Files,
+                "couchdb" => RouteKind.CouchDb,
+                _ => RouteKind.Proxy,
+            };
+            _routes.Add(new Route(kind, route.Prefix, route));
+        }
+    }
+
+    public IReadOnlyList<Route> Routes => _routes;
+
+    public Route? Match(Request request)
+    {
+        var target = request.Target;
+        if (target.IsAsterisk)
+        {
+            return null;
+        }
+
+        foreach (var route in _routes)
+        {
+            if (!target.StartsWith(route.PrefixSegments))
+            {
+                continue;
+            }
+
+            if (route.Kind == RouteKind.WhoAmI && target.Segments.Count != route.PrefixSegments.Count)
+            {
+                continue;
+            }
+
+            return route;
+        }
+
+        return null;
+    }
+}

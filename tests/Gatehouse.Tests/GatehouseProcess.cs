@@ -1,0 +1,159 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+
+namespace Gatehouse.Tests;
+
+/// <summary>
+/// The real executable, started as a user would: `gatehouse serve --config FILE [--env-stdin]`,
+/// the environment written to stdin, readiness taken from the ready line (no sleeps).
+/// Disposing kills it if it is still running.
+/// </summary>
+internal sealed class GatehouseProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _stderr = new();
+    private readonly TaskCompletionSource<string?> _firstLine = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private GatehouseProcess(Process process)
+    {
+        _process = process;
+    }
+
+    public static string ExecutablePath => Path.Combine(AppContext.BaseDirectory, "gatehouse.dll");
+
+    public int ProcessId => _process.Id;
+
+    public string StandardError
+    {
+        get
+        {
+            lock (_stderr)
+            {
+                return _stderr.ToString();
+            }
+        }
+    }
+
+    public static GatehouseProcess Start(string? stdin, params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(ExecutablePath);
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        var process = Process.Start(info) ?? throw new InvalidOperationException("could not start gatehouse");
+        var wrapper = new GatehouseProcess(process);
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                lock (wrapper._stderr)
+                {
+                    wrapper._stderr.AppendLine(e.Data);
+                }
+            }
+        };
+        process.OutputDataReceived += (_, e) => wrapper._firstLine.TrySetResult(e.Data);
+        process.BeginErrorReadLine();
+        process.BeginOutputReadLine();
+        if (stdin is not null)
+        {
+            process.StandardInput.Write(stdin);
+            process.StandardInput.Flush();
+        }
+
+        return wrapper;
+    }
+
+    /// <summary>Runs a command to completion and returns its exit code, stdout and stderr.</summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string? stdin, params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(ExecutablePath);
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(info)!;
+        if (stdin is not null)
+        {
+            await process.StandardInput.WriteAsync(stdin);
+        }
+
+        process.StandardInput.Close();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await stdout, await stderr);
+    }
+
+    /// <summary>Waits for the ready line and returns it parsed.</summary>
+    public async Task<JsonElement> WaitReadyAsync()
+    {
+        var exited = _process.WaitForExitAsync();
+        var line = _firstLine.Task;
+        var winner = await Task.WhenAny(line, exited, Task.Delay(TimeSpan.FromSeconds(60)));
+        if (winner != line || line.Result is null)
+        {
+            throw new InvalidOperationException("gatehouse did not become ready; stderr:\n" + StandardError);
+        }
+
+        using var document = JsonDocument.Parse(line.Result);
+        return document.RootElement.Clone();
+    }
+
+    public void CloseStdin() => _process.StandardInput.Close();
+
+    public void Signal(int signal)
+    {
+        if (Kill(_process.Id, signal) != 0)
+        {
+            throw new InvalidOperationException("kill failed");
+        }
+    }
+
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(cts.Token);
+        return _process.ExitCode;
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+                _process.WaitForExit(5000);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // already gone
+        }
+
+        _process.Dispose();
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
+}

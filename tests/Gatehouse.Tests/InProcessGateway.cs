@@ -1,0 +1,82 @@
+using System.Net;
+using System.Net.Http;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using Gatehouse.Config;
+using Gatehouse.Hosting;
+using Gatehouse.Wire;
+
+namespace Gatehouse.Tests;
+
+/// <summary>
+/// A gateway started in-process on port 0 from a config, with a user CA, a server certificate
+/// and helpers to make clients that present a given certificate and pin the server's key.
+/// </summary>
+internal sealed class InProcessGateway : IAsyncDisposable
+{
+    private InProcessGateway(TempDirectory dir, GatehouseServer server, X509Certificate2 ca)
+    {
+        Dir = dir;
+        Server = server;
+        Ca = ca;
+    }
+
+    public TempDirectory Dir { get; }
+
+    public GatehouseServer Server { get; }
+
+    public X509Certificate2 Ca { get; }
+
+    public int Port => Server.BoundEndpoints[0].Port;
+
+    public static async Task<InProcessGateway> StartAsync(Func<GatehouseConfig, GatehouseConfig>? edit = null, string address = "::")
+    {
+        var dir = new TempDirectory();
+        var ca = CertificateFactory.CreateCertificateAuthority("test user CA");
+        using var server = CertificateFactory.IssueServer(ca, "localhost", ["localhost"], [IPAddress.Loopback, IPAddress.IPv6Loopback]);
+        PemFiles.WriteCertificate(dir.File("ca.crt"), ca);
+        PemFiles.WriteCertificate(dir.File("server.crt"), server);
+        PemFiles.WritePrivateKey(dir.File("server.key"), server.GetECDsaPrivateKey()!, default);
+        Directory.CreateDirectory(dir.File("store"));
+        var json = $$"""
+            {
+              "listen": [ { "address": "{{address}}", "port": 0 } ],
+              "tls": { "certificate": "server.crt", "key": "server.key" },
+              "trust": { "cas": [ { "name": "user", "certificate": "ca.crt" } ] },
+              "routes": [ { "kind": "files", "prefix": "/files/", "stores": [ "store" ] } ],
+              "rules": [ { "principals": [ "ca:user" ], "role": "device", "files": [ "read" ] } ],
+              "limits": { "handshakeTimeout": 5 }
+            }
+            """;
+        await File.WriteAllTextAsync(dir.File("gatehouse.json"), json);
+        var config = ConfigLoader.Load(dir.File("gatehouse.json"));
+        config = edit?.Invoke(config) ?? config;
+        var gateway = GatehouseServer.Create(config, environment: null);
+        gateway.Start();
+        return new InProcessGateway(dir, gateway, ca);
+    }
+
+    /// <summary>An HttpClient presenting <paramref name="clientCertificate"/> and trusting the server only by its pin.</summary>
+    public HttpClient CreateClient(X509Certificate2? clientCertificate, string host = "localhost")
+    {
+        var serverPin = Server.Pin;
+        var handler = new SocketsHttpHandler
+        {
+            SslOptions = new SslClientAuthenticationOptions
+            {
+                ClientCertificates = clientCertificate is null ? null : [clientCertificate],
+                RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+                    certificate is not null && KeyPin.Compute(new X509Certificate2(certificate)) == serverPin,
+            },
+            PooledConnectionLifetime = TimeSpan.FromSeconds(30),
+        };
+        return new HttpClient(handler) { BaseAddress = new Uri($"https://{host}:{Port}/"), Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Server.DisposeAsync();
+        Ca.Dispose();
+        Dir.Dispose();
+    }
+}
