@@ -136,6 +136,11 @@ public sealed class CanonicalTarget
 
         if (body.Length == 0)
         {
+            if (trailingSlash)
+            {
+                Reject(); // "//": the lone trailing slash hid an empty segment.
+            }
+
             return new CanonicalTarget(NoSegments, trailingSlash, query, authority, isAsterisk: false);
         }
 

@@ -46,14 +46,16 @@ internal sealed class ChunkedBody : FramedBody
             var available = await ReadMoreAsync(cancellationToken).ConfigureAwait(false);
             var reader = new SequenceReader<byte>(available);
             var copied = 0;
-            bool needMore;
+            var needMore = true; // a throw ends the connection; what was examined no longer matters
             try
             {
                 needMore = Step(ref reader, buffer.Span, ref copied);
             }
             finally
             {
-                Reader.AdvanceTo(reader.Position, reader.End ? available.End : reader.Position);
+                // Needing more means every buffered byte was examined (a partial line included):
+                // examined must be the end, or the next read returns the same bytes at once and spins.
+                Reader.AdvanceTo(reader.Position, needMore ? available.End : reader.Position);
             }
 
             if (copied > 0)
@@ -67,7 +69,11 @@ internal sealed class ChunkedBody : FramedBody
                 return copied;
             }
 
-            _ = needMore;
+            if (needMore && InputCompleted)
+            {
+                // The client closed with a partial line or chunk buffered: no more bytes will come.
+                throw new RequestRejectedException(RejectReason.UnexpectedEndOfBody);
+            }
         }
 
         return 0;
@@ -275,8 +281,9 @@ internal sealed class ChunkedBody : FramedBody
         }
 
         var length = rest.IndexOfAnyExcept(HttpCharacters.Token);
-        if (length == 0)
+        if (length == 0 || rest.IsEmpty)
         {
+            // "5;a=" with no value: chunk-ext-val is token / quoted-string, never empty.
             RequestRejectedException.Throw(RejectReason.InvalidChunk);
         }
 

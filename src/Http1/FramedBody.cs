@@ -25,6 +25,9 @@ internal abstract class FramedBody : RequestBody
 
     protected PipeReader Reader => _input.Reader;
 
+    /// <summary>The last read saw the end of the input: what is buffered now is all there will ever be.</summary>
+    protected bool InputCompleted { get; private set; }
+
     protected async ValueTask<ReadOnlySequence<byte>> ReadMoreAsync(CancellationToken cancellationToken)
     {
         if (_beforeFirstRead is { } send)
@@ -49,6 +52,7 @@ internal abstract class FramedBody : RequestBody
             throw new OperationCanceledException(cancellationToken);
         }
 
+        InputCompleted = result.IsCompleted;
         if (result.IsCompleted && result.Buffer.IsEmpty)
         {
             throw new RequestRejectedException(RejectReason.UnexpectedEndOfBody);

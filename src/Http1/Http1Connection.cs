@@ -78,7 +78,7 @@ public sealed class Http1Connection
         catch (RequestRejectedException rejected)
         {
             _logger.LogInformation("request refused from {Remote}: {Reason}", _connection.RemoteEndPoint, rejected.Message);
-            await TrySendRejectionAsync(writer, response, rejected.StatusCode, rejected.Message).ConfigureAwait(false);
+            await TrySendRejectionAsync(writer, response, parser.IsHead, rejected.StatusCode, rejected.Message).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
@@ -86,7 +86,7 @@ public sealed class Http1Connection
             if (parser.HasStarted)
             {
                 _logger.LogInformation("header timeout from {Remote}", _connection.RemoteEndPoint);
-                await TrySendRejectionAsync(writer, response, 408, RejectReasons.Text(RejectReason.HeaderTimeout)).ConfigureAwait(false);
+                await TrySendRejectionAsync(writer, response, parser.IsHead, 408, RejectReasons.Text(RejectReason.HeaderTimeout)).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
@@ -186,7 +186,7 @@ public sealed class Http1Connection
             _ => null,
         };
 
-        var exchange = new HttpExchange(request, (RequestBody?)body ?? EmptyBody.Instance, response, _connection);
+        var exchange = new HttpExchange(request, (RequestBody?)body ?? EmptyBody.Instance, response, _connection, input.Reader, writer);
         try
         {
             await _handler.HandleAsync(exchange, stopping).ConfigureAwait(false);
@@ -202,6 +202,11 @@ public sealed class Http1Connection
             response.KeepAlive = false;
             await response.SendErrorAsync(500, "internal error", CancellationToken.None).ConfigureAwait(false);
             return false;
+        }
+
+        if (exchange.IsUpgraded)
+        {
+            return false; // the switched protocol owned the connection and is done with it
         }
 
         await response.CompleteAsync(CancellationToken.None).ConfigureAwait(false);
@@ -228,7 +233,7 @@ public sealed class Http1Connection
         await output.FlushAsync().ConfigureAwait(false);
     }
 
-    private async ValueTask TrySendRejectionAsync(PipeWriter writer, HttpResponse? current, int status, string reason)
+    private async ValueTask TrySendRejectionAsync(PipeWriter writer, HttpResponse? current, bool isHead, int status, string reason)
     {
         if (current is { HasStarted: true })
         {
@@ -237,7 +242,7 @@ public sealed class Http1Connection
 
         try
         {
-            var response = new HttpResponse(writer, HttpVersion.Http11, isHead: false, keepAlive: false);
+            var response = new HttpResponse(writer, HttpVersion.Http11, isHead, keepAlive: false);
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
             await response.SendErrorAsync(status, reason, timeout.Token).ConfigureAwait(false);
         }

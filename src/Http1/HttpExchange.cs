@@ -1,3 +1,4 @@
+using System.IO.Pipelines;
 using System.Net;
 using Gatehouse.Wire;
 
@@ -6,12 +7,39 @@ namespace Gatehouse.Http1;
 /// <summary>One request and its response on a connection, with who is asking.</summary>
 public sealed class HttpExchange
 {
-    internal HttpExchange(Request request, RequestBody body, HttpResponse response, WireConnection connection)
+    private readonly PipeReader? _reader;
+    private readonly PipeWriter? _writer;
+
+    internal HttpExchange(Request request, RequestBody body, HttpResponse response, WireConnection connection, PipeReader? reader = null, PipeWriter? writer = null)
     {
         Request = request;
         Body = body;
         Response = response;
         Connection = connection;
+        _reader = reader;
+        _writer = writer;
+    }
+
+    /// <summary>The handler switched protocols; the connection ends when the handler returns.</summary>
+    public bool IsUpgraded { get; private set; }
+
+    /// <summary>
+    /// Answers <c>101 Switching Protocols</c> with <see cref="HttpResponse.Headers"/> (the caller
+    /// validated the upgrade request and set <c>Upgrade</c> and any protocol headers) and returns
+    /// the raw bidirectional stream. Only for a request with <see cref="Request.IsUpgrade"/> and no body.
+    /// </summary>
+    public async ValueTask<Stream> AcceptUpgradeAsync(CancellationToken cancellationToken = default)
+    {
+        if (!Request.IsUpgrade || Request.HasBody || Response.HasStarted || _reader is null || _writer is null)
+        {
+            throw new InvalidOperationException("this exchange cannot switch protocols");
+        }
+
+        Response.StatusCode = 101;
+        Response.KeepAlive = false;
+        await Response.StartAsync(cancellationToken).ConfigureAwait(false);
+        IsUpgraded = true;
+        return new UpgradedStream(_reader, _writer);
     }
 
     public Request Request { get; }

@@ -278,7 +278,11 @@ public sealed class HttpResponse
             writer.Write("Transfer-Encoding: chunked\r\n"u8);
         }
 
-        if (StatusCode != 101)
+        if (StatusCode == 101)
+        {
+            writer.Write("Connection: Upgrade\r\n"u8);
+        }
+        else
         {
             if (!KeepAlive)
             {

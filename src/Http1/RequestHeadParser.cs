@@ -19,6 +19,7 @@ internal sealed class RequestHeadParser
     private CanonicalTarget? _target;
     private int _headerBytes;
     private int _leadingBytes;
+    private bool _partialRequestLine;
 
     public RequestHeadParser(Limits limits)
     {
@@ -26,7 +27,10 @@ internal sealed class RequestHeadParser
     }
 
     /// <summary>True once any byte of the current request was consumed (the header timeout then applies).</summary>
-    public bool HasStarted => _method is not null || _leadingBytes > 0;
+    public bool HasStarted => _method is not null || _leadingBytes > 0 || _partialRequestLine;
+
+    /// <summary>The current request line was a HEAD: even an error answer to it carries no content (RFC 9110 §9.3.2).</summary>
+    public bool IsHead => ReferenceEquals(_method, HttpMethods.Head);
 
     /// <summary>Forgets the current request so the next one can be parsed.</summary>
     public void Reset()
@@ -36,6 +40,7 @@ internal sealed class RequestHeadParser
         _target = null;
         _headerBytes = 0;
         _leadingBytes = 0;
+        _partialRequestLine = false;
     }
 
     /// <summary>
@@ -49,6 +54,8 @@ internal sealed class RequestHeadParser
         {
             if (!TryReadLine(ref reader, _limits.MaxRequestLineBytes - _leadingBytes, RejectReason.RequestLineTooLong, out var line))
             {
+                // Part of a request line is buffered: the request has started, so a stall earns a 408.
+                _partialRequestLine = !reader.End;
                 return false;
             }
 

@@ -1,0 +1,67 @@
+using System.Buffers;
+using Gatehouse.Wire;
+
+namespace Gatehouse.Http1.Tests.Support;
+
+/// <summary>Feeds bytes to <see cref="RequestHeadParser"/> the ways the connection loop can: whole, in two segments, byte by byte.</summary>
+internal static class ParserDriver
+{
+    public static Request Whole(byte[] bytes, Limits? limits = null) =>
+        ParseSequence(new ReadOnlySequence<byte>(bytes), limits, out _) ?? throw new InvalidOperationException("incomplete: " + Bytes.Show(bytes));
+
+    /// <summary>Parses once; null when the parser wants more bytes.</summary>
+    public static Request? ParseSequence(ReadOnlySequence<byte> sequence, Limits? limits, out long consumed)
+    {
+        var parser = new RequestHeadParser(limits ?? new Limits());
+        var reader = new SequenceReader<byte>(sequence);
+        var done = parser.TryParse(ref reader, out var request);
+        consumed = reader.Consumed;
+        return done ? request : null;
+    }
+
+    /// <summary>
+    /// Feeds one more byte per call, like a slow client, keeping the parser between calls and
+    /// advancing as the connection loop does (consumed = the reader's position; the rest is offered again).
+    /// </summary>
+    public static Request ByteByByte(byte[] bytes, Limits? limits, out long consumed)
+    {
+        var parser = new RequestHeadParser(limits ?? new Limits());
+        consumed = 0;
+        for (var fed = 1; fed <= bytes.Length; fed++)
+        {
+            var reader = new SequenceReader<byte>(new ReadOnlySequence<byte>(bytes, (int)consumed, fed - (int)consumed));
+            var done = parser.TryParse(ref reader, out var request);
+            consumed += reader.Consumed;
+            if (done)
+            {
+                return request!;
+            }
+        }
+
+        throw new InvalidOperationException("incomplete after every byte: " + Bytes.Show(bytes));
+    }
+
+    /// <summary>A stable text of everything the parser decided, to compare one feeding with another.</summary>
+    public static string Describe(Request request) =>
+        string.Join(
+            "|",
+            request.Method,
+            request.Version,
+            request.Target.ToOriginForm(),
+            request.Target.Authority ?? "-",
+            request.Host,
+            request.Framing,
+            request.ContentLength,
+            request.KeepAlive,
+            request.ExpectContinue,
+            string.Join(";", request.Headers.Select(h => h.Name + "=" + h.Value)));
+
+    public static RequestRejectedException Rejects(string raw, Limits? limits = null)
+    {
+        var bytes = Bytes.Of(raw);
+        var whole = Assert.Throws<RequestRejectedException>(() => ParseSequence(new ReadOnlySequence<byte>(bytes), limits, out _));
+        var slow = Assert.Throws<RequestRejectedException>(() => ByteByByte(bytes, limits, out _));
+        Assert.Equal(whole.Reason, slow.Reason);
+        return whole;
+    }
+}

@@ -1,0 +1,61 @@
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using Gatehouse.Wire;
+
+namespace Gatehouse.Http1.Tests.Support;
+
+/// <summary>A WireServer on port 0 speaking HTTP/1.1 through <see cref="Http1Connection"/> to a <see cref="RecordingHandler"/>.</summary>
+internal sealed class TestServer : IAsyncDisposable
+{
+    private TestServer(WireServer server, RecordingHandler handler)
+    {
+        Server = server;
+        Handler = handler;
+    }
+
+    public WireServer Server { get; }
+
+    public RecordingHandler Handler { get; }
+
+    public IPEndPoint Endpoint => Server.BoundEndpoints[0];
+
+    /// <summary>Short timeouts, so a test that leaves something hanging ends in seconds, not minutes.</summary>
+    public static Limits ShortLimits() => new()
+    {
+        HandshakeTimeout = TimeSpan.FromSeconds(5),
+        HeaderTimeout = TimeSpan.FromSeconds(3),
+        KeepAliveTimeout = TimeSpan.FromSeconds(3),
+        BodyIdleTimeout = TimeSpan.FromSeconds(3),
+        ShutdownGrace = TimeSpan.FromSeconds(1),
+    };
+
+    public static TestServer StartPlain(Limits? limits = null)
+    {
+        var handler = new RecordingHandler();
+        limits ??= ShortLimits();
+        var server = new WireServer(
+            [new ListenEndpoint { Address = IPAddress.Loopback, Port = 0, Tls = false, Local = true }],
+            identity: null,
+            new ClientTrust([], [], []),
+            limits,
+            Http1Connection.CreateHandler(handler, limits));
+        server.Start();
+        return new TestServer(server, handler);
+    }
+
+    public static TestServer StartTls(ServerIdentity identity, X509Certificate2 ca, Limits? limits = null)
+    {
+        var handler = new RecordingHandler();
+        limits ??= ShortLimits();
+        var server = new WireServer(
+            [new ListenEndpoint { Address = IPAddress.Loopback, Port = 0, Tls = true }],
+            identity,
+            new ClientTrust([new TrustedCa("user", ca)], [], []),
+            limits,
+            Http1Connection.CreateHandler(handler, limits));
+        server.Start();
+        return new TestServer(server, handler);
+    }
+
+    public async ValueTask DisposeAsync() => await Server.DisposeAsync();
+}
