@@ -36,8 +36,12 @@ public sealed class Limits
     /// <summary>Number of header fields. Default 100; more answers 431.</summary>
     public int MaxHeaderCount { get; set; } = 100;
 
-    /// <summary>Request body size for routes that do not set their own. Default 1 GiB; larger answers 413.</summary>
-    public long MaxRequestBodyBytes { get; set; } = 1L << 30;
+    /// <summary>
+    /// Largest request body the HTTP layer accepts at all. Default 64 GiB: media files and
+    /// CouchDB attachments are large; routes enforce their own tighter limits (the file store's
+    /// MaxUploadBytes). Larger answers 413.
+    /// </summary>
+    public long MaxRequestBodyBytes { get; set; } = 64L << 30;
 
     /// <summary>Chunk extension and trailer budget per chunked body. Default 8 KiB.</summary>
     public int MaxChunkOverheadBytes { get; set; } = 8 * 1024;
