@@ -24,6 +24,7 @@ public sealed class Http1Connection
     private readonly Limits _limits;
     private readonly ILogger _logger;
     private volatile bool _waitingForRequest;
+    private bool _lingerOnClose;
 
     private Http1Connection(WireConnection connection, IRequestHandler handler, Limits limits, ILogger logger)
     {
@@ -77,6 +78,7 @@ public sealed class Http1Connection
         }
         catch (RequestRejectedException rejected)
         {
+            _lingerOnClose = true;
             _logger.LogInformation("request refused from {Remote}: {Reason}", _connection.RemoteEndPoint, rejected.Message);
             await TrySendRejectionAsync(writer, response, parser.IsHead, rejected.StatusCode, rejected.Message).ConfigureAwait(false);
         }
@@ -97,6 +99,11 @@ public sealed class Http1Connection
         {
             await writer.CompleteAsync().ConfigureAwait(false);
             await reader.CompleteAsync().ConfigureAwait(false);
+        }
+
+        if (_lingerOnClose)
+        {
+            await LingeringClose.RunAsync(_connection).ConfigureAwait(false);
         }
     }
 
@@ -222,7 +229,9 @@ public sealed class Http1Connection
 
         // The handler answered without reading the whole body. A client still waiting for
         // 100 Continue may or may not send it, so the only safe move is to close.
-        return !body.ContinuePending && await body.DrainAsync(MaxDrainBytes, stopping).ConfigureAwait(false);
+        var drained = !body.ContinuePending && await body.DrainAsync(MaxDrainBytes, stopping).ConfigureAwait(false);
+        _lingerOnClose = !drained;
+        return drained;
     }
 
     private static async ValueTask WriteContinueAsync(PipeWriter output)
