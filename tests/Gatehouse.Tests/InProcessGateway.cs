@@ -12,7 +12,7 @@ namespace Gatehouse.Tests;
 /// A gateway started in-process on port 0 from a config, with a user CA, a server certificate
 /// and helpers to make clients that present a given certificate and pin the server's key.
 /// </summary>
-internal sealed class InProcessGateway : IAsyncDisposable
+public sealed class InProcessGateway : IAsyncDisposable
 {
     private InProcessGateway(TempDirectory dir, GatehouseServer server, X509Certificate2 ca)
     {
@@ -29,7 +29,7 @@ internal sealed class InProcessGateway : IAsyncDisposable
 
     public int Port => Server.BoundEndpoints[0].Port;
 
-    public static async Task<InProcessGateway> StartAsync(Func<GatehouseConfig, GatehouseConfig>? edit = null, string address = "::")
+    public static async Task<InProcessGateway> StartAsync(Func<GatehouseConfig, GatehouseConfig>? edit = null, string address = "::", StdinEnvironment? environment = null)
     {
         var dir = new TempDirectory();
         var ca = CertificateFactory.CreateCertificateAuthority("test user CA");
@@ -51,7 +51,7 @@ internal sealed class InProcessGateway : IAsyncDisposable
         await File.WriteAllTextAsync(dir.File("gatehouse.json"), json);
         var config = ConfigLoader.Load(dir.File("gatehouse.json"));
         config = edit?.Invoke(config) ?? config;
-        var gateway = GatehouseServer.Create(config, environment: null);
+        var gateway = GatehouseServer.Create(config, environment);
         gateway.Start();
         return new InProcessGateway(dir, gateway, ca);
     }

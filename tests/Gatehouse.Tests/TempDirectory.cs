@@ -1,6 +1,6 @@
 namespace Gatehouse.Tests;
 
-internal sealed class TempDirectory : IDisposable
+public sealed class TempDirectory : IDisposable
 {
     public TempDirectory()
     {

@@ -11,20 +11,23 @@ namespace Gatehouse.Hosting;
 /// Gatehouse as a library (DESIGN.md decision 7): built from a config and the stdin environment,
 /// started in-process, its bound ports read back. The executable is a thin shell over this.
 /// </summary>
-public sealed class GatehouseServer : IAsyncDisposable
+public sealed partial class GatehouseServer : IAsyncDisposable
 {
     private readonly WireServer _wire;
     private readonly GatehouseConfig _config;
+    private readonly GatewayRouter _router;
 
-    private GatehouseServer(GatehouseConfig config, WireServer wire, ServerIdentity? identity, Limits limits)
+    private GatehouseServer(GatehouseConfig config, WireServer wire, ServerIdentity? identity, Limits limits, GatewayRouter router)
     {
         _config = config;
+        _router = router;
         _wire = wire;
         Identity = identity;
         Limits = limits;
     }
 
-    public ServerIdentity? Identity { get; }
+    /// <summary>The server identity new handshakes present; replaced by <see cref="ReloadAsync"/>.</summary>
+    public ServerIdentity? Identity { get; private set; }
 
     public Limits Limits { get; }
 
@@ -46,12 +49,14 @@ public sealed class GatehouseServer : IAsyncDisposable
         var identity = LoadIdentity(config, environment);
         var trust = LoadTrust(config);
         var routes = new RouteTable(config.Routes);
-        var policy = options.Policy ?? new ConfigPolicy(routes, config.Rules);
-        var router = new GatewayRouter(routes, policy, options.Loggers);
+        RequireCouchEnvironment(config, environment);
+        var rules = new ConfigPolicy(routes, config.Rules);
+        var policy = options.Policy ?? rules;
+        var router = new GatewayRouter(routes, policy, rules, environment, options.Loggers);
         var endpoints = config.Listen.Select(ConfigLoader.ToEndpoint).ToList();
         var handler = Http1Connection.CreateHandler(router, limits, options.Loggers.CreateLogger("Gatehouse.Http"));
         var wire = new WireServer(endpoints, identity, trust, limits, handler, options.Loggers.CreateLogger("Gatehouse.Wire"));
-        return new GatehouseServer(config, wire, identity, limits);
+        return new GatehouseServer(config, wire, identity, limits, router);
     }
 
     /// <summary>Binds every listener (synchronously, so ports are known on return) and starts accepting.</summary>
@@ -76,7 +81,34 @@ public sealed class GatehouseServer : IAsyncDisposable
         return line;
     }
 
-    public ValueTask DisposeAsync() => _wire.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await _wire.DisposeAsync().ConfigureAwait(false);
+        await _router.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>A CouchDB mount needs the URL and every role's credential from the stdin environment.</summary>
+    private static void RequireCouchEnvironment(GatehouseConfig config, StdinEnvironment? environment)
+    {
+        var couchRoute = config.Routes.FindIndex(r => r.Kind == "couchdb");
+        if (couchRoute < 0)
+        {
+            return;
+        }
+
+        if (environment?.Couchdb is not { } couch)
+        {
+            throw new ConfigException($"$.routes[{couchRoute}]: a couchdb route needs the CouchDB URL and credentials on stdin (serve --env-stdin)");
+        }
+
+        for (var i = 0; i < config.Rules.Count; i++)
+        {
+            if (config.Rules[i].Couchdb is not null && config.Rules[i].Role is { } role && !couch.Credentials.ContainsKey(role))
+            {
+                throw new ConfigException($"stdin: $.couchdb.credentials: no credential for role \"{role}\" named by $.rules[{i}].role");
+            }
+        }
+    }
 
     private static ServerIdentity? LoadIdentity(GatehouseConfig config, StdinEnvironment? environment)
     {

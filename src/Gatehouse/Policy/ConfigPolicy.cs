@@ -34,7 +34,7 @@ public sealed class ConfigPolicy : IAccessPolicy
             RouteKind.WhoAmI => AccessDecision.Allow(),
             RouteKind.Files => AuthorizeFiles(principal, request),
             RouteKind.Proxy => AuthorizeProxy(principal, route),
-            RouteKind.CouchDb => CouchPolicy.Authorize(principal, request, route, RulesFor(principal)),
+            RouteKind.CouchDb => CouchPolicy.Authorize(request, route, RulesFor(principal)),
             _ => AccessDecision.Deny("unknown route"),
         };
     }

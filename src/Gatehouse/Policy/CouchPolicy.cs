@@ -1,19 +1,63 @@
 using Gatehouse.Config;
 using Gatehouse.Http1;
+using Gatehouse.Proxy;
 using Gatehouse.Routing;
-using Gatehouse.Wire;
 
 namespace Gatehouse.Policy;
 
-/// <summary>CouchDB access: the endpoint's class (one table in Gatehouse.Proxy) against the rules' grants per database pattern.</summary>
+/// <summary>
+/// CouchDB access (issue 3): the endpoint's class, from the one table in
+/// <see cref="CouchEndpoints"/>, against the grants of the principal's rules on database-name
+/// patterns. Closed endpoints stay closed whatever a rule says.
+/// </summary>
 internal static class CouchPolicy
 {
-    public static AccessDecision Authorize(Principal principal, Request request, Route route, IEnumerable<RuleConfig> rules)
+    public static AccessDecision Authorize(Request request, Route route, IEnumerable<RuleConfig> rules)
     {
-        _ = principal;
-        _ = request;
-        _ = route;
-        _ = rules;
-        return AccessDecision.Deny("couchdb access is not available yet");
+        var classification = Classify(request, route);
+        if (classification.IsDenied)
+        {
+            return AccessDecision.Deny(classification.Reason);
+        }
+
+        foreach (var rule in rules)
+        {
+            if (rule.Couchdb is not { } couch)
+            {
+                continue;
+            }
+
+            // The server's welcome and the (filtered) database list are for anyone with some CouchDB rule.
+            if (classification.Access is CouchAccess.ServerInfo or CouchAccess.AllDbs)
+            {
+                return AccessDecision.Allow(rule.Role);
+            }
+
+            if (classification.Database is { } database
+                && couch.Databases.Any(pattern => DatabasePattern.Matches(pattern, database))
+                && classification.IsGrantedBy(couch.Allow.Select(ToAccess)))
+            {
+                return AccessDecision.Allow(rule.Role);
+            }
+        }
+
+        return AccessDecision.Deny($"no {classification.Access.ToString().ToLowerInvariant()} grant on {classification.Database ?? "the server"} for this key");
     }
+
+    public static CouchClassification Classify(Request request, Route route) =>
+        CouchEndpoints.Classify(request.Method, request.Target.Segments.Skip(route.PrefixSegments.Count).ToArray(), request.Target.Query);
+
+    /// <summary>True when some rule of <paramref name="rules"/> grants anything on <paramref name="database"/> (for the filtered _all_dbs).</summary>
+    public static bool CanSee(IEnumerable<RuleConfig> rules, string database) =>
+        rules.Any(rule => rule.Couchdb is { } couch && couch.Allow.Count > 0 && couch.Databases.Any(pattern => DatabasePattern.Matches(pattern, database)));
+
+    private static CouchAccess ToAccess(string grant) => grant switch
+    {
+        "pull" => CouchAccess.Pull,
+        "push" => CouchAccess.Push,
+        "read" => CouchAccess.Read,
+        "write" => CouchAccess.Write,
+        "create" => CouchAccess.Create,
+        _ => CouchAccess.Denied,
+    };
 }

@@ -12,25 +12,48 @@ namespace Gatehouse.Routing;
 /// The request's path through the house (DESIGN.md): route chosen from the canonical request,
 /// policy asked with (principal, request), then the route's handler serves or forwards it.
 /// </summary>
-internal sealed class GatewayRouter : IRequestHandler
+internal sealed class GatewayRouter : IRequestHandler, IAsyncDisposable
 {
     private readonly RouteTable _routes;
     private readonly IAccessPolicy _policy;
     private readonly Dictionary<Route, FileEndpoint> _files = [];
+    private readonly Dictionary<Route, CouchRouteHandler> _couch = [];
+    private readonly Dictionary<Route, ProxyRouteHandler> _proxies = [];
     private readonly ILogger _logger;
 
-    public GatewayRouter(RouteTable routes, IAccessPolicy policy, ILoggerFactory loggers)
+    public GatewayRouter(RouteTable routes, IAccessPolicy policy, ConfigPolicy rules, StdinEnvironment? environment, ILoggerFactory loggers)
     {
         _routes = routes;
         _policy = policy;
         _logger = loggers.CreateLogger("Gatehouse.Access");
         foreach (var route in routes.Routes)
         {
-            if (route.Kind == RouteKind.Files)
+            switch (route.Kind)
             {
-                var store = new FileStore(new FileStoreOptions { StoreRoots = route.Config!.Stores! });
-                _files[route] = new FileEndpoint(store, loggers.CreateLogger("Gatehouse.Files"));
+                case RouteKind.Files:
+                    var store = new FileStore(new FileStoreOptions { StoreRoots = route.Config!.Stores! });
+                    _files[route] = new FileEndpoint(store, loggers.CreateLogger("Gatehouse.Files"));
+                    break;
+                case RouteKind.CouchDb:
+                    _couch[route] = new CouchRouteHandler(environment!.Couchdb!, rules, loggers);
+                    break;
+                case RouteKind.Proxy:
+                    _proxies[route] = new ProxyRouteHandler(new Uri(route.Config!.Backend!), loggers);
+                    break;
             }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var handler in _couch.Values)
+        {
+            await handler.DisposeAsync().ConfigureAwait(false);
+        }
+
+        foreach (var handler in _proxies.Values)
+        {
+            await handler.DisposeAsync().ConfigureAwait(false);
         }
     }
 
@@ -59,11 +82,20 @@ internal sealed class GatewayRouter : IRequestHandler
                 await WhoAmIAsync(exchange, stopping).ConfigureAwait(false);
                 break;
             case RouteKind.Files:
-                var rights = request.Method is HttpMethods.Get or HttpMethods.Head ? FileRights.Read : FileRights.Write;
+                // The policy already checked the grant this method needs; pass on exactly that right.
+                var rights = request.Method switch
+                {
+                    HttpMethods.Get or HttpMethods.Head => FileRights.Read,
+                    HttpMethods.Delete => FileRights.Delete,
+                    _ => FileRights.Write,
+                };
                 await _files[route].HandleAsync(exchange, Tail(request, route), rights, stopping).ConfigureAwait(false);
                 break;
-            default:
-                await exchange.Response.SendErrorAsync(404, "route kind not served", stopping).ConfigureAwait(false);
+            case RouteKind.CouchDb:
+                await _couch[route].HandleAsync(exchange, route, decision.Role, stopping).ConfigureAwait(false);
+                break;
+            case RouteKind.Proxy:
+                await _proxies[route].HandleAsync(exchange, route, stopping).ConfigureAwait(false);
                 break;
         }
 

@@ -1,0 +1,99 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Gatehouse.Config;
+using Gatehouse.Http1;
+using Gatehouse.Policy;
+using Gatehouse.Proxy;
+using Microsoft.Extensions.Logging;
+
+namespace Gatehouse.Routing;
+
+/// <summary>
+/// Serves a CouchDB mount (issue 3) after the policy allowed the request: forwards the judged
+/// request with the mount prefix removed and the role's own limited credential injected (the
+/// client's credentials were stripped by the forwarder), or answers <c>GET /_all_dbs</c> itself,
+/// filtered to the databases the caller's rules name.
+/// </summary>
+internal sealed class CouchRouteHandler : IAsyncDisposable
+{
+    private readonly UpstreamPool _upstream;
+    private readonly IReadOnlyDictionary<string, string> _authorizationByRole;
+    private readonly Uri _firstNode;
+    private readonly ConfigPolicy _rules;
+    private readonly HttpClient _gatewayClient;
+    private readonly ILogger _logger;
+
+    public CouchRouteHandler(CouchEnvironment environment, ConfigPolicy rules, ILoggerFactory loggers)
+    {
+        var nodes = environment.NodeUrls();
+        _firstNode = nodes[0];
+        _upstream = new UpstreamPool(nodes, new UpstreamOptions(), loggers.CreateLogger("Gatehouse.Upstream"));
+        _authorizationByRole = environment.Credentials.ToDictionary(
+            pair => pair.Key,
+            pair => "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes(pair.Value.Username + ":" + pair.Value.Password)));
+        _rules = rules;
+        _logger = loggers.CreateLogger("Gatehouse.CouchDb");
+        _gatewayClient = new HttpClient(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(5) }) { Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    public async Task HandleAsync(HttpExchange exchange, Route route, string? role, CancellationToken stopping)
+    {
+        var classification = CouchPolicy.Classify(exchange.Request, route);
+        if (classification.Access == CouchAccess.AllDbs)
+        {
+            await AnswerAllDbsAsync(exchange, role, stopping).ConfigureAwait(false);
+            return;
+        }
+
+        var plan = new ForwardPlan { Target = exchange.Request.Target.ToOriginForm(route.PrefixSegments.Count) };
+        if (role is not null && _authorizationByRole.TryGetValue(role, out var authorization))
+        {
+            plan.AddHeaders.Add(new("Authorization", authorization));
+        }
+
+        var result = await Forwarder.ForwardAsync(exchange, _upstream, plan, stopping).ConfigureAwait(false);
+        if (result != ForwardResult.Completed)
+        {
+            _logger.LogInformation("forward {Method} {Path}: {Result}", exchange.Request.Method, exchange.Request.Target.Path, result);
+        }
+    }
+
+    private async Task AnswerAllDbsAsync(HttpExchange exchange, string? role, CancellationToken stopping)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_firstNode, "_all_dbs"));
+        if (role is not null && _authorizationByRole.TryGetValue(role, out var authorization))
+        {
+            request.Headers.Authorization = AuthenticationHeaderValue.Parse(authorization);
+        }
+
+        string[] all;
+        try
+        {
+            using var response = await _gatewayClient.SendAsync(request, stopping).ConfigureAwait(false);
+            if (!response.IsSuccessStatusCode)
+            {
+                await exchange.Response.SendErrorAsync(502, $"CouchDB answered {(int)response.StatusCode} to _all_dbs", stopping).ConfigureAwait(false);
+                return;
+            }
+
+            all = JsonSerializer.Deserialize(await response.Content.ReadAsStringAsync(stopping).ConfigureAwait(false), CouchJsonContext.Default.StringArray) ?? [];
+        }
+        catch (Exception ex) when (ex is HttpRequestException or JsonException or TaskCanceledException)
+        {
+            await exchange.Response.SendErrorAsync(502, "CouchDB did not answer _all_dbs", stopping).ConfigureAwait(false);
+            return;
+        }
+
+        var rules = _rules.RulesFor(exchange.Principal).ToList();
+        var visible = all.Where(db => CouchPolicy.CanSee(rules, db)).ToArray();
+        var body = JsonSerializer.SerializeToUtf8Bytes(visible, CouchJsonContext.Default.StringArray);
+        await exchange.Response.SendAsync(200, "application/json", body, stopping).ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _gatewayClient.Dispose();
+        await _upstream.DisposeAsync().ConfigureAwait(false);
+    }
+}

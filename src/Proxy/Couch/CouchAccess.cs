@@ -1,0 +1,32 @@
+namespace Gatehouse.Proxy;
+
+/// <summary>
+/// The access classes a principal's CouchDB rule may grant (issue 3). Every endpoint maps to
+/// exactly one primary class in <see cref="CouchEndpoints"/>; anything unlisted is <see cref="Denied"/>.
+/// </summary>
+public enum CouchAccess
+{
+    /// <summary>Closed to every remote principal (admin, config, design functions, unknown endpoints).</summary>
+    Denied,
+
+    /// <summary><c>GET /</c>: the server's welcome object.</summary>
+    ServerInfo,
+
+    /// <summary><c>GET /_all_dbs</c>: answered by the gateway itself, filtered to what the caller may see.</summary>
+    AllDbs,
+
+    /// <summary>We are a replication source.</summary>
+    Pull,
+
+    /// <summary>We are a replication target.</summary>
+    Push,
+
+    /// <summary>Plain document and attachment reads.</summary>
+    Read,
+
+    /// <summary>Plain document and attachment writes and deletes.</summary>
+    Write,
+
+    /// <summary><c>PUT /db</c>.</summary>
+    Create,
+}

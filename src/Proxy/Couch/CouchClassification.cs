@@ -1,0 +1,39 @@
+namespace Gatehouse.Proxy;
+
+/// <summary>
+/// What an endpoint is: its primary access class, the database it touches (null for server-level
+/// endpoints) and a short reason for logs and 403 bodies.
+/// </summary>
+/// <remarks>
+/// A few endpoints serve two classes (issue 3 lists them under both): a replication checkpoint in
+/// <c>_local</c> and <c>GET /db</c> are used by pull and push replication alike, and a plain
+/// document GET is both a read and a replication fetch. <see cref="AlsoGrantedBy"/> names the
+/// second class; <see cref="IsGrantedBy"/> is the one check a policy needs.
+/// </remarks>
+public readonly record struct CouchClassification(CouchAccess Access, string? Database, string Reason)
+{
+    /// <summary>A second class that also grants this endpoint, or <see cref="CouchAccess.Denied"/> when none.</summary>
+    public CouchAccess AlsoGrantedBy { get; init; }
+
+    public bool IsDenied => Access == CouchAccess.Denied;
+
+    /// <summary>True when any of <paramref name="granted"/> opens this endpoint. Denied endpoints are never granted.</summary>
+    public bool IsGrantedBy(IEnumerable<CouchAccess> granted)
+    {
+        ArgumentNullException.ThrowIfNull(granted);
+        if (Access == CouchAccess.Denied)
+        {
+            return false;
+        }
+
+        foreach (var access in granted)
+        {
+            if (access != CouchAccess.Denied && (access == Access || access == AlsoGrantedBy))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}

@@ -1,0 +1,302 @@
+using Gatehouse.Http1;
+
+namespace Gatehouse.Proxy;
+
+/// <summary>
+/// The one table of CouchDB endpoints (issue 3, DESIGN.md decision 3): an allowlist over the
+/// <em>decoded</em> segments that the policy judged and the forwarder re-serializes, so
+/// <c>%5Fconfig</c>, <c>_design%2Fx</c> and mixed encodings land on the same row as their plain
+/// spelling. Anything not named here is <see cref="CouchAccess.Denied"/>.
+/// </summary>
+/// <remarks>
+/// Rows, by path after the mount prefix (HEAD is read like GET):
+/// <code>
+/// GET /                                  ServerInfo
+/// GET /_all_dbs                          AllDbs (answered by the gateway, filtered)
+/// GET /_anything-else, any /_…           Denied (server endpoints: _config, _node, _users, _session …)
+/// GET  /db                               Pull (also Push: a replicator reads the target's info)
+/// PUT  /db                               Create
+/// POST /db                               Write (new document with a server id)
+/// DELETE /db                             Denied
+/// GET|POST /db/_changes                  Pull; filter= only _doc_ids or _selector; no view=
+/// GET|POST /db/_all_docs, POST _bulk_get Pull
+/// GET|PUT /db/_local/{id}                Pull (also Push: both sides keep checkpoints)
+/// POST /db/_revs_diff, _bulk_docs, _missing_revs, _ensure_full_commit   Push
+/// GET  /db/{id}?revs|open_revs|latest|atts_since   Pull (also Read)
+/// GET  /db/{id}, /db/{id}/{att}          Read (also Pull)
+/// PUT  /db/{id}?new_edits=false          Push
+/// PUT|POST|DELETE /db/{id}, PUT|DELETE /db/{id}/{att}   Write
+/// GET  /db/_design/{name}[/{att}]        Read (also Pull); writes and /_show, /_list, /_update,
+///                                        /_rewrite, /_view … Denied
+/// every other /db/_… (_security, _purge, _compact, _view_cleanup, _revs_limit, _index, _find …) Denied
+/// </code>
+/// Also denied everywhere: methods other than GET/HEAD/POST/PUT/DELETE (COPY included), a
+/// <c>callback=</c> query parameter (JSONP), and database names outside CouchDB's rule.
+/// </remarks>
+public static class CouchEndpoints
+{
+    private static readonly string[] ReplicationReadParameters = ["revs", "open_revs", "latest", "atts_since"];
+
+    /// <summary>Classifies one request. <paramref name="segments"/> are the decoded path segments after the mount prefix.</summary>
+    public static CouchClassification Classify(string method, IReadOnlyList<string> segments, string? query)
+    {
+        ArgumentNullException.ThrowIfNull(method);
+        ArgumentNullException.ThrowIfNull(segments);
+
+        var verb = ToVerb(method);
+        if (verb == Verb.Other)
+        {
+            return Deny(null, $"method {method} is not allowed");
+        }
+
+        var parameters = CouchQuery.Parse(query);
+        foreach (var (name, _) in parameters)
+        {
+            // JSONP turns any GET into a cross-origin read (CouchDB allow_jsonp).
+            if (name.Equals("callback", StringComparison.OrdinalIgnoreCase))
+            {
+                return Deny(null, "callback= (JSONP) is not allowed");
+            }
+        }
+
+        if (segments.Count == 0)
+        {
+            return verb == Verb.Get ? new(CouchAccess.ServerInfo, null, "server info") : Deny(null, "only GET on /");
+        }
+
+        var first = segments[0];
+        if (first.StartsWith('_'))
+        {
+            if (first == "_all_dbs" && segments.Count == 1 && verb == Verb.Get)
+            {
+                return new(CouchAccess.AllDbs, null, "database list");
+            }
+
+            return Deny(null, $"server endpoint {first} is closed");
+        }
+
+        if (!CouchDatabaseName.IsValid(first))
+        {
+            return Deny(null, "invalid database name");
+        }
+
+        var rest = Flatten(segments);
+        if (rest.Contains(string.Empty))
+        {
+            return Deny(first, "empty path segment");
+        }
+
+        return rest.Count == 0
+            ? ClassifyDatabase(verb, first)
+            : ClassifyInDatabase(verb, first, rest, parameters);
+    }
+
+    private static CouchClassification ClassifyDatabase(Verb verb, string db) => verb switch
+    {
+        Verb.Get => new(CouchAccess.Pull, db, "database info") { AlsoGrantedBy = CouchAccess.Push },
+        Verb.Put => new(CouchAccess.Create, db, "create database"),
+        Verb.Post => new(CouchAccess.Write, db, "new document"),
+        _ => Deny(db, "deleting a database is closed"),
+    };
+
+    private static CouchClassification ClassifyInDatabase(Verb verb, string db, List<string> rest, List<(string Name, string Value)> parameters)
+    {
+        var head = rest[0];
+        if (!head.StartsWith('_'))
+        {
+            return ClassifyDocument(verb, db, rest, parameters);
+        }
+
+        var single = rest.Count == 1;
+        switch (head)
+        {
+            case "_changes" when single && verb is Verb.Get or Verb.Post:
+                return ClassifyChanges(db, parameters);
+            case "_all_docs" when single && verb is Verb.Get or Verb.Post:
+                return new(CouchAccess.Pull, db, "all documents");
+            case "_bulk_get" when single && verb == Verb.Post:
+                return new(CouchAccess.Pull, db, "bulk get");
+            case "_revs_diff" when single && verb == Verb.Post:
+                return new(CouchAccess.Push, db, "revs diff");
+            case "_missing_revs" when single && verb == Verb.Post:
+                return new(CouchAccess.Push, db, "missing revs");
+            case "_bulk_docs" when single && verb == Verb.Post:
+                return new(CouchAccess.Push, db, "bulk docs");
+            case "_ensure_full_commit" when single && verb == Verb.Post:
+                return new(CouchAccess.Push, db, "ensure full commit");
+            case "_local":
+                return ClassifyLocal(verb, db, rest);
+            case "_design":
+                return ClassifyDesign(verb, db, rest);
+            default:
+                return Deny(db, $"database endpoint {head} is closed");
+        }
+    }
+
+    private static CouchClassification ClassifyChanges(string db, List<(string Name, string Value)> parameters)
+    {
+        foreach (var (name, value) in parameters)
+        {
+            // A named filter or view runs design-document code on the server; the two built-in
+            // filters do not (issue 3: `_changes?filter=` naming a design function is closed).
+            if (name == "filter" && value is not ("_doc_ids" or "_selector"))
+            {
+                return Deny(db, "changes filter must be _doc_ids or _selector");
+            }
+
+            if (name == "view")
+            {
+                return Deny(db, "changes view filter is closed");
+            }
+        }
+
+        return new(CouchAccess.Pull, db, "changes feed");
+    }
+
+    private static CouchClassification ClassifyLocal(Verb verb, string db, List<string> rest)
+    {
+        if (rest.Count != 2)
+        {
+            return Deny(db, "malformed _local path");
+        }
+
+        return verb switch
+        {
+            Verb.Get => new(CouchAccess.Pull, db, "replication checkpoint") { AlsoGrantedBy = CouchAccess.Push },
+            Verb.Put => new(CouchAccess.Pull, db, "replication checkpoint write") { AlsoGrantedBy = CouchAccess.Push },
+            _ => Deny(db, "only GET and PUT on _local documents"),
+        };
+    }
+
+    private static CouchClassification ClassifyDesign(Verb verb, string db, List<string> rest)
+    {
+        if (rest.Count < 2 || rest[1].StartsWith('_'))
+        {
+            return Deny(db, "malformed design document path");
+        }
+
+        if (verb != Verb.Get)
+        {
+            return Deny(db, "design documents are read-only");
+        }
+
+        for (var i = 2; i < rest.Count; i++)
+        {
+            // _show, _list, _update, _rewrite, _view, _info, _search …: server-side functions.
+            if (rest[i].StartsWith('_'))
+            {
+                return Deny(db, $"design function {rest[i]} is closed");
+            }
+        }
+
+        return rest.Count == 2
+            ? new(CouchAccess.Read, db, "design document") { AlsoGrantedBy = CouchAccess.Pull }
+            : new(CouchAccess.Read, db, "design document attachment") { AlsoGrantedBy = CouchAccess.Pull };
+    }
+
+    private static CouchClassification ClassifyDocument(Verb verb, string db, List<string> rest, List<(string Name, string Value)> parameters)
+    {
+        for (var i = 1; i < rest.Count; i++)
+        {
+            if (rest[i].StartsWith('_'))
+            {
+                return Deny(db, "attachment names may not start with '_'");
+            }
+        }
+
+        var isAttachment = rest.Count > 1;
+        switch (verb)
+        {
+            case Verb.Get when isAttachment:
+                return new(CouchAccess.Read, db, "attachment") { AlsoGrantedBy = CouchAccess.Pull };
+            case Verb.Get when HasAny(parameters, ReplicationReadParameters):
+                return new(CouchAccess.Pull, db, "document revisions") { AlsoGrantedBy = CouchAccess.Read };
+            case Verb.Get:
+                return new(CouchAccess.Read, db, "document") { AlsoGrantedBy = CouchAccess.Pull };
+            case Verb.Put when !isAttachment && HasValue(parameters, "new_edits", "false"):
+                return new(CouchAccess.Push, db, "replicated document");
+            case Verb.Put or Verb.Delete:
+                return new(CouchAccess.Write, db, isAttachment ? "attachment write" : "document write");
+            case Verb.Post when !isAttachment:
+                return new(CouchAccess.Write, db, "document write");
+            default:
+                return Deny(db, "method not allowed on an attachment");
+        }
+    }
+
+    /// <summary>
+    /// The segments after the database, with a %2F-encoded <c>_design/x</c> or <c>_local/x</c>
+    /// split the way the plain spelling arrives, so both reach the same row. A design path is split
+    /// at every '/', so <c>_design%2Fx%2F_show%2Fy</c> cannot hide a function behind one segment; a
+    /// <c>_local</c> id is split once (it has no sub-resources, and an id may hold '/').
+    /// </summary>
+    private static List<string> Flatten(IReadOnlyList<string> segments)
+    {
+        var rest = new List<string>(segments.Count + 2);
+        for (var i = 1; i < segments.Count; i++)
+        {
+            var segment = segments[i];
+            if (segment.StartsWith("_design/", StringComparison.Ordinal))
+            {
+                rest.AddRange(segment.Split('/'));
+            }
+            else if (segment.StartsWith("_local/", StringComparison.Ordinal))
+            {
+                rest.Add("_local");
+                rest.Add(segment["_local/".Length..]);
+            }
+            else
+            {
+                rest.Add(segment);
+            }
+        }
+
+        return rest;
+    }
+
+    private static bool HasAny(List<(string Name, string Value)> parameters, string[] names)
+    {
+        foreach (var (name, _) in parameters)
+        {
+            if (Array.IndexOf(names, name) >= 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool HasValue(List<(string Name, string Value)> parameters, string name, string value)
+    {
+        foreach (var pair in parameters)
+        {
+            if (pair.Name == name && pair.Value == value)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static CouchClassification Deny(string? db, string reason) => new(CouchAccess.Denied, db, reason);
+
+    private static Verb ToVerb(string method) => method switch
+    {
+        HttpMethods.Get or HttpMethods.Head => Verb.Get,
+        HttpMethods.Put => Verb.Put,
+        HttpMethods.Post => Verb.Post,
+        HttpMethods.Delete => Verb.Delete,
+        _ => Verb.Other,
+    };
+
+    private enum Verb
+    {
+        Other,
+        Get,
+        Put,
+        Post,
+        Delete,
+    }
+}

@@ -1,0 +1,32 @@
+using Gatehouse.Http1;
+
+namespace Gatehouse.Proxy;
+
+/// <summary>
+/// Forwards one judged request to the upstream and streams the answer back (issue 3, DESIGN.md
+/// "a request's path through the house"). See <see cref="ForwardOperation"/> for the steps.
+/// </summary>
+public static class Forwarder
+{
+    /// <summary>
+    /// Forwards <paramref name="exchange"/> as <paramref name="plan"/> says. Errors before the answer
+    /// starts are answered here (502/504 with a CouchDB-style JSON body) and returned; after it
+    /// started, <see cref="HttpResponse.KeepAlive"/> is turned off and a
+    /// <see cref="ForwardAbortedException"/> (an <see cref="IOException"/>) is thrown, so the
+    /// connection closes and a truncated body never looks complete.
+    /// </summary>
+    /// <exception cref="ArgumentException">The plan's target or an added header is malformed (nothing was sent).</exception>
+    public static Task<ForwardResult> ForwardAsync(HttpExchange exchange, UpstreamPool upstream, ForwardPlan plan, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(exchange);
+        ArgumentNullException.ThrowIfNull(upstream);
+        ArgumentNullException.ThrowIfNull(plan);
+        RequestHeadWriter.ValidateTarget(plan.Target);
+        foreach (var field in plan.AddHeaders)
+        {
+            RequestHeadWriter.ValidateField(field.Key, field.Value);
+        }
+
+        return new ForwardOperation(exchange, upstream, plan, cancellationToken).RunAsync();
+    }
+}

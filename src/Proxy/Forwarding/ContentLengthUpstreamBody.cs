@@ -1,0 +1,35 @@
+using System.Buffers;
+using System.IO.Pipelines;
+
+namespace Gatehouse.Proxy;
+
+/// <summary>Exactly Content-Length bytes (RFC 9112 §6.2); the upstream closing sooner is a failure.</summary>
+internal sealed class ContentLengthUpstreamBody(PipeReader reader, long length) : UpstreamBody(reader)
+{
+    private long _remaining = length;
+
+    public override bool IsComplete => _remaining == 0;
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> destination, CancellationToken cancellationToken)
+    {
+        if (_remaining == 0 || destination.IsEmpty)
+        {
+            return 0;
+        }
+
+        var result = await ReadMoreAsync(cancellationToken).ConfigureAwait(false);
+        var buffer = result.Buffer;
+        if (buffer.IsEmpty && result.IsCompleted)
+        {
+            Reader.AdvanceTo(buffer.End);
+            throw new IOException($"upstream closed with {_remaining} body bytes missing");
+        }
+
+        var count = (int)Math.Min(Math.Min(buffer.Length, _remaining), destination.Length);
+        var slice = buffer.Slice(0, count);
+        slice.CopyTo(destination.Span);
+        Reader.AdvanceTo(slice.End);
+        _remaining -= count;
+        return count;
+    }
+}

@@ -1,0 +1,167 @@
+using System.Buffers;
+using System.Buffers.Text;
+using Gatehouse.Http1;
+
+namespace Gatehouse.Proxy;
+
+/// <summary>Steps 2 and 3: the request head and body, upstream-bound.</summary>
+internal sealed partial class ForwardOperation
+{
+    private static readonly byte[] LastChunk = "0\r\n\r\n"u8.ToArray();
+
+    private enum PumpOutcome
+    {
+        Completed,
+        UpstreamWriteFailed,
+        ClientBodyInvalid,
+        ClientGone,
+    }
+
+    /// <summary>Writes the head and the body in hand (or its first piece) in one write.</summary>
+    private async ValueTask SendHeadAsync(UpstreamConnection connection, IdleDeadline deadline)
+    {
+        using var head = new RequestHeadWriter();
+        WriteHead(head, connection.Node);
+        if (_firstPieceLength > 0)
+        {
+            if (SendChunked)
+            {
+                head.Ascii(FrameChunk(_firstPieceLength, out _).Span);
+            }
+            else
+            {
+                head.Ascii(_buffer.AsSpan(ChunkHeadRoom, _firstPieceLength));
+            }
+        }
+
+        await WriteAsync(connection, head.Written, deadline).ConfigureAwait(false);
+    }
+
+    private void WriteHead(RequestHeadWriter head, UpstreamNode node)
+    {
+        head.RequestLine(Request.Method, node.BasePath, _plan.Target);
+
+        // RFC 9110 §7.2: Host is the upstream's own authority, never the client's.
+        head.Field("Host", node.Authority);
+        var connectionTokens = ForwardedHeaders.ConnectionTokens(Request.Headers);
+        foreach (var field in Request.Headers)
+        {
+            if (ForwardedHeaders.IsRequestFieldForwarded(field.Name, connectionTokens, _plan.AddHeaders))
+            {
+                head.Field(field.Name, field.Value);
+            }
+        }
+
+        if (SendChunked)
+        {
+            head.Field("Transfer-Encoding", "chunked");
+        }
+        else if (Request.Framing != BodyFraming.None)
+        {
+            head.Field("Content-Length", Request.Framing == BodyFraming.ContentLength ? Request.ContentLength : _firstPieceLength);
+        }
+
+        head.Field("X-Forwarded-For", _exchange.RemoteEndPoint.Address.ToString());
+        head.Field("X-Forwarded-Proto", _exchange.Connection.IsTls ? "https" : "http");
+        head.Field("Via", "1.1 gatehouse"); // RFC 9110 §7.6.3
+        foreach (var field in _plan.AddHeaders)
+        {
+            head.Field(field.Key, field.Value);
+        }
+
+        head.EndOfHead();
+    }
+
+    /// <summary>
+    /// Step 3: the rest of the body, piece by piece, with back-pressure both ways (one piece in
+    /// flight). A client-side failure aborts the upstream connection, so the answer wait ends too.
+    /// Arms the header deadline when the upload is over, however it ended.
+    /// </summary>
+    private async Task<PumpOutcome> PumpAsync(UpstreamConnection connection, CancellationTokenSource headDeadline)
+    {
+        using var deadline = new IdleDeadline(_cancellationToken);
+        try
+        {
+            while (true)
+            {
+                int read;
+                try
+                {
+                    read = await _exchange.Body.ReadAsync(_buffer.AsMemory(ChunkHeadRoom, PieceSize), _cancellationToken).ConfigureAwait(false);
+                    _bufferUsed = Math.Max(_bufferUsed, ChunkHeadRoom + read);
+                }
+                catch (RequestRejectedException ex)
+                {
+                    _bodyError = ex;
+                    connection.Abort();
+                    return PumpOutcome.ClientBodyInvalid;
+                }
+                catch (Exception ex) when (IsClientFault(ex) || ex is OperationCanceledException)
+                {
+                    connection.Abort();
+                    return PumpOutcome.ClientGone;
+                }
+
+                try
+                {
+                    if (read == 0)
+                    {
+                        if (SendChunked)
+                        {
+                            await WriteAsync(connection, LastChunk, deadline).ConfigureAwait(false);
+                        }
+
+                        return PumpOutcome.Completed;
+                    }
+
+                    var piece = SendChunked ? FrameChunk(read, out _) : _buffer.AsMemory(ChunkHeadRoom, read);
+                    await WriteAsync(connection, piece, deadline).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (IsUpstreamFault(ex))
+                {
+                    return PumpOutcome.UpstreamWriteFailed;
+                }
+            }
+        }
+        finally
+        {
+            try
+            {
+                headDeadline.CancelAfter(_options.ResponseHeaderTimeout);
+            }
+            catch (ObjectDisposedException)
+            {
+                // The exchange already ended.
+            }
+        }
+    }
+
+    /// <summary>Frames <c>_buffer[ChunkHeadRoom..+length]</c> as one chunk in place (RFC 9112 §7.1).</summary>
+    private ReadOnlyMemory<byte> FrameChunk(int length, out int start)
+    {
+        Span<byte> size = stackalloc byte[8];
+        Utf8Formatter.TryFormat((uint)length, size, out var digits, new StandardFormat('X'));
+        start = ChunkHeadRoom - digits - 2;
+        size[..digits].CopyTo(_buffer.AsSpan(start));
+        _buffer[ChunkHeadRoom - 2] = (byte)'\r';
+        _buffer[ChunkHeadRoom - 1] = (byte)'\n';
+        _buffer[ChunkHeadRoom + length] = (byte)'\r';
+        _buffer[ChunkHeadRoom + length + 1] = (byte)'\n';
+        _bufferUsed = Math.Max(_bufferUsed, ChunkHeadRoom + length + ChunkTailRoom);
+        return _buffer.AsMemory(start, ChunkHeadRoom - start + length + ChunkTailRoom);
+    }
+
+    /// <summary>A write that stalls longer than the idle timeout fails (the upstream stopped reading).</summary>
+    private async ValueTask WriteAsync(UpstreamConnection connection, ReadOnlyMemory<byte> bytes, IdleDeadline deadline)
+    {
+        var token = deadline.Arm(_options.IdleTimeout);
+        try
+        {
+            await connection.Stream.WriteAsync(bytes, token).ConfigureAwait(false);
+        }
+        finally
+        {
+            deadline.Disarm();
+        }
+    }
+}

@@ -1,0 +1,306 @@
+using System.Buffers;
+using Gatehouse.Http1;
+using Microsoft.Extensions.Logging;
+
+namespace Gatehouse.Proxy;
+
+/// <summary>Steps 3 to 6: waiting for the answer, relaying it, and deciding the connection's fate.</summary>
+internal sealed partial class ForwardOperation
+{
+    /// <summary>Some byte of an answer arrived on this attempt: a replay could repeat a side effect.</summary>
+    private bool _responseBytesSeen;
+
+    /// <summary>One attempt on <paramref name="connection"/>. Null asks for a retry on a fresh connection.</summary>
+    private async ValueTask<ForwardResult?> ExchangeAsync(UpstreamConnection connection, bool mayRetry)
+    {
+        using var headDeadline = CancellationTokenSource.CreateLinkedTokenSource(_cancellationToken);
+        using var writeDeadline = new IdleDeadline(_cancellationToken);
+        Task<PumpOutcome>? pump = null;
+        var reusable = false;
+        _responseBytesSeen = false;
+        try
+        {
+            try
+            {
+                await SendHeadAsync(connection, writeDeadline).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (IsUpstreamFault(ex))
+            {
+                connection.Abort();
+                return await FailedBeforeResponseAsync(connection, ex, mayRetry, writeDeadline.Expired).ConfigureAwait(false);
+            }
+
+            if (_bodyInHand)
+            {
+                headDeadline.CancelAfter(_options.ResponseHeaderTimeout);
+            }
+            else
+            {
+                pump = PumpAsync(connection, headDeadline);
+            }
+
+            UpstreamResponseHead head;
+            try
+            {
+                head = await ReadFinalHeadAsync(connection, headDeadline.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (IsUpstreamFault(ex))
+            {
+                connection.Abort();
+                var outcome = pump is null ? PumpOutcome.Completed : await pump.ConfigureAwait(false);
+                if (outcome is PumpOutcome.ClientBodyInvalid or PumpOutcome.ClientGone)
+                {
+                    return await ClientBodyFailedAsync(outcome == PumpOutcome.ClientGone ? ForwardResult.ClientGone : ForwardResult.RequestBodyInvalid).ConfigureAwait(false);
+                }
+
+                var timedOut = headDeadline.IsCancellationRequested && !_cancellationToken.IsCancellationRequested;
+                return await FailedBeforeResponseAsync(connection, ex, mayRetry, timedOut).ConfigureAwait(false);
+            }
+
+            var (result, released) = await RelayAsync(connection, head, pump).ConfigureAwait(false);
+            reusable = released;
+            return result;
+        }
+        finally
+        {
+            if (reusable)
+            {
+                // RelayAsync already gave it back to the pool (its pump, if any, had completed).
+            }
+            else
+            {
+                connection.Abort(); // also ends a pump still writing to it
+            }
+
+            if (pump is not null)
+            {
+                try
+                {
+                    await pump.ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
+                {
+                    // Its outcome no longer matters: the exchange is over.
+                }
+            }
+
+            if (!reusable)
+            {
+                await _pool.ReleaseAsync(connection, reusable: false).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async ValueTask<ForwardResult?> FailedBeforeResponseAsync(UpstreamConnection connection, Exception ex, bool mayRetry, bool timedOut)
+    {
+        if (timedOut)
+        {
+            _logger.LogWarning("upstream {Node} did not answer {Method} {Path} in time", connection.Node, Request.Method, Request.Target.Path);
+            return await FailAsync(504, ForwardResult.UpstreamTimeout, "upstream timed out").ConfigureAwait(false);
+        }
+
+        if (mayRetry && !_responseBytesSeen && ex is not UpstreamProtocolException)
+        {
+            return null;
+        }
+
+        _logger.LogWarning("upstream {Node} failed before answering {Method} {Path}: {Message}", connection.Node, Request.Method, Request.Target.Path, ex.Message);
+        return await FailAsync(502, ForwardResult.UpstreamFailedBeforeResponse,
+            ex is UpstreamProtocolException ? "upstream sent a malformed answer" : "upstream closed the connection").ConfigureAwait(false);
+    }
+
+    /// <summary>Step 5 and 6. Returns the result and whether the connection went back to the pool (then it is no longer ours).</summary>
+    private async ValueTask<(ForwardResult Result, bool Reusable)> RelayAsync(UpstreamConnection connection, UpstreamResponseHead head, Task<PumpOutcome>? pump)
+    {
+        CopyHead(head);
+        var framing = head.FramingFor(Request.IsHead);
+        var body = UpstreamBody.Create(framing, connection.Reader, head.ContentLength);
+        try
+        {
+            if (framing is UpstreamFraming.Chunked or UpstreamFraming.UntilClose)
+            {
+                // A feed's first body byte may be a heartbeat away: the head goes out now.
+                await Response.StartAsync(_cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (IsClientFault(ex))
+        {
+            return (ClientGone(ex), false);
+        }
+
+        if (framing != UpstreamFraming.None)
+        {
+            using var idle = new IdleDeadline(_cancellationToken);
+            while (true)
+            {
+                var memory = Response.GetMemory(PieceSize);
+                int read;
+                try
+                {
+                    read = await body.ReadAsync(memory, idle.Arm(_options.IdleTimeout)).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (IsUpstreamFault(ex))
+                {
+                    await FailedMidResponseAsync(connection, ex, idle.Expired, pump).ConfigureAwait(false);
+                    throw; // not reached: FailedMidResponseAsync throws
+                }
+                finally
+                {
+                    idle.Disarm();
+                }
+
+                if (read == 0)
+                {
+                    break;
+                }
+
+                Response.Advance(read);
+                if (body.IsComplete)
+                {
+                    break; // the final flush comes after the connection is back in the pool
+                }
+
+                try
+                {
+                    // One flush per piece: continuous _changes lines and heartbeats pass at once,
+                    // and the client's pace becomes the upstream's (back-pressure).
+                    await Response.FlushAsync(_cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (IsClientFault(ex))
+                {
+                    return (ClientGone(ex), false);
+                }
+            }
+        }
+
+        // The upstream side is done: a clean connection goes back to the pool before the client's
+        // last bytes leave, so the client's next request finds it there.
+        var reusable = !head.Close
+            && framing != UpstreamFraming.UntilClose
+            && body.IsComplete
+            && (pump is null || (pump.IsCompletedSuccessfully && pump.Result == PumpOutcome.Completed))
+            && !connection.HasUnreadBytes();
+        if (reusable)
+        {
+            connection.CompletedExchanges++;
+            await _pool.ReleaseAsync(connection, reusable: true).ConfigureAwait(false);
+        }
+
+        try
+        {
+            await Response.CompleteAsync(_cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsClientFault(ex))
+        {
+            return (ClientGone(ex), reusable);
+        }
+
+        return (ForwardResult.Completed, reusable);
+    }
+
+    /// <summary>The answer began and cannot be finished: close the client connection (issue 3).</summary>
+    private async ValueTask FailedMidResponseAsync(UpstreamConnection connection, Exception ex, bool timedOut, Task<PumpOutcome>? pump)
+    {
+        connection.Abort();
+        Response.KeepAlive = false;
+        var result = ForwardResult.UpstreamFailedMidResponse;
+        if (pump is not null)
+        {
+            var outcome = await pump.ConfigureAwait(false);
+            if (outcome is PumpOutcome.ClientBodyInvalid or PumpOutcome.ClientGone)
+            {
+                // The pump aborted the upstream because the client's body broke: name the right side.
+                result = outcome == PumpOutcome.ClientGone ? ForwardResult.ClientGone : ForwardResult.RequestBodyInvalid;
+            }
+        }
+
+        _logger.LogWarning("forward of {Method} {Path} cut off after the answer began ({Result}): {Message}",
+            Request.Method, Request.Target.Path, result, timedOut ? "upstream idle timeout" : ex.Message);
+        throw new ForwardAbortedException(result, "the upstream answer was cut off", ex);
+    }
+
+    private void CopyHead(UpstreamResponseHead head)
+    {
+        Response.StatusCode = head.StatusCode;
+        string? via = null;
+        foreach (var field in head.Headers)
+        {
+            if (!ForwardedHeaders.IsResponseFieldForwarded(field.Name, head.ConnectionTokens))
+            {
+                continue;
+            }
+
+            if (field.Name.Equals("Via", StringComparison.OrdinalIgnoreCase))
+            {
+                via = via is null ? field.Value : via + ", " + field.Value;
+                continue;
+            }
+
+            Response.Headers.Add(field.Name, field.Value);
+        }
+
+        // RFC 9110 §7.6.3: each intermediary appends itself to Via.
+        Response.Headers.Add("Via", via is null ? "1.1 gatehouse" : via + ", 1.1 gatehouse");
+        if (head.ContentLength >= 0 && head.StatusCode != 204)
+        {
+            Response.ContentLength = head.ContentLength;
+        }
+    }
+
+    /// <summary>Reads heads until a final one: 1xx interim answers are dropped (we never forward Expect).</summary>
+    private async ValueTask<UpstreamResponseHead> ReadFinalHeadAsync(UpstreamConnection connection, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var head = await ReadHeadAsync(connection, cancellationToken).ConfigureAwait(false);
+            if (head.StatusCode == 101)
+            {
+                UpstreamProtocolException.Throw("unexpected 101 from upstream"); // no Upgrade was sent
+            }
+
+            if (!head.IsInterim)
+            {
+                return head;
+            }
+        }
+    }
+
+    private async ValueTask<UpstreamResponseHead> ReadHeadAsync(UpstreamConnection connection, CancellationToken cancellationToken)
+    {
+        var reader = connection.Reader;
+        while (true)
+        {
+            var result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            var buffer = result.Buffer;
+            _responseBytesSeen |= !buffer.IsEmpty;
+            var sequence = new SequenceReader<byte>(buffer);
+            var done = false;
+            UpstreamResponseHead? head = null;
+            try
+            {
+                done = ResponseHeadParser.TryParse(ref sequence, out head);
+            }
+            finally
+            {
+                reader.AdvanceTo(done ? sequence.Position : buffer.Start, done ? sequence.Position : buffer.End);
+            }
+
+            if (done)
+            {
+                return head!;
+            }
+
+            if (result.IsCanceled)
+            {
+                throw new OperationCanceledException("upstream read canceled");
+            }
+
+            if (result.IsCompleted)
+            {
+                throw buffer.IsEmpty
+                    ? new IOException("upstream closed the connection before answering")
+                    : new UpstreamProtocolException("upstream closed inside its response head");
+            }
+        }
+    }
+}

@@ -1,0 +1,222 @@
+using System.Buffers;
+using System.Net.Sockets;
+using Gatehouse.Http1;
+using Microsoft.Extensions.Logging;
+
+namespace Gatehouse.Proxy;
+
+/// <summary>
+/// One forward, step by step:
+/// 1. Read the first piece of the request body, if any (this sends the client its 100 Continue;
+///    Expect itself is not forwarded). A Content-Length body that fits the buffer is read whole,
+///    so the request can be replayed.
+/// 2. Lease a connection (pooled first) and write the head — method, the plan's re-serialized
+///    target, filtered headers, Host, X-Forwarded-*, Via, the plan's headers — with what body is in hand.
+/// 3. Pump the rest of the body on its own task (re-chunked when the client sent chunks), while
+///    this task waits for the status line (the header timeout starts when the upload ends).
+/// 4. A pooled connection that fails before any answer byte, for an idempotent request whose
+///    body is in hand, is retried once on a fresh connection. Otherwise: 502, or 504 on timeout.
+/// 5. Skip 1xx, copy status and end-to-end headers, stream the body with a flush per piece (so
+///    feeds and heartbeats pass at once); only silence longer than the idle timeout fails.
+/// 6. Return the connection to the pool only after a complete keep-alive answer with nothing
+///    unread and the whole body sent; any doubt, and it is closed.
+/// </summary>
+internal sealed partial class ForwardOperation
+{
+    /// <summary>Body bytes moved per piece, each way.</summary>
+    private const int PieceSize = 32 * 1024;
+
+    /// <summary>Room before the piece for a chunk-size line ("XXXXXXXX\r\n"), and after it for its CRLF.</summary>
+    private const int ChunkHeadRoom = 10;
+    private const int ChunkTailRoom = 2;
+
+    private readonly HttpExchange _exchange;
+    private readonly UpstreamPool _pool;
+    private readonly ForwardPlan _plan;
+    private readonly UpstreamOptions _options;
+    private readonly ILogger _logger;
+    private readonly CancellationToken _cancellationToken;
+    private byte[] _buffer = [];
+    private int _bufferUsed;
+
+    /// <summary>Body bytes read before the upstream was chosen, at <c>_buffer[ChunkHeadRoom..]</c>.</summary>
+    private int _firstPieceLength;
+
+    /// <summary>The whole request body (possibly none) is in hand: the request could be sent again.</summary>
+    private bool _bodyInHand;
+
+    private RequestRejectedException? _bodyError;
+
+    public ForwardOperation(HttpExchange exchange, UpstreamPool pool, ForwardPlan plan, CancellationToken cancellationToken)
+    {
+        _exchange = exchange;
+        _pool = pool;
+        _plan = plan;
+        _options = pool.Options;
+        _logger = pool.Logger;
+        _cancellationToken = cancellationToken;
+    }
+
+    private Request Request => _exchange.Request;
+
+    private HttpResponse Response => _exchange.Response;
+
+    /// <summary>The client sent chunks: so does the upstream request (no buffering to learn the length).</summary>
+    private bool SendChunked => Request.Framing == BodyFraming.Chunked && !_bodyInHand;
+
+    public async Task<ForwardResult> RunAsync()
+    {
+        _buffer = ArrayPool<byte>.Shared.Rent(ChunkHeadRoom + PieceSize + ChunkTailRoom);
+        try
+        {
+            if (Request.HasBody)
+            {
+                if (await ReadFirstPieceAsync().ConfigureAwait(false) is { } failed)
+                {
+                    return failed;
+                }
+            }
+            else
+            {
+                _bodyInHand = true;
+            }
+
+            for (var attempt = 0; ; attempt++)
+            {
+                UpstreamConnection connection;
+                try
+                {
+                    connection = await _pool.LeaseAsync(fresh: attempt > 0, _cancellationToken).ConfigureAwait(false);
+                }
+                catch (UpstreamConnectException ex)
+                {
+                    _logger.LogWarning("no upstream for {Method} {Path}: {Message}", Request.Method, Request.Target.Path, ex.InnerException?.Message ?? ex.Message);
+                    return ex.TimedOut
+                        ? await FailAsync(504, ForwardResult.UpstreamTimeout, "upstream timed out").ConfigureAwait(false)
+                        : await FailAsync(502, ForwardResult.UpstreamConnectFailed, "upstream unavailable").ConfigureAwait(false);
+                }
+
+                var mayRetry = attempt == 0 && connection.CompletedExchanges > 0 && _bodyInHand && IsIdempotent(Request.Method);
+                var result = await ExchangeAsync(connection, mayRetry).ConfigureAwait(false);
+                if (result is { } done)
+                {
+                    return done;
+                }
+
+                _logger.LogDebug("stale pooled connection to {Node}; retrying {Method} on a fresh one", connection.Node, Request.Method);
+            }
+        }
+        finally
+        {
+            // The buffer carried the client's body: clear it before anyone else rents it.
+            _buffer.AsSpan(0, _bufferUsed).Clear();
+            ArrayPool<byte>.Shared.Return(_buffer);
+        }
+    }
+
+    /// <summary>RFC 9110 §9.2.2 (the subset a gateway replays; TRACE is not forwarded anyway).</summary>
+    private static bool IsIdempotent(string method) =>
+        method is HttpMethods.Get or HttpMethods.Head or HttpMethods.Put or HttpMethods.Delete or HttpMethods.Options;
+
+    /// <summary>Step 1. Null when the body may go on; otherwise the result after answering the client.</summary>
+    private async ValueTask<ForwardResult?> ReadFirstPieceAsync()
+    {
+        var wholeFits = Request.Framing == BodyFraming.ContentLength && Request.ContentLength <= PieceSize;
+        try
+        {
+            do
+            {
+                var read = await _exchange.Body.ReadAsync(_buffer.AsMemory(ChunkHeadRoom + _firstPieceLength, PieceSize - _firstPieceLength), _cancellationToken).ConfigureAwait(false);
+                _firstPieceLength += read;
+                _bufferUsed = Math.Max(_bufferUsed, ChunkHeadRoom + _firstPieceLength);
+                if (read == 0)
+                {
+                    break;
+                }
+            }
+            while (wholeFits && !_exchange.Body.IsComplete);
+        }
+        catch (RequestRejectedException ex)
+        {
+            _bodyError = ex;
+            return await ClientBodyFailedAsync(ForwardResult.RequestBodyInvalid).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsClientFault(ex))
+        {
+            return await ClientBodyFailedAsync(ForwardResult.ClientGone).ConfigureAwait(false);
+        }
+
+        _bodyInHand = _exchange.Body.IsComplete;
+        return null;
+    }
+
+    /// <summary>Answers a failure before the upstream answer began (502/504 JSON) and returns its result.</summary>
+    private async ValueTask<ForwardResult> FailAsync(int status, ForwardResult result, string reason)
+    {
+        if (Response.HasStarted)
+        {
+            Response.KeepAlive = false;
+            throw new ForwardAbortedException(result, reason, null);
+        }
+
+        try
+        {
+            await Response.SendErrorAsync(status, reason, _cancellationToken).ConfigureAwait(false);
+            return result;
+        }
+        catch (Exception ex) when (IsClientFault(ex))
+        {
+            return ClientGone(ex);
+        }
+    }
+
+    /// <summary>The client's body broke (malformed, stalled) or the client left while sending it.</summary>
+    private async ValueTask<ForwardResult> ClientBodyFailedAsync(ForwardResult result)
+    {
+        Response.KeepAlive = false; // the rest of the body cannot be trusted to frame the next request
+        if (result == ForwardResult.RequestBodyInvalid && _bodyError is { } error && !Response.HasStarted)
+        {
+            _logger.LogInformation("request body from {Remote} refused: {Reason}", _exchange.RemoteEndPoint, error.Message);
+            try
+            {
+                await Response.SendErrorAsync(error.StatusCode, error.Message, _cancellationToken).ConfigureAwait(false);
+                return result;
+            }
+            catch (Exception ex) when (IsClientFault(ex))
+            {
+                return ClientGone(ex);
+            }
+        }
+
+        if (!Response.IsCompleted)
+        {
+            throw new ForwardAbortedException(result, "the client's request body failed", _bodyError);
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// The client is gone. Unless its response is already complete, throw: returning would let the
+    /// HTTP/1.1 loop finish the response (a final chunk, or an empty 200) as if nothing happened.
+    /// </summary>
+    private ForwardResult ClientGone(Exception? cause)
+    {
+        Response.KeepAlive = false;
+        _cancellationToken.ThrowIfCancellationRequested();
+        if (!Response.IsCompleted)
+        {
+            throw new ForwardAbortedException(ForwardResult.ClientGone, "the client went away", cause);
+        }
+
+        return ForwardResult.ClientGone;
+    }
+
+    private bool IsClientFault(Exception ex) =>
+        ex is IOException or SocketException or ObjectDisposedException
+        || (ex is OperationCanceledException && !_cancellationToken.IsCancellationRequested);
+
+    private bool IsUpstreamFault(Exception ex) =>
+        ex is IOException or SocketException or ObjectDisposedException or UpstreamProtocolException
+        || (ex is OperationCanceledException && !_cancellationToken.IsCancellationRequested);
+}

@@ -1,0 +1,180 @@
+using System.Buffers;
+using Gatehouse.Http1;
+
+namespace Gatehouse.Proxy;
+
+/// <summary>
+/// The upstream's status line and header block (RFC 9112 §4, §5), parsed strictly and within
+/// bounds. No I/O: returns false for "need more bytes" (the reader is left where it started) and
+/// throws <see cref="UpstreamProtocolException"/> for anything malformed or ambiguous — which
+/// the forwarder answers with 502 and a closed upstream connection.
+/// </summary>
+internal static class ResponseHeadParser
+{
+    /// <summary>Status line plus header block. CouchDB's heads are a few hundred bytes.</summary>
+    public const int MaxHeadBytes = 64 * 1024;
+
+    public const int MaxFields = 256;
+
+    public static bool TryParse(ref SequenceReader<byte> reader, out UpstreamResponseHead? head)
+    {
+        head = null;
+        var start = reader.Consumed;
+        if (!LineReader.TryReadLine(ref reader, MaxHeadBytes, out var statusLine, "upstream status line"))
+        {
+            return false;
+        }
+
+        var (version, status) = ParseStatusLine(statusLine);
+        var fields = new List<HeaderField>(16);
+        var connectionTokens = new List<string>();
+        long contentLength = -1;
+        var contentLengthFields = 0;
+        string? transferEncoding = null;
+        var transferEncodingFields = 0;
+        var close = version == HttpVersion.Http10; // HTTP/1.0 upstreams are never reused
+
+        while (true)
+        {
+            var budget = MaxHeadBytes - (int)(reader.Consumed - start);
+            if (!LineReader.TryReadLine(ref reader, budget, out var line, "upstream header block"))
+            {
+                if (reader.Consumed - start + reader.Remaining > MaxHeadBytes)
+                {
+                    UpstreamProtocolException.Throw("upstream header block too large");
+                }
+
+                reader.Rewind(reader.Consumed - start);
+                return false;
+            }
+
+            if (line.IsEmpty)
+            {
+                break;
+            }
+
+            if (fields.Count == MaxFields)
+            {
+                UpstreamProtocolException.Throw("too many upstream header fields");
+            }
+
+            FieldLine.Split(line, out var nameBytes, out var valueBytes);
+            var name = FieldLine.Latin1(nameBytes);
+            var value = FieldLine.Latin1(valueBytes);
+            fields.Add(new HeaderField(name, value));
+
+            if (name.Equals(KnownHeaderNames.ContentLength, StringComparison.OrdinalIgnoreCase))
+            {
+                contentLengthFields++;
+                contentLength = ParseContentLength(valueBytes);
+            }
+            else if (name.Equals(KnownHeaderNames.TransferEncoding, StringComparison.OrdinalIgnoreCase))
+            {
+                transferEncodingFields++;
+                transferEncoding = value;
+            }
+            else if (name.Equals(KnownHeaderNames.Connection, StringComparison.OrdinalIgnoreCase))
+            {
+                foreach (var range in value.AsSpan().Split(','))
+                {
+                    var token = value.AsSpan(range).Trim(" \t");
+                    if (token.Equals("close", StringComparison.OrdinalIgnoreCase))
+                    {
+                        close = true;
+                    }
+
+                    if (!token.IsEmpty)
+                    {
+                        connectionTokens.Add(token.ToString());
+                    }
+                }
+            }
+        }
+
+        // RFC 9112 §6.1 / §6.3: framing must be unambiguous. A gateway refuses, rather than repairs,
+        // any doubt: two Content-Lengths (even equal), CL with TE, or a coding other than chunked.
+        if (contentLengthFields > 1)
+        {
+            UpstreamProtocolException.Throw("duplicate Content-Length from upstream");
+        }
+
+        var chunked = false;
+        if (transferEncodingFields > 0)
+        {
+            if (contentLengthFields > 0)
+            {
+                UpstreamProtocolException.Throw("Content-Length with Transfer-Encoding from upstream");
+            }
+
+            if (transferEncodingFields > 1 || !transferEncoding!.Equals("chunked", StringComparison.OrdinalIgnoreCase))
+            {
+                UpstreamProtocolException.Throw("unsupported Transfer-Encoding from upstream");
+            }
+
+            chunked = true;
+        }
+
+        head = new UpstreamResponseHead
+        {
+            Version = version,
+            StatusCode = status,
+            Headers = fields,
+            ContentLength = contentLength,
+            Chunked = chunked,
+            Close = close,
+            ConnectionTokens = connectionTokens,
+        };
+        return true;
+    }
+
+    /// <summary>RFC 9112 §4: HTTP-version SP 3DIGIT SP [reason-phrase]; "HTTP/1.1 301" without SP is tolerated.</summary>
+    private static (HttpVersion Version, int Status) ParseStatusLine(ReadOnlySpan<byte> line)
+    {
+        HttpVersion version;
+        if (line.StartsWith("HTTP/1.1 "u8))
+        {
+            version = HttpVersion.Http11;
+        }
+        else if (line.StartsWith("HTTP/1.0 "u8))
+        {
+            version = HttpVersion.Http10;
+        }
+        else
+        {
+            UpstreamProtocolException.Throw("invalid upstream status line");
+            return default;
+        }
+
+        var rest = line[9..];
+        if (rest.Length < 3 || rest[0] is < (byte)'1' or > (byte)'5' || !char.IsAsciiDigit((char)rest[1]) || !char.IsAsciiDigit((char)rest[2]))
+        {
+            UpstreamProtocolException.Throw("invalid upstream status code");
+        }
+
+        var status = ((rest[0] - '0') * 100) + ((rest[1] - '0') * 10) + (rest[2] - '0');
+        var reason = rest[3..];
+        if (!reason.IsEmpty && (reason[0] != (byte)' ' || !FieldLine.IsFieldText(reason)))
+        {
+            UpstreamProtocolException.Throw("invalid upstream reason phrase");
+        }
+
+        return (version, status);
+    }
+
+    private static long ParseContentLength(ReadOnlySpan<byte> value)
+    {
+        // 1*DIGIT only: no sign, no list ("5, 5"), at most 18 digits so it cannot overflow.
+        if (value.IsEmpty || value.Length > 18 || value.IndexOfAnyExceptInRange((byte)'0', (byte)'9') >= 0)
+        {
+            UpstreamProtocolException.Throw("invalid Content-Length from upstream");
+        }
+
+        long length = 0;
+        foreach (var digit in value)
+        {
+            length = checked((length * 10) + (digit - '0'));
+        }
+
+        return length;
+    }
+}

@@ -1,0 +1,102 @@
+using System.IO.Pipelines;
+using System.Net.Sockets;
+
+namespace Gatehouse.Proxy;
+
+/// <summary>
+/// One keep-alive connection to a node: the socket, a stream for writes, and a pipe reader for the
+/// answers (kept across requests, since it may hold read-ahead bytes only between answers, which
+/// <see cref="HasUnreadBytes"/> rules out before reuse).
+/// </summary>
+internal sealed class UpstreamConnection : IAsyncDisposable
+{
+    private int _disposed;
+    private int _readerCompleted;
+
+    public UpstreamConnection(UpstreamNode node, Socket socket)
+    {
+        Node = node;
+        Socket = socket;
+        Stream = new NetworkStream(socket, ownsSocket: true);
+        Reader = PipeReader.Create(Stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4 * 1024, leaveOpen: true));
+    }
+
+    public UpstreamNode Node { get; }
+
+    public Socket Socket { get; }
+
+    public NetworkStream Stream { get; }
+
+    public PipeReader Reader { get; }
+
+    /// <summary>Answers completed on this connection; above zero means it came from the pool.</summary>
+    public int CompletedExchanges { get; set; }
+
+    /// <summary>When it was last put back in the pool (Environment.TickCount64 ms).</summary>
+    public long IdleSince { get; set; }
+
+    public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+
+    /// <summary>
+    /// A pooled connection the node closed (or wrote to unasked) is readable while idle: such a
+    /// connection must not carry a request. Costs one non-blocking poll.
+    /// </summary>
+    public bool LooksReusable()
+    {
+        if (IsDisposed)
+        {
+            return false;
+        }
+
+        try
+        {
+            return !Socket.Poll(0, SelectMode.SelectRead) && !Socket.Poll(0, SelectMode.SelectError);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>True when bytes (or EOF) wait after a finished answer: the framing is in doubt, do not reuse.</summary>
+    public bool HasUnreadBytes()
+    {
+        if (!Reader.TryRead(out var result))
+        {
+            return false;
+        }
+
+        var dirty = !result.Buffer.IsEmpty || result.IsCompleted || result.IsCanceled;
+        Reader.AdvanceTo(result.Buffer.Start);
+        return dirty;
+    }
+
+    /// <summary>Closes the socket at once from any thread; pending reads and writes fail. Safe to call more than once.</summary>
+    public void Abort()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            Socket.Dispose();
+            Stream.Dispose();
+        }
+        catch (Exception ex) when (ex is SocketException or IOException or ObjectDisposedException)
+        {
+            // Already gone: nothing to release twice.
+        }
+    }
+
+    /// <summary>Aborts and returns the reader's buffers. Only the connection's owner calls this, never while it reads.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        Abort();
+        if (Interlocked.Exchange(ref _readerCompleted, 1) == 0)
+        {
+            await Reader.CompleteAsync().ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,227 @@
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Gatehouse.Proxy;
+
+/// <summary>
+/// Keep-alive connections to the upstream nodes, reused across clients (issue 3). Requests are
+/// spread round-robin over healthy nodes; a node that refuses connections is skipped for
+/// <see cref="UpstreamOptions.NodeRetryAfter"/> (unless every node is down, when all are tried).
+/// Each node's pool is bounded, and a connection goes back to it only after a complete keep-alive
+/// answer with nothing left unread: any doubt, and it is closed.
+/// </summary>
+public sealed class UpstreamPool : IAsyncDisposable
+{
+    private readonly NodeConnections[] _nodes;
+    private readonly Timer _evictionTimer;
+    private int _next = -1;
+    private long _opened;
+    private int _disposed;
+
+    /// <summary>Creates the pool; nothing connects until the first request.</summary>
+    /// <param name="nodes"><c>http://</c> node URLs (IPv4, <c>[IPv6]</c>, host name) or <c>unix:/path/to.sock</c>.</param>
+    /// <exception cref="ArgumentException">No node, an unsupported URL, or an invalid option.</exception>
+    public UpstreamPool(IReadOnlyList<Uri> nodes, UpstreamOptions options, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(nodes);
+        ArgumentNullException.ThrowIfNull(options);
+        if (nodes.Count == 0)
+        {
+            throw new ArgumentException("at least one upstream node is needed", nameof(nodes));
+        }
+
+        options.Validate();
+        Options = options;
+        Logger = logger ?? NullLogger.Instance;
+        _nodes = [.. nodes.Select(uri => new NodeConnections(UpstreamNode.FromUri(uri), options))];
+        var sweep = TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerSecond, options.PooledIdleTime.Ticks / 2));
+        _evictionTimer = new Timer(static state => ((UpstreamPool)state!).EvictIdle(), this, sweep, sweep);
+    }
+
+    public UpstreamOptions Options { get; }
+
+    internal ILogger Logger { get; }
+
+    /// <summary>Connections opened since the pool was made (for tests and metrics).</summary>
+    public long ConnectionsOpened => Interlocked.Read(ref _opened);
+
+    /// <summary>Idle connections waiting in the pool now, over all nodes.</summary>
+    public int IdleConnections => _nodes.Sum(n => n.IdleCount);
+
+    /// <summary>
+    /// Leases a connection: a pooled one when <paramref name="fresh"/> is false and one is idle on
+    /// the chosen node, else a new one. Throws <see cref="UpstreamConnectException"/> when no node can be reached.
+    /// </summary>
+    internal async ValueTask<UpstreamConnection> LeaseAsync(bool fresh, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        Exception? lastError = null;
+        var timedOut = false;
+        foreach (var node in NodesInTurn())
+        {
+            if (!await node.WaitForSlotAsync(Options.ResponseHeaderTimeout, cancellationToken).ConfigureAwait(false))
+            {
+                // Every slot is held (long feeds, or a burst): waiting longer would only hide it.
+                timedOut = true;
+                lastError = new TimeoutException($"no free connection to {node.Node} within {Options.ResponseHeaderTimeout}");
+                continue;
+            }
+
+            try
+            {
+                if (!fresh)
+                {
+                    var discard = new List<UpstreamConnection>();
+                    var idle = node.TakeIdle(discard);
+                    await DisposeAllAsync(discard).ConfigureAwait(false);
+                    if (idle is not null)
+                    {
+                        return idle;
+                    }
+                }
+
+                var connection = await ConnectAsync(node.Node, cancellationToken).ConfigureAwait(false);
+                node.Node.MarkUp();
+                return connection;
+            }
+            catch (Exception ex) when (ex is SocketException or TimeoutException)
+            {
+                node.ReleaseSlot();
+                node.Node.MarkDown(Options.NodeRetryAfter);
+                timedOut = ex is TimeoutException;
+                lastError = ex;
+                Logger.LogWarning("upstream {Node} unreachable, skipped for {RetryAfter}: {Message}", node.Node, Options.NodeRetryAfter, ex.Message);
+            }
+            catch
+            {
+                node.ReleaseSlot();
+                throw;
+            }
+        }
+
+        throw new UpstreamConnectException("no upstream node could be reached", timedOut, lastError);
+    }
+
+    /// <summary>Gives a leased connection back: into the pool when <paramref name="reusable"/>, else closed.</summary>
+    internal async ValueTask ReleaseAsync(UpstreamConnection connection, bool reusable)
+    {
+        var node = FindNode(connection.Node);
+        try
+        {
+            if (reusable && Volatile.Read(ref _disposed) == 0 && !connection.IsDisposed && node.ReturnIdle(connection))
+            {
+                return;
+            }
+
+            await connection.DisposeAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            node.ReleaseSlot();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await _evictionTimer.DisposeAsync().ConfigureAwait(false);
+        foreach (var node in _nodes)
+        {
+            await DisposeAllAsync(node.Close()).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Healthy nodes round-robin from the next turn; when none is healthy, every node, soonest-back first.</summary>
+    private IEnumerable<NodeConnections> NodesInTurn()
+    {
+        var start = (int)((uint)Interlocked.Increment(ref _next) % (uint)_nodes.Length);
+        var any = false;
+        for (var i = 0; i < _nodes.Length; i++)
+        {
+            var node = _nodes[(start + i) % _nodes.Length];
+            if (node.Node.IsHealthy)
+            {
+                any = true;
+                yield return node;
+            }
+        }
+
+        if (!any)
+        {
+            // All marked down: a refused node is only skipped while another can serve (issue 3),
+            // so try them all rather than answer 502 without asking.
+            foreach (var node in _nodes.OrderBy(n => n.Node.DownUntil))
+            {
+                yield return node;
+            }
+        }
+    }
+
+    private async ValueTask<UpstreamConnection> ConnectAsync(UpstreamNode node, CancellationToken cancellationToken)
+    {
+        var socket = node.IsUnixSocket
+            ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
+            : new Socket(SocketType.Stream, ProtocolType.Tcp);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(Options.ConnectTimeout);
+        try
+        {
+            if (!node.IsUnixSocket)
+            {
+                socket.NoDelay = true; // request heads and small docs must not wait for Nagle
+            }
+
+            await socket.ConnectAsync(node.EndPoint, timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            socket.Dispose();
+            throw new TimeoutException($"connect to {node} timed out after {Options.ConnectTimeout}");
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+
+        Interlocked.Increment(ref _opened);
+        return new UpstreamConnection(node, socket);
+    }
+
+    private NodeConnections FindNode(UpstreamNode node)
+    {
+        foreach (var candidate in _nodes)
+        {
+            if (ReferenceEquals(candidate.Node, node))
+            {
+                return candidate;
+            }
+        }
+
+        throw new InvalidOperationException("connection from another pool");
+    }
+
+    private void EvictIdle()
+    {
+        foreach (var node in _nodes)
+        {
+            foreach (var connection in node.Evict(all: false))
+            {
+                _ = connection.DisposeAsync().AsTask();
+            }
+        }
+    }
+
+    private static async ValueTask DisposeAllAsync(List<UpstreamConnection> connections)
+    {
+        foreach (var connection in connections)
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}

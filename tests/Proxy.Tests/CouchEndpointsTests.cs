@@ -1,0 +1,164 @@
+using Gatehouse.Http1;
+
+namespace Gatehouse.Proxy.Tests;
+
+public sealed class CouchEndpointsTests
+{
+    /// <summary>Classifies a raw target the way the gateway does: canonicalized by Http1, mount segment dropped.</summary>
+    private static CouchClassification Classify(string method, string target)
+    {
+        var canonical = CanonicalTarget.Parse(System.Text.Encoding.ASCII.GetBytes("/couch" + target));
+        return CouchEndpoints.Classify(method, [.. canonical.Segments.Skip(1)], canonical.Query);
+    }
+
+    [Theory]
+    [InlineData("GET", "/", CouchAccess.ServerInfo)]
+    [InlineData("HEAD", "/", CouchAccess.ServerInfo)]
+    [InlineData("GET", "/_all_dbs", CouchAccess.AllDbs)]
+    [InlineData("GET", "/db", CouchAccess.Pull)]
+    [InlineData("HEAD", "/db/", CouchAccess.Pull)]
+    [InlineData("GET", "/db/_changes?feed=continuous&heartbeat=10000&since=0", CouchAccess.Pull)]
+    [InlineData("POST", "/db/_changes?filter=_doc_ids", CouchAccess.Pull)]
+    [InlineData("GET", "/db/_changes?filter=_selector", CouchAccess.Pull)]
+    [InlineData("GET", "/db/doc?revs=true&open_revs=all&latest=true", CouchAccess.Pull)]
+    [InlineData("GET", "/db/doc?atts_since=%5B%221-a%22%5D", CouchAccess.Pull)]
+    [InlineData("POST", "/db/_bulk_get?revs=true", CouchAccess.Pull)]
+    [InlineData("POST", "/db/_all_docs", CouchAccess.Pull)]
+    [InlineData("GET", "/db/_all_docs?include_docs=true", CouchAccess.Pull)]
+    [InlineData("GET", "/db/_local/abc", CouchAccess.Pull)]
+    [InlineData("PUT", "/db/_local/abc", CouchAccess.Pull)]
+    [InlineData("PUT", "/db/_local%2Fabc", CouchAccess.Pull)]
+    [InlineData("POST", "/db/_revs_diff", CouchAccess.Push)]
+    [InlineData("POST", "/db/_bulk_docs", CouchAccess.Push)]
+    [InlineData("PUT", "/db/doc?new_edits=false", CouchAccess.Push)]
+    [InlineData("POST", "/db/_ensure_full_commit", CouchAccess.Push)]
+    [InlineData("POST", "/db/_missing_revs", CouchAccess.Push)]
+    [InlineData("GET", "/db/doc", CouchAccess.Read)]
+    [InlineData("HEAD", "/db/doc", CouchAccess.Read)]
+    [InlineData("GET", "/db/doc/att.png", CouchAccess.Read)]
+    [InlineData("GET", "/db/doc/dir/att.png", CouchAccess.Read)]
+    [InlineData("GET", "/db/a%2Fb", CouchAccess.Read)]
+    [InlineData("GET", "/db/_design/app", CouchAccess.Read)]
+    [InlineData("GET", "/db/_design%2Fapp", CouchAccess.Read)]
+    [InlineData("GET", "/db/_design/app/logo.png", CouchAccess.Read)]
+    [InlineData("PUT", "/db/doc", CouchAccess.Write)]
+    [InlineData("PUT", "/db/doc?rev=1-a", CouchAccess.Write)]
+    [InlineData("DELETE", "/db/doc?rev=1-a", CouchAccess.Write)]
+    [InlineData("POST", "/db", CouchAccess.Write)]
+    [InlineData("POST", "/db/doc", CouchAccess.Write)]
+    [InlineData("PUT", "/db/doc/att", CouchAccess.Write)]
+    [InlineData("DELETE", "/db/doc/att?rev=1-a", CouchAccess.Write)]
+    [InlineData("PUT", "/db", CouchAccess.Create)]
+    [InlineData("PUT", "/novacut-0-abc", CouchAccess.Create)]
+    [InlineData("GET", "/a%2Fb", CouchAccess.Pull)]
+    [InlineData("GET", "/db$(x)+y-z_1/doc", CouchAccess.Read)]
+    public void OpensListedEndpoints(string method, string target, CouchAccess expected)
+    {
+        var result = Classify(method, target);
+        Assert.Equal(expected, result.Access);
+        Assert.False(string.IsNullOrEmpty(result.Reason));
+    }
+
+    [Theory]
+    [InlineData("POST", "/")]
+    [InlineData("GET", "/_config")]
+    [InlineData("GET", "/%5Fconfig")]
+    [InlineData("GET", "/%5fconfig/admins")]
+    [InlineData("GET", "/_node/_local/_config")]
+    [InlineData("POST", "/_replicate")]
+    [InlineData("GET", "/_users")]
+    [InlineData("GET", "/_users/org.couchdb.user:bob")]
+    [InlineData("POST", "/_session")]
+    [InlineData("GET", "/_session")]
+    [InlineData("GET", "/_utils")]
+    [InlineData("GET", "/_active_tasks")]
+    [InlineData("GET", "/_scheduler/jobs")]
+    [InlineData("GET", "/_db_updates")]
+    [InlineData("GET", "/_membership")]
+    [InlineData("GET", "/_uuids")]
+    [InlineData("POST", "/_dbs_info")]
+    [InlineData("POST", "/_cluster_setup")]
+    [InlineData("GET", "/_reshard")]
+    [InlineData("GET", "/_replicator")]
+    [InlineData("POST", "/_all_dbs")]
+    [InlineData("GET", "/_all_dbs/x")]
+    [InlineData("GET", "/db/_security")]
+    [InlineData("PUT", "/db/_security")]
+    [InlineData("PUT", "/db/%5Fsecurity")]
+    [InlineData("POST", "/db/_purge")]
+    [InlineData("POST", "/db/_compact")]
+    [InlineData("POST", "/db/_compact/app")]
+    [InlineData("POST", "/db/_view_cleanup")]
+    [InlineData("PUT", "/db/_revs_limit")]
+    [InlineData("GET", "/db/_revs_limit")]
+    [InlineData("POST", "/db/_index")]
+    [InlineData("DELETE", "/db/_index/app/json/idx")]
+    [InlineData("POST", "/db/_find")]
+    [InlineData("POST", "/db/_temp_view")]
+    [InlineData("PUT", "/db/_design/app")]
+    [InlineData("PUT", "/db/_design%2Fapp")]
+    [InlineData("DELETE", "/db/_design/app?rev=1-a")]
+    [InlineData("PUT", "/db/_design/app/att")]
+    [InlineData("PUT", "/db/_design/app?new_edits=false")]
+    [InlineData("GET", "/db/_design/app/_show/s/doc")]
+    [InlineData("GET", "/db/_design/app/_list/l/v")]
+    [InlineData("POST", "/db/_design/app/_update/u/doc")]
+    [InlineData("GET", "/db/_design/app/_rewrite/x")]
+    [InlineData("GET", "/db/_design/app/_view/v")]
+    [InlineData("GET", "/db/_design%2Fapp%2F_show%2Fs")]
+    [InlineData("GET", "/db/_design%2Fapp/_show/s")]
+    [InlineData("GET", "/db/_design")]
+    [InlineData("GET", "/db/_design%2F")]
+    [InlineData("GET", "/db/_changes?filter=app/f")]
+    [InlineData("GET", "/db/_changes?filter=app%2Ff")]
+    [InlineData("GET", "/db/_changes?filter=_view&view=app/v")]
+    [InlineData("GET", "/db/_changes?%66ilter=app/f")]
+    [InlineData("GET", "/db/_changes?filter=_doc_ids&filter=app/f")]
+    [InlineData("DELETE", "/db")]
+    [InlineData("COPY", "/db/doc")]
+    [InlineData("PATCH", "/db/doc")]
+    [InlineData("OPTIONS", "/db")]
+    [InlineData("TRACE", "/db")]
+    [InlineData("get", "/db")]
+    [InlineData("GET", "/db/doc?callback=steal")]
+    [InlineData("GET", "/db?%63allback=x")]
+    [InlineData("GET", "/?callback=x")]
+    [InlineData("GET", "/Db")]
+    [InlineData("GET", "/DB/doc")]
+    [InlineData("GET", "/1db")]
+    [InlineData("GET", "/db%20x")]
+    [InlineData("GET", "/db/_local/a/b")]
+    [InlineData("DELETE", "/db/_local/a")]
+    [InlineData("GET", "/db/_local")]
+    [InlineData("GET", "/db/_other")]
+    [InlineData("GET", "/db/doc/_att")]
+    [InlineData("POST", "/db/doc/att")]
+    [InlineData("GET", "/db/_changes/x")]
+    [InlineData("GET", "/db/_bulk_get")]
+    [InlineData("PUT", "/db/_bulk_docs")]
+    public void ClosesEverythingElse(string method, string target)
+    {
+        var result = Classify(method, target);
+        Assert.Equal(CouchAccess.Denied, result.Access);
+        Assert.False(result.IsGrantedBy([CouchAccess.Pull, CouchAccess.Push, CouchAccess.Read, CouchAccess.Write, CouchAccess.Create]));
+    }
+
+    [Fact]
+    public void ReportsTheDatabase()
+    {
+        Assert.Equal("a/b", Classify("GET", "/a%2Fb/doc").Database);
+        Assert.Null(Classify("GET", "/_all_dbs").Database);
+    }
+
+    [Fact]
+    public void CheckpointsAndDatabaseInfoServeBothReplicationDirections()
+    {
+        Assert.True(Classify("PUT", "/db/_local/x").IsGrantedBy([CouchAccess.Push]));
+        Assert.True(Classify("GET", "/db/_local/x").IsGrantedBy([CouchAccess.Pull]));
+        Assert.True(Classify("GET", "/db").IsGrantedBy([CouchAccess.Push]));
+        Assert.True(Classify("GET", "/db/doc").IsGrantedBy([CouchAccess.Pull]));
+        Assert.False(Classify("PUT", "/db/doc").IsGrantedBy([CouchAccess.Pull, CouchAccess.Read]));
+        Assert.False(Classify("POST", "/db/_bulk_docs").IsGrantedBy([CouchAccess.Pull, CouchAccess.Write]));
+        Assert.False(Classify("PUT", "/db").IsGrantedBy([CouchAccess.Pull, CouchAccess.Push, CouchAccess.Write]));
+    }
+}
