@@ -92,10 +92,17 @@ public sealed class CouchThroughGatewayTests : IClassFixture<CouchGateway>
     public async Task ClosedEndpointsAreRefusedEvenToTheDevice(string method, string path)
     {
         using var http = _couch.DeviceClient();
+        var logBefore = await SettleCouchLogAsync(http);
         using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = method is "PUT" or "POST" ? PouchDbServer.Json("{}") : null };
         using var response = await http.SendAsync(request);
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
         Assert.Contains("\"error\":\"forbidden\"", await response.Content.ReadAsStringAsync());
+
+        // Nothing reached pouchdb-server: the only line it logged since is the next sentinel's.
+        await SettleCouchLogAsync(http);
+        var newLines = _couch.Couch.Log[logBefore..].Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Single(newLines);
+        Assert.Contains("sentinel-", newLines[0]);
     }
 
     [Theory]
@@ -160,6 +167,28 @@ public sealed class CouchThroughGatewayTests : IClassFixture<CouchGateway>
                 break;
             }
         }
+    }
+
+    /// <summary>
+    /// pouchdb-server logs asynchronously: send an allowed request with a unique path and wait
+    /// until its log line appears, so every earlier line is in. Returns the log length then.
+    /// </summary>
+    private async Task<int> SettleCouchLogAsync(HttpClient http)
+    {
+        var sentinel = "sentinel-" + Guid.NewGuid().ToString("N");
+        using (var allowed = await http.GetAsync("/couch/dmedia-0/" + sentinel))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, allowed.StatusCode);
+        }
+
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!_couch.Couch.Log.Contains(sentinel, StringComparison.Ordinal))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "pouchdb-server never logged the sentinel request");
+            await Task.Delay(20);
+        }
+
+        return _couch.Couch.Log.Length;
     }
 
     private async Task<int> RawStatusAsync(string path)
