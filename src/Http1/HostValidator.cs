@@ -56,6 +56,17 @@ internal static class HostValidator
             port = host[(colon + 1)..];
         }
 
-        return port.Length is > 0 and <= 5 && !port.ContainsAnyExceptInRange((byte)'0', (byte)'9');
+        if (port.Length is 0 or > 5 || port.ContainsAnyExceptInRange((byte)'0', (byte)'9'))
+        {
+            return false;
+        }
+
+        var number = 0;
+        foreach (var digit in port)
+        {
+            number = (number * 10) + (digit - '0');
+        }
+
+        return number <= 65535;
     }
 }

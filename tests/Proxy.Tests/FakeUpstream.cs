@@ -60,8 +60,9 @@ internal sealed class FakeUpstream : IAsyncDisposable
                 }
             }
         }
-        catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
+        catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException or InvalidOperationException)
         {
+            // InvalidOperationException: the listener was stopped before the loop reached AcceptSocketAsync.
         }
     }
 

@@ -60,6 +60,14 @@ internal sealed class GatewayRouter : IRequestHandler, IAsyncDisposable
     public async Task HandleAsync(HttpExchange exchange, CancellationToken stopping)
     {
         var request = exchange.Request;
+        if (request.Target.IsAsterisk)
+        {
+            // RFC 9110 §9.3.7: "OPTIONS *" asks about the server itself; answered here, never forwarded.
+            exchange.Response.Headers.Set("Allow", "GET, HEAD, POST, PUT, DELETE, OPTIONS");
+            await exchange.Response.SendAsync(200, "application/json", "{}"u8.ToArray(), stopping).ConfigureAwait(false);
+            return;
+        }
+
         var route = _routes.Match(request);
         if (route is null)
         {

@@ -1,0 +1,118 @@
+using System.Net.WebSockets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Gatehouse.Http1.WebSockets;
+
+/// <summary>
+/// A route that speaks WebSocket (issue 6). For each request:
+/// 1. judge the upgrade request (<see cref="WebSocketHandshake"/>): plain HTTP gets 426, a malformed
+///    handshake 400, a foreign origin 403;
+/// 2. answer 101 with <c>Sec-WebSocket-Accept</c> and the chosen subprotocol, and take the raw stream;
+/// 3. let the framework frame it (<see cref="WebSocket.CreateFromStream(Stream, WebSocketCreationOptions)"/>)
+///    with ping/pong keep-alive, behind a guard that enforces <see cref="WebSocketEndpointOptions.MaxMessageBytes"/>;
+/// 4. run the app's handler; when it returns, close what it left open, and the connection ends.
+/// The handshake request itself is bounded by the HTTP header timeout (<c>Limits.HeaderTimeout</c>),
+/// which is the server's upgrade timeout.
+/// </summary>
+public sealed class WebSocketEndpoint : IRequestHandler
+{
+    // Closing what a handler left open must not hang on a peer that stopped reading.
+    private static readonly TimeSpan FinalCloseWait = TimeSpan.FromSeconds(2);
+
+    private readonly WebSocketHandler _handler;
+    private readonly WebSocketEndpointOptions _options;
+    private readonly ILogger _logger;
+
+    public WebSocketEndpoint(WebSocketHandler handler, WebSocketEndpointOptions options, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxMessageBytes);
+        _handler = handler;
+        _options = options;
+        _logger = logger ?? NullLogger.Instance;
+    }
+
+    public async Task HandleAsync(HttpExchange exchange, CancellationToken stopping)
+    {
+        ArgumentNullException.ThrowIfNull(exchange);
+        var request = exchange.Request;
+        var decision = WebSocketHandshake.Validate(request.Method, request.Version, request.Headers, request.HasBody, _options);
+        if (!decision.IsAccepted)
+        {
+            _logger.LogInformation("websocket upgrade refused from {Remote} ({Status}): {Reason}", exchange.RemoteEndPoint, decision.StatusCode, decision.Reason);
+            await RefuseAsync(exchange.Response, decision, stopping).ConfigureAwait(false);
+            return;
+        }
+
+        exchange.Response.Headers.Set(KnownHeaderNames.Upgrade, "websocket");
+        exchange.Response.Headers.Set("Sec-WebSocket-Accept", decision.Accept!);
+        if (decision.SubProtocol is { } chosen)
+        {
+            exchange.Response.Headers.Set("Sec-WebSocket-Protocol", chosen);
+        }
+
+        var stream = await exchange.AcceptUpgradeAsync(stopping).ConfigureAwait(false);
+        var framed = WebSocket.CreateFromStream(new AbortableStream(stream), new WebSocketCreationOptions
+        {
+            IsServer = true,
+            SubProtocol = decision.SubProtocol,
+            KeepAliveInterval = _options.KeepAliveInterval,
+            KeepAliveTimeout = _options.KeepAliveTimeout,
+        });
+        using var socket = new GuardedWebSocket(framed, _options.MaxMessageBytes, "server").Opened();
+        var info = new WebSocketConnectionInfo(exchange.Connection.RemoteEndPoint, exchange.Connection.LocalEndPoint, exchange.Principal, decision.SubProtocol);
+        var closeStatus = WebSocketCloseStatus.NormalClosure;
+        try
+        {
+            await _handler(socket, info, stopping).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException)
+        {
+            // The peer went away, broke the protocol, or the server is stopping: an expected end.
+            _logger.LogDebug("websocket stream from {Remote} ended: {Message}", info.RemoteEndPoint, ex.Message);
+        }
+        catch (Exception ex)
+        {
+            _logger.LogError(ex, "websocket handler failed for {Remote}", info.RemoteEndPoint);
+            closeStatus = WebSocketCloseStatus.InternalServerError;
+        }
+
+        await CloseLeftoverAsync(socket, closeStatus).ConfigureAwait(false);
+    }
+
+    private static async Task RefuseAsync(HttpResponse response, HandshakeDecision decision, CancellationToken cancellationToken)
+    {
+        if (decision.AdvertiseUpgrade)
+        {
+            response.Headers.Set(KnownHeaderNames.Upgrade, "websocket");
+        }
+
+        if (decision.AdvertiseVersion)
+        {
+            response.Headers.Set("Sec-WebSocket-Version", WebSocketHandshake.SupportedVersion);
+        }
+
+        await response.SendErrorAsync(decision.StatusCode, decision.Reason, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Sends our close frame if the handler did not (RFC 6455 §7.1.2), bounded; then the TCP connection ends.</summary>
+    private async Task CloseLeftoverAsync(WebSocket socket, WebSocketCloseStatus status)
+    {
+        if (socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived))
+        {
+            return;
+        }
+
+        try
+        {
+            using var timeout = new CancellationTokenSource(FinalCloseWait);
+            await socket.CloseOutputAsync(status, status == WebSocketCloseStatus.NormalClosure ? "done" : "server error", timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            _logger.LogDebug("could not close websocket stream: {Message}", ex.Message);
+        }
+    }
+}
