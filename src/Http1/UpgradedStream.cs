@@ -72,6 +72,21 @@ internal sealed class UpgradedStream(PipeReader reader, PipeWriter writer) : Str
 
     public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
 
+    /// <summary>
+    /// Disposing ends pending I/O at once: protocols above (WebSocket keep-alive timeouts, aborts)
+    /// end a dead stream by disposing it and expect blocked reads and writes to return.
+    /// </summary>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            reader.CancelPendingRead();
+            writer.CancelPendingFlush();
+        }
+
+        base.Dispose(disposing);
+    }
+
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
 
     public override void SetLength(long value) => throw new NotSupportedException();
