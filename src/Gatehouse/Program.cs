@@ -6,6 +6,11 @@ var root = new RootCommand("Gatehouse: one mutual-TLS door for a device's files,
     ServeCommand.Create(),
     InitCommand.Create(),
     PinCommand.Create(),
+    KeyCommand.Create(),
+    CertCommand.Create(),
+    WsCommand.Create(),
+    CheckConfigCommand.Create(),
+    PasswdCommand.Create(),
     VersionCommand.Create(),
 };
 

@@ -1,3 +1,5 @@
+using Gatehouse.Http1;
+
 namespace Gatehouse.Proxy;
 
 /// <summary>What the policy decided to send upstream for one judged request.</summary>
@@ -15,4 +17,31 @@ public sealed class ForwardPlan
     /// were already removed, so the backend only ever sees the gateway's values.
     /// </summary>
     public IList<KeyValuePair<string, string>> AddHeaders { get; } = [];
+
+    /// <summary>
+    /// Client fields to drop besides the built-in ones: every identity header name the route
+    /// configured, so a client copy never passes even when the gateway has no value to set (issue 5).
+    /// </summary>
+    public ISet<string> RemoveHeaders { get; } = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// Forward an <c>Upgrade</c> request (WebSocket) as one, and tunnel bytes both ways after the
+    /// upstream's <c>101</c> (issue 5). Off: Upgrade is hop-by-hop and dropped, the upstream answers plainly.
+    /// </summary>
+    public bool AllowUpgrade { get; set; }
+
+    /// <summary>A tunnel with no byte either way for this long is closed. Default 10 min.</summary>
+    public TimeSpan TunnelIdleTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// Called with each end-to-end response field (name, value) before it is copied to the client;
+    /// returns the value to send (Location rewriting, issue 5). Null: copied as is.
+    /// </summary>
+    public Func<string, string, string>? RewriteResponseField { get; set; }
+
+    /// <summary>
+    /// Answers the gateway's own 502/504 when the upstream fails before answering (an HTML page for
+    /// browsers, issue 5). Null: <see cref="HttpResponse.SendErrorAsync"/>'s JSON.
+    /// </summary>
+    public Func<HttpResponse, int, string, CancellationToken, ValueTask>? SendError { get; set; }
 }

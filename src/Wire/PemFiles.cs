@@ -92,20 +92,167 @@ public static class PemFiles
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(key);
 
-        char[] pem = ExportPem(key, passphrase, out int length);
-        byte[] bytes = ArrayPool<byte>.Shared.Rent(length + 1);
+        byte[] bytes = ExportPemBytes(key, passphrase, out int count);
         try
         {
-            int count = Encoding.ASCII.GetBytes(pem, 0, length, bytes, 0);
-            bytes[count++] = (byte)'\n';
             WriteSecretFile(path, bytes.AsSpan(0, count));
         }
         finally
         {
-            Array.Clear(pem);
-            CryptographicOperations.ZeroMemory(bytes);
-            ArrayPool<byte>.Shared.Return(bytes);
+            ReturnCleared(bytes);
         }
+    }
+
+    /// <summary>
+    /// Like <see cref="WritePrivateKey"/>, but refuses to replace an existing file
+    /// (<see cref="CertificateFileException"/> naming it): for keys issued next to others.
+    /// </summary>
+    public static void CreatePrivateKey(string path, AsymmetricAlgorithm key, ReadOnlySpan<char> passphrase)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(key);
+
+        byte[] bytes = ExportPemBytes(key, passphrase, out int count);
+        try
+        {
+            CreateSecretFile(path, bytes.AsSpan(0, count));
+        }
+        finally
+        {
+            ReturnCleared(bytes);
+        }
+    }
+
+    /// <summary>True when the key file holds an <c>ENCRYPTED PRIVATE KEY</c> (so a passphrase is needed to read it).</summary>
+    /// <exception cref="CertificateFileException">The file is missing or unreadable.</exception>
+    public static bool IsEncryptedKeyFile(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        byte[] bytes = ReadFile(path, "private key");
+        try
+        {
+            return bytes.AsSpan().IndexOf("-----BEGIN ENCRYPTED PRIVATE KEY-----"u8) >= 0;
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(bytes);
+        }
+    }
+
+    /// <summary>
+    /// Loads a private key on its own, without its certificate (for <c>gatehouse key rekey</c>): ECDSA
+    /// or RSA, plain (PKCS#8, SEC1, PKCS#1) or <c>ENCRYPTED PRIVATE KEY</c>, which needs <paramref name="passphrase"/>.
+    /// </summary>
+    /// <exception cref="CertificateFileException">Missing file, wrong passphrase, or no ECDSA/RSA key in it.</exception>
+    public static AsymmetricAlgorithm LoadPrivateKey(string path, ReadOnlySpan<char> passphrase)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        byte[] keyBytes = ReadFile(path, "private key");
+        char[] keyText = new char[Encoding.ASCII.GetCharCount(keyBytes)];
+        try
+        {
+            Encoding.ASCII.GetChars(keyBytes, keyText);
+            bool encrypted = keyText.AsSpan().IndexOf(EncryptedKeyLabel, StringComparison.Ordinal) >= 0;
+            if (encrypted && passphrase.IsEmpty)
+            {
+                throw CertificateFileException.For(path, "key is encrypted; a passphrase is needed");
+            }
+
+            // Without a certificate the key type is unknown: PKCS#8 carries it only inside the
+            // (possibly encrypted) structure, so try each type we write and read.
+            Exception? last = null;
+            foreach (Func<AsymmetricAlgorithm> create in (Func<AsymmetricAlgorithm>[])[ECDsa.Create, RSA.Create])
+            {
+                AsymmetricAlgorithm key = create();
+                try
+                {
+                    if (encrypted)
+                    {
+                        key.ImportFromEncryptedPem(keyText, passphrase);
+                    }
+                    else
+                    {
+                        key.ImportFromPem(keyText);
+                    }
+
+                    return key;
+                }
+                catch (Exception ex) when (ex is CryptographicException or ArgumentException)
+                {
+                    key.Dispose();
+                    last = ex;
+                }
+            }
+
+            throw CertificateFileException.For(
+                path,
+                encrypted ? "wrong passphrase or corrupt key" : "no private key found (expected PEM 'BEGIN PRIVATE KEY' or 'BEGIN ENCRYPTED PRIVATE KEY')",
+                last);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(keyBytes);
+            Array.Clear(keyText);
+        }
+    }
+
+    /// <summary>
+    /// Replaces a private key file atomically (for <c>gatehouse key rekey</c>): the new PEM (encrypted
+    /// when <paramref name="passphrase"/> is non-empty, as in <see cref="WritePrivateKey"/>) goes to a
+    /// temporary file in the same folder, created 0600, flushed to disk, then renamed over
+    /// <paramref name="path"/>. A crash leaves either the old file or the new one, never a torn one;
+    /// with a passphrase, no plaintext key is ever written, not even to the temporary file.
+    /// </summary>
+    public static void ReplacePrivateKey(string path, AsymmetricAlgorithm key, ReadOnlySpan<char> passphrase)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(key);
+
+        string fullPath = Path.GetFullPath(path);
+        string folder = Path.GetDirectoryName(fullPath) ?? ".";
+        string temporary = Path.Combine(folder, $".{Path.GetFileName(fullPath)}.{Convert.ToHexString(RandomNumberGenerator.GetBytes(6))}.tmp");
+        byte[] bytes = ExportPemBytes(key, passphrase, out int count);
+        try
+        {
+            CreateSecretFile(temporary, bytes.AsSpan(0, count));
+            try
+            {
+                // rename(2): atomic within one file system, which the same folder guarantees.
+                File.Move(temporary, fullPath, overwrite: true);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                File.Delete(temporary);
+                throw CertificateFileException.For(path, "cannot replace: " + ex.Message, ex);
+            }
+        }
+        finally
+        {
+            ReturnCleared(bytes);
+        }
+    }
+
+    /// <summary>The key as PEM bytes plus a newline, in a pooled array the caller must give to <see cref="ReturnCleared"/>.</summary>
+    private static byte[] ExportPemBytes(AsymmetricAlgorithm key, ReadOnlySpan<char> passphrase, out int count)
+    {
+        char[] pem = ExportPem(key, passphrase, out int length);
+        try
+        {
+            byte[] bytes = ArrayPool<byte>.Shared.Rent(length + 1);
+            count = Encoding.ASCII.GetBytes(pem, 0, length, bytes, 0);
+            bytes[count++] = (byte)'\n';
+            return bytes;
+        }
+        finally
+        {
+            Array.Clear(pem);
+        }
+    }
+
+    private static void ReturnCleared(byte[] bytes)
+    {
+        CryptographicOperations.ZeroMemory(bytes);
+        ArrayPool<byte>.Shared.Return(bytes);
     }
 
     private static byte[] ReadFile(string path, string what)
@@ -212,6 +359,23 @@ public static class PemFiles
 
     private static void WriteSecretFile(string path, ReadOnlySpan<byte> content)
     {
+        try
+        {
+            // UnixCreateMode applies only to a new file, so an existing one is removed first
+            // rather than rewritten in place with whatever mode it had.
+            File.Delete(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw CertificateFileException.For(path, "cannot write: " + ex.Message, ex);
+        }
+
+        CreateSecretFile(path, content);
+    }
+
+    /// <summary>Creates a new file, mode 0600 from creation on, writes it and flushes it to disk; fails if it exists.</summary>
+    private static void CreateSecretFile(string path, ReadOnlySpan<byte> content)
+    {
         var options = new FileStreamOptions
         {
             Mode = FileMode.CreateNew,
@@ -226,9 +390,6 @@ public static class PemFiles
 
         try
         {
-            // UnixCreateMode applies only to a new file, so an existing one is removed first
-            // rather than rewritten in place with whatever mode it had.
-            File.Delete(path);
             using var stream = new FileStream(path, options);
             stream.Write(content);
             stream.Flush(flushToDisk: true);

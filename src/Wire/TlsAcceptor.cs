@@ -10,20 +10,28 @@ namespace Gatehouse.Wire;
 /// by <see cref="ClientTrust"/> inside the handshake, so an untrusted key fails the handshake itself
 /// (in TLS 1.3 the client may notice only on its first read: RFC 8446 §4.4.2.4 has the server send
 /// its alert after the client's Finished).
+/// The identity and trust come in per handshake (the <c>keys</c> of <see cref="AcceptAsync"/>),
+/// so a reload changes them for the next handshake without touching those in progress.
 /// </summary>
-internal sealed class TlsAcceptor(ServerIdentity identity, ClientTrust trust, Limits limits, ILogger logger)
+internal sealed class TlsAcceptor(Limits limits, ILogger logger)
 {
-    /// <summary>Authenticates the server side; returns the stream and principal, or null (already logged) when refused or failed.</summary>
-    public async Task<(SslStream Stream, Principal Principal)?> AcceptAsync(Stream transport, ListenEndpoint listener, string remote, CancellationToken stopping)
+    /// <summary>
+    /// Authenticates the server side with <paramref name="keys"/>; returns the stream, the principal and
+    /// a copy of the client certificate (kept so the connection can be re-judged after a reload), or
+    /// null (already logged) when refused or failed.
+    /// </summary>
+    public async Task<(SslStream Stream, Principal Principal, X509Certificate2? ClientCertificate)?> AcceptAsync(
+        GateKeys keys, Stream transport, ListenEndpoint listener, string remote, CancellationToken stopping)
     {
-        var check = new ClientCertificateCheck(trust, listener.ClientCertificate);
+        ServerIdentity identity = keys.Identity ?? throw new InvalidOperationException("a TLS listener needs a server identity");
+        var check = new ClientCertificateCheck(keys.Trust, listener.ClientCertificate);
         var tls = new SslStream(transport, leaveInnerStreamOpen: false);
         bool keep = false;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         timeout.CancelAfter(limits.HandshakeTimeout);
         try
         {
-            await tls.AuthenticateAsServerAsync(Options(listener.ClientCertificate, check), timeout.Token).ConfigureAwait(false);
+            await tls.AuthenticateAsServerAsync(Options(identity, listener.ClientCertificate, check), timeout.Token).ConfigureAwait(false);
 
             Principal? principal = check.Decision switch
             {
@@ -39,7 +47,9 @@ internal sealed class TlsAcceptor(ServerIdentity identity, ClientTrust trust, Li
             }
 
             keep = true;
-            return (tls, principal);
+            // An anonymous principal has nothing to re-judge; drop any certificate copy it may carry.
+            X509Certificate2? certificate = principal.HasKey ? check.TakeCertificate() : null;
+            return (tls, principal, certificate);
         }
         catch (Exception) when (check.Decision is { RefusalReason: { } reason })
         {
@@ -58,6 +68,7 @@ internal sealed class TlsAcceptor(ServerIdentity identity, ClientTrust trust, Li
         }
         finally
         {
+            check.DisposeCertificate();
             if (!keep)
             {
                 await tls.DisposeAsync().ConfigureAwait(false);
@@ -65,7 +76,7 @@ internal sealed class TlsAcceptor(ServerIdentity identity, ClientTrust trust, Li
         }
     }
 
-    private SslServerAuthenticationOptions Options(ClientCertificateMode mode, ClientCertificateCheck check)
+    private static SslServerAuthenticationOptions Options(ServerIdentity identity, ClientCertificateMode mode, ClientCertificateCheck check)
     {
         bool askForCertificate = mode != ClientCertificateMode.None;
         return new SslServerAuthenticationOptions
@@ -95,7 +106,15 @@ internal sealed class TlsAcceptor(ServerIdentity identity, ClientTrust trust, Li
     /// <summary>The per-connection validation callback and the decision it reached.</summary>
     private sealed class ClientCertificateCheck(ClientTrust trust, ClientCertificateMode mode)
     {
+        private X509Certificate2? _certificate;
+
         public TrustDecision? Decision { get; private set; }
+
+        /// <summary>Hands over the certificate copy of a trusted key (the caller then owns it).</summary>
+        public X509Certificate2? TakeCertificate() => Interlocked.Exchange(ref _certificate, null);
+
+        /// <summary>Disposes the copy unless it was taken.</summary>
+        public void DisposeCertificate() => Interlocked.Exchange(ref _certificate, null)?.Dispose();
 
         // The platform's SslPolicyErrors are ignored on purpose: they come from a chain built without
         // our CAs. Trust is ClientTrust's alone (DESIGN.md decision 1).
@@ -115,16 +134,11 @@ internal sealed class TlsAcceptor(ServerIdentity identity, ClientTrust trust, Li
                 return Decision.IsTrusted;
             }
 
-            if (certificate is X509Certificate2 full)
-            {
-                Decision = trust.Evaluate(full);
-            }
-            else
-            {
-                using X509Certificate2 copy = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
-                Decision = trust.Evaluate(copy);
-            }
-
+            // Our own copy, independent of the platform's object: the connection keeps it so that a
+            // reload can judge this key again against the new trust (issue 7: revocation on live connections).
+            X509Certificate2 copy = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
+            Interlocked.Exchange(ref _certificate, copy)?.Dispose();
+            Decision = trust.Evaluate(copy);
             return Decision.IsTrusted;
         }
     }

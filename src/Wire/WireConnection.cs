@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 
 namespace Gatehouse.Wire;
 
@@ -12,11 +13,12 @@ public sealed class WireConnection : IAsyncDisposable
 {
     private int _disposed;
 
-    internal WireConnection(Stream stream, Socket socket, Principal principal, IPEndPoint remoteEndPoint, IPEndPoint localEndPoint, ListenEndpoint listener)
+    internal WireConnection(Stream stream, Socket socket, Principal principal, X509Certificate2? clientCertificate, IPEndPoint remoteEndPoint, IPEndPoint localEndPoint, ListenEndpoint listener)
     {
         Stream = stream;
         Socket = socket;
         Principal = principal;
+        ClientCertificate = clientCertificate;
         RemoteEndPoint = remoteEndPoint;
         LocalEndPoint = localEndPoint;
         Listener = listener;
@@ -31,6 +33,13 @@ public sealed class WireConnection : IAsyncDisposable
 
     /// <summary>Who is on the other end; never null (<see cref="Principal.Anonymous"/> when no key).</summary>
     public Principal Principal { get; }
+
+    /// <summary>
+    /// The certificate the client proved its key with; null when <see cref="Principal"/> has no key.
+    /// Kept so that a reload can judge the same key again (<see cref="WireServer.UpdateTrust"/>).
+    /// Owned by the server: valid while the handler runs.
+    /// </summary>
+    public X509Certificate2? ClientCertificate { get; }
 
     /// <summary>The peer's address; IPv4 clients of a dual-stack listener appear as IPv4, not <c>::ffff:a.b.c.d</c>.</summary>
     public IPEndPoint RemoteEndPoint { get; }

@@ -34,4 +34,10 @@ internal static partial class WireLog
 
     [LoggerMessage(9, LogLevel.Warning, "{Count} connection(s) still open after the {Grace} shutdown grace; aborting them")]
     public static partial void AbortingAfterGrace(ILogger logger, int count, TimeSpan grace);
+
+    [LoggerMessage(10, LogLevel.Information, "revoked {Remote} ({Pin}): {Reason}")]
+    public static partial void Revoked(ILogger logger, string remote, string pin, string reason);
+
+    [LoggerMessage(11, LogLevel.Information, "trust updated: server pin {Pin}; {Judged} open connection(s) re-judged, {Revoked} closed")]
+    public static partial void TrustUpdated(ILogger logger, string pin, int judged, int revoked);
 }

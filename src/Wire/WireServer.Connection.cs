@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 
 namespace Gatehouse.Wire;
 
@@ -14,6 +15,7 @@ public sealed partial class WireServer
         bool handshakePending = listener.Tls;
         string remoteText = "?";
         WireConnection? connection = null;
+        X509Certificate2? clientCertificate = null;
         try
         {
             socket.NoDelay = true;
@@ -24,10 +26,11 @@ public sealed partial class WireServer
             var network = new NetworkStream(socket, ownsSocket: true);
             Stream stream = network;
             Principal principal;
+            GateKeys judgedBy = Volatile.Read(ref _keys);
             if (listener.Tls)
             {
-                (SslStream Stream, Principal Principal)? accepted =
-                    await _tls!.AcceptAsync(network, listener, remoteText, _stopping.Token).ConfigureAwait(false);
+                (SslStream Stream, Principal Principal, X509Certificate2? Certificate)? accepted =
+                    await _tls!.AcceptAsync(judgedBy, network, listener, remoteText, _stopping.Token).ConfigureAwait(false);
                 Interlocked.Decrement(ref _pendingHandshakes);
                 handshakePending = false;
                 if (accepted is not { } admitted)
@@ -35,7 +38,7 @@ public sealed partial class WireServer
                     return;
                 }
 
-                (stream, principal) = admitted;
+                (stream, principal, clientCertificate) = admitted;
             }
             else
             {
@@ -43,7 +46,16 @@ public sealed partial class WireServer
                 principal = listener.Local ? Principal.Local : Principal.Anonymous;
             }
 
-            connection = new WireConnection(stream, socket, principal, remote, local, listener);
+            connection = new WireConnection(stream, socket, principal, clientCertificate, remote, local, listener);
+            slot.Admit(connection);
+            // A reload that landed while this handshake ran judged the open connections without this
+            // one; judge it now against the keys in force, before the handler sees a byte.
+            GateKeys current = Volatile.Read(ref _keys);
+            if (!ReferenceEquals(current, judgedBy) && Rejudge(slot, current.Trust, decisions: null))
+            {
+                return;
+            }
+
             await _handler(connection, _stopping.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (Disconnects.IsExpected(ex))
@@ -65,6 +77,8 @@ public sealed partial class WireServer
             await CloseAsync(connection, socket).ConfigureAwait(false);
             Interlocked.Decrement(ref _open);
             _connections.TryRemove(slot.Id, out _);
+            // A reload pass still holding this slot copes with a disposed certificate (see Rejudge).
+            clientCertificate?.Dispose();
             slot.Done.TrySetResult();
         }
     }

@@ -25,6 +25,8 @@ public sealed partial class WireServer : IAsyncDisposable
     private readonly ConnectionHandler _handler;
     private readonly ILogger _logger;
     private readonly TlsAcceptor? _tls;
+    private readonly Lock _updating = new();
+    private GateKeys _keys; // swapped whole by UpdateTrust; each handshake reads it once
     private readonly CancellationTokenSource _stopping = new();
     private readonly ConcurrentDictionary<long, ConnectionSlot> _connections = new();
     private readonly List<Socket> _listenSockets = [];
@@ -60,8 +62,15 @@ public sealed partial class WireServer : IAsyncDisposable
         _limits = limits;
         _handler = handler;
         _logger = logger ?? NullLogger.Instance;
-        _tls = identity is null ? null : new TlsAcceptor(identity, trust, limits, _logger);
+        _keys = new GateKeys(identity, trust);
+        _tls = _endpoints.Any(e => e.Tls) ? new TlsAcceptor(limits, _logger) : null;
     }
+
+    /// <summary>The server identity new handshakes present (changed by <see cref="UpdateTrust"/>).</summary>
+    public ServerIdentity? Identity => Volatile.Read(ref _keys).Identity;
+
+    /// <summary>The trust new handshakes and re-judged connections are held to (changed by <see cref="UpdateTrust"/>).</summary>
+    public ClientTrust Trust => Volatile.Read(ref _keys).Trust;
 
     /// <summary>The addresses actually bound after <see cref="Start"/> (real ports when 0 was asked), in endpoint order.</summary>
     public IReadOnlyList<IPEndPoint> BoundEndpoints => _bound;
@@ -207,10 +216,25 @@ public sealed partial class WireServer : IAsyncDisposable
     private static IPEndPoint Unmap(IPEndPoint endpoint) =>
         endpoint.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(endpoint.Address.MapToIPv4(), endpoint.Port) : endpoint;
 
-    /// <summary>One accepted socket's bookkeeping, so shutdown can wait for it or abort it.</summary>
+    /// <summary>One accepted socket's bookkeeping, so shutdown can wait for it or abort it, and a reload re-judge it.</summary>
     private sealed class ConnectionSlot(long id, Socket socket, ListenEndpoint listener)
     {
+        private WireConnection? _connection;
+        private int _revoked;
+
         public long Id { get; } = id;
+
+        /// <summary>The admitted connection, once the handshake is done; null before.</summary>
+        public WireConnection? Connection => Volatile.Read(ref _connection);
+
+        /// <summary>
+        /// Publishes the admitted connection. A full fence: paired with the one in <see cref="UpdateTrust"/>,
+        /// either the reload sees this connection or the connection sees the new keys (or both).
+        /// </summary>
+        public void Admit(WireConnection connection) => Interlocked.Exchange(ref _connection, connection);
+
+        /// <summary>True for the first caller only, so a revocation is logged and counted once.</summary>
+        public bool TryMarkRevoked() => Interlocked.Exchange(ref _revoked, 1) == 0;
 
         public Socket Socket { get; } = socket;
 

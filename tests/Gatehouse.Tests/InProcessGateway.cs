@@ -29,7 +29,19 @@ public sealed class InProcessGateway : IAsyncDisposable
 
     public int Port => Server.BoundEndpoints[0].Port;
 
-    public static async Task<InProcessGateway> StartAsync(Func<GatehouseConfig, GatehouseConfig>? edit = null, string address = "::", StdinEnvironment? environment = null)
+    /// <summary>The bound port of the listener at <paramref name="index"/> in config order.</summary>
+    public int PortOf(int index) => Server.BoundEndpoints[index].Port;
+
+    /// <param name="configJson">Replaces the default config (ca.crt, server.crt/key and store/ are still written).</param>
+    /// <param name="prepare">Runs before the config is loaded (to write files it names).</param>
+    /// <param name="options">Loggers or a policy for the server.</param>
+    public static async Task<InProcessGateway> StartAsync(
+        Func<GatehouseConfig, GatehouseConfig>? edit = null,
+        string address = "::",
+        StdinEnvironment? environment = null,
+        string? configJson = null,
+        Action<TempDirectory>? prepare = null,
+        GatehouseServerOptions? options = null)
     {
         var dir = new TempDirectory();
         var ca = CertificateFactory.CreateCertificateAuthority("test user CA");
@@ -48,10 +60,11 @@ public sealed class InProcessGateway : IAsyncDisposable
               "limits": { "handshakeTimeout": 5 }
             }
             """;
-        await File.WriteAllTextAsync(dir.File("gatehouse.json"), json);
+        prepare?.Invoke(dir);
+        await File.WriteAllTextAsync(dir.File("gatehouse.json"), configJson ?? json);
         var config = ConfigLoader.Load(dir.File("gatehouse.json"));
         config = edit?.Invoke(config) ?? config;
-        var gateway = GatehouseServer.Create(config, environment);
+        var gateway = GatehouseServer.Create(config, environment, options);
         gateway.Start();
         return new InProcessGateway(dir, gateway, ca);
     }

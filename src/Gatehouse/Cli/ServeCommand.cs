@@ -30,11 +30,13 @@ internal static class ServeCommand
         GatehouseServer server;
         try
         {
-            var config = ConfigLoader.Load(configFile.FullName);
+            // Parsed once before stdin is read, so a broken config fails fast without waiting for secrets.
+            ConfigLoader.Load(configFile.FullName);
             var environment = envStdin
                 ? await StdinEnvironmentReader.ReadAsync(Console.OpenStandardInput(), StdinTimeout).ConfigureAwait(false)
                 : null;
-            server = GatehouseServer.Create(config, environment, new GatehouseServerOptions { Loggers = loggers });
+            // From the file, so SIGHUP can reload it (with the passphrase kept in memory).
+            server = GatehouseServer.CreateFromFile(configFile.FullName, environment, new GatehouseServerOptions { Loggers = loggers });
         }
         catch (ConfigException ex)
         {
@@ -57,6 +59,7 @@ internal static class ServeCommand
             using var stop = new CancellationTokenSource();
             using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => Stop(context, stop));
             using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => Stop(context, stop));
+            using var sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context => Reload(context, server));
 
             var ready = JsonSerializer.Serialize(server.CreateReadyLine(), ConfigJsonContext.Output.ReadyLine);
             await Console.Out.WriteLineAsync(ready).ConfigureAwait(false);
@@ -78,6 +81,13 @@ internal static class ServeCommand
         }
 
         return ExitCodes.Ok;
+    }
+
+    /// <summary>SIGHUP: reload identity and trust (issue 7); the reload logs its own result, and a failure keeps the old config.</summary>
+    private static void Reload(PosixSignalContext context, GatehouseServer server)
+    {
+        context.Cancel = true; // SIGHUP's default action would end the process
+        _ = server.ReloadAsync();
     }
 
     private static void Stop(PosixSignalContext context, CancellationTokenSource stop)

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Gatehouse.Policy;
+using Gatehouse.Routing;
 using Gatehouse.Wire;
 
 namespace Gatehouse.Config;
@@ -13,7 +14,7 @@ public static class ConfigLoader
     private static readonly string[] RouteKinds = ["files", "couchdb", "proxy"];
     private static readonly string[] CertificateModes = ["required", "optional", "none"];
     private static readonly string[] CouchGrants = ["pull", "push", "read", "write", "create"];
-    private static readonly string[] FileGrants = ["read", "write"];
+    private static readonly string[] FileGrants = ["read", "write", "delete"];
 
     public static GatehouseConfig Load(string path)
     {
@@ -156,6 +157,8 @@ public static class ConfigLoader
                 fail(field + ".kind", "must be \"files\", \"couchdb\" or \"proxy\"");
             }
 
+            // match, stripPrefix, access, headers, tunnelIdleTimeout (issue 5); fills Prefix from match.
+            RouteConfigRules.Validate(route, field, folder, fail);
             if (!route.Prefix.StartsWith('/') || route.Prefix.Contains("//", StringComparison.Ordinal) || route.Prefix.Contains("/./", StringComparison.Ordinal) || route.Prefix.Contains("/../", StringComparison.Ordinal))
             {
                 fail(field + ".prefix", "must be a path like \"/files/\"");
@@ -178,9 +181,11 @@ public static class ConfigLoader
 
             if (route.Kind == "proxy" && !Uri.TryCreate(route.Backend, UriKind.Absolute, out _))
             {
-                fail(field + ".backend", "a proxy route needs a backend URL like http://127.0.0.1:4334");
+                fail(field + ".backend", "a proxy route needs a backend URL like http://127.0.0.1:4334 or unix:/path/to.sock");
             }
         }
+
+        RouteConfigRules.ApplyUnrestrictedListeners(config, fail);
     }
 
     private static void ValidateRules(GatehouseConfig config, Action<string, string> fail)
@@ -214,7 +219,7 @@ public static class ConfigLoader
             {
                 if (!FileGrants.Contains(grant))
                 {
-                    fail(field + ".files", $"unknown grant \"{grant}\" (read, write)");
+                    fail(field + ".files", $"unknown grant \"{grant}\" (read, write, delete)");
                 }
             }
         }

@@ -32,6 +32,13 @@ public sealed class ListenConfig
 
     /// <summary>A plain loopback listener whose callers are the device's own user.</summary>
     public bool Local { get; set; }
+
+    /// <summary>
+    /// On a local listener: the local user passes every proxy route's access check ("local is
+    /// trusted, remote must authenticate", issue 5). Every local listener must agree.
+    /// Files and CouchDB keep their rules (name the "local" principal there).
+    /// </summary>
+    public bool Unrestricted { get; set; }
 }
 
 public sealed class TlsConfig
@@ -77,8 +84,63 @@ public sealed class RouteConfig
     /// <summary>Backend URL of a proxy route.</summary>
     public string? Backend { get; set; }
 
-    /// <summary>Name that rules use to grant a proxy route; defaults to the prefix.</summary>
+    /// <summary>Name that rules use to grant a proxy route; defaults to the prefix (or the regex).</summary>
     public string? Name { get; set; }
+
+    /// <summary>What requests the route takes; <see cref="Prefix"/> is the short form of <c>match.pathPrefix</c>.</summary>
+    public RouteMatchConfig? Match { get; set; }
+
+    /// <summary>Remove the path prefix before forwarding (default true for prefix routes; regex routes never strip).</summary>
+    public bool? StripPrefix { get; set; }
+
+    /// <summary>Who may use a proxy route besides the principals granted by <c>rules[].proxy</c>.</summary>
+    public RouteAccessConfig? Access { get; set; }
+
+    /// <summary>Names of the identity headers the gateway sets for the backend; "" turns one off.</summary>
+    public RouteHeadersConfig? Headers { get; set; }
+
+    /// <summary>Seconds without a byte either way before a WebSocket tunnel is closed (default 600).</summary>
+    public double? TunnelIdleTimeout { get; set; }
+
+    /// <summary>Pass <c>Upgrade: websocket</c> requests through to the backend (default true).</summary>
+    public bool? WebSockets { get; set; }
+
+    /// <summary>Set by <see cref="ConfigLoader"/> when the local listeners are unrestricted (not read from JSON).</summary>
+    internal bool LocalUnrestricted { get; set; }
+}
+
+public sealed class RouteMatchConfig
+{
+    /// <summary>The request's Host, case-insensitive; without a port it matches any port.</summary>
+    public string? Host { get; set; }
+
+    public string? PathPrefix { get; set; }
+
+    /// <summary>A .NET regular expression matched against the canonical (decoded) path, with a time limit.</summary>
+    public string? PathRegex { get; set; }
+}
+
+public sealed class RouteAccessConfig
+{
+    /// <summary>Principal selectors let in without a rule ("ca:NAME", "sha256//…", "*" …).</summary>
+    public List<string>? Principals { get; set; }
+
+    /// <summary>HTTP Basic over TLS against this file (<c>gatehouse passwd FILE USER</c>).</summary>
+    public string? UsersFile { get; set; }
+
+    /// <summary>The local user (a plain loopback listener marked local) may use this route.</summary>
+    public bool Local { get; set; }
+}
+
+public sealed class RouteHeadersConfig
+{
+    public string Principal { get; set; } = "X-Gatehouse-Principal";
+
+    public string Subject { get; set; } = "X-Gatehouse-Subject";
+
+    public string User { get; set; } = "X-Gatehouse-User";
+
+    public string ForwardedHost { get; set; } = "X-Forwarded-Host";
 }
 
 public sealed class RuleConfig
@@ -91,7 +153,7 @@ public sealed class RuleConfig
 
     public CouchRuleConfig? Couchdb { get; set; }
 
-    /// <summary>"read" and/or "write" on files routes.</summary>
+    /// <summary>"read", "write" and/or "delete" on files routes.</summary>
     public List<string>? Files { get; set; }
 
     /// <summary>Names (or prefixes) of proxy routes these principals may use.</summary>

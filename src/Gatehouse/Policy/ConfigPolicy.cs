@@ -45,7 +45,12 @@ public sealed class ConfigPolicy : IAccessPolicy
 
     private AccessDecision AuthorizeFiles(Principal principal, Request request)
     {
-        var needed = request.Method is HttpMethods.Get or HttpMethods.Head ? "read" : "write";
+        var needed = request.Method switch
+        {
+            HttpMethods.Get or HttpMethods.Head => "read",
+            HttpMethods.Delete => "delete",
+            _ => "write",
+        };
         foreach (var rule in RulesFor(principal))
         {
             if (rule.Files?.Contains(needed) == true)
@@ -59,6 +64,12 @@ public sealed class ConfigPolicy : IAccessPolicy
 
     private AccessDecision AuthorizeProxy(Principal principal, Route route)
     {
+        // The route's own list (issue 5) lets principals in without a rule; rules[].proxy still does too.
+        if (route.Config?.Access?.Principals?.Any(selector => PrincipalSelector.Matches(selector, principal)) == true)
+        {
+            return AccessDecision.Allow();
+        }
+
         foreach (var rule in RulesFor(principal))
         {
             if (rule.Proxy?.Any(name => string.Equals(name, route.Name, StringComparison.Ordinal) || string.Equals(name, route.Prefix, StringComparison.Ordinal)) == true)

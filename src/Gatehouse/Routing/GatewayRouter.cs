@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Gatehouse.Config;
 using Gatehouse.Files;
+using Gatehouse.Front;
 using Gatehouse.Http1;
 using Gatehouse.Policy;
 using Gatehouse.Wire;
@@ -21,6 +22,9 @@ internal sealed class GatewayRouter : IRequestHandler, IAsyncDisposable
     private readonly Dictionary<Route, ProxyRouteHandler> _proxies = [];
     private readonly ILogger _logger;
 
+    /// <summary>Failed Basic logins per source address, across every proxy route (issue 5).</summary>
+    private readonly LoginThrottle _logins = new();
+
     public GatewayRouter(RouteTable routes, IAccessPolicy policy, ConfigPolicy rules, StdinEnvironment? environment, ILoggerFactory loggers)
     {
         _routes = routes;
@@ -38,7 +42,7 @@ internal sealed class GatewayRouter : IRequestHandler, IAsyncDisposable
                     _couch[route] = new CouchRouteHandler(environment!.Couchdb!, rules, loggers);
                     break;
                 case RouteKind.Proxy:
-                    _proxies[route] = new ProxyRouteHandler(new Uri(route.Config!.Backend!), loggers);
+                    _proxies[route] = new ProxyRouteHandler(route, _logins, loggers);
                     break;
             }
         }
@@ -77,6 +81,15 @@ internal sealed class GatewayRouter : IRequestHandler, IAsyncDisposable
         }
 
         var decision = _policy.Authorize(exchange.Principal, request);
+        if (route.Kind == RouteKind.Proxy)
+        {
+            // Proxy routes also let in Basic logins and the unrestricted local user, and answer
+            // 401 (with the Basic challenge), 403 or 429 themselves (issue 5).
+            var refusal = await _proxies[route].HandleAsync(exchange, route, decision, stopping).ConfigureAwait(false);
+            Log(exchange, route, refusal);
+            return;
+        }
+
         if (!decision.Allowed)
         {
             await exchange.Response.SendErrorAsync(403, decision.Reason, stopping).ConfigureAwait(false);
@@ -101,9 +114,6 @@ internal sealed class GatewayRouter : IRequestHandler, IAsyncDisposable
                 break;
             case RouteKind.CouchDb:
                 await _couch[route].HandleAsync(exchange, route, decision.Role, stopping).ConfigureAwait(false);
-                break;
-            case RouteKind.Proxy:
-                await _proxies[route].HandleAsync(exchange, route, stopping).ConfigureAwait(false);
                 break;
         }
 

@@ -1,38 +1,90 @@
+using Gatehouse.Front;
 using Gatehouse.Http1;
+using Gatehouse.Policy;
 using Gatehouse.Proxy;
 using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Routing;
 
 /// <summary>
-/// Fronts a local web app (issue 5): the judged request goes to the route's backend with the
-/// mount prefix removed, and the backend learns who is calling from headers only the gateway sets.
+/// Fronts a local web app (issue 5):
+/// 1. access: the local user, a principal the policy allowed, or a Basic login (<see cref="ProxyAccess"/>);
+///    otherwise 401/403/429, as HTML for browsers;
+/// 2. the judged request goes to the backend (TCP or Unix socket) with the mount prefix removed
+///    when the route strips it, and the identity headers only the gateway sets;
+/// 3. Location/Content-Location at the backend's origin come back as the public origin;
+/// 4. WebSocket upgrades are tunnelled (idle-bounded, never cut by request timeouts);
+/// 5. a backend that is down is a 502 page without detail.
 /// </summary>
 internal sealed class ProxyRouteHandler : IAsyncDisposable
 {
+    private static readonly TimeSpan DefaultTunnelIdle = TimeSpan.FromMinutes(10);
     private readonly UpstreamPool _upstream;
+    private readonly ProxyAccess _access;
+    private readonly IdentityHeaders _identity;
+    private readonly LocationRewriter _locations;
+    private readonly bool _webSockets;
+    private readonly TimeSpan _tunnelIdle;
     private readonly ILogger _logger;
 
-    public ProxyRouteHandler(Uri backend, ILoggerFactory loggers)
+    public ProxyRouteHandler(Route route, LoginThrottle logins, ILoggerFactory loggers)
     {
+        var config = route.Config!;
+        var backend = new Uri(config.Backend!);
         _upstream = new UpstreamPool([backend], new UpstreamOptions(), loggers.CreateLogger("Gatehouse.Upstream"));
         _logger = loggers.CreateLogger("Gatehouse.Proxy");
+        _access = new ProxyAccess(config, route.Name, logins, loggers.CreateLogger("Gatehouse.Login"));
+        _identity = new IdentityHeaders(config.Headers);
+        _locations = new LocationRewriter(backend, route.StripPrefix ? route.Prefix : string.Empty);
+        _webSockets = config.WebSockets ?? true;
+        _tunnelIdle = config.TunnelIdleTimeout is { } seconds ? TimeSpan.FromSeconds(seconds) : DefaultTunnelIdle;
     }
 
-    public async Task HandleAsync(HttpExchange exchange, Route route, CancellationToken stopping)
+    /// <summary>Serves the request; returns the refusal reason for the access log, or null when forwarded.</summary>
+    public async Task<string?> HandleAsync(HttpExchange exchange, Route route, AccessDecision decision, CancellationToken stopping)
     {
-        var plan = new ForwardPlan { Target = exchange.Request.Target.ToOriginForm(route.PrefixSegments.Count) };
-        if (exchange.Principal.HasKey)
+        var request = exchange.Request;
+        var access = _access.Check(exchange, decision);
+        if (!access.Allowed)
         {
-            // Client copies of X-Gatehouse-* were stripped by the forwarder; only ours arrive.
-            plan.AddHeaders.Add(new("X-Gatehouse-Principal", exchange.Principal.Pin));
+            await RefuseAsync(exchange, access, stopping).ConfigureAwait(false);
+            return access.Reason;
         }
+
+        var publicOrigin = request.Host.Length > 0 ? (exchange.Connection.IsTls ? "https://" : "http://") + request.Host : null;
+        var plan = new ForwardPlan
+        {
+            Target = request.Target.ToOriginForm(route.StrippedSegments),
+            AllowUpgrade = _webSockets,
+            TunnelIdleTimeout = _tunnelIdle,
+            RewriteResponseField = (name, value) => LocationRewriter.Applies(name) ? _locations.Rewrite(value, publicOrigin) : value,
+            SendError = (response, status, reason, token) => ErrorPages.SendAsync(request, response, status, reason, token),
+        };
+        _identity.Apply(plan, exchange, access.User);
 
         var result = await Forwarder.ForwardAsync(exchange, _upstream, plan, stopping).ConfigureAwait(false);
         if (result != ForwardResult.Completed)
         {
-            _logger.LogInformation("forward {Method} {Path}: {Result}", exchange.Request.Method, exchange.Request.Target.Path, result);
+            _logger.LogInformation("forward {Method} {Path}: {Result}", request.Method, request.Target.Path, result);
         }
+
+        return null;
+    }
+
+    private static async ValueTask RefuseAsync(HttpExchange exchange, ProxyAccessResult access, CancellationToken stopping)
+    {
+        var response = exchange.Response;
+        if (access.Status == 401)
+        {
+            response.Headers.Set("WWW-Authenticate", $"Basic realm=\"{ProxyAccess.Realm}\"");
+        }
+
+        if (access.RetryAfter > TimeSpan.Zero && access.Status == 429)
+        {
+            response.Headers.Set("Retry-After", ((long)Math.Ceiling(access.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        await ErrorPages.SendAsync(exchange.Request, response, access.Status, access.Reason, stopping).ConfigureAwait(false);
     }
 
     public ValueTask DisposeAsync() => _upstream.DisposeAsync();

@@ -3,7 +3,10 @@ using Gatehouse.Http1;
 
 namespace Gatehouse.Routing;
 
-/// <summary>The routes of a config in order; the first whose prefix matches the canonical path wins.</summary>
+/// <summary>
+/// The routes of a config in order; the first whose host, prefix and regex all match the
+/// canonical request wins (issue 5).
+/// </summary>
 public sealed class RouteTable
 {
     public const string WhoAmIPath = "/_gatehouse/whoami";
@@ -37,7 +40,7 @@ public sealed class RouteTable
 
         foreach (var route in _routes)
         {
-            if (!target.StartsWith(route.PrefixSegments))
+            if (!target.StartsWith(route.PrefixSegments) || !route.MatchesHost(request.Host) || !route.MatchesPath(target))
             {
                 continue;
             }

@@ -46,11 +46,13 @@ internal sealed partial class ForwardOperation
         var connectionTokens = ForwardedHeaders.ConnectionTokens(Request.Headers);
         foreach (var field in Request.Headers)
         {
-            if (ForwardedHeaders.IsRequestFieldForwarded(field.Name, connectionTokens, _plan.AddHeaders))
+            if (ForwardedHeaders.IsRequestFieldForwarded(field.Name, connectionTokens, _plan.AddHeaders, _plan.RemoveHeaders))
             {
                 head.Field(field.Name, field.Value);
             }
         }
+
+        WriteUpgradeFields(head);
 
         if (SendChunked)
         {

@@ -57,6 +57,11 @@ internal sealed partial class ForwardOperation
                 return await FailedBeforeResponseAsync(connection, ex, mayRetry, timedOut).ConfigureAwait(false);
             }
 
+            if (head.StatusCode == 101)
+            {
+                return await TunnelAsync(connection, head).ConfigureAwait(false); // never reusable: finally aborts it
+            }
+
             var (result, released) = await RelayAsync(connection, head, pump).ConfigureAwait(false);
             reusable = released;
             return result;
@@ -236,7 +241,7 @@ internal sealed partial class ForwardOperation
                 continue;
             }
 
-            Response.Headers.Add(field.Name, field.Value);
+            Response.Headers.Add(field.Name, _plan.RewriteResponseField is { } rewrite ? rewrite(field.Name, field.Value) : field.Value);
         }
 
         // RFC 9110 §7.6.3: each intermediary appends itself to Via.
@@ -255,6 +260,11 @@ internal sealed partial class ForwardOperation
             var head = await ReadHeadAsync(connection, cancellationToken).ConfigureAwait(false);
             if (head.StatusCode == 101)
             {
+                if (UpgradeSent)
+                {
+                    return head; // the tunnel starts (ForwardOperation.Tunnel.cs)
+                }
+
                 UpstreamProtocolException.Throw("unexpected 101 from upstream"); // no Upgrade was sent
             }
 

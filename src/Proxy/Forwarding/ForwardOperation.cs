@@ -161,7 +161,15 @@ internal sealed partial class ForwardOperation
 
         try
         {
-            await Response.SendErrorAsync(status, reason, _cancellationToken).ConfigureAwait(false);
+            if (_plan.SendError is { } send)
+            {
+                await send(Response, status, reason, _cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await Response.SendErrorAsync(status, reason, _cancellationToken).ConfigureAwait(false);
+            }
+
             return result;
         }
         catch (Exception ex) when (IsClientFault(ex))

@@ -29,9 +29,9 @@ internal static class ForwardedHeaders
     private static readonly FrozenSet<string> ResponseDropped = FrozenSet.Create(
         StringComparer.OrdinalIgnoreCase, KnownHeaderNames.ContentLength, KnownHeaderNames.Date);
 
-    public static bool IsRequestFieldForwarded(string name, List<string> connectionTokens, IList<KeyValuePair<string, string>> added)
+    public static bool IsRequestFieldForwarded(string name, List<string> connectionTokens, IList<KeyValuePair<string, string>> added, ISet<string>? removed = null)
     {
-        if (HopByHop.Contains(name) || ClientDropped.Contains(name) || IsNamedIn(name, connectionTokens))
+        if (HopByHop.Contains(name) || ClientDropped.Contains(name) || IsNamedIn(name, connectionTokens) || removed?.Contains(name) == true)
         {
             return false;
         }

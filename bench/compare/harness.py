@@ -1,0 +1,890 @@
+#!/usr/bin/env python3
+"""Side-by-side harness: Gatehouse against nginx, HAProxy and YARP (issue 9).
+
+Started by bench/compare/run.sh (`make bench`), which installs the peers and builds Gatehouse
+and the YARP peer first. Everything it makes lives under bench/compare/out/ (git-ignored);
+the table goes to stdout and to bench/results/latest.md (smoke runs: bench/results/smoke.md).
+
+Environment knobs (all optional):
+  SMOKE=1              every scenario briefly: 1 repetition, 2 s runs, 16 MiB file, 100 idle conns
+  BENCH_REPS           repetitions per figure (default 3; smoke 1)
+  BENCH_DURATION       seconds per wrk run and per s_time run (default 10; smoke 2)
+  BENCH_CONNS          wrk connection counts, comma-separated (default 32,256; smoke 8,32)
+  BENCH_FILE_MB        size of the download file in MiB (default 1024; smoke 16)
+  BENCH_IDLE_CONNS     idle connections held in scenario 4 (default 5000; smoke 100)
+  BENCH_HANDSHAKE_CLIENTS  parallel `openssl s_time` clients (default 2)
+  BENCH_PEERS          subset of gatehouse,nginx,haproxy,yarp (default: all)
+  BENCH_SCENARIOS      subset of get,file,handshake,idle,stream (default: all)
+  BENCH_WAIT_QUIET     wait up to this many seconds for other processes to go quiet before starting
+  BENCH_OUT            where to write the table (default bench/results/latest.md)
+"""
+import json
+import os
+import platform
+import queue
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+OUT = HERE / "out"
+RUN = OUT / "run"
+PKI = OUT / "pki"
+DATA = OUT / "data"
+
+
+def env_flag(name):
+    return os.environ.get(name, "") not in ("", "0", "false", "no")
+
+
+SMOKE = env_flag("SMOKE")
+REPS = int(os.environ.get("BENCH_REPS", "1" if SMOKE else "3"))
+DURATION = int(os.environ.get("BENCH_DURATION", "2" if SMOKE else "10"))
+CONNS = [int(c) for c in os.environ.get("BENCH_CONNS", "8,32" if SMOKE else "32,256").split(",")]
+FILE_MB = int(os.environ.get("BENCH_FILE_MB", "16" if SMOKE else "1024"))
+IDLE_CONNS = int(os.environ.get("BENCH_IDLE_CONNS", "100" if SMOKE else "5000"))
+HANDSHAKE_CLIENTS = int(os.environ.get("BENCH_HANDSHAKE_CLIENTS", "2"))
+WARMUP = 1 if SMOKE else 3
+STREAM_EVENTS = 5 if SMOKE else 40
+ALL_PEERS = ["gatehouse", "nginx", "haproxy", "yarp"]
+PEERS = [p for p in os.environ.get("BENCH_PEERS", ",".join(ALL_PEERS)).split(",") if p]
+SCENARIOS = os.environ.get("BENCH_SCENARIOS", "get,file,handshake,idle,stream").split(",")
+RESULT = Path(os.environ.get("BENCH_OUT", str(ROOT / "bench/results" / ("smoke.md" if SMOKE else "latest.md"))))
+LABEL = {"gatehouse": "Gatehouse", "nginx": "nginx", "haproxy": "HAProxy", "yarp": "YARP"}
+
+MULTI_CPU = (os.cpu_count() or 1) >= 2 and shutil.which("taskset") is not None
+SERVER_CPU, LOAD_CPU = (1, 0) if MULTI_CPU else (None, None)
+
+notes = []          # printed under the table
+skipped = {}        # peer -> reason (for the whole run)
+
+
+def log(*args):
+    print("[bench]", *args, file=sys.stderr, flush=True)
+
+
+def note(text):
+    log("note:", text)
+    if text not in notes:
+        notes.append(text)
+
+
+# --------------------------------------------------------------------------- processes
+
+class Proc:
+    """A child in its own process group, killed (group-wide) at exit whatever happens."""
+    live = []
+
+    def __init__(self, name, argv, cpu=None, cwd=None, capture=False, stdin=None):
+        if cpu is not None:
+            argv = ["taskset", "-c", str(cpu)] + argv
+        self.name = name
+        self.log_path = RUN / f"{name}.log"
+        self.log_file = open(self.log_path, "ab")
+        self.lines = queue.Queue()
+        self.p = subprocess.Popen(
+            argv, cwd=cwd, stdin=stdin if stdin is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE if capture else self.log_file, stderr=self.log_file,
+            start_new_session=True)
+        Proc.live.append(self)
+        if capture:
+            threading.Thread(target=self._drain, daemon=True).start()
+
+    def _drain(self):
+        for line in self.p.stdout:
+            self.lines.put(line.decode(errors="replace"))
+        self.lines.put(None)
+
+    def readline(self, timeout):
+        try:
+            return self.lines.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    @property
+    def pid(self):
+        return self.p.pid
+
+    def alive(self):
+        return self.p.poll() is None
+
+    def stop(self, grace=5.0):
+        if self in Proc.live:
+            Proc.live.remove(self)
+        if self.p.poll() is None:
+            try:
+                os.killpg(self.p.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                self.p.wait(grace)
+            except subprocess.TimeoutExpired:
+                try:
+                    os.killpg(self.p.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                self.p.wait()
+        self.log_file.close()
+
+    def tail(self, n=5):
+        try:
+            return " | ".join(self.log_path.read_text(errors="replace").strip().splitlines()[-n:])
+        except OSError:
+            return ""
+
+
+def stop_all():
+    for proc in list(Proc.live):
+        proc.stop(grace=2.0)
+
+
+def on_signal(signum, _frame):
+    stop_all()
+    sys.exit(128 + signum)
+
+
+def run(argv, cpu=None, timeout=None, check=False, **kw):
+    if cpu is not None:
+        argv = ["taskset", "-c", str(cpu)] + argv
+    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=check, **kw)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def port_free(port):
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
+def wait_port(port, proc, timeout=20.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if not proc.alive():
+            return False
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+def tree(pid):
+    """pid and all its live descendants."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    stat = f.read()
+                ppid = int(stat.rsplit(")", 1)[1].split()[1])
+                children.setdefault(ppid, []).append(int(entry))
+            except (OSError, ValueError, IndexError):
+                pass
+    found, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        found.append(p)
+        todo.extend(children.get(p, []))
+    return found
+
+
+def cpu_seconds(pid):
+    """user+system CPU time of pid and its live descendants, seconds."""
+    total = 0
+    for p in tree(pid):
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, ValueError, IndexError):
+            pass
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def rss_kib(pid):
+    """VmRSS of pid and all its descendants (nginx: master + worker), KiB."""
+    total = 0
+    for p in tree(pid):
+        try:
+            with open(f"/proc/{p}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+        except OSError:
+            pass
+    return total
+
+
+# --------------------------------------------------------------------------- setup
+
+def fill(template, **values):
+    text = (HERE / "conf" / template).read_text()
+    for key, value in values.items():
+        text = text.replace(f"@@{key}@@", str(value))
+    return text
+
+
+def make_pki():
+    if not (PKI / "client.key").exists():
+        if PKI.exists():
+            shutil.rmtree(PKI)
+        r = run(["dotnet", str(OUT / "gatehouse/gatehouse.dll"), "init", str(PKI), "--no-passphrase", "--name", "localhost"])
+        if r.returncode != 0:
+            raise SystemExit("gatehouse init failed: " + r.stderr)
+    combined = PKI / "server-combined.pem"
+    combined.write_text((PKI / "server.crt").read_text() + (PKI / "server.key").read_text())
+
+
+def make_data():
+    """doc.json (~300 bytes), and the download file in Gatehouse's store layout, hard-linked into nginx's root."""
+    DATA.mkdir(parents=True, exist_ok=True)
+    doc = {"_id": "device-settings", "_rev": "7-4f1c0d2e9b8a7c6d5e4f3a2b1c0d9e8f", "type": "settings",
+           "owner": "alice", "theme": "dark", "sync": {"enabled": True, "interval": 300, "peers": ["phone", "laptop"]},
+           "quota": {"files": 1073741824, "used": 52428800}, "updated": "2026-01-01T00:00:00Z", "tags": ["home", "media"]}
+    text = json.dumps(doc, separators=(",", ":"))
+    text += " " * max(0, 300 - len(text) - 1) + "\n"
+    (DATA / "doc.json").write_text(text)
+
+    big = DATA / f"download-{FILE_MB}MiB.bin"
+    idfile = DATA / f"download-{FILE_MB}MiB.id"
+    if not (big.exists() and idfile.exists() and big.stat().st_size == FILE_MB << 20):
+        log(f"generating a {FILE_MB} MiB file of random bytes")
+        with open(big, "wb") as out, open("/dev/urandom", "rb") as rnd:
+            for _ in range(FILE_MB):
+                out.write(rnd.read(1 << 20))
+        r = run(["sha256sum", str(big)], check=True)
+        idfile.write_text(r.stdout.split()[0])
+    file_id = idfile.read_text().strip()
+    store = DATA / "store"
+    target = store / "files" / file_id[:2] / file_id[2:]
+    www = DATA / "www" / "files"
+    for d in (target.parent, www):
+        d.mkdir(parents=True, exist_ok=True)
+    for link in (target, www / file_id):
+        if not (link.exists() and os.path.samefile(link, big)):
+            if link.exists():
+                link.unlink()
+            os.link(big, link)
+    return file_id, big
+
+
+# --------------------------------------------------------------------------- peers
+
+class Peer:
+    def __init__(self, name):
+        self.name = name
+        self.proc = None
+        self.port = None
+
+    def start(self, mode, ctx):
+        raise NotImplementedError
+
+    def stop(self):
+        if self.proc:
+            self.proc.stop()
+        self.proc = None
+
+
+class GatehousePeer(Peer):
+    def start(self, mode, ctx):
+        self.port = None
+        config = {
+            "listen": [{"address": "127.0.0.1", "port": 0, "tls": True, "clientCertificate": mode}],
+            "tls": {"certificate": str(PKI / "server.crt"), "key": str(PKI / "server.key")},
+            "trust": {"cas": [{"name": "user", "certificate": str(PKI / "ca.crt")}]},
+            "routes": [
+                {"kind": "files", "prefix": "/files/", "stores": [str(DATA / "store")]},
+                {"kind": "proxy", "prefix": "/api/", "backend": f"http://127.0.0.1:{ctx['backend_port']}"},
+                {"kind": "proxy", "prefix": "/feed/", "backend": f"http://127.0.0.1:{ctx['feed_port']}"},
+            ],
+            "rules": [{"principals": ["anonymous", "ca:user"], "files": ["read"], "proxy": ["/api/", "/feed/"]}],
+            # the peers have no per-connection request cap either; keep-alive idles as long as theirs
+            "limits": {"maxRequestsPerConnection": 100000000, "keepAliveTimeout": 300, "maxConnections": 100000},
+        }
+        path = RUN / f"gatehouse-{mode}.json"
+        path.write_text(json.dumps(config, indent=2))
+        self.proc = Proc(f"gatehouse-{mode}", ["dotnet", str(OUT / "gatehouse/gatehouse.dll"), "serve", "--config", str(path),
+                                               "--log-level", "Warning"], cpu=SERVER_CPU, capture=True)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            line = self.proc.readline(timeout=max(0.1, deadline - time.time()))
+            if line is None:
+                break
+            try:
+                ready = json.loads(line)
+            except ValueError:
+                continue
+            if ready.get("ready"):
+                self.port = ready["listen"][0]["port"]
+                return True
+        return False
+
+
+class NginxPeer(Peer):
+    def start(self, mode, ctx):
+        self.port = free_port()
+        name = f"nginx-{mode}"
+        for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
+            (RUN / f"{name}-tmp" / sub).mkdir(parents=True, exist_ok=True)
+        conf = RUN / f"{name}.conf"
+        conf.write_text(fill("nginx-peer.conf", RUN=RUN, NAME=name, PKI=PKI, WWW=DATA / "www", PORT=self.port,
+                             BACKEND_PORT=ctx["backend_port"], FEED_PORT=ctx["feed_port"],
+                             VERIFY="on" if mode == "required" else "optional"))
+        self.proc = Proc(name, ["nginx", "-p", str(RUN), "-c", str(conf)], cpu=SERVER_CPU)
+        return wait_port(self.port, self.proc)
+
+
+class HaproxyPeer(Peer):
+    def start(self, mode, ctx):
+        self.port = free_port()
+        name = f"haproxy-{mode}"
+        conf = RUN / f"{name}.cfg"
+        conf.write_text(fill("haproxy.cfg", PKI=PKI, PORT=self.port, BACKEND_PORT=ctx["backend_port"],
+                             FEED_PORT=ctx["feed_port"], VERIFY=mode))
+        self.proc = Proc(name, ["haproxy", "-db", "-f", str(conf)], cpu=SERVER_CPU)
+        return wait_port(self.port, self.proc)
+
+
+class YarpPeer(Peer):
+    def start(self, mode, ctx):
+        self.port = free_port()
+        self.proc = Proc(f"yarp-{mode}", [
+            "dotnet", str(OUT / "yarp/yarp-peer.dll"), "--port", str(self.port), "--client-cert", mode,
+            "--cert", str(PKI / "server.crt"), "--key", str(PKI / "server.key"), "--ca", str(PKI / "ca.crt"),
+            "--backend", f"http://127.0.0.1:{ctx['backend_port']}/",
+            "--feed-backend", f"http://127.0.0.1:{ctx['feed_port']}/"], cpu=SERVER_CPU, capture=True)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            line = self.proc.readline(timeout=max(0.1, deadline - time.time()))
+            if line is None:
+                break
+            if line.startswith("{") and '"ready"' in line:
+                return wait_port(self.port, self.proc)
+        return False
+
+
+PEER_CLASSES = {"gatehouse": GatehousePeer, "nginx": NginxPeer, "haproxy": HaproxyPeer, "yarp": YarpPeer}
+
+
+def start_peers(names, mode, ctx, check_path=None, expect=None):
+    """Start each named peer; returns {name: peer} of those that came up (and answer check_path)."""
+    up = {}
+    for name in names:
+        if name in skipped:
+            continue
+        peer = PEER_CLASSES[name](name)
+        ok = peer.start(mode, ctx)
+        if not ok:
+            note(f"{LABEL[name]} ({mode}) did not start: {peer.proc.tail() if peer.proc else ''}")
+            peer.stop()
+            continue
+        up[name] = peer
+    return up
+
+
+def https_get(port, path, cert=False, timeout=10):
+    argv = ["curl", "-sk", "--http1.1", "-o", "-", "-w", "\n%{http_code}", f"https://127.0.0.1:{port}{path}"]
+    if cert:
+        argv[1:1] = ["--cert", str(PKI / "client.crt"), "--key", str(PKI / "client.key")]
+    try:
+        r = run(argv, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return 0, ""
+    body, _, code = r.stdout.rpartition("\n")
+    return int(code or 0), body
+
+
+def tls_params(port):
+    try:
+        r = run(["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-brief",
+                 "-cert", str(PKI / "client.crt"), "-key", str(PKI / "client.key")], input="", timeout=10)
+    except (subprocess.TimeoutExpired, FileNotFoundError):
+        return "?"
+    proto = re.search(r"Protocol version: (\S+)", r.stderr)
+    cipher = re.search(r"Ciphersuite: (\S+)", r.stderr)
+    group = re.search(r"(?:Negotiated TLS1.3 group|Server Temp Key): ([^\n]+)", r.stderr)
+    return " ".join(x.group(1).strip() for x in (proto, cipher, group) if x) or "?"
+
+
+# --------------------------------------------------------------------------- measurements
+
+UNIT = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
+
+
+def wrk(port, conns, duration, path="/api/doc.json", server_pid=None):
+    cpu0 = cpu_seconds(server_pid) if server_pid else None
+    r = run(["wrk", "-t1", f"-c{conns}", f"-d{duration}s", "--timeout", "10s", "--latency",
+             f"https://127.0.0.1:{port}{path}"], cpu=LOAD_CPU, timeout=duration + 60)
+    out = r.stdout
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    p99 = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+    errors = 0
+    m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if m:
+        errors += int(m.group(1))
+    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    if m:
+        errors += sum(int(x) for x in m.groups())
+    requests = re.search(r"(\d+) requests in", out)
+    if not rps or not requests:
+        return None
+    cpu_us = None
+    if server_pid and int(requests.group(1)):
+        cpu_us = (cpu_seconds(server_pid) - cpu0) * 1e6 / int(requests.group(1))
+    return {"rps": float(rps.group(1)), "p99": float(p99.group(1)) * UNIT[p99.group(2)] if p99 else None,
+            "errors": errors, "cpu_us": cpu_us}
+
+
+def s_time(port, duration, clients):
+    argv = ["openssl", "s_time", "-connect", f"127.0.0.1:{port}", "-new", "-www", "/ping",
+            "-cert", str(PKI / "client.crt"), "-key", str(PKI / "client.key"), "-CAfile", str(PKI / "ca.crt"),
+            "-time", str(duration)]
+    if LOAD_CPU is not None:
+        argv = ["taskset", "-c", str(LOAD_CPU)] + argv
+    start = time.monotonic()
+    procs = [subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for _ in range(clients)]
+    total = 0
+    for p in procs:
+        out, _ = p.communicate(timeout=duration + 60)
+        m = re.search(r"(\d+) connections in [\d.]+s", out)
+        if m:
+            total += int(m.group(1))
+    elapsed = time.monotonic() - start
+    return total / elapsed if total else None
+
+
+def curl_download(port, file_id):
+    r = run(["curl", "-sk", "--http1.1", "-o", "/dev/null", "-w", "%{speed_download} %{http_code} %{size_download}",
+             f"https://127.0.0.1:{port}/files/{file_id}"], cpu=LOAD_CPU, timeout=600)
+    speed, code, size = r.stdout.split()
+    if code != "200" or int(float(size)) != FILE_MB << 20:
+        return None, f"HTTP {code}, {size} bytes"
+    return float(speed) / 1e6, None
+
+
+def idle_memory(peer, n):
+    pid = peer.proc.pid
+    time.sleep(1.0)
+    before = rss_kib(pid)
+    client = subprocess.Popen(
+        (["taskset", "-c", str(LOAD_CPU)] if LOAD_CPU is not None else []) +
+        [sys.executable, str(HERE / "idle_clients.py"), "127.0.0.1", str(peer.port), "/api/doc.json", str(n)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        line = client.stdout.readline()
+        m = re.match(r"open (\d+)", line or "")
+        opened = int(m.group(1)) if m else 0
+        time.sleep(2.0)
+        after = rss_kib(pid)
+    finally:
+        try:
+            client.stdin.write("\n")
+            client.stdin.close()
+        except OSError:
+            pass
+        try:
+            client.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(client.pid, signal.SIGKILL)
+            client.wait()
+    if opened < n:
+        return None, f"only {opened}/{n} connections opened ({(client.stderr.read() or '').strip()[:200]})"
+    return (after - before) / n, None
+
+
+def feed_delay(port, tls=True):
+    argv = [sys.executable, str(HERE / "feed_client.py"), "127.0.0.1", str(port), "/feed/changes?feed=continuous",
+            "--timeout", "30"] + (["--tls"] if tls else [])
+    if LOAD_CPU is not None:
+        argv = ["taskset", "-c", str(LOAD_CPU)] + argv
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    if r.returncode != 0:
+        return None, (r.stderr or r.stdout).strip().splitlines()[-1:] or ["failed"]
+    delays = json.loads(r.stdout)["delays_us"]
+    if len(delays) != STREAM_EVENTS:
+        return None, f"{len(delays)}/{STREAM_EVENTS} changes arrived"
+    return statistics.median(delays) / 1000.0, None
+
+
+# --------------------------------------------------------------------------- results
+
+results = {}   # (row key) -> {peer: [values]}
+ROWS = []      # (key, scenario text, metric text, higher_is_better)
+
+
+def row(key, scenario, metric, higher):
+    if key not in [r[0] for r in ROWS]:
+        ROWS.append((key, scenario, metric, higher))
+        results[key] = {}
+
+
+def record(key, peer, value):
+    results[key].setdefault(peer, []).append(value)
+
+
+def fmt(v):
+    if v is None:
+        return "—"
+    if v >= 1000:
+        return f"{v:,.0f}"
+    if v >= 100:
+        return f"{v:.0f}"
+    if v >= 10:
+        return f"{v:.1f}"
+    return f"{v:.2f}"
+
+
+def cell(values):
+    if not values:
+        return "—"
+    med = statistics.median(values)
+    if len(values) == 1:
+        return fmt(med)
+    return f"{fmt(med)} ({fmt(min(values))}–{fmt(max(values))})"
+
+
+def table():
+    peers = [p for p in ALL_PEERS if p in PEERS]
+    others = [p for p in peers if p != "gatehouse"]
+    head = ["scenario", "metric"] + [LABEL[p] for p in peers] + [f"G/{LABEL[p]}" for p in others]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for key, scenario, metric, higher in ROWS:
+        data = results[key]
+        cells = [scenario, metric + (" ↑" if higher else " ↓")] + [cell(data.get(p)) for p in peers]
+        g = data.get("gatehouse")
+        for p in others:
+            v = data.get(p)
+            if g and v and statistics.median(v) > 0:
+                cells.append(f"{statistics.median(g) / statistics.median(v):.2f}×")
+            else:
+                cells.append("—")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def version(argv, pattern=None):
+    try:
+        r = run(argv, timeout=20)
+    except (FileNotFoundError, subprocess.TimeoutExpired):
+        return None
+    text = (r.stdout + r.stderr).strip().splitlines()
+    text = text[0] if text else ""
+    if pattern:
+        m = re.search(pattern, text)
+        return m.group(1) if m else text
+    return text
+
+
+def busy_seconds():
+    """CPU-seconds the whole machine spent busy (from /proc/stat), and those spent by this harness and its
+    waited-for children: their difference is what other processes took while the harness ran."""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:9]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields
+    t = os.times()
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK"), t.user + t.system + t.children_user + t.children_system
+
+
+def wait_quiet(limit):
+    """Wait (up to limit seconds) for a 5-second window in which other processes use < 10% of the machine."""
+    deadline = time.monotonic() + limit
+    while True:
+        b0, o0 = busy_seconds()
+        time.sleep(5)
+        b1, o1 = busy_seconds()
+        share = max(0.0, (b1 - b0) - (o1 - o0)) / 5 / (os.cpu_count() or 1)
+        if share < 0.1 or time.monotonic() > deadline:
+            log(f"machine busy share {share:.0%}; starting")
+            return
+        log(f"machine busy share {share:.0%} (other processes); waiting for quiet")
+
+
+def machine():
+    cpu = "?"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = "?"
+    try:
+        for line in open("/proc/meminfo"):
+            if line.startswith("MemTotal"):
+                mem = f"{int(line.split()[1]) / 1048576:.0f} GiB"
+    except OSError:
+        pass
+    return f"{os.cpu_count()} CPUs ({cpu}), {mem} RAM, Linux {platform.release()}"
+
+
+# --------------------------------------------------------------------------- scenarios
+
+def scenario_get_and_stream(ctx, file_id):
+    want = [s for s in ("get", "stream", "file") if s in SCENARIOS]
+    if not want:
+        return
+    up = start_peers(PEERS, "optional", ctx)
+    try:
+        for name, peer in up.items():
+            ctx["tls"][name] = tls_params(peer.port)
+        # --- 1. proxied small GET
+        if "get" in SCENARIOS:
+            if not shutil.which("wrk"):
+                note("scenario 1 skipped: wrk is not installed")
+            else:
+                ok = {}
+                for name, peer in up.items():
+                    code, body = https_get(peer.port, "/api/doc.json")
+                    if code == 200 and body == ctx["doc"]:
+                        ok[name] = peer
+                    else:
+                        note(f"{LABEL[name]}: GET /api/doc.json answered {code} {body[:80]!r}; left out of scenario 1")
+                for name, peer in ok.items():
+                    wrk(peer.port, max(CONNS), WARMUP)   # warm-up: JIT, pools, upstream keep-alive
+                for conns in CONNS:
+                    row(f"get{conns}", f"1. proxied GET, {conns} conns", "req/s", True)
+                    row(f"get{conns}p99", f"1. proxied GET, {conns} conns", "p99 ms", False)
+                    row(f"get{conns}cpu", f"1. proxied GET, {conns} conns", "server CPU µs/req", False)
+                    order = list(ok)
+                    for rep in range(REPS):
+                        for name in order[rep % len(order):] + order[:rep % len(order)] if order else []:
+                            res = wrk(ok[name].port, conns, DURATION, server_pid=ok[name].proc.pid)
+                            log(f"get c={conns} rep={rep + 1} {name}: {res}")
+                            if res is None:
+                                note(f"{LABEL[name]}: wrk failed at {conns} connections")
+                                continue
+                            if res["errors"]:
+                                note(f"{LABEL[name]}: {res['errors']} wrk errors (non-2xx or socket) at {conns} connections")
+                            record(f"get{conns}", name, res["rps"])
+                            record(f"get{conns}p99", name, res["p99"])
+                            if res["cpu_us"] is not None:
+                                record(f"get{conns}cpu", name, res["cpu_us"])
+        # --- 5. streaming
+        if "stream" in SCENARIOS:
+            row("stream", "5. streaming feed", "change delay ms", False)
+            base = []
+            for rep in range(REPS):
+                for name, peer in up.items():
+                    value, err = feed_delay(peer.port)
+                    log(f"stream rep={rep + 1} {name}: {value} {err or ''}")
+                    if value is None:
+                        note(f"{LABEL[name]}: streaming failed: {err}")
+                        continue
+                    record("stream", name, value)
+                value, _ = feed_delay(ctx["feed_port"], tls=False)
+                if value is not None:
+                    base.append(value)
+            if base:
+                note(f"scenario 5 floor (client straight to the feed backend, no proxy, no TLS): {statistics.median(base):.3f} ms")
+        # --- 2. file download
+        if "file" in SCENARIOS:
+            row("file", f"2. file download, {FILE_MB} MiB, 1 stream", "MB/s", True)
+            if not shutil.which("curl"):
+                note("scenario 2 skipped: curl is not installed")
+            else:
+                # page cache: both serve the file from memory
+                subprocess.run(["sh", "-c", f"cat '{ctx['big']}' > /dev/null"], check=False)
+                for rep in range(REPS):
+                    for name in ("gatehouse", "nginx"):
+                        if name not in up:
+                            continue
+                        value, err = curl_download(up[name].port, file_id)
+                        log(f"file rep={rep + 1} {name}: {value} {err or ''}")
+                        if value is None:
+                            note(f"{LABEL[name]}: download failed: {err}")
+                            continue
+                        record("file", name, value)
+    finally:
+        for peer in up.values():
+            peer.stop()
+
+
+def scenario_handshake(ctx):
+    if "handshake" not in SCENARIOS:
+        return
+    row("handshake", "3. new mTLS handshakes", "handshakes/s", True)
+    if not shutil.which("openssl"):
+        note("scenario 3 skipped: openssl is not installed")
+        return
+    up = start_peers(PEERS, "required", ctx)
+    try:
+        ok = {}
+        for name, peer in up.items():
+            anon, _ = https_get(peer.port, "/ping")
+            code, _ = https_get(peer.port, "/ping", cert=True)
+            if 200 <= anon < 300:
+                note(f"{LABEL[name]} (client certificate required) answered {anon} without a certificate")
+            if code:
+                ok[name] = peer
+            else:
+                note(f"{LABEL[name]}: left out of scenario 3 (no answer with the client certificate)")
+        for name, peer in ok.items():
+            s_time(peer.port, WARMUP, 1)
+        order = list(ok)
+        for rep in range(REPS):
+            for name in order[rep % len(order):] + order[:rep % len(order)] if order else []:
+                value = s_time(ok[name].port, DURATION, HANDSHAKE_CLIENTS)
+                log(f"handshake rep={rep + 1} {name}: {value}")
+                if value is None:
+                    note(f"{LABEL[name]}: openssl s_time made no connection")
+                    continue
+                record("handshake", name, value)
+    finally:
+        for peer in up.values():
+            peer.stop()
+
+
+def scenario_idle(ctx):
+    if "idle" not in SCENARIOS:
+        return
+    row("idle", f"4. idle TLS keep-alive conns ({IDLE_CONNS:,})", "RSS KiB/conn", False)
+    for rep in range(REPS):
+        for name in PEERS:
+            if name in skipped:
+                continue
+            up = start_peers([name], "optional", ctx)
+            if name not in up:
+                continue
+            peer = up[name]
+            try:
+                code, _ = https_get(peer.port, "/api/doc.json")
+                if code != 200:
+                    note(f"{LABEL[name]}: GET /api/doc.json answered {code}; left out of scenario 4")
+                    continue
+                value, err = idle_memory(peer, IDLE_CONNS)
+                log(f"idle rep={rep + 1} {name}: {value} {err or ''}")
+                if value is None:
+                    note(f"{LABEL[name]}: idle connections: {err}")
+                    continue
+                record("idle", name, value)
+            finally:
+                peer.stop()
+
+
+# --------------------------------------------------------------------------- main
+
+def main():
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGHUP, on_signal)
+    RUN.mkdir(parents=True, exist_ok=True)
+    for f in RUN.glob("*.log"):
+        f.unlink()
+    if int(os.environ.get("BENCH_WAIT_QUIET", "0")) > 0:
+        wait_quiet(int(os.environ["BENCH_WAIT_QUIET"]))
+    started = datetime.now(timezone.utc)
+    wall0, (busy0, ours0) = time.monotonic(), busy_seconds()
+
+    if not (OUT / "gatehouse/gatehouse.dll").exists():
+        raise SystemExit("bench/compare/out/gatehouse/gatehouse.dll is missing: run bench/compare/run.sh")
+    for name, tool in (("nginx", "nginx"), ("haproxy", "haproxy")):
+        if name in PEERS and not shutil.which(tool):
+            skipped[name] = f"{tool} is not installed"
+    if "yarp" in PEERS and not (OUT / "yarp/yarp-peer.dll").exists():
+        skipped["yarp"] = "the YARP peer did not build (bench/compare/YarpPeer)"
+    for name, reason in skipped.items():
+        note(f"{LABEL[name]} skipped: {reason}")
+    if not MULTI_CPU:
+        note("fewer than 2 CPUs or no taskset: nothing is pinned")
+
+    if os.environ.get("BENCH_STALE_GATEHOUSE"):
+        note(f"src/ did not build at run time: Gatehouse is the previous build, from {os.environ['BENCH_STALE_GATEHOUSE']}")
+    make_pki()
+    file_id, big = make_data()
+    ctx = {"doc": (DATA / "doc.json").read_text(), "big": big, "tls": {}}
+
+    # the one fast backend: nginx on 127.0.0.1:8081 (any free port if taken), pinned with the load generator
+    backend_port = 8081 if port_free(8081) else free_port()
+    for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        (RUN / "backend-nginx-tmp" / sub).mkdir(parents=True, exist_ok=True)
+    if shutil.which("nginx"):
+        conf = RUN / "backend-nginx.conf"
+        conf.write_text(fill("nginx-backend.conf", RUN=RUN, PORT=backend_port, DATA=DATA))
+        backend = Proc("backend-nginx", ["nginx", "-p", str(RUN), "-c", str(conf)], cpu=LOAD_CPU)
+        backend_kind = "nginx (1 worker)"
+    else:
+        backend = Proc("backend-python", [sys.executable, str(HERE / "backend.py"), "static", str(backend_port),
+                                          str(DATA / "doc.json")], cpu=LOAD_CPU)
+        backend_kind = "bench/compare/backend.py static (nginx missing)"
+        note("nginx is missing: the backend is the Python fallback, so scenario 1 figures are backend-bound")
+    if not wait_port(backend_port, backend):
+        raise SystemExit("the backend did not start: " + backend.tail())
+    feed_port = free_port()
+    feed = Proc("backend-feed", [sys.executable, str(HERE / "backend.py"), "feed", str(feed_port), "--first-ms", "500",
+                                 "--interval-ms", "50", "--events", str(STREAM_EVENTS)], cpu=LOAD_CPU)
+    if not wait_port(feed_port, feed):
+        raise SystemExit("the feed backend did not start: " + feed.tail())
+    ctx.update(backend_port=backend_port, feed_port=feed_port)
+
+    try:
+        scenario_get_and_stream(ctx, file_id)
+        scenario_handshake(ctx)
+        scenario_idle(ctx)
+    finally:
+        backend.stop()
+        feed.stop()
+
+    busy1, ours1 = busy_seconds()
+    wall = time.monotonic() - wall0
+    other = max(0.0, (busy1 - busy0) - (ours1 - ours0))
+    load_note = (f"other processes on the machine took {other:.0f} CPU-s during the {wall:.0f} s run "
+                 f"({other / wall:.2f} CPUs on average of {os.cpu_count()})")
+    if other / wall > 0.1:
+        note("the machine was not quiet: " + load_note + "; figures from this run are noisier than usual")
+    tab = table()
+    cpu_note = (f"server pinned to CPU {SERVER_CPU}, load generator (wrk, curl, openssl s_time, Python clients) and "
+                f"the backends on CPU {LOAD_CPU} (`taskset -c`)") if MULTI_CPU else "unpinned"
+    versions = {
+        ".NET": version(["dotnet", "--version"]),
+        "nginx": version(["nginx", "-v"], r"nginx/(\S+)"),
+        "HAProxy": version(["haproxy", "-v"], r"version (\S+)"),
+        "YARP": "Yarp.ReverseProxy " + (re.search(r'Yarp.ReverseProxy" Version="([^"]+)"',
+                                                   (ROOT / "Directory.Packages.props").read_text()) or [None, "?"])[1],
+        "wrk": version(["wrk", "-v"], r"wrk (\S+)"),
+        "OpenSSL": version(["openssl", "version"], r"OpenSSL (\S+)"),
+        "curl": version(["curl", "--version"], r"curl (\S+)"),
+    }
+    commit = version(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"]) or "?"
+    dirty = version(["git", "-C", str(ROOT), "status", "--porcelain", "--", "src"])
+    md = [f"# Gatehouse side-by-side benchmark{' (SMOKE: brief runs, not figures to quote)' if SMOKE else ''}", "",
+          f"- date: {started.strftime('%Y-%m-%d %H:%M UTC')}; Gatehouse at {commit}{' + uncommitted src/ changes' if dirty else ''}",
+          f"- machine: {machine()}",
+          f"- " + ", ".join(f"{k} {v}" for k, v in versions.items() if v),
+          f"- {REPS} repetition(s) per figure: median (min–max); {DURATION} s per wrk and s_time run; {cpu_note}",
+          f"- background: {load_note}",
+          "- ratio = Gatehouse / peer on the medians; ↑ higher is better, ↓ lower is better",
+          f"- backend: {backend_kind} on 127.0.0.1:{backend_port}, same CPU as the load generator",
+          "- TLS negotiated (with the client certificate): " + "; ".join(f"{LABEL[k]} {v}" for k, v in ctx["tls"].items()),
+          "", tab, ""]
+    if notes:
+        md += ["Notes:", ""] + [f"- {n}" for n in notes] + [""]
+    text = "\n".join(md)
+    print(text)
+    RESULT.parent.mkdir(parents=True, exist_ok=True)
+    RESULT.write_text(text)
+    log(f"written to {RESULT}")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    finally:
+        stop_all()

@@ -1,0 +1,53 @@
+#!/usr/bin/env python3
+"""Idle-connection client for bench/compare scenario 4.
+
+  idle_clients.py HOST PORT PATH N [--parallel 64]
+
+Opens N TLS connections (no client certificate), sends one keep-alive GET PATH on each and
+reads its answer, then keeps all of them open and idle. Prints "open N" (N = how many are
+open) on stdout when done, then waits for a line on stdin (or EOF) and closes everything.
+"""
+import asyncio
+import ssl
+import sys
+
+
+async def open_one(host, port, path, ctx, sem, conns, failures):
+    async with sem:
+        try:
+            reader, writer = await asyncio.wait_for(
+                asyncio.open_connection(host, port, ssl=ctx, server_hostname="localhost"), 30)
+            writer.write(b"GET %s HTTP/1.1\r\nHost: localhost\r\n\r\n" % path.encode())
+            await writer.drain()
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 30)
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":", 1)[1])
+            if length:
+                await asyncio.wait_for(reader.readexactly(length), 30)
+            conns.append((reader, writer))
+        except Exception as e:  # noqa: BLE001 - counted and reported
+            failures.append(repr(e))
+
+
+async def main():
+    host, port, path, n = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+    parallel = int(sys.argv[sys.argv.index("--parallel") + 1]) if "--parallel" in sys.argv else 64
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    sem = asyncio.Semaphore(parallel)
+    conns, failures = [], []
+    await asyncio.gather(*(open_one(host, port, path, ctx, sem, conns, failures) for _ in range(n)))
+    if failures:
+        print("failures", len(failures), failures[0], file=sys.stderr, flush=True)
+    print("open", len(conns), flush=True)
+    loop = asyncio.get_running_loop()
+    await loop.run_in_executor(None, sys.stdin.readline)
+    for _, writer in conns:
+        writer.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

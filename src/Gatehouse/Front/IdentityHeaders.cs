@@ -1,0 +1,49 @@
+using Gatehouse.Config;
+using Gatehouse.Http1;
+using Gatehouse.Proxy;
+
+namespace Gatehouse.Front;
+
+/// <summary>
+/// The headers that tell a backend who is calling (issue 5), under the names the route configured.
+/// Every configured name is also removed from the client's request, so a client copy never
+/// passes even when the gateway has no value for it (a certificate caller has no Basic user).
+/// </summary>
+internal sealed class IdentityHeaders
+{
+    private readonly RouteHeadersConfig _names;
+
+    public IdentityHeaders(RouteHeadersConfig? names)
+    {
+        _names = names ?? new RouteHeadersConfig();
+    }
+
+    public void Apply(ForwardPlan plan, HttpExchange exchange, string? user)
+    {
+        foreach (var name in new[] { _names.Principal, _names.Subject, _names.User, _names.ForwardedHost })
+        {
+            if (name.Length > 0)
+            {
+                plan.RemoveHeaders.Add(name);
+            }
+        }
+
+        var principal = exchange.Principal;
+        Add(plan, _names.Principal, principal.HasKey ? principal.Pin : null);
+        Add(plan, _names.Subject, principal.Subject.Length > 0 ? principal.Subject : null);
+        Add(plan, _names.User, user);
+        Add(plan, _names.ForwardedHost, exchange.Request.Host.Length > 0 ? exchange.Request.Host : null);
+    }
+
+    private static void Add(ForwardPlan plan, string name, string? value)
+    {
+        if (name.Length > 0 && value is not null)
+        {
+            plan.AddHeaders.Add(new(name, HeaderSafe(value)));
+        }
+    }
+
+    /// <summary>Printable ASCII passes as is; anything else (a UTF-8 user or subject) is percent-encoded UTF-8.</summary>
+    private static string HeaderSafe(string value) =>
+        value.All(c => c is >= ' ' and <= '~') ? value : Uri.EscapeDataString(value);
+}

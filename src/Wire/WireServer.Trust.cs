@@ -1,0 +1,122 @@
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+
+namespace Gatehouse.Wire;
+
+/// <summary>
+/// Hot reload of the server identity and the client trust, and revocation on live connections
+/// (issue 7): after a swap every open connection's key is judged again, and those no longer let in
+/// are aborted at once, idle keep-alive ones included.
+/// </summary>
+public sealed partial class WireServer
+{
+    /// <summary>
+    /// Swaps the server identity and the client trust as one value, then re-judges every open
+    /// connection that proved a key:
+    /// 1. new handshakes use the new identity and trust from the moment of the swap; handshakes in
+    ///    progress finish with the old ones and are judged again before their handler starts;
+    /// 2. a connection whose key the new trust refuses (pin removed, CA removed, key denied, expired)
+    ///    or now lets in as a different principal is aborted (logged at Information with its pin and
+    ///    the reason); its pending reads and writes fail at once;
+    /// 3. connections still trusted as the same principal are untouched.
+    /// Calls are serialized; each pass runs on the caller's thread.
+    /// </summary>
+    /// <param name="identity">The new server identity, or null to keep the current one.</param>
+    /// <param name="trust">The new trust.</param>
+    /// <returns>How many connections were closed.</returns>
+    public int UpdateTrust(ServerIdentity? identity, ClientTrust trust)
+    {
+        ArgumentNullException.ThrowIfNull(trust);
+        lock (_updating)
+        {
+            GateKeys previous = Volatile.Read(ref _keys);
+            var next = new GateKeys(identity ?? previous.Identity, trust);
+            // A full fence, paired with ConnectionSlot.Admit: see RunConnectionAsync.
+            Interlocked.Exchange(ref _keys, next);
+
+            // Many connections share one key (a client's pool): judge each certificate once per pass.
+            var decisions = new Dictionary<string, TrustDecision>(StringComparer.Ordinal);
+            int judged = 0;
+            int revoked = 0;
+            foreach (ConnectionSlot slot in _connections.Values)
+            {
+                if (slot.Connection is { ClientCertificate: not null })
+                {
+                    judged++;
+                    if (Rejudge(slot, trust, decisions))
+                    {
+                        revoked++;
+                    }
+                }
+            }
+
+            WireLog.TrustUpdated(_logger, next.Identity?.Pin ?? "-", judged, revoked);
+            return revoked;
+        }
+    }
+
+    /// <summary>Judges one admitted connection against <paramref name="trust"/>; aborts it and returns true when it is out.</summary>
+    private bool Rejudge(ConnectionSlot slot, ClientTrust trust, Dictionary<string, TrustDecision>? decisions)
+    {
+        if (slot.Connection is not { ClientCertificate: { } certificate, Principal: { HasKey: true } principal } connection)
+        {
+            return false;
+        }
+
+        TrustDecision decision;
+        try
+        {
+            string key = certificate.GetCertHashString(HashAlgorithmName.SHA256);
+            if (decisions is null || !decisions.TryGetValue(key, out decision!))
+            {
+                decision = trust.Evaluate(certificate);
+                decisions?.Add(key, decision);
+            }
+        }
+        catch (Exception ex) when (ex is CryptographicException or ObjectDisposedException)
+        {
+            // The connection ended meanwhile and its certificate was disposed: nothing left to close.
+            return false;
+        }
+
+        // Same principal (same key, same trust path and name): rules keyed to it still hold.
+        if (decision.Principal == principal)
+        {
+            return false;
+        }
+
+        string reason = decision.RefusalReason
+            ?? $"now trusted as {Describe(decision.Principal!)} instead of {Describe(principal)}; must reconnect";
+        if (!slot.TryMarkRevoked())
+        {
+            return false;
+        }
+
+        WireLog.Revoked(_logger, connection.RemoteEndPoint.ToString(), principal.Pin, reason);
+        Abort(slot.Socket);
+        return true;
+    }
+
+    private static string Describe(Principal principal) => principal.Source switch
+    {
+        TrustSource.CertificateAuthority => "ca:" + principal.TrustName,
+        TrustSource.PinnedKey => "pinned:" + principal.TrustName,
+        _ => principal.Source.ToString(),
+    };
+
+    /// <summary>Closes the socket under the connection: its pending reads and writes fail, the peer sees the end.</summary>
+    private static void Abort(Socket socket)
+    {
+        try
+        {
+            socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            // Already gone.
+        }
+
+        socket.Dispose();
+    }
+}

@@ -1,0 +1,442 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.Json;
+using Gatehouse.Config;
+using Gatehouse.Hosting;
+using Gatehouse.Wire;
+
+namespace Gatehouse.Tests;
+
+/// <summary>
+/// Hot reload of identity and trust (issue 7), in-process through <see cref="GatehouseServer.ReloadAsync"/>
+/// and in the real executable through SIGHUP.
+/// </summary>
+public sealed class ReloadTests
+{
+    private const int SigHup = 1;
+    private const string Passphrase = "reload passphrase";
+
+    [Fact]
+    public async Task ReloadSwapsTheServerCertificateForNewHandshakes()
+    {
+        using var site = ReloadSite.Create();
+        await using var server = GatehouseServer.CreateFromFile(site.ConfigPath, new StdinEnvironment { KeyPassphrase = Passphrase });
+        server.Start();
+        var endpoint = new IPEndPoint(IPAddress.Loopback, server.BoundEndpoints[0].Port);
+        var oldPin = server.Pin;
+
+        await using (var before = await KeepAliveClient.OpenAsync(endpoint, site.Laptop))
+        {
+            Assert.Equal(oldPin, before.ServerPin);
+            var newPin = site.RenewServerCertificate();
+
+            var status = await server.ReloadAsync();
+
+            Assert.True(status.Succeeded, status.Error);
+            Assert.Same(status, server.ReloadStatus);
+            Assert.Equal(newPin, server.Pin);
+            // The connection made before the swap is untouched and still served.
+            Assert.Equal(200, await before.GetStatusAsync("/_gatehouse/whoami"));
+            await using var after = await KeepAliveClient.OpenAsync(endpoint, site.Laptop);
+            Assert.Equal(newPin, after.ServerPin);
+        }
+    }
+
+    [Fact]
+    public async Task NoRequestFailsWhileTheServerCertificateIsSwappedUnderLoad()
+    {
+        using var site = ReloadSite.Create();
+        await using var server = GatehouseServer.CreateFromFile(site.ConfigPath, new StdinEnvironment { KeyPassphrase = Passphrase });
+        server.Start();
+        var endpoint = new IPEndPoint(IPAddress.Loopback, server.BoundEndpoints[0].Port);
+        var seenPins = new HashSet<string>();
+        var failures = new List<string>();
+        var requests = 0;
+        using var stop = new CancellationTokenSource();
+
+        var load = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                try
+                {
+                    // A new connection each time, so every request runs a new handshake.
+                    await using var client = await KeepAliveClient.OpenAsync(endpoint, site.Laptop);
+                    var status = await client.GetStatusAsync("/_gatehouse/whoami");
+                    lock (seenPins)
+                    {
+                        seenPins.Add(client.ServerPin);
+                        requests++;
+                        if (status != 200)
+                        {
+                            failures.Add("status " + status);
+                        }
+                    }
+                }
+                catch (Exception ex) when (ex is IOException or AuthenticationException or SocketException)
+                {
+                    lock (seenPins)
+                    {
+                        failures.Add(ex.Message);
+                    }
+                }
+            }
+        });
+
+        string lastPin = server.Pin;
+        for (var i = 0; i < 3; i++)
+        {
+            await Task.Delay(200);
+            lastPin = site.RenewServerCertificate();
+            Assert.True((await server.ReloadAsync()).Succeeded);
+        }
+
+        await Task.Delay(300);
+        await stop.CancelAsync();
+        await load;
+
+        Assert.Empty(failures);
+        Assert.True(requests > 10, $"only {requests} requests");
+        Assert.Contains(lastPin, seenPins);
+        await using var final = await KeepAliveClient.OpenAsync(endpoint, site.Laptop);
+        Assert.Equal(lastPin, final.ServerPin);
+    }
+
+    [Fact]
+    public async Task ABrokenConfigKeepsTheOldOneInForceAndSaysWhy()
+    {
+        using var site = ReloadSite.Create();
+        await using var server = GatehouseServer.CreateFromFile(site.ConfigPath, new StdinEnvironment { KeyPassphrase = Passphrase });
+        server.Start();
+        var endpoint = new IPEndPoint(IPAddress.Loopback, server.BoundEndpoints[0].Port);
+        await using var phone = await KeepAliveClient.OpenAsync(endpoint, site.Phone);
+
+        await File.WriteAllTextAsync(site.ConfigPath, site.Config(pins: false).Replace("\"trust\"", "\"trust\" [", StringComparison.Ordinal));
+        var status = await server.ReloadAsync();
+
+        Assert.False(status.Succeeded);
+        Assert.Contains(site.ConfigPath, status.Error, StringComparison.Ordinal);
+        Assert.Same(status, server.ReloadStatus);
+        // The old trust still holds: the pinned phone is still served, and may connect anew.
+        Assert.Equal(200, await phone.GetStatusAsync("/_gatehouse/whoami"));
+        await using var again = await KeepAliveClient.OpenAsync(endpoint, site.Phone);
+        Assert.Equal(200, await again.GetStatusAsync("/_gatehouse/whoami"));
+    }
+
+    [Fact]
+    public async Task AReloadWhoseKeyCannotBeReadKeepsTheOldIdentity()
+    {
+        using var site = ReloadSite.Create();
+        await using var server = GatehouseServer.CreateFromFile(site.ConfigPath, new StdinEnvironment { KeyPassphrase = Passphrase });
+        server.Start();
+        var pin = server.Pin;
+        await File.WriteAllTextAsync(site.Dir.File("server.key"), "not a key\n");
+
+        var status = await server.ReloadAsync();
+
+        Assert.False(status.Succeeded);
+        Assert.Contains("server.key", status.Error, StringComparison.Ordinal);
+        Assert.Equal(pin, server.Pin);
+    }
+
+    [Fact]
+    public async Task AServerBuiltFromAnObjectReportsThatItCannotReload()
+    {
+        await using var gateway = await InProcessGateway.StartAsync(address: "127.0.0.1");
+        var status = await gateway.Server.ReloadAsync();
+        Assert.False(status.Succeeded);
+        Assert.Contains("not created from a config file", status.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SighupRevokesARemovedPinOnItsLiveConnectionAndABrokenConfigKeepsTheOldOne()
+    {
+        using var site = ReloadSite.Create();
+        using var gatehouse = GatehouseProcess.Start($$"""{ "keyPassphrase": "{{Passphrase}}" }""", "serve", "--config", site.ConfigPath, "--env-stdin");
+        var ready = await gatehouse.WaitReadyAsync();
+        var endpoint = new IPEndPoint(IPAddress.Loopback, ready.GetProperty("listen")[0].GetProperty("port").GetInt32());
+
+        // Two keep-alive connections, idle after their first request: the pinned phone and the CA-issued laptop.
+        await using var phone = await KeepAliveClient.OpenAsync(endpoint, site.Phone);
+        await using var laptop = await KeepAliveClient.OpenAsync(endpoint, site.Laptop);
+        Assert.Equal(200, await phone.GetStatusAsync("/_gatehouse/whoami"));
+        Assert.Equal(200, await laptop.GetStatusAsync("/_gatehouse/whoami"));
+        var phoneClosed = phone.WaitClosedAsync();
+
+        await File.WriteAllTextAsync(site.ConfigPath, site.Config(pins: false));
+        var stopwatch = Stopwatch.StartNew();
+        gatehouse.Signal(SigHup);
+
+        await phoneClosed.WaitAsync(TimeSpan.FromSeconds(10));
+        var elapsed = stopwatch.Elapsed;
+        Assert.True(elapsed < TimeSpan.FromSeconds(1.5), $"the phone's connection closed {elapsed} after SIGHUP");
+        await WaitForLogAsync(gatehouse, "reloaded");
+        Assert.Contains(LogMessages(gatehouse), m => m.StartsWith("revoked", StringComparison.Ordinal) && m.Contains(site.PhonePin, StringComparison.Ordinal));
+
+        // The phone's key is refused from now on; the laptop's connection and new ones are fine.
+        await AssertRefusedAsync(endpoint, site.Phone);
+        Assert.Equal(200, await laptop.GetStatusAsync("/_gatehouse/whoami"));
+        await using (var fresh = await KeepAliveClient.OpenAsync(endpoint, site.Laptop))
+        {
+            Assert.Equal(200, await fresh.GetStatusAsync("/_gatehouse/whoami"));
+        }
+
+        // A broken config on the next SIGHUP: the old one stays in force and the log says why.
+        await File.WriteAllTextAsync(site.ConfigPath, "{ \"listen\": [ ");
+        gatehouse.Signal(SigHup);
+        await WaitForLogAsync(gatehouse, "reload failed");
+        Assert.Contains(LogMessages(gatehouse), m => m.StartsWith("reload failed", StringComparison.Ordinal) && m.Contains(site.ConfigPath, StringComparison.Ordinal));
+        Assert.Equal(200, await laptop.GetStatusAsync("/_gatehouse/whoami"));
+        await using (var fresh = await KeepAliveClient.OpenAsync(endpoint, site.Laptop))
+        {
+            Assert.Equal(200, await fresh.GetStatusAsync("/_gatehouse/whoami"));
+        }
+
+        await AssertRefusedAsync(endpoint, site.Phone);
+        Assert.DoesNotContain(Passphrase, gatehouse.StandardError, StringComparison.Ordinal);
+        gatehouse.Signal(15);
+        Assert.Equal(0, await gatehouse.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+    }
+
+    /// <summary>The "Message" of every JSON log line on stderr (JSON escapes '+' in pins, so compare decoded text).</summary>
+    private static List<string> LogMessages(GatehouseProcess process)
+    {
+        var messages = new List<string>();
+        foreach (var line in process.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (!line.StartsWith('{'))
+            {
+                continue;
+            }
+
+            using var document = JsonDocument.Parse(line);
+            if (document.RootElement.TryGetProperty("Message", out var message))
+            {
+                messages.Add(message.GetString() ?? string.Empty);
+            }
+        }
+
+        return messages;
+    }
+
+    private static async Task WaitForLogAsync(GatehouseProcess process, string text)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!process.StandardError.Contains(text, StringComparison.Ordinal))
+        {
+            if (deadline.Elapsed > TimeSpan.FromSeconds(20))
+            {
+                throw new TimeoutException($"no '{text}' in the log:\n{process.StandardError}");
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>The key must not get in: the handshake fails, or (TLS 1.3) the first read ends.</summary>
+    private static async Task AssertRefusedAsync(IPEndPoint endpoint, X509Certificate2 certificate)
+    {
+        try
+        {
+            await using var client = await KeepAliveClient.OpenAsync(endpoint, certificate);
+            var status = await client.GetStatusAsync("/_gatehouse/whoami");
+            Assert.Fail($"a refused key got an answer ({status})");
+        }
+        catch (Exception ex) when (ex is IOException or AuthenticationException or SocketException)
+        {
+            // refused
+        }
+    }
+
+    /// <summary>A CA, a server certificate with an encrypted key, a CA-issued laptop and a pinned self-signed phone, and the config.</summary>
+    private sealed class ReloadSite : IDisposable
+    {
+        private ReloadSite(TempDirectory dir, X509Certificate2 ca, X509Certificate2 laptop, X509Certificate2 phone)
+        {
+            Dir = dir;
+            Ca = ca;
+            Laptop = laptop;
+            Phone = phone;
+        }
+
+        public TempDirectory Dir { get; }
+
+        public X509Certificate2 Ca { get; }
+
+        public X509Certificate2 Laptop { get; }
+
+        public X509Certificate2 Phone { get; }
+
+        public string PhonePin => KeyPin.Compute(Phone);
+
+        public string ConfigPath => Dir.File("gatehouse.json");
+
+        public static ReloadSite Create()
+        {
+            var dir = new TempDirectory();
+            var ca = CertificateFactory.CreateCertificateAuthority("reload test CA");
+            var site = new ReloadSite(dir, ca, CertificateFactory.IssueClient(ca, "laptop"), CertificateFactory.CreateSelfSignedClient("phone"));
+            PemFiles.WriteCertificate(dir.File("ca.crt"), ca);
+            site.RenewServerCertificate();
+            File.WriteAllText(site.ConfigPath, site.Config(pins: true));
+            return site;
+        }
+
+        /// <summary>Writes a new server certificate and encrypted key (same passphrase); returns its pin.</summary>
+        public string RenewServerCertificate()
+        {
+            using var server = CertificateFactory.IssueServer(Ca, "localhost", ["localhost"], [IPAddress.Loopback, IPAddress.IPv6Loopback]);
+            // Key first, then the certificate: a reader in between sees a mismatch and keeps the old pair.
+            PemFiles.WritePrivateKey(Dir.File("server.key"), server.GetECDsaPrivateKey()!, Passphrase);
+            PemFiles.WriteCertificate(Dir.File("server.crt"), server);
+            return KeyPin.Compute(server);
+        }
+
+        public string Config(bool pins) => $$"""
+            {
+              "listen": [ { "address": "127.0.0.1", "port": 0 } ],
+              "tls": { "certificate": "server.crt", "key": "server.key" },
+              "trust": {
+                "cas": [ { "name": "user", "certificate": "ca.crt" } ],
+                "pins": [ {{(pins ? $$"""{ "name": "phone", "pin": "{{PhonePin}}" }""" : string.Empty)}} ]
+              },
+              "limits": { "handshakeTimeout": 5 }
+            }
+            """;
+
+        public void Dispose()
+        {
+            Ca.Dispose();
+            Laptop.Dispose();
+            Phone.Dispose();
+            Dir.Dispose();
+        }
+    }
+
+    /// <summary>One HTTP/1.1 keep-alive connection over TLS, as a browser or a replicator holds it.</summary>
+    private sealed class KeepAliveClient : IAsyncDisposable
+    {
+        private readonly TcpClient _tcp;
+        private readonly SslStream _tls;
+
+        private KeepAliveClient(TcpClient tcp, SslStream tls, string serverPin)
+        {
+            _tcp = tcp;
+            _tls = tls;
+            ServerPin = serverPin;
+        }
+
+        public string ServerPin { get; }
+
+        public static async Task<KeepAliveClient> OpenAsync(IPEndPoint endpoint, X509Certificate2 certificate)
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            var tcp = new TcpClient(endpoint.AddressFamily);
+            try
+            {
+                await tcp.ConnectAsync(endpoint, cts.Token);
+                var tls = new SslStream(tcp.GetStream());
+                string? serverPin = null;
+                await tls.AuthenticateAsClientAsync(
+                    new SslClientAuthenticationOptions
+                    {
+                        TargetHost = "localhost",
+                        ClientCertificates = [certificate],
+                        ApplicationProtocols = [SslApplicationProtocol.Http11],
+                        CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+                        // Records which server key was shown; the tests check it.
+                        RemoteCertificateValidationCallback = (_, cert, _, _) =>
+                        {
+                            serverPin = cert is X509Certificate2 c ? KeyPin.Compute(c) : null;
+                            return serverPin is not null;
+                        },
+                    },
+                    cts.Token);
+                return new KeepAliveClient(tcp, tls, serverPin!);
+            }
+            catch
+            {
+                tcp.Dispose();
+                throw;
+            }
+        }
+
+        /// <summary>Sends a GET and reads the whole answer (Content-Length framed); returns the status code.</summary>
+        public async Task<int> GetStatusAsync(string path)
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await _tls.WriteAsync(Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n"), cts.Token);
+            var received = new List<byte>();
+            var buffer = new byte[4096];
+            int headerEnd;
+            while ((headerEnd = IndexOfHeaderEnd(received)) < 0)
+            {
+                var read = await _tls.ReadAsync(buffer, cts.Token);
+                if (read == 0)
+                {
+                    throw new IOException("the server closed the connection");
+                }
+
+                received.AddRange(buffer.AsSpan(0, read));
+            }
+
+            var head = Encoding.ASCII.GetString([.. received.Take(headerEnd)]);
+            var status = int.Parse(head.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+            var lengthLine = head.Split("\r\n").First(l => l.StartsWith("content-length:", StringComparison.OrdinalIgnoreCase));
+            var length = int.Parse(lengthLine["content-length:".Length..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
+            var have = received.Count - (headerEnd + 4);
+            while (have < length)
+            {
+                var read = await _tls.ReadAsync(buffer, cts.Token);
+                if (read == 0)
+                {
+                    throw new IOException("the server closed the connection mid-body");
+                }
+
+                have += read;
+            }
+
+            return status;
+        }
+
+        /// <summary>Completes when the server ends the connection (end of stream or a reset).</summary>
+        public async Task WaitClosedAsync()
+        {
+            var buffer = new byte[256];
+            try
+            {
+                while (await _tls.ReadAsync(buffer) > 0)
+                {
+                }
+            }
+            catch (Exception ex) when (ex is IOException or AuthenticationException or ObjectDisposedException)
+            {
+                // a reset is a close too
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _tls.DisposeAsync();
+            _tcp.Dispose();
+        }
+
+        private static int IndexOfHeaderEnd(List<byte> bytes)
+        {
+            for (var i = 0; i + 3 < bytes.Count; i++)
+            {
+                if (bytes[i] == '\r' && bytes[i + 1] == '\n' && bytes[i + 2] == '\r' && bytes[i + 3] == '\n')
+                {
+                    return i;
+                }
+            }
+
+            return -1;
+        }
+    }
+}
