@@ -79,6 +79,7 @@ public sealed class Http1Connection
         catch (RequestRejectedException rejected)
         {
             _lingerOnClose = true;
+            HttpMetrics.Refusals.Add(1, new KeyValuePair<string, object?>("reason", rejected.Reason.ToString()));
             _logger.LogInformation("request refused from {Remote}: {Reason}", _connection.RemoteEndPoint, rejected.Message);
             await TrySendRejectionAsync(writer, response, parser.IsHead, rejected.StatusCode, rejected.Message).ConfigureAwait(false);
         }
@@ -217,6 +218,7 @@ public sealed class Http1Connection
         }
 
         await response.CompleteAsync(CancellationToken.None).ConfigureAwait(false);
+        HttpMetrics.Answered(response.StatusCode, exchange.Body.BytesRead, response.BodyBytesWritten);
         if (!response.KeepAlive)
         {
             return false;

@@ -43,9 +43,11 @@ internal sealed class TlsAcceptor(Limits limits, ILogger logger)
             if (principal is null)
             {
                 WireLog.Refused(logger, remote, listener.ToString(), check.Decision?.RefusalReason ?? ClientTrust.Reasons.NoCertificate);
+                WireMetrics.Handshake("refused", check.Decision?.RefusalReason ?? ClientTrust.Reasons.NoCertificate);
                 return null;
             }
 
+            WireMetrics.Handshake("ok");
             keep = true;
             // An anonymous principal has nothing to re-judge; drop any certificate copy it may carry.
             X509Certificate2? certificate = principal.HasKey ? check.TakeCertificate() : null;
@@ -54,16 +56,19 @@ internal sealed class TlsAcceptor(Limits limits, ILogger logger)
         catch (Exception) when (check.Decision is { RefusalReason: { } reason })
         {
             WireLog.Refused(logger, remote, listener.ToString(), reason);
+            WireMetrics.Handshake("refused", reason);
             return null;
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !stopping.IsCancellationRequested)
         {
             WireLog.HandshakeTimedOut(logger, remote, limits.HandshakeTimeout);
+            WireMetrics.Handshake("timeout");
             return null;
         }
         catch (Exception ex) when (Disconnects.IsExpectedInHandshake(ex))
         {
             WireLog.HandshakeFailed(logger, remote, ex.Message);
+            WireMetrics.Handshake("failed");
             return null;
         }
         finally

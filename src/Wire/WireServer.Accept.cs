@@ -54,6 +54,7 @@ public sealed partial class WireServer
             return;
         }
 
+        WireMetrics.OpenConnections.Add(1);
         var slot = new ConnectionSlot(Interlocked.Increment(ref _nextConnectionId), socket, endpoint);
         _connections[slot.Id] = slot;
         // Each connection on its own task: a slow handshake must never hold up the accept loop.
@@ -62,6 +63,7 @@ public sealed partial class WireServer
 
     private void CloseAtAccept(Socket socket, string reason)
     {
+        WireMetrics.ClosedAtAccept.Add(1, new KeyValuePair<string, object?>("reason", reason));
         string remote;
         try
         {

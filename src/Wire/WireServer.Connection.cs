@@ -76,6 +76,7 @@ public sealed partial class WireServer
 
             await CloseAsync(connection, socket).ConfigureAwait(false);
             Interlocked.Decrement(ref _open);
+            WireMetrics.OpenConnections.Add(-1);
             _connections.TryRemove(slot.Id, out _);
             // A reload pass still holding this slot copes with a disposed certificate (see Rejudge).
             clientCertificate?.Dispose();

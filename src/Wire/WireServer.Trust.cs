@@ -47,6 +47,7 @@ public sealed partial class WireServer
                     if (Rejudge(slot, trust, decisions))
                     {
                         revoked++;
+                        WireMetrics.Revocations.Add(1);
                     }
                 }
             }
