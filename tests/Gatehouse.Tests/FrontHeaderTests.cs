@@ -98,7 +98,7 @@ public sealed class FrontHeaderTests
     public async Task HostAndRegexRoutesMatchInOrderAndRegexRoutesKeepThePath()
     {
         await using var byHost = new RecordingBackend(_ => "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nhost");
-        await using var byRegex = new RecordingBackend(_ => "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nregex");
+        await using var byRegex = new RecordingBackend(_ => "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nregex", ipv6: true);
         await using var gateway = await StartAsync($$"""
             [ { "kind": "proxy", "name": "h", "match": { "host": "blog.example" }, "backend": "http://127.0.0.1:{{byHost.Port}}", "access": { "local": true } },
               { "kind": "proxy", "name": "r", "match": { "pathRegex": "^/notes/[0-9]+$" }, "backend": "http://[::1]:{{byRegex.Port}}", "access": { "local": true } } ]

@@ -103,13 +103,14 @@ internal sealed class RecordingBackend : IAsyncDisposable
     private readonly Task _loop;
     private readonly Func<string, string> _respond;
 
-    public RecordingBackend(Func<string, string>? respond = null, string? unixPath = null)
+    public RecordingBackend(Func<string, string>? respond = null, string? unixPath = null, bool ipv6 = false)
     {
         _respond = respond ?? (_ => "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\n\r\nok");
         if (unixPath is null)
         {
-            _listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            _listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            var address = ipv6 ? IPAddress.IPv6Loopback : IPAddress.Loopback;
+            _listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            _listener.Bind(new IPEndPoint(address, 0));
             Port = ((IPEndPoint)_listener.LocalEndPoint!).Port;
         }
         else
