@@ -11,7 +11,7 @@ namespace Gatehouse.Config;
 /// </summary>
 public static class ConfigLoader
 {
-    private static readonly string[] RouteKinds = ["files", "couchdb", "proxy"];
+    private static readonly string[] RouteKinds = ["files", "couchdb", "proxy", "websocket"];
     private static readonly string[] CertificateModes = ["required", "optional", "none"];
     private static readonly string[] CouchGrants = ["pull", "push", "read", "write", "create"];
     private static readonly string[] FileGrants = ["read", "write", "delete"];
@@ -154,7 +154,7 @@ public static class ConfigLoader
             var field = $"$.routes[{i}]";
             if (!RouteKinds.Contains(route.Kind))
             {
-                fail(field + ".kind", "must be \"files\", \"couchdb\" or \"proxy\"");
+                fail(field + ".kind", "must be \"files\", \"couchdb\", \"proxy\" or \"websocket\"");
             }
 
             // match, stripPrefix, access, headers, tunnelIdleTimeout (issue 5); fills Prefix from match.

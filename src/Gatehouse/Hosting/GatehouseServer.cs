@@ -52,7 +52,7 @@ public sealed partial class GatehouseServer : IAsyncDisposable
         RequireCouchEnvironment(config, environment);
         var rules = new ConfigPolicy(routes, config.Rules);
         var policy = options.Policy ?? rules;
-        var router = new GatewayRouter(routes, policy, rules, environment, options.Loggers);
+        var router = new GatewayRouter(routes, policy, rules, environment, options.WebSocketRoutes, options.Loggers);
         var endpoints = config.Listen.Select(ConfigLoader.ToEndpoint).ToList();
         var handler = Http1Connection.CreateHandler(router, limits, options.Loggers.CreateLogger("Gatehouse.Http"));
         var wire = new WireServer(endpoints, identity, trust, limits, handler, options.Loggers.CreateLogger("Gatehouse.Wire"));

@@ -9,6 +9,9 @@ public sealed class GatehouseServerOptions
 {
     public ILoggerFactory Loggers { get; set; } = NullLoggerFactory.Instance;
 
+    /// <summary>Handlers of the config's <c>websocket</c> routes, by route name.</summary>
+    public IDictionary<string, WebSocketRoute> WebSocketRoutes { get; } = new Dictionary<string, WebSocketRoute>(StringComparer.Ordinal);
+
     /// <summary>Replaces the config's rules as the authorization policy.</summary>
     public IAccessPolicy? Policy { get; set; }
 }

@@ -33,7 +33,8 @@ public sealed class ConfigPolicy : IAccessPolicy
             // Anyone the TLS layer let in may ask who they are.
             RouteKind.WhoAmI => AccessDecision.Allow(),
             RouteKind.Files => AuthorizeFiles(principal, request),
-            RouteKind.Proxy => AuthorizeProxy(principal, route),
+            // A websocket route is granted like a proxy route: by name in rules[].proxy or its own access list.
+            RouteKind.Proxy or RouteKind.WebSocket => AuthorizeProxy(principal, route),
             RouteKind.CouchDb => CouchPolicy.Authorize(request, route, RulesFor(principal)),
             _ => AccessDecision.Deny("unknown route"),
         };

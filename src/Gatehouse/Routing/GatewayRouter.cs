@@ -2,7 +2,9 @@ using System.Text.Json;
 using Gatehouse.Config;
 using Gatehouse.Files;
 using Gatehouse.Front;
+using Gatehouse.Hosting;
 using Gatehouse.Http1;
+using Gatehouse.Http1.WebSockets;
 using Gatehouse.Policy;
 using Gatehouse.Wire;
 using Microsoft.Extensions.Logging;
@@ -20,12 +22,13 @@ internal sealed class GatewayRouter : IRequestHandler, IAsyncDisposable
     private readonly Dictionary<Route, FileEndpoint> _files = [];
     private readonly Dictionary<Route, CouchRouteHandler> _couch = [];
     private readonly Dictionary<Route, ProxyRouteHandler> _proxies = [];
+    private readonly Dictionary<Route, WebSocketEndpoint> _webSockets = [];
     private readonly ILogger _logger;
 
     /// <summary>Failed Basic logins per source address, across every proxy route (issue 5).</summary>
     private readonly LoginThrottle _logins = new();
 
-    public GatewayRouter(RouteTable routes, IAccessPolicy policy, ConfigPolicy rules, StdinEnvironment? environment, ILoggerFactory loggers)
+    public GatewayRouter(RouteTable routes, IAccessPolicy policy, ConfigPolicy rules, StdinEnvironment? environment, IDictionary<string, WebSocketRoute> webSocketRoutes, ILoggerFactory loggers)
     {
         _routes = routes;
         _policy = policy;
@@ -40,6 +43,14 @@ internal sealed class GatewayRouter : IRequestHandler, IAsyncDisposable
                     break;
                 case RouteKind.CouchDb:
                     _couch[route] = new CouchRouteHandler(environment!.Couchdb!, rules, loggers);
+                    break;
+                case RouteKind.WebSocket:
+                    if (!webSocketRoutes.TryGetValue(route.Name, out var webSocket))
+                    {
+                        throw new ConfigException($"websocket route \"{route.Name}\" has no handler: the embedding app registers it in GatehouseServerOptions.WebSocketRoutes");
+                    }
+
+                    _webSockets[route] = new WebSocketEndpoint(webSocket.Handler, webSocket.Options, loggers.CreateLogger("Gatehouse.WebSockets"));
                     break;
                 case RouteKind.Proxy:
                     _proxies[route] = new ProxyRouteHandler(route, _logins, loggers);
@@ -114,6 +125,9 @@ internal sealed class GatewayRouter : IRequestHandler, IAsyncDisposable
                 break;
             case RouteKind.CouchDb:
                 await _couch[route].HandleAsync(exchange, route, decision.Role, stopping).ConfigureAwait(false);
+                break;
+            case RouteKind.WebSocket:
+                await _webSockets[route].HandleAsync(exchange, stopping).ConfigureAwait(false);
                 break;
         }
 

@@ -6,4 +6,5 @@ public enum RouteKind
     Files,
     CouchDb,
     Proxy,
+    WebSocket,
 }

@@ -22,6 +22,7 @@ public sealed class RouteTable
             {
                 "files" => RouteKind.Files,
                 "couchdb" => RouteKind.CouchDb,
+                "websocket" => RouteKind.WebSocket,
                 _ => RouteKind.Proxy,
             };
             _routes.Add(new Route(kind, route.Prefix, route));
