@@ -3,7 +3,7 @@ using System.Buffers;
 namespace Gatehouse.Http1;
 
 /// <summary>Character classes of RFC 9110 §5.6.2 and RFC 3986, as vectorizable sets.</summary>
-internal static class HttpCharacters
+public static class HttpCharacters
 {
     /// <summary>tchar: the bytes of a token (method, field name, transfer-coding).</summary>
     public static readonly SearchValues<byte> Token =

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text;
+using Gatehouse.Http1;
 
 namespace Gatehouse.Proxy;
 
@@ -10,10 +11,10 @@ namespace Gatehouse.Proxy;
 /// </summary>
 internal static class FieldLine
 {
-    private static readonly SearchValues<byte> Token =
-        SearchValues.Create("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"u8);
+    // The character classes are the request parser's own (RFC 9110 §5.6.2, §5.5): one definition for both directions.
+    private static SearchValues<byte> Token => HttpCharacters.Token;
 
-    private static readonly SearchValues<byte> FieldValue = SearchValues.Create(BuildFieldValue());
+    private static SearchValues<byte> FieldValue => HttpCharacters.FieldValue;
 
     public static bool IsToken(ReadOnlySpan<byte> text) => !text.IsEmpty && text.IndexOfAnyExcept(Token) < 0;
 
@@ -45,20 +46,4 @@ internal static class FieldLine
     }
 
     public static string Latin1(ReadOnlySpan<byte> bytes) => Encoding.Latin1.GetString(bytes);
-
-    private static byte[] BuildFieldValue()
-    {
-        var bytes = new List<byte> { (byte)' ', (byte)'\t' };
-        for (var b = 0x21; b <= 0x7E; b++)
-        {
-            bytes.Add((byte)b);
-        }
-
-        for (var b = 0x80; b <= 0xFF; b++)
-        {
-            bytes.Add((byte)b);
-        }
-
-        return [.. bytes];
-    }
 }
