@@ -10,7 +10,10 @@ var root = new RootCommand("Gatehouse: one mutual-TLS door for a device's files,
     CertCommand.Create(),
     WsCommand.Create(),
     CheckConfigCommand.Create(),
+    ConfigCommand.Create(),
     PasswdCommand.Create(),
+    PeerCommand.Create(),
+    UrlCommand.Create(),
     VersionCommand.Create(),
 };
 

@@ -30,6 +30,13 @@ public sealed class UpstreamOptions
     /// <summary>A node that refused a connection is skipped for this long while another is healthy. Default 5 s.</summary>
     public TimeSpan NodeRetryAfter { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Keep using the node that last answered, trying the others in their configured order only
+    /// when it fails (a peer's addresses, issue 8: the first that answers wins and is kept).
+    /// Default false: round-robin over healthy nodes (a CouchDB cluster).
+    /// </summary>
+    public bool PreferLastGoodNode { get; set; }
+
     internal void Validate()
     {
         if (ConnectTimeout <= TimeSpan.Zero || ResponseHeaderTimeout <= TimeSpan.Zero || IdleTimeout <= TimeSpan.Zero

@@ -44,7 +44,7 @@ public static class CertificateFactory
         return CreateCertificateAuthority(name, now - s_backdate, now + DefaultCaValidity);
     }
 
-    /// <summary>A server certificate issued by <paramref name="ca"/>: EKU serverAuth, the given DNS names and addresses as SANs.</summary>
+    /// <summary>A server (device) certificate issued by <paramref name="ca"/>: EKU serverAuth and clientAuth, the given DNS names and addresses as SANs.</summary>
     /// <exception cref="ArgumentException">The validity falls outside the CA's, or the CA has no private key.</exception>
     public static X509Certificate2 IssueServer(X509Certificate2 ca, string name, IEnumerable<string> dnsNames, IEnumerable<IPAddress> ips, DateTimeOffset notBefore, DateTimeOffset notAfter)
     {
@@ -62,7 +62,9 @@ public static class CertificateFactory
             names.AddIpAddress(ip);
         }
 
-        return Issue(ca, name, Oids.ServerAuth, names.Build(), notBefore, notAfter);
+        // Both usages: a device's certificate is also its client identity on peer links (issue 8),
+        // and a peer Gatehouse refuses a client key whose EKU lacks clientAuth (RFC 5280 §4.2.1.12).
+        return Issue(ca, name, [Oids.ServerAuth, Oids.ClientAuth], names.Build(), notBefore, notAfter);
     }
 
     /// <summary>A server certificate valid from an hour ago for 825 days, or until the CA expires if sooner.</summary>
@@ -76,7 +78,7 @@ public static class CertificateFactory
     /// <summary>A client certificate issued by <paramref name="ca"/>: EKU clientAuth, subject CN=<paramref name="name"/>.</summary>
     /// <exception cref="ArgumentException">The validity falls outside the CA's, or the CA has no private key.</exception>
     public static X509Certificate2 IssueClient(X509Certificate2 ca, string name, DateTimeOffset notBefore, DateTimeOffset notAfter) =>
-        Issue(ca, name, Oids.ClientAuth, subjectAlternativeNames: null, notBefore, notAfter);
+        Issue(ca, name, [Oids.ClientAuth], subjectAlternativeNames: null, notBefore, notAfter);
 
     /// <summary>A client certificate valid from an hour ago for 825 days, or until the CA expires if sooner.</summary>
     public static X509Certificate2 IssueClient(X509Certificate2 ca, string name)
@@ -91,7 +93,7 @@ public static class CertificateFactory
     {
         using ECDsa key = NewKey();
         CertificateRequest request = NewRequest(name, key);
-        AddLeafExtensions(request, Oids.ClientAuth);
+        AddLeafExtensions(request, [Oids.ClientAuth]);
         using X509Certificate2 signed = request.Create(request.SubjectName, X509SignatureGenerator.CreateForECDsa(key), notBefore, notAfter, NewSerialNumber());
         using X509Certificate2 withKey = signed.CopyWithPrivateKey(key);
         return CertificateKeys.MakeUsableForTls(withKey);
@@ -104,7 +106,7 @@ public static class CertificateFactory
         return CreateSelfSignedClient(name, now - s_backdate, now + DefaultLeafValidity);
     }
 
-    private static X509Certificate2 Issue(X509Certificate2 ca, string name, string usage, X509Extension? subjectAlternativeNames, DateTimeOffset notBefore, DateTimeOffset notAfter)
+    private static X509Certificate2 Issue(X509Certificate2 ca, string name, string[] usages, X509Extension? subjectAlternativeNames, DateTimeOffset notBefore, DateTimeOffset notAfter)
     {
         ArgumentNullException.ThrowIfNull(ca);
         if (!ca.HasPrivateKey)
@@ -114,7 +116,7 @@ public static class CertificateFactory
 
         using ECDsa key = NewKey();
         CertificateRequest request = NewRequest(name, key);
-        AddLeafExtensions(request, usage);
+        AddLeafExtensions(request, usages);
         if (subjectAlternativeNames is not null)
         {
             request.CertificateExtensions.Add(subjectAlternativeNames);
@@ -130,12 +132,18 @@ public static class CertificateFactory
         return CertificateKeys.MakeUsableForTls(withKey);
     }
 
-    private static void AddLeafExtensions(CertificateRequest request, string usage)
+    private static void AddLeafExtensions(CertificateRequest request, string[] usages)
     {
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
         // ECDSA keys in TLS only sign (RFC 8446 §4.4.3), so digitalSignature is the only key usage.
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(usage)], false));
+        var ekus = new OidCollection();
+        foreach (string usage in usages)
+        {
+            ekus.Add(new Oid(usage));
+        }
+
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(ekus, false));
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
     }
 

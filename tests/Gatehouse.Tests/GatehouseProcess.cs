@@ -13,6 +13,7 @@ internal sealed class GatehouseProcess : IDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _stderr = new();
+    private readonly StringBuilder _stdout = new();
     private readonly TaskCompletionSource<string?> _firstLine = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private GatehouseProcess(Process process)
@@ -31,6 +32,18 @@ internal sealed class GatehouseProcess : IDisposable
             lock (_stderr)
             {
                 return _stderr.ToString();
+            }
+        }
+    }
+
+    /// <summary>Every stdout line so far (the ready line first), for tests that scan all output.</summary>
+    public string StandardOutput
+    {
+        get
+        {
+            lock (_stdout)
+            {
+                return _stdout.ToString();
             }
         }
     }
@@ -62,7 +75,18 @@ internal sealed class GatehouseProcess : IDisposable
                 }
             }
         };
-        process.OutputDataReceived += (_, e) => wrapper._firstLine.TrySetResult(e.Data);
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                lock (wrapper._stdout)
+                {
+                    wrapper._stdout.AppendLine(e.Data);
+                }
+            }
+
+            wrapper._firstLine.TrySetResult(e.Data);
+        };
         process.BeginErrorReadLine();
         process.BeginOutputReadLine();
         if (stdin is not null)

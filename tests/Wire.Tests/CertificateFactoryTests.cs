@@ -26,7 +26,8 @@ public sealed class CertificateFactoryTests(TestPki pki)
         var eku = Assert.IsType<X509EnhancedKeyUsageExtension>(pki.Server.Extensions["2.5.29.37"]);
         var names = Assert.IsType<X509SubjectAlternativeNameExtension>(pki.Server.Extensions["2.5.29.17"]);
 
-        Assert.Equal("1.3.6.1.5.5.7.3.1", Assert.Single(eku.EnhancedKeyUsages.Cast<System.Security.Cryptography.Oid>()).Value);
+        // serverAuth, and clientAuth for peer links (issue 8: the device key is its client identity too).
+        Assert.Equal(["1.3.6.1.5.5.7.3.1", "1.3.6.1.5.5.7.3.2"], eku.EnhancedKeyUsages.Cast<System.Security.Cryptography.Oid>().Select(o => o.Value));
         Assert.Equal(["localhost"], names.EnumerateDnsNames());
         Assert.Equal([IPAddress.Loopback, IPAddress.IPv6Loopback], names.EnumerateIPAddresses());
         Assert.Equal(pki.Ca.SubjectName.RawData, pki.Server.IssuerName.RawData);

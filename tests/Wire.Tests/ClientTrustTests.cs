@@ -44,13 +44,22 @@ public sealed class ClientTrustTests(TestPki pki)
             "expired" => pki.Expired,
             "future" => pki.NotYetValid,
             "denied" => pki.Denied,
-            _ => pki.Server,
+            _ => ServerAuthOnly(),
         };
 
         TrustDecision decision = pki.Trust().Evaluate(cert);
 
         Assert.Null(decision.Principal);
         Assert.Equal(reason, decision.RefusalReason);
+    }
+
+    /// <summary>A key whose EKU names only serverAuth (device certificates carry clientAuth too since issue 8).</summary>
+    private static X509Certificate2 ServerAuthOnly()
+    {
+        using var key = System.Security.Cryptography.ECDsa.Create();
+        var request = new CertificateRequest("CN=server only", key, System.Security.Cryptography.HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new System.Security.Cryptography.Oid("1.3.6.1.5.5.7.3.1")], false));
+        return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddDays(1));
     }
 
     [Fact]

@@ -136,6 +136,7 @@ public static class ConfigLoader
 
         ValidateRoutes(config, folder, Fail);
         ValidateRules(config, Fail);
+        Peers.PeerConfigRules.Validate(config, folder, Fail); // issue 8: peer table and rules' peers grants
         try
         {
             LimitsBinder.Apply(new Limits(), config.Limits);

@@ -5,6 +5,10 @@ namespace Gatehouse.Config;
 /// <summary>The config file, as written by the user (DESIGN.md "Shapes of the config"). Validated by <see cref="ConfigLoader"/>.</summary>
 public sealed class GatehouseConfig
 {
+    /// <summary>Where editors find gatehouse.schema.json; accepted and ignored (unknown fields are otherwise an error).</summary>
+    [System.Text.Json.Serialization.JsonPropertyName("$schema")]
+    public string? Schema { get; set; }
+
     public List<ListenConfig> Listen { get; set; } = [];
 
     public TlsConfig? Tls { get; set; }
@@ -17,6 +21,9 @@ public sealed class GatehouseConfig
 
     /// <summary>Overrides of <see cref="Wire.Limits"/> by property name in camelCase; durations in seconds.</summary>
     public Dictionary<string, JsonElement> Limits { get; set; } = [];
+
+    /// <summary>Other devices' Gatehouses, reached over key-pinned TLS links from loopback (issue 8).</summary>
+    public List<PeerConfig> Peers { get; set; } = [];
 }
 
 public sealed class ListenConfig
@@ -73,7 +80,7 @@ public sealed class PinConfig
 
 public sealed class RouteConfig
 {
-    /// <summary>"files", "couchdb" or "proxy".</summary>
+    /// <summary>"files", "couchdb", "proxy" or "websocket" (a handler the embedding app registers under the route's name).</summary>
     public string Kind { get; set; } = string.Empty;
 
     public string Prefix { get; set; } = string.Empty;
@@ -158,6 +165,12 @@ public sealed class RuleConfig
 
     /// <summary>Names (or prefixes) of proxy routes these principals may use.</summary>
     public List<string>? Proxy { get; set; }
+
+    /// <summary>Operators: these principals may read /_gatehouse/metrics (the local user always may).</summary>
+    public bool Admin { get; set; }
+
+    /// <summary>The peer-link grant (issue 8): peer names these principals may reach through /_peers/NAME/, or "*".</summary>
+    public List<string>? Peers { get; set; }
 }
 
 public sealed class CouchRuleConfig

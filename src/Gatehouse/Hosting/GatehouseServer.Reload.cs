@@ -19,6 +19,7 @@ public sealed partial class GatehouseServer
     private string? _configPath;
     private StdinEnvironment? _environment; // kept in memory only: the key passphrase is needed again on reload
     private ILogger _reloadLog = NullLogger.Instance;
+    private ILoggerFactory _loggers = NullLoggerFactory.Instance; // for the peer links a reload builds
     private ReloadStatus? _reloadStatus;
     private string? _identityFiles; // fingerprint of the certificate and key files Identity came from
 
@@ -43,6 +44,7 @@ public sealed partial class GatehouseServer
         server._configPath = fullPath;
         server._environment = environment;
         server._reloadLog = (options?.Loggers ?? NullLoggerFactory.Instance).CreateLogger("Gatehouse.Reload");
+        server._loggers = options?.Loggers ?? NullLoggerFactory.Instance;
         return server;
     }
 
@@ -52,7 +54,8 @@ public sealed partial class GatehouseServer
     ///    startup), the CAs, pins and deny list — any failure leaves the running configuration as it is,
     ///    logs why, and is returned (and kept in <see cref="ReloadStatus"/>);
     /// 2. swap identity and trust in the Wire layer: new handshakes use them at once, requests in flight
-    ///    finish, and open connections whose key is no longer trusted are closed;
+    ///    finish, and open connections whose key is no longer trusted are closed; the peer table is
+    ///    replaced too (issue 8: a peer removed from it is no longer reachable through /_peers/);
     /// 3. warn when parts that need a restart (listeners, limits, routes, rules) changed.
     /// Reloads run one at a time.
     /// </summary>
@@ -78,6 +81,7 @@ public sealed partial class GatehouseServer
         GatehouseConfig config;
         ServerIdentity? identity;
         ClientTrust trust;
+        Peers.PeerTable peers;
         string? identityFiles;
         try
         {
@@ -94,6 +98,8 @@ public sealed partial class GatehouseServer
                 ? null
                 : LoadIdentity(config, _environment);
             trust = LoadTrust(config);
+            // The peer table reloads too (issue 8); a broken entry fails the whole reload like any other.
+            peers = Peers.PeerTable.Create(config, _environment, identity ?? Identity, _loggers);
         }
         catch (Exception ex) when (ex is ConfigException or CertificateFileException or ArgumentException or IOException or UnauthorizedAccessException)
         {
@@ -102,6 +108,7 @@ public sealed partial class GatehouseServer
         }
 
         var revoked = _wire.UpdateTrust(identity, trust);
+        _router.PeerLinks?.Replace(peers);
         if (identity is not null)
         {
             Identity = identity;

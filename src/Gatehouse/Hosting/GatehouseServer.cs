@@ -37,6 +37,9 @@ public sealed partial class GatehouseServer : IAsyncDisposable
     /// <summary>Actual endpoints after <see cref="Start"/>, in config order.</summary>
     public IReadOnlyList<IPEndPoint> BoundEndpoints => _wire.BoundEndpoints;
 
+    /// <summary>Client connections open now, over every listener (a peer's pooled links show here, issue 8).</summary>
+    public int OpenConnections => _wire.OpenConnections;
+
     /// <summary>
     /// Builds the server: loads the certificate and key (passphrase from the environment), the
     /// trust anchors and pins, limits, routes and policy. Throws <see cref="ConfigException"/>
@@ -52,7 +55,8 @@ public sealed partial class GatehouseServer : IAsyncDisposable
         RequireCouchEnvironment(config, environment);
         var rules = new ConfigPolicy(routes, config.Rules);
         var policy = options.Policy ?? rules;
-        var router = new GatewayRouter(routes, policy, rules, environment, options.WebSocketRoutes, options.Loggers);
+        var peers = new Peers.PeerLinkHandler(Peers.PeerTable.Create(config, environment, identity, options.Loggers), rules, options.Loggers);
+        var router = new GatewayRouter(routes, policy, rules, environment, options.WebSocketRoutes, options.Loggers) { PeerLinks = peers };
         var endpoints = config.Listen.Select(ConfigLoader.ToEndpoint).ToList();
         var handler = Http1Connection.CreateHandler(router, limits, options.Loggers.CreateLogger("Gatehouse.Http"));
         var wire = new WireServer(endpoints, identity, trust, limits, handler, options.Loggers.CreateLogger("Gatehouse.Wire"));
@@ -85,6 +89,10 @@ public sealed partial class GatehouseServer : IAsyncDisposable
     {
         await _wire.DisposeAsync().ConfigureAwait(false);
         await _router.DisposeAsync().ConfigureAwait(false);
+        if (_router.PeerLinks is { } peers)
+        {
+            await peers.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     /// <summary>A CouchDB mount needs the URL and every role's credential from the stdin environment.</summary>

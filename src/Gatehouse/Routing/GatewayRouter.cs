@@ -24,15 +24,20 @@ internal sealed class GatewayRouter : IRequestHandler, IAsyncDisposable
     private readonly Dictionary<Route, ProxyRouteHandler> _proxies = [];
     private readonly Dictionary<Route, WebSocketEndpoint> _webSockets = [];
     private readonly ILogger _logger;
+    private readonly Observability.MetricsEndpoint _metrics;
 
     /// <summary>Failed Basic logins per source address, across every proxy route (issue 5).</summary>
     private readonly LoginThrottle _logins = new();
+
+    /// <summary>Serves /_peers/NAME/… (issue 8); owned and disposed by the server, not the router.</summary>
+    public Peers.PeerLinkHandler? PeerLinks { get; init; }
 
     public GatewayRouter(RouteTable routes, IAccessPolicy policy, ConfigPolicy rules, StdinEnvironment? environment, IDictionary<string, WebSocketRoute> webSocketRoutes, ILoggerFactory loggers)
     {
         _routes = routes;
         _policy = policy;
         _logger = loggers.CreateLogger("Gatehouse.Access");
+        _metrics = new Observability.MetricsEndpoint(rules);
         foreach (var route in routes.Routes)
         {
             switch (route.Kind)
@@ -80,6 +85,20 @@ internal sealed class GatewayRouter : IRequestHandler, IAsyncDisposable
             // RFC 9110 §9.3.7: "OPTIONS *" asks about the server itself; answered here, never forwarded.
             exchange.Response.Headers.Set("Allow", "GET, HEAD, POST, PUT, DELETE, OPTIONS");
             await exchange.Response.SendAsync(200, "application/json", "{}"u8.ToArray(), stopping).ConfigureAwait(false);
+            return;
+        }
+
+        if (Observability.MetricsEndpoint.Matches(request))
+        {
+            // The gateway's own (issue 11); /_gatehouse/ is reserved, so no route can claim it.
+            Log(exchange, null, await _metrics.HandleAsync(exchange, stopping).ConfigureAwait(false));
+            return;
+        }
+
+        if (PeerLinks is { } peers && Peers.PeerLinkHandler.IsPeerPath(request))
+        {
+            // Issue 8: /_peers/ is the gateway's own on every listener (404 off loopback), never a route's.
+            Log(exchange, null, await peers.HandleAsync(exchange, stopping).ConfigureAwait(false));
             return;
         }
 

@@ -93,7 +93,7 @@ internal sealed partial class ForwardOperation
                     _logger.LogWarning("no upstream for {Method} {Path}: {Message}", Request.Method, Request.Target.Path, ex.InnerException?.Message ?? ex.Message);
                     return ex.TimedOut
                         ? await FailAsync(504, ForwardResult.UpstreamTimeout, "upstream timed out").ConfigureAwait(false)
-                        : await FailAsync(502, ForwardResult.UpstreamConnectFailed, "upstream unavailable").ConfigureAwait(false);
+                        : await FailAsync(502, ForwardResult.UpstreamConnectFailed, ex.ClientReason ?? "upstream unavailable").ConfigureAwait(false);
                 }
 
                 var mayRetry = attempt == 0 && connection.CompletedExchanges > 0 && _bodyInHand && IsIdempotent(Request.Method);

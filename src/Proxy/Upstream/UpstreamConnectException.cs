@@ -23,6 +23,12 @@ internal sealed class UpstreamConnectException : Exception
         TimedOut = timedOut;
     }
 
+    /// <summary>
+    /// What the client is told instead of the generic reason, when the failure says something it
+    /// can act on (a peer whose key matches none of its pins, issue 8); null otherwise.
+    /// </summary>
+    public string? ClientReason { get; init; }
+
     /// <summary>True when the last failure was a timeout (connect, or waiting for a free slot): answer 504, not 502.</summary>
     public bool TimedOut { get; }
 }

@@ -14,10 +14,16 @@ internal sealed class UpstreamConnection : IAsyncDisposable
     private int _readerCompleted;
 
     public UpstreamConnection(UpstreamNode node, Socket socket)
+        : this(node, socket, new NetworkStream(socket, ownsSocket: true))
+    {
+    }
+
+    /// <summary>A connection whose bytes go through <paramref name="stream"/> (the TLS stream of a peer link, issue 8).</summary>
+    public UpstreamConnection(UpstreamNode node, Socket socket, Stream stream)
     {
         Node = node;
         Socket = socket;
-        Stream = new NetworkStream(socket, ownsSocket: true);
+        Stream = stream;
         Reader = PipeReader.Create(Stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4 * 1024, leaveOpen: true));
     }
 
@@ -25,7 +31,8 @@ internal sealed class UpstreamConnection : IAsyncDisposable
 
     public Socket Socket { get; }
 
-    public NetworkStream Stream { get; }
+    /// <summary>The socket's stream, or the TLS stream over it; writes go here.</summary>
+    public Stream Stream { get; }
 
     public PipeReader Reader { get; }
 
@@ -39,7 +46,8 @@ internal sealed class UpstreamConnection : IAsyncDisposable
 
     /// <summary>
     /// A pooled connection the node closed (or wrote to unasked) is readable while idle: such a
-    /// connection must not carry a request. Costs one non-blocking poll.
+    /// connection must not carry a request. Costs one non-blocking poll. On TLS the poll sees
+    /// records too (a close_notify, a late session ticket): any doubt means a fresh connection.
     /// </summary>
     public bool LooksReusable()
     {

@@ -11,15 +11,23 @@ internal sealed class UpstreamNode
 {
     private long _downUntil; // Environment.TickCount64 ms; 0 = healthy
 
-    private UpstreamNode(Uri uri, EndPoint endPoint, string authority, string basePath)
+    private readonly string _display;
+
+    private UpstreamNode(Uri? uri, EndPoint endPoint, string authority, string basePath, UpstreamTls? tls = null)
     {
         Uri = uri;
         EndPoint = endPoint;
         Authority = authority;
         BasePath = basePath;
+        Tls = tls;
+        _display = uri?.ToString() ?? "https://" + UpstreamAddress.Display(endPoint);
     }
 
-    public Uri Uri { get; }
+    /// <summary>The configured URL; null for a TLS peer address (its zone would not survive a <see cref="System.Uri"/>).</summary>
+    public Uri? Uri { get; }
+
+    /// <summary>Set for a TLS upstream (a peer Gatehouse, issue 8): speak TLS and trust the server only by these pins.</summary>
+    public UpstreamTls? Tls { get; }
 
     public EndPoint EndPoint { get; }
 
@@ -81,5 +89,13 @@ internal sealed class UpstreamNode
         return new UpstreamNode(uri, endPoint, uri.Authority, basePath);
     }
 
-    public override string ToString() => Uri.ToString();
+    /// <summary>A TLS node at <paramref name="endPoint"/> (an <see cref="IPEndPoint"/>, zone included, or a <see cref="DnsEndPoint"/>).</summary>
+    public static UpstreamNode ForTls(EndPoint endPoint, UpstreamTls tls)
+    {
+        ArgumentNullException.ThrowIfNull(endPoint);
+        ArgumentNullException.ThrowIfNull(tls);
+        return new UpstreamNode(uri: null, endPoint, UpstreamAddress.Authority(endPoint), string.Empty, tls);
+    }
+
+    public override string ToString() => _display;
 }

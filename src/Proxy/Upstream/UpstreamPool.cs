@@ -1,4 +1,6 @@
+using System.Net;
 using System.Net.Sockets;
+using System.Security.Authentication;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -16,6 +18,7 @@ public sealed class UpstreamPool : IAsyncDisposable
     private readonly NodeConnections[] _nodes;
     private readonly Timer _evictionTimer;
     private int _next = -1;
+    private int _preferred = -1; // index of the node that last answered, with PreferLastGoodNode
     private long _opened;
     private int _disposed;
 
@@ -35,8 +38,38 @@ public sealed class UpstreamPool : IAsyncDisposable
         Options = options;
         Logger = logger ?? NullLogger.Instance;
         _nodes = [.. nodes.Select(uri => new NodeConnections(UpstreamNode.FromUri(uri), options))];
+        _evictionTimer = StartEviction(options);
+    }
+
+    /// <summary>
+    /// Creates a pool of TLS connections to one peer reachable at several addresses (issue 8): each
+    /// connection presents <see cref="UpstreamTls.ClientCertificate"/> and accepts the server only
+    /// when its key is one of <see cref="UpstreamTls.Pins"/>. Addresses are tried in order; set
+    /// <see cref="UpstreamOptions.PreferLastGoodNode"/> to keep the one that answered.
+    /// </summary>
+    /// <param name="addresses"><see cref="IPEndPoint"/>s (zones kept) or <see cref="DnsEndPoint"/>s, e.g. from <see cref="UpstreamAddress.Parse"/>.</param>
+    /// <exception cref="ArgumentException">No address, or an invalid option.</exception>
+    public UpstreamPool(IReadOnlyList<EndPoint> addresses, UpstreamTls tls, UpstreamOptions options, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(addresses);
+        ArgumentNullException.ThrowIfNull(tls);
+        ArgumentNullException.ThrowIfNull(options);
+        if (addresses.Count == 0)
+        {
+            throw new ArgumentException("at least one upstream address is needed", nameof(addresses));
+        }
+
+        options.Validate();
+        Options = options;
+        Logger = logger ?? NullLogger.Instance;
+        _nodes = [.. addresses.Select(address => new NodeConnections(UpstreamNode.ForTls(address, tls), options))];
+        _evictionTimer = StartEviction(options);
+    }
+
+    private Timer StartEviction(UpstreamOptions options)
+    {
         var sweep = TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerSecond, options.PooledIdleTime.Ticks / 2));
-        _evictionTimer = new Timer(static state => ((UpstreamPool)state!).EvictIdle(), this, sweep, sweep);
+        return new Timer(static state => ((UpstreamPool)state!).EvictIdle(), this, sweep, sweep);
     }
 
     public UpstreamOptions Options { get; }
@@ -58,6 +91,7 @@ public sealed class UpstreamPool : IAsyncDisposable
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         Exception? lastError = null;
         var timedOut = false;
+        UpstreamPinMismatchException? pinMismatch = null;
         foreach (var node in NodesInTurn())
         {
             if (!await node.WaitForSlotAsync(Options.ResponseHeaderTimeout, cancellationToken).ConfigureAwait(false))
@@ -83,9 +117,22 @@ public sealed class UpstreamPool : IAsyncDisposable
 
                 var connection = await ConnectAsync(node.Node, cancellationToken).ConfigureAwait(false);
                 node.Node.MarkUp();
+                Volatile.Write(ref _preferred, Array.IndexOf(_nodes, node));
                 return connection;
             }
-            catch (Exception ex) when (ex is SocketException or TimeoutException)
+            catch (UpstreamPinMismatchException ex)
+            {
+                // Whoever answers there is not the peer (another device on a reused address, or an
+                // attacker): skip the address like a refusal and try the next one.
+                node.ReleaseSlot();
+                node.Node.MarkDown(Options.NodeRetryAfter);
+                pinMismatch = ex;
+                lastError = ex;
+                timedOut = false;
+                Logger.LogWarning("upstream {Node} refused: {Reason}: {Message}", node.Node, UpstreamPinMismatchException.ClientReason, ex.Message);
+            }
+            catch (Exception ex) when (ex is SocketException or TimeoutException
+                || (node.Node.Tls is not null && ex is AuthenticationException or IOException))
             {
                 node.ReleaseSlot();
                 node.Node.MarkDown(Options.NodeRetryAfter);
@@ -100,7 +147,10 @@ public sealed class UpstreamPool : IAsyncDisposable
             }
         }
 
-        throw new UpstreamConnectException("no upstream node could be reached", timedOut, lastError);
+        throw new UpstreamConnectException("no upstream node could be reached", timedOut, lastError)
+        {
+            ClientReason = pinMismatch is null ? null : UpstreamPinMismatchException.ClientReason,
+        };
     }
 
     /// <summary>Gives a leased connection back: into the pool when <paramref name="reusable"/>, else closed.</summary>
@@ -137,7 +187,27 @@ public sealed class UpstreamPool : IAsyncDisposable
     }
 
     /// <summary>Healthy nodes round-robin from the next turn; when none is healthy, every node, soonest-back first.</summary>
-    private IEnumerable<NodeConnections> NodesInTurn()
+    private IEnumerable<NodeConnections> NodesInTurn() =>
+        Options.PreferLastGoodNode ? NodesByPreference() : NodesRoundRobin();
+
+    /// <summary>The node that last answered first, then the others in configured order (issue 8).</summary>
+    private IEnumerable<NodeConnections> NodesByPreference()
+    {
+        var preferred = Volatile.Read(ref _preferred);
+        var order = preferred < 0
+            ? _nodes
+            : _nodes.Where((_, i) => i == preferred).Concat(_nodes.Where((_, i) => i != preferred));
+        return WithHealthyFirst(order.ToArray());
+    }
+
+    /// <summary>Healthy nodes in <paramref name="order"/>; when none is healthy, every node, soonest-back first.</summary>
+    private static IEnumerable<NodeConnections> WithHealthyFirst(NodeConnections[] order)
+    {
+        var healthy = order.Where(n => n.Node.IsHealthy).ToArray();
+        return healthy.Length > 0 ? healthy : order.OrderBy(n => n.Node.DownUntil);
+    }
+
+    private IEnumerable<NodeConnections> NodesRoundRobin()
     {
         var start = (int)((uint)Interlocked.Increment(ref _next) % (uint)_nodes.Length);
         var any = false;
@@ -189,8 +259,36 @@ public sealed class UpstreamPool : IAsyncDisposable
             throw;
         }
 
+        if (node.Tls is { } tls)
+        {
+            return await HandshakeAsync(node, socket, tls, cancellationToken).ConfigureAwait(false);
+        }
+
         Interlocked.Increment(ref _opened);
         return new UpstreamConnection(node, socket);
+    }
+
+    /// <summary>The TLS handshake of a peer link, bounded by the connect timeout too (a silent server must not hold the slot).</summary>
+    private async ValueTask<UpstreamConnection> HandshakeAsync(UpstreamNode node, Socket socket, UpstreamTls tls, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(Options.ConnectTimeout);
+        try
+        {
+            var stream = await TlsUpstreamHandshake.AuthenticateAsync(socket, node, tls, timeout.Token).ConfigureAwait(false);
+            Interlocked.Increment(ref _opened);
+            return new UpstreamConnection(node, socket, stream);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            socket.Dispose();
+            throw new TimeoutException($"TLS handshake with {node} timed out after {Options.ConnectTimeout}");
+        }
+        catch
+        {
+            socket.Dispose(); // the handshake disposed its stream already; this covers a throw before it existed
+            throw;
+        }
     }
 
     private NodeConnections FindNode(UpstreamNode node)

@@ -1,0 +1,82 @@
+using System.Diagnostics.Metrics;
+using System.Globalization;
+
+namespace Gatehouse.Observability;
+
+/// <summary>How a series is exposed: summed (counter), summed but may fall (gauge), or a count and sum (histogram).</summary>
+internal enum SeriesKind
+{
+    Counter,
+    Gauge,
+    Histogram,
+}
+
+/// <summary>One tag set's value; for histograms also how many measurements made up <see cref="Sum"/>.</summary>
+internal sealed record SeriesValue(IReadOnlyList<KeyValuePair<string, string>> Tags, double Sum, long Count);
+
+internal sealed record InstrumentSnapshot(string Name, string? Description, string? Unit, SeriesKind Kind, IReadOnlyList<SeriesValue> Series);
+
+/// <summary>The totals of one instrument, keyed by its tag set (sorted, so tag order does not split a series).</summary>
+internal sealed class InstrumentTotals
+{
+    private readonly Instrument _instrument;
+    private readonly Dictionary<string, Series> _series = new(StringComparer.Ordinal);
+    private readonly SeriesKind _kind;
+
+    /// <summary>Observable instruments report their current value, not a delta: the last one wins.</summary>
+    private readonly bool _absolute;
+
+    public InstrumentTotals(Instrument instrument)
+    {
+        _instrument = instrument;
+        var type = instrument.GetType();
+        var generic = type.IsGenericType ? type.GetGenericTypeDefinition() : type;
+        _kind = generic == typeof(Counter<>) || generic == typeof(ObservableCounter<>) ? SeriesKind.Counter
+            : generic == typeof(Histogram<>) ? SeriesKind.Histogram
+            : SeriesKind.Gauge;
+        _absolute = instrument.IsObservable || generic == typeof(Gauge<>);
+    }
+
+    public void Add(double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        var sorted = new KeyValuePair<string, string>[tags.Length];
+        for (var i = 0; i < tags.Length; i++)
+        {
+            sorted[i] = new(tags[i].Key, Convert.ToString(tags[i].Value, CultureInfo.InvariantCulture) ?? string.Empty);
+        }
+
+        Array.Sort(sorted, (a, b) => string.CompareOrdinal(a.Key, b.Key));
+        var key = string.Join('\u0001', sorted.Select(t => t.Key + "\u0002" + t.Value));
+        lock (_series)
+        {
+            if (!_series.TryGetValue(key, out var series))
+            {
+                series = new Series(sorted);
+                _series[key] = series;
+            }
+
+            series.Sum = _absolute ? value : series.Sum + value;
+            series.Count++;
+        }
+    }
+
+    public InstrumentSnapshot Snapshot()
+    {
+        List<SeriesValue> values;
+        lock (_series)
+        {
+            values = [.. _series.Values.Select(s => new SeriesValue(s.Tags, s.Sum, s.Count))];
+        }
+
+        return new InstrumentSnapshot(_instrument.Name, _instrument.Description, _instrument.Unit, _kind, values);
+    }
+
+    private sealed class Series(KeyValuePair<string, string>[] tags)
+    {
+        public KeyValuePair<string, string>[] Tags { get; } = tags;
+
+        public double Sum { get; set; }
+
+        public long Count { get; set; }
+    }
+}

@@ -1,0 +1,53 @@
+using System.Text;
+using Gatehouse.Http1;
+using Gatehouse.Policy;
+using Gatehouse.Wire;
+
+namespace Gatehouse.Observability;
+
+/// <summary>
+/// <c>GET /_gatehouse/metrics</c>: Prometheus text for the local user (a plain loopback listener
+/// marked local) and for principals a rule marks <c>"admin": true</c>. Everyone else gets 403:
+/// traffic counts and refusal reasons tell an outsider too much about the device.
+/// </summary>
+internal sealed class MetricsEndpoint
+{
+    public const string Path = "/_gatehouse/metrics";
+
+    private readonly ConfigPolicy _rules;
+    private readonly MetricsAggregator _aggregator;
+
+    public MetricsEndpoint(ConfigPolicy rules, MetricsAggregator? aggregator = null)
+    {
+        _rules = rules;
+        _aggregator = aggregator ?? MetricsAggregator.Shared;
+    }
+
+    public static bool Matches(Request request) => !request.Target.IsAsterisk && request.Target.Path == Path;
+
+    /// <summary>Answers the scrape; returns the refusal reason for the access log, or null when served.</summary>
+    public async Task<string?> HandleAsync(HttpExchange exchange, CancellationToken stopping)
+    {
+        if (!IsAllowed(exchange.Principal))
+        {
+            const string reason = "metrics are for the local user and admin principals";
+            await exchange.Response.SendErrorAsync(403, reason, stopping).ConfigureAwait(false);
+            return reason;
+        }
+
+        if (exchange.Request.Method is not (HttpMethods.Get or HttpMethods.Head))
+        {
+            exchange.Response.Headers.Set("Allow", "GET, HEAD");
+            await exchange.Response.SendErrorAsync(405, "use GET", stopping).ConfigureAwait(false);
+            return "use GET";
+        }
+
+        var body = Encoding.UTF8.GetBytes(PrometheusText.Render(_aggregator.Snapshot()));
+        exchange.Response.Headers.Set("Cache-Control", "no-store");
+        await exchange.Response.SendAsync(200, PrometheusText.ContentType, body, stopping).ConfigureAwait(false);
+        return null;
+    }
+
+    private bool IsAllowed(Principal principal) =>
+        principal.Source == TrustSource.LocalListener || _rules.RulesFor(principal).Any(rule => rule.Admin);
+}

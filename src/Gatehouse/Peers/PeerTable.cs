@@ -1,0 +1,123 @@
+using System.Security.Cryptography.X509Certificates;
+using Gatehouse.Config;
+using Gatehouse.Proxy;
+using Gatehouse.Wire;
+using Microsoft.Extensions.Logging;
+
+namespace Gatehouse.Peers;
+
+/// <summary>
+/// The peer table in force (issue 8): per peer, a pool of keep-alive TLS connections that present
+/// this device's certificate (or the peer's own one from config) and accept only the peer's pins.
+/// Built at startup and again on reload; nothing connects until the first request.
+/// </summary>
+internal sealed class PeerTable : IAsyncDisposable
+{
+    /// <summary>Short, so a dead address gives way to the next one quickly (issue 8: first that answers wins).</summary>
+    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(2);
+
+    private readonly Dictionary<string, UpstreamPool> _links;
+    private readonly List<X509Certificate2> _owned;
+
+    private PeerTable(Dictionary<string, UpstreamPool> links, List<X509Certificate2> owned)
+    {
+        _links = links;
+        _owned = owned;
+    }
+
+    public static PeerTable Empty { get; } = new([], []);
+
+    public IReadOnlyCollection<string> Names => _links.Keys;
+
+    /// <summary>Builds the table of a validated config. Throws <see cref="ConfigException"/> for a certificate the user must fix.</summary>
+    /// <param name="identity">The server identity in force: reused when a peer presents the server's own certificate (no second key decryption).</param>
+    public static PeerTable Create(GatehouseConfig config, StdinEnvironment? environment, ServerIdentity? identity, ILoggerFactory loggers)
+    {
+        if (config.Peers.Count == 0)
+        {
+            return Empty;
+        }
+
+        var owned = new List<X509Certificate2>();
+        var loaded = new Dictionary<(string, string), X509Certificate2>();
+        var links = new Dictionary<string, UpstreamPool>(StringComparer.Ordinal);
+        var logger = loggers.CreateLogger("Gatehouse.Peer");
+        for (var i = 0; i < config.Peers.Count; i++)
+        {
+            var peer = config.Peers[i];
+            var field = $"$.peers[{i}]";
+            var certificate = ClientCertificate(config, peer, field, environment, identity, loaded, owned);
+            var options = new UpstreamOptions { ConnectTimeout = ConnectTimeout, PreferLastGoodNode = true };
+            var addresses = peer.Addresses.Select(UpstreamAddress.Parse).ToList();
+            links[peer.Name] = new UpstreamPool(addresses, new UpstreamTls(certificate, peer.Pins), options, logger);
+        }
+
+        return new PeerTable(links, owned);
+    }
+
+    public UpstreamPool? Find(string name) => _links.GetValueOrDefault(name);
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var link in _links.Values)
+        {
+            await link.DisposeAsync().ConfigureAwait(false);
+        }
+
+        foreach (var certificate in _owned)
+        {
+            certificate.Dispose();
+        }
+    }
+
+    private static X509Certificate2 ClientCertificate(
+        GatehouseConfig config,
+        PeerConfig peer,
+        string field,
+        StdinEnvironment? environment,
+        ServerIdentity? identity,
+        Dictionary<(string, string), X509Certificate2> loaded,
+        List<X509Certificate2> owned)
+    {
+        var paths = (peer.Certificate!, peer.Key!);
+        if (loaded.TryGetValue(paths, out var known))
+        {
+            return known;
+        }
+
+        X509Certificate2 certificate;
+        if (identity is not null && config.Tls is { } tls && paths == (tls.Certificate, tls.Key))
+        {
+            certificate = identity.Certificate;
+        }
+        else
+        {
+            try
+            {
+                certificate = PemFiles.LoadCertificateWithKey(paths.Item1, paths.Item2, environment?.KeyPassphrase ?? string.Empty);
+            }
+            catch (CertificateFileException ex)
+            {
+                throw new ConfigException($"{field}: {ex.Message}", ex);
+            }
+
+            owned.Add(certificate);
+        }
+
+        if (!AllowsClientAuth(certificate))
+        {
+            // The peer would refuse it at the handshake with a reason only its own log shows; say it here.
+            throw new ConfigException(
+                $"{field}: {paths.Item1} is not for client authentication (its extended key usage lacks clientAuth), so the peer would refuse it; " +
+                "issue a device certificate with `gatehouse cert issue` and name it in certificate and key");
+        }
+
+        loaded[paths] = certificate;
+        return certificate;
+    }
+
+    /// <summary>RFC 5280 §4.2.1.12: without an EKU extension any use is allowed; with one, clientAuth must be listed.</summary>
+    private static bool AllowsClientAuth(X509Certificate2 certificate) =>
+        certificate.Extensions["2.5.29.37"] is not X509EnhancedKeyUsageExtension eku
+        || eku.EnhancedKeyUsages.Cast<System.Security.Cryptography.Oid>().Any(oid => oid.Value == "1.3.6.1.5.5.7.3.2");
+}

@@ -1,0 +1,100 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
+using Gatehouse.Config;
+
+namespace Gatehouse.Tests;
+
+/// <summary>
+/// Real PouchDB on device A replicating with B's CouchDB (pouchdb-server) through A's loopback
+/// peer link (issue 8): the replicator speaks plain HTTP to 127.0.0.1 and has no certificate.
+/// </summary>
+public sealed class PeerReplicationTests
+{
+    private const string PeerPassword = "peer-link-secret-3c1d";
+
+    [Fact]
+    public async Task PushAndPullThroughThePeerLinkLandEveryDocumentInBsCouch()
+    {
+        await using var couch = await PouchDbServer.StartAsync();
+        await couch.CreateUserAsync("peer", PeerPassword);
+        await couch.CreateDatabaseAsync("project-db", "peer");
+        await couch.CreateDatabaseAsync("secret-db", "peer");
+        await using var devices = await PeerDevices.StartAsync(editB: GrantProjects, environmentB: Environment(couch));
+        var url = $"http://127.0.0.1:{devices.ALoopbackPort}/_peers/B/couch/";
+
+        var push = await ReplicateAsync(url + "project-db", "push", 20);
+        Assert.True(push.GetProperty("ok").GetBoolean(), push.ToString());
+        Assert.Equal(21, push.GetProperty("docs_written").GetInt32());
+
+        using (var all = await couch.Admin.GetAsync("project-db/_all_docs"))
+        {
+            using var json = JsonDocument.Parse(await all.Content.ReadAsStringAsync());
+            Assert.Equal(21, json.RootElement.GetProperty("total_rows").GetInt32());
+        }
+
+        using (var attachment = await couch.Admin.GetAsync("project-db/with-attachment/note.txt"))
+        {
+            Assert.Equal(HttpStatusCode.OK, attachment.StatusCode);
+            Assert.Equal("through the peer link", await attachment.Content.ReadAsStringAsync());
+        }
+
+        var pull = await ReplicateAsync(url + "project-db", "pull", 0);
+        Assert.True(pull.GetProperty("ok").GetBoolean(), pull.ToString());
+        Assert.Equal(21, pull.GetProperty("docs_written").GetInt32());
+
+        // B's rule does not name secret-db: B's own 403 reaches the replicator.
+        var refused = await ReplicateAsync(url + "secret-db", "pull", 0);
+        Assert.False(refused.GetProperty("ok").GetBoolean(), refused.ToString());
+        Assert.Equal(403, refused.GetProperty("status").GetInt32());
+    }
+
+    private static void GrantProjects(GatehouseConfig config)
+    {
+        config.Routes.Add(new RouteConfig { Kind = "couchdb", Prefix = "/couch/" });
+        config.Rules.Add(new RuleConfig
+        {
+            Principals = ["pinned:device-a"],
+            Role = "peer",
+            Couchdb = new CouchRuleConfig { Databases = ["project-*"], Allow = ["pull", "push", "read", "write"] },
+        });
+    }
+
+    private static StdinEnvironment Environment(PouchDbServer couch) => JsonSerializer.Deserialize(
+        $$"""{ "couchdb": { "url": "{{couch.Url}}", "credentials": { "peer": { "username": "peer", "password": "{{PeerPassword}}" } } } }""",
+        ConfigJsonContext.Default.StdinEnvironment)!;
+
+    private static async Task<JsonElement> ReplicateAsync(string url, string mode, int count)
+    {
+        var root = PouchDbServer.RepositoryRoot;
+        var info = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in new[]
+        {
+            Path.Combine(root, "tests", "Gatehouse.Tests", "node", "replicate-http.js"),
+            Path.Combine(root, "tools", "node_modules"),
+            url, mode, count.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        })
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+
+        var line = (await stdout).Trim();
+        Assert.False(string.IsNullOrEmpty(line), "replicate-http.js printed nothing: " + await stderr);
+        using var document = JsonDocument.Parse(line.Split('\n')[^1]);
+        return document.RootElement.Clone();
+    }
+}
