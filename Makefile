@@ -2,7 +2,7 @@
 DOTNET ?= dotnet
 CONFIG ?= Release
 
-.PHONY: all build run test tools bench bench-micro clean
+.PHONY: all build run test tools bench bench-micro publish clean
 
 all: build
 
@@ -18,6 +18,10 @@ run:
 
 test: tools
 	bash scripts/test.sh
+
+# A self-contained single-file binary in out/publish/gatehouse (no .NET install needed to run it).
+publish:
+	$(DOTNET) publish src/Gatehouse -c Release -r linux-x64 --self-contained -p:PublishSingleFile=true -p:DebugType=none -o out/publish -nologo -v minimal
 
 bench-micro:
 	$(DOTNET) run -c Release --project bench/Micro -- --filter '*'
