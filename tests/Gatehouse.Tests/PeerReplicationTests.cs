@@ -49,6 +49,67 @@ public sealed class PeerReplicationTests
         Assert.Equal(403, refused.GetProperty("status").GetInt32());
     }
 
+    [Fact]
+    public async Task ContinuousReplicationThroughThePeerLinkKeepsUpWithNewWrites()
+    {
+        await using var couch = await PouchDbServer.StartAsync();
+        await couch.CreateUserAsync("peer", PeerPassword);
+        await couch.CreateDatabaseAsync("project-live", "peer");
+        await using var devices = await PeerDevices.StartAsync(editB: GrantProjects, environmentB: Environment(couch));
+        var url = $"http://127.0.0.1:{devices.ALoopbackPort}/_peers/B/couch/project-live";
+        var id = "written-later-" + Guid.NewGuid().ToString("N");
+
+        using var live = StartNode(url, "live", id);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        Assert.Equal("ready", await live.StandardOutput.ReadLineAsync(timeout.Token));
+
+        using (var put = await couch.Admin.PutAsync($"project-live/{id}", PouchDbServer.Json("{ \"late\": true }")))
+        {
+            Assert.True(put.IsSuccessStatusCode);
+        }
+
+        var seen = await live.StandardOutput.ReadLineAsync(timeout.Token);
+        try
+        {
+            Assert.Contains(id, seen);
+            await live.WaitForExitAsync(timeout.Token);
+        }
+        finally
+        {
+            if (!live.HasExited)
+            {
+                live.Kill(entireProcessTree: true);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task APeerPresentingAnotherKeyFailsTheReplicationWithAClearError()
+    {
+        await using var couch = await PouchDbServer.StartAsync();
+        await couch.CreateUserAsync("peer", PeerPassword);
+        await couch.CreateDatabaseAsync("project-db", "peer");
+        await using var devices = await PeerDevices.StartAsync(pinsOfB: _ => [PeerDevices.RandomPin()], editB: GrantProjects, environmentB: Environment(couch));
+        var result = await ReplicateAsync($"http://127.0.0.1:{devices.ALoopbackPort}/_peers/B/couch/project-db", "push", 3);
+        Assert.False(result.GetProperty("ok").GetBoolean(), result.ToString());
+        Assert.Equal(502, result.GetProperty("status").GetInt32());
+        using var all = await couch.Admin.GetAsync("project-db/_all_docs");
+        using var json = JsonDocument.Parse(await all.Content.ReadAsStringAsync());
+        Assert.Equal(0, json.RootElement.GetProperty("total_rows").GetInt32());
+    }
+
+    private static Process StartNode(string url, string mode, string argument)
+    {
+        var root = PouchDbServer.RepositoryRoot;
+        var info = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in new[] { Path.Combine(root, "tests", "Gatehouse.Tests", "node", "replicate-http.js"), Path.Combine(root, "tools", "node_modules"), url, mode, argument })
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        return Process.Start(info)!;
+    }
+
     private static void GrantProjects(GatehouseConfig config)
     {
         config.Routes.Add(new RouteConfig { Kind = "couchdb", Prefix = "/couch/" });

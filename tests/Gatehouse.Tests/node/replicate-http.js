@@ -1,6 +1,6 @@
 // PouchDB replication as a local app on device A runs it through the peer link: plain HTTP to
 // Gatehouse on loopback (no certificate; Gatehouse carries it to the peer over mutual TLS).
-// usage: node replicate-http.js MODULES URL push|pull COUNT
+// usage: node replicate-http.js MODULES URL push|pull|live COUNT|DOC-ID
 // push writes COUNT docs plus one with an attachment, then replicates them to URL.
 'use strict';
 const path = require('path');
@@ -26,6 +26,29 @@ async function main() {
     });
     await local.bulkDocs(docs);
     result = await local.replicate.to(remote);
+  } else if (mode === 'live') {
+    // Continuous pull: say "ready" once caught up, then wait for the document named by COUNT.
+    const want = countText;
+    const rep = local.replicate.from(remote, { live: true, retry: false });
+    let announced = false;
+    rep.on('paused', () => {
+      if (!announced) {
+        announced = true;
+        console.log('ready');
+      }
+    });
+    rep.on('change', (info) => {
+      if (info.docs.some((d) => d._id === want)) {
+        console.log(JSON.stringify({ ok: true, seen: want }));
+        rep.cancel();
+        process.exit(0);
+      }
+    });
+    rep.on('error', (err) => {
+      console.log(JSON.stringify({ ok: false, status: err.status, reason: err.message }));
+      process.exit(1);
+    });
+    return;
   } else {
     result = await local.replicate.from(remote);
   }
