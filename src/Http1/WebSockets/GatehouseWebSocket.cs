@@ -104,49 +104,18 @@ public static class GatehouseWebSocket
 
     private static async Task AuthenticateAsync(SslStream tls, WssAddress address, string expectedPin, X509Certificate2 clientCertificate, CancellationToken cancellationToken)
     {
-        string? presentedPin = null;
-        var mismatch = false;
-        var options = new SslClientAuthenticationOptions
-        {
-            // SNI for a name, nothing for a literal (RFC 6066 §3 forbids literals); trust never comes from it.
-            TargetHost = address.Literal is null ? address.Host : string.Empty,
-            ClientCertificateContext = SslStreamCertificateContext.Create(clientCertificate, additionalCertificates: null, offline: true),
-            ApplicationProtocols = [SslApplicationProtocol.Http11],
-            EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
-            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-            CertificateChainPolicy = new X509ChainPolicy
-            {
-                RevocationMode = X509RevocationMode.NoCheck,
-                DisableCertificateDownloads = true,
-                TrustMode = X509ChainTrustMode.CustomRootTrust,
-            },
-            // The platform's chain and name verdict is ignored on purpose: the key pin is the whole trust.
-            RemoteCertificateValidationCallback = (_, certificate, _, _) =>
-            {
-                presentedPin = certificate switch
-                {
-                    X509Certificate2 full => KeyPin.Compute(full),
-                    null => null,
-                    _ => PinOf(certificate),
-                };
-                mismatch = !string.Equals(presentedPin, expectedPin, StringComparison.Ordinal);
-                return !mismatch;
-            },
-        };
+        var check = new ServerPinCheck([expectedPin]);
+        var options = check.CreateOptions(
+            address.Literal is null ? address.Host : string.Empty,
+            SslStreamCertificateContext.Create(clientCertificate, additionalCertificates: null, offline: true));
 
         try
         {
             await tls.AuthenticateAsClientAsync(options, cancellationToken).ConfigureAwait(false);
         }
-        catch (AuthenticationException ex) when (mismatch)
+        catch (AuthenticationException ex) when (check.Mismatch)
         {
-            throw new ServerPinMismatchException(expectedPin, presentedPin, ex);
+            throw new ServerPinMismatchException(expectedPin, check.PresentedPin, ex);
         }
-    }
-
-    private static string PinOf(X509Certificate certificate)
-    {
-        using var copy = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
-        return KeyPin.Compute(copy);
     }
 }

@@ -18,34 +18,8 @@ internal static class TlsUpstreamHandshake
     /// <exception cref="AuthenticationException">The handshake failed otherwise.</exception>
     public static async ValueTask<SslStream> AuthenticateAsync(Socket socket, UpstreamNode node, UpstreamTls tls, CancellationToken cancellationToken)
     {
-        string? presentedPin = null;
-        var mismatch = false;
-        var options = new SslClientAuthenticationOptions
-        {
-            // SNI for a name, nothing for a literal (RFC 6066 §3 forbids literals); trust never comes from it.
-            TargetHost = node.EndPoint is System.Net.DnsEndPoint dns ? dns.Host : string.Empty,
-            ClientCertificateContext = tls.ClientCertificateContext,
-            ApplicationProtocols = [SslApplicationProtocol.Http11],
-            EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
-            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-            CertificateChainPolicy = new X509ChainPolicy
-            {
-                RevocationMode = X509RevocationMode.NoCheck,
-                DisableCertificateDownloads = true,
-                TrustMode = X509ChainTrustMode.CustomRootTrust,
-            },
-            RemoteCertificateValidationCallback = (_, certificate, _, _) =>
-            {
-                presentedPin = certificate switch
-                {
-                    null => null,
-                    X509Certificate2 full => KeyPin.Compute(full),
-                    _ => PinOf(certificate),
-                };
-                mismatch = presentedPin is null || !tls.Pins.Contains(presentedPin);
-                return !mismatch;
-            },
-        };
+        var check = new ServerPinCheck(tls.Pins);
+        var options = check.CreateOptions(node.EndPoint is System.Net.DnsEndPoint dns ? dns.Host : string.Empty, tls.ClientCertificateContext);
 
         var stream = new SslStream(new NetworkStream(socket, ownsSocket: true), leaveInnerStreamOpen: false);
         try
@@ -53,21 +27,15 @@ internal static class TlsUpstreamHandshake
             await stream.AuthenticateAsClientAsync(options, cancellationToken).ConfigureAwait(false);
             return stream;
         }
-        catch (AuthenticationException ex) when (mismatch)
+        catch (AuthenticationException ex) when (check.Mismatch)
         {
             await stream.DisposeAsync().ConfigureAwait(false);
-            throw new UpstreamPinMismatchException(node.ToString(), presentedPin, ex);
+            throw new UpstreamPinMismatchException(node.ToString(), check.PresentedPin, ex);
         }
         catch
         {
             await stream.DisposeAsync().ConfigureAwait(false);
             throw;
         }
-    }
-
-    private static string PinOf(X509Certificate certificate)
-    {
-        using var copy = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
-        return KeyPin.Compute(copy);
     }
 }
