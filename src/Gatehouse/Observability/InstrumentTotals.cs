@@ -20,7 +20,9 @@ internal sealed record InstrumentSnapshot(string Name, string? Description, stri
 internal sealed class InstrumentTotals
 {
     private readonly Instrument _instrument;
-    private readonly Dictionary<string, Series> _series = new(StringComparer.Ordinal);
+    // A handful of tag sets per instrument: a linear match allocates nothing on the hot path,
+    // where building a string key per measurement cost several allocations per request.
+    private readonly List<Series> _series = [];
     private readonly SeriesKind _kind;
 
     /// <summary>Observable instruments report their current value, not a delta: the last one wins.</summary>
@@ -39,22 +41,9 @@ internal sealed class InstrumentTotals
 
     public void Add(double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
-        var sorted = new KeyValuePair<string, string>[tags.Length];
-        for (var i = 0; i < tags.Length; i++)
-        {
-            sorted[i] = new(tags[i].Key, Convert.ToString(tags[i].Value, CultureInfo.InvariantCulture) ?? string.Empty);
-        }
-
-        Array.Sort(sorted, (a, b) => string.CompareOrdinal(a.Key, b.Key));
-        var key = string.Join('\u0001', sorted.Select(t => t.Key + "\u0002" + t.Value));
         lock (_series)
         {
-            if (!_series.TryGetValue(key, out var series))
-            {
-                series = new Series(sorted);
-                _series[key] = series;
-            }
-
+            var series = Find(tags) ?? Create(tags);
             series.Sum = _absolute ? value : series.Sum + value;
             series.Count++;
         }
@@ -65,14 +54,72 @@ internal sealed class InstrumentTotals
         List<SeriesValue> values;
         lock (_series)
         {
-            values = [.. _series.Values.Select(s => new SeriesValue(s.Tags, s.Sum, s.Count))];
+            values = [.. _series.Select(s => new SeriesValue(s.Tags, s.Sum, s.Count))];
         }
 
         return new InstrumentSnapshot(_instrument.Name, _instrument.Description, _instrument.Unit, _kind, values);
     }
 
+    private Series? Find(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        foreach (var series in _series)
+        {
+            if (series.Matches(tags))
+            {
+                return series;
+            }
+        }
+
+        return null;
+    }
+
+    private Series Create(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        var sorted = new KeyValuePair<string, string>[tags.Length];
+        for (var i = 0; i < tags.Length; i++)
+        {
+            sorted[i] = new(tags[i].Key, Text(tags[i].Value));
+        }
+
+        Array.Sort(sorted, (a, b) => string.CompareOrdinal(a.Key, b.Key));
+        var series = new Series(sorted);
+        _series.Add(series);
+        return series;
+    }
+
+    private static string Text(object? value) => value as string ?? Convert.ToString(value, CultureInfo.InvariantCulture) ?? string.Empty;
+
     private sealed class Series(KeyValuePair<string, string>[] tags)
     {
+        /// <summary>Same tag set, in any order (tag order must not split a series).</summary>
+        public bool Matches(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            if (tags.Length != Tags.Length)
+            {
+                return false;
+            }
+
+            foreach (var tag in tags)
+            {
+                var found = false;
+                foreach (var own in Tags)
+                {
+                    if (string.Equals(own.Key, tag.Key, StringComparison.Ordinal))
+                    {
+                        found = string.Equals(own.Value, Text(tag.Value), StringComparison.Ordinal);
+                        break;
+                    }
+                }
+
+                if (!found)
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
         public KeyValuePair<string, string>[] Tags { get; } = tags;
 
         public double Sum { get; set; }
