@@ -24,6 +24,12 @@ public sealed class Limits
     /// <summary>Connections open at once across all listeners; more are closed at accept. Default 10,000.</summary>
     public int MaxConnections { get; set; } = 10_000;
 
+    /// <summary>Connections open at once from one source address; more are closed at accept. Default 1,000.</summary>
+    public int MaxConnectionsPerAddress { get; set; } = 1_000;
+
+    /// <summary>Connections open at once for one principal (key pin); more are closed after the handshake. Default 1,000.</summary>
+    public int MaxConnectionsPerPrincipal { get; set; } = 1_000;
+
     /// <summary>TLS handshakes in progress at once; more are closed at accept. Default 256.</summary>
     public int MaxPendingHandshakes { get; set; } = 256;
 

@@ -46,19 +46,40 @@ public sealed partial class WireServer
             return;
         }
 
+        var address = AddressKey(socket);
+        if (!_perAddress.TryAcquire(address, _limits.MaxConnectionsPerAddress))
+        {
+            Interlocked.Decrement(ref _open);
+            CloseAtAccept(socket, "too many connections from this address (limits.maxConnectionsPerAddress)");
+            return;
+        }
+
         if (endpoint.Tls && Interlocked.Increment(ref _pendingHandshakes) > _limits.MaxPendingHandshakes)
         {
             Interlocked.Decrement(ref _pendingHandshakes);
             Interlocked.Decrement(ref _open);
+            _perAddress.Release(address);
             CloseAtAccept(socket, "too many handshakes in progress (limits.maxPendingHandshakes)");
             return;
         }
 
         WireMetrics.OpenConnections.Add(1);
-        var slot = new ConnectionSlot(Interlocked.Increment(ref _nextConnectionId), socket, endpoint);
+        var slot = new ConnectionSlot(Interlocked.Increment(ref _nextConnectionId), socket, endpoint) { AddressKey = address };
         _connections[slot.Id] = slot;
         // Each connection on its own task: a slow handshake must never hold up the accept loop.
         _ = Task.Run(() => RunConnectionAsync(slot));
+    }
+
+    private static string AddressKey(Socket socket)
+    {
+        try
+        {
+            return socket.RemoteEndPoint is IPEndPoint endpoint ? Unmap(endpoint).Address.ToString() : "?";
+        }
+        catch (SocketException)
+        {
+            return "?";
+        }
     }
 
     private void CloseAtAccept(Socket socket, string reason)

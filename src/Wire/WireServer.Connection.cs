@@ -39,6 +39,18 @@ public sealed partial class WireServer
                 }
 
                 (stream, principal, clientCertificate) = admitted;
+                if (principal.HasKey)
+                {
+                    if (!_perPrincipal.TryAcquire(principal.Pin, _limits.MaxConnectionsPerPrincipal))
+                    {
+                        WireLog.Refused(_logger, remoteText, listener.ToString(), "too many connections for this key (limits.maxConnectionsPerPrincipal)");
+                        WireMetrics.ClosedAtAccept.Add(1, new KeyValuePair<string, object?>("reason", "limits.maxConnectionsPerPrincipal"));
+                        await stream.DisposeAsync().ConfigureAwait(false);
+                        return;
+                    }
+
+                    slot.PrincipalKey = principal.Pin;
+                }
             }
             else
             {
@@ -76,6 +88,12 @@ public sealed partial class WireServer
 
             await CloseAsync(connection, socket).ConfigureAwait(false);
             Interlocked.Decrement(ref _open);
+            _perAddress.Release(slot.AddressKey);
+            if (slot.PrincipalKey is { } pin)
+            {
+                _perPrincipal.Release(pin);
+            }
+
             WireMetrics.OpenConnections.Add(-1);
             _connections.TryRemove(slot.Id, out _);
             // A reload pass still holding this slot copes with a disposed certificate (see Rejudge).

@@ -34,6 +34,8 @@ public sealed partial class WireServer : IAsyncDisposable
     private IPEndPoint[] _bound = [];
     private long _nextConnectionId;
     private int _open;
+    private readonly ConnectionCounts _perAddress = new();
+    private readonly ConnectionCounts _perPrincipal = new();
     private int _pendingHandshakes;
     private int _state; // 0 new, 1 started, 2 stopping
     private Task? _stopTask;
@@ -239,6 +241,12 @@ public sealed partial class WireServer : IAsyncDisposable
         public Socket Socket { get; } = socket;
 
         public ListenEndpoint Listener { get; } = listener;
+
+        /// <summary>The source address this connection counts against (limits.maxConnectionsPerAddress).</summary>
+        public string AddressKey { get; init; } = "?";
+
+        /// <summary>The pin this connection counts against once admitted (limits.maxConnectionsPerPrincipal), or null.</summary>
+        public string? PrincipalKey { get; set; }
 
         public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
