@@ -93,6 +93,13 @@ internal static class ServeCommand
     private static void Stop(PosixSignalContext context, CancellationTokenSource stop)
     {
         context.Cancel = true; // we shut down gracefully ourselves
+        if (stop.IsCancellationRequested)
+        {
+            // A second SIGTERM/SIGINT while draining: the user wants out now (issue 10).
+            Console.Error.WriteLine("gatehouse: second signal, exiting without waiting for in-flight requests");
+            Environment.Exit(ExitCodes.Failure);
+        }
+
         stop.Cancel();
     }
 }

@@ -140,7 +140,9 @@ internal sealed class GatewayRouter : IRequestHandler, IAsyncDisposable
                     HttpMethods.Delete => FileRights.Delete,
                     _ => FileRights.Write,
                 };
-                await _files[route].HandleAsync(exchange, Tail(request, route), rights, stopping).ConfigureAwait(false);
+                // Not the stopping token: a transfer in flight at shutdown finishes within the grace
+                // period (issue 10); past it, the Wire layer aborts the connection and the upload's temp file goes.
+                await _files[route].HandleAsync(exchange, Tail(request, route), rights, CancellationToken.None).ConfigureAwait(false);
                 break;
             case RouteKind.CouchDb:
                 await _couch[route].HandleAsync(exchange, route, decision.Role, stopping).ConfigureAwait(false);
