@@ -80,6 +80,22 @@ public sealed partial class WireServer : IAsyncDisposable
     /// <summary>Connections accepted and not yet closed, handshakes in progress included.</summary>
     public int OpenConnections => Volatile.Read(ref _open);
 
+    /// <summary>Admitted connections now, by principal: the key pin, or "local"/"anonymous" for keyless ones.</summary>
+    public IReadOnlyDictionary<string, int> OpenConnectionsByPrincipal()
+    {
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var slot in _connections.Values)
+        {
+            if (slot.Connection?.Principal is { } principal)
+            {
+                var key = principal.HasKey ? principal.Pin : principal.Source == TrustSource.LocalListener ? "local" : "anonymous";
+                counts[key] = counts.GetValueOrDefault(key) + 1;
+            }
+        }
+
+        return counts;
+    }
+
     /// <summary>
     /// Binds every endpoint before returning (so a client may connect as soon as it returns), then
     /// starts one accept loop per endpoint.

@@ -24,7 +24,19 @@ public sealed partial class GatehouseServer : IAsyncDisposable
         _wire = wire;
         Identity = identity;
         Limits = limits;
+        router.Status = new Observability.StatusEndpoint.Source(CreateStatus);
     }
+
+    /// <summary>What <c>GET /_gatehouse/status</c> shows (issue 7): listeners, the last reload, open connections per principal.</summary>
+    public GatehouseStatus CreateStatus() => new(
+        StartedAt,
+        CreateReadyLine().Listen,
+        ReloadStatus,
+        _wire.OpenConnections,
+        _wire.OpenConnectionsByPrincipal());
+
+    /// <summary>When this server object was built.</summary>
+    public DateTimeOffset StartedAt { get; } = DateTimeOffset.UtcNow;
 
     /// <summary>The server identity new handshakes present; replaced by <see cref="ReloadAsync"/>.</summary>
     public ServerIdentity? Identity { get; private set; }

@@ -25,6 +25,7 @@ internal sealed class GatewayRouter : IRequestHandler, IAsyncDisposable
     private readonly Dictionary<Route, WebSocketEndpoint> _webSockets = [];
     private readonly ILogger _logger;
     private readonly Observability.MetricsEndpoint _metrics;
+    private readonly Observability.StatusEndpoint _status;
 
     /// <summary>Failed Basic logins per source address, across every proxy route (issue 5).</summary>
     private readonly LoginThrottle _logins = new();
@@ -38,6 +39,7 @@ internal sealed class GatewayRouter : IRequestHandler, IAsyncDisposable
         _policy = policy;
         _logger = loggers.CreateLogger("Gatehouse.Access");
         _metrics = new Observability.MetricsEndpoint(rules);
+        _status = new Observability.StatusEndpoint(rules);
         foreach (var route in routes.Routes)
         {
             switch (route.Kind)
@@ -63,6 +65,9 @@ internal sealed class GatewayRouter : IRequestHandler, IAsyncDisposable
             }
         }
     }
+
+    /// <summary>Supplies <c>/_gatehouse/status</c>; set by the server that owns this router.</summary>
+    public Observability.StatusEndpoint.Source? Status { get; set; }
 
     public async ValueTask DisposeAsync()
     {
@@ -92,6 +97,12 @@ internal sealed class GatewayRouter : IRequestHandler, IAsyncDisposable
         {
             // The gateway's own (issue 11); /_gatehouse/ is reserved, so no route can claim it.
             Log(exchange, null, await _metrics.HandleAsync(exchange, stopping).ConfigureAwait(false));
+            return;
+        }
+
+        if (Observability.StatusEndpoint.Matches(request))
+        {
+            Log(exchange, null, await _status.HandleAsync(exchange, Status, stopping).ConfigureAwait(false));
             return;
         }
 

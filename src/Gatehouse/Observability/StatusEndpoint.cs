@@ -1,0 +1,104 @@
+using System.Buffers;
+using System.Text.Json;
+using Gatehouse.Hosting;
+using Gatehouse.Http1;
+using Gatehouse.Policy;
+using Gatehouse.Wire;
+
+namespace Gatehouse.Observability;
+
+/// <summary>
+/// <c>GET /_gatehouse/status</c> (issue 7): the listeners, the last reload's time and result, and
+/// the open connections per principal — for the local user and <c>"admin": true</c> principals
+/// only, like the metrics: who is connected is nobody else's business.
+/// </summary>
+internal sealed class StatusEndpoint
+{
+    public const string Path = "/_gatehouse/status";
+
+    private readonly ConfigPolicy _rules;
+
+    public StatusEndpoint(ConfigPolicy rules)
+    {
+        _rules = rules;
+    }
+
+    /// <summary>Supplies the status; set by <see cref="GatehouseServer"/> once it exists.</summary>
+    public delegate GatehouseStatus Source();
+
+    public static bool Matches(Request request) => !request.Target.IsAsterisk && request.Target.Path == Path;
+
+    /// <summary>Answers; returns the refusal reason for the access log, or null when served.</summary>
+    public async Task<string?> HandleAsync(HttpExchange exchange, Source? source, CancellationToken stopping)
+    {
+        if (!(exchange.Principal.Source == TrustSource.LocalListener || _rules.RulesFor(exchange.Principal).Any(rule => rule.Admin)))
+        {
+            const string reason = "status is for the local user and admin principals";
+            await exchange.Response.SendErrorAsync(403, reason, stopping).ConfigureAwait(false);
+            return reason;
+        }
+
+        if (exchange.Request.Method is not (HttpMethods.Get or HttpMethods.Head) || source is null)
+        {
+            exchange.Response.Headers.Set("Allow", "GET, HEAD");
+            await exchange.Response.SendErrorAsync(405, "use GET", stopping).ConfigureAwait(false);
+            return "use GET";
+        }
+
+        exchange.Response.Headers.Set("Cache-Control", "no-store");
+        await exchange.Response.SendAsync(200, "application/json", Render(source()), stopping).ConfigureAwait(false);
+        return null;
+    }
+
+    internal static byte[] Render(GatehouseStatus status)
+    {
+        var buffer = new ArrayBufferWriter<byte>(512);
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            json.WriteStartObject();
+            json.WriteString("startedAt", status.StartedAt);
+            json.WriteStartArray("listen");
+            foreach (var listener in status.Listeners)
+            {
+                json.WriteStartObject();
+                json.WriteString("address", listener.Address);
+                json.WriteNumber("port", listener.Port);
+                json.WriteBoolean("tls", listener.Tls);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+            if (status.LastReload is { } reload)
+            {
+                json.WriteStartObject("lastReload");
+                json.WriteString("time", reload.Time);
+                json.WriteBoolean("succeeded", reload.Succeeded);
+                if (reload.Error is { } error)
+                {
+                    json.WriteString("error", error);
+                }
+
+                json.WriteNumber("revokedConnections", reload.RevokedConnections);
+                json.WriteEndObject();
+            }
+            else
+            {
+                json.WriteNull("lastReload");
+            }
+
+            json.WriteStartObject("connections");
+            json.WriteNumber("open", status.OpenConnections);
+            json.WriteStartObject("byPrincipal");
+            foreach (var (principal, count) in status.ConnectionsByPrincipal.OrderBy(p => p.Key, StringComparer.Ordinal))
+            {
+                json.WriteNumber(principal, count);
+            }
+
+            json.WriteEndObject();
+            json.WriteEndObject();
+            json.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+}
