@@ -2,7 +2,7 @@
 DOTNET ?= dotnet
 CONFIG ?= Release
 
-.PHONY: all build run test tools bench bench-micro publish clean
+.PHONY: all build run test tools bench bench-micro publish soak clean
 
 all: build
 
@@ -22,6 +22,10 @@ test: tools
 # A self-contained single-file binary in out/publish/gatehouse (no .NET install needed to run it).
 publish:
 	$(DOTNET) publish src/Gatehouse -c Release -r linux-x64 --self-contained -p:PublishSingleFile=true -p:DebugType=none -o out/publish -nologo -v minimal
+
+# Mixed traffic and reloads against the real executable; SOAK_SECONDS (default 600). Not part of CI.
+soak:
+	python3 bench/soak/soak.py
 
 bench-micro:
 	$(DOTNET) run -c Release --project bench/Micro -- --filter '*'
