@@ -20,6 +20,13 @@ public sealed class CouchEnvironment
 
     public Dictionary<string, CouchCredential> Credentials { get; set; } = [];
 
+    /// <summary>
+    /// When set, roles are presented to CouchDB with proxy authentication (X-Auth-CouchDB-UserName,
+    /// -Roles, -Token = hex HMAC-SHA256 of the user name with this secret) instead of Basic; it must
+    /// equal CouchDB's [chttpd_auth] secret (with sha256 among its hash_algorithms).
+    /// </summary>
+    public string? ProxyAuthSecret { get; set; }
+
     /// <summary>The node URLs, whichever shape <see cref="Url"/> had.</summary>
     public IReadOnlyList<Uri> NodeUrls() => Url.ValueKind switch
     {
@@ -34,6 +41,9 @@ public sealed class CouchCredential
     public string Username { get; set; } = string.Empty;
 
     public string Password { get; set; } = string.Empty;
+
+    /// <summary>CouchDB roles sent with proxy authentication; "_admin" is refused at startup.</summary>
+    public List<string> Roles { get; set; } = [];
 
     /// <summary>Never print a credential, even by accident.</summary>
     public override string ToString() => $"{Username}:***";

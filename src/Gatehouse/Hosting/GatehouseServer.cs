@@ -121,6 +121,15 @@ public sealed partial class GatehouseServer : IAsyncDisposable
             throw new ConfigException($"$.routes[{couchRoute}]: a couchdb route needs the CouchDB URL and credentials on stdin (serve --env-stdin)");
         }
 
+        foreach (var (role, credential) in couch.Credentials)
+        {
+            // Never let the gateway become a CouchDB admin on a client's behalf (issue 3).
+            if (credential.Roles.Any(r => string.Equals(r, "_admin", StringComparison.Ordinal)))
+            {
+                throw new ConfigException($"stdin: $.couchdb.credentials.{role}.roles: \"_admin\" is never sent upstream");
+            }
+        }
+
         for (var i = 0; i < config.Rules.Count; i++)
         {
             if (config.Rules[i].Couchdb is not null && config.Rules[i].Role is { } role && !couch.Credentials.ContainsKey(role))

@@ -1,4 +1,3 @@
-using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Gatehouse.Config;
@@ -18,7 +17,7 @@ namespace Gatehouse.Routing;
 internal sealed class CouchRouteHandler : IAsyncDisposable
 {
     private readonly UpstreamPool _upstream;
-    private readonly IReadOnlyDictionary<string, string> _authorizationByRole;
+    private readonly IReadOnlyDictionary<string, KeyValuePair<string, string>[]> _headersByRole;
     private readonly Uri _firstNode;
     private readonly ConfigPolicy _rules;
     private readonly HttpClient _gatewayClient;
@@ -29,9 +28,9 @@ internal sealed class CouchRouteHandler : IAsyncDisposable
         var nodes = environment.NodeUrls();
         _firstNode = nodes[0];
         _upstream = new UpstreamPool(nodes, new UpstreamOptions(), loggers.CreateLogger("Gatehouse.Upstream"));
-        _authorizationByRole = environment.Credentials.ToDictionary(
+        _headersByRole = environment.Credentials.ToDictionary(
             pair => pair.Key,
-            pair => "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes(pair.Value.Username + ":" + pair.Value.Password)));
+            pair => CouchCredentialHeaders.For(environment, pair.Value));
         _rules = rules;
         _logger = loggers.CreateLogger("Gatehouse.CouchDb");
         _gatewayClient = new HttpClient(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(5) }) { Timeout = TimeSpan.FromSeconds(30) };
@@ -47,9 +46,12 @@ internal sealed class CouchRouteHandler : IAsyncDisposable
         }
 
         var plan = new ForwardPlan { Target = exchange.Request.Target.ToOriginForm(route.PrefixSegments.Count) };
-        if (role is not null && _authorizationByRole.TryGetValue(role, out var authorization))
+        if (role is not null && _headersByRole.TryGetValue(role, out var credential))
         {
-            plan.AddHeaders.Add(new("Authorization", authorization));
+            foreach (var header in credential)
+            {
+                plan.AddHeaders.Add(header);
+            }
         }
 
         var result = await Forwarder.ForwardAsync(exchange, _upstream, plan, stopping).ConfigureAwait(false);
@@ -62,9 +64,12 @@ internal sealed class CouchRouteHandler : IAsyncDisposable
     private async Task AnswerAllDbsAsync(HttpExchange exchange, string? role, CancellationToken stopping)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_firstNode, "_all_dbs"));
-        if (role is not null && _authorizationByRole.TryGetValue(role, out var authorization))
+        if (role is not null && _headersByRole.TryGetValue(role, out var credential))
         {
-            request.Headers.Authorization = AuthenticationHeaderValue.Parse(authorization);
+            foreach (var header in credential)
+            {
+                request.Headers.TryAddWithoutValidation(header.Key, header.Value);
+            }
         }
 
         string[] all;
