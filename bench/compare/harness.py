@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Side-by-side harness: Gatehouse against nginx, HAProxy and YARP (issue 9).
+"""Side-by-side harness: Gatehouse against nginx, HAProxy and YARP (issue 9); WebSocket echo against Kestrel (issue 6).
 
 Started by bench/compare/run.sh (`make bench`), which installs the peers and builds Gatehouse
 and the YARP peer first. Everything it makes lives under bench/compare/out/ (git-ignored);
@@ -13,8 +13,11 @@ Environment knobs (all optional):
   BENCH_FILE_MB        size of the download file in MiB (default 1024; smoke 16)
   BENCH_IDLE_CONNS     idle connections held in scenario 4 (default 5000; smoke 100)
   BENCH_HANDSHAKE_CLIENTS  parallel `openssl s_time` clients (default 2)
-  BENCH_PEERS          subset of gatehouse,nginx,haproxy,yarp (default: all)
-  BENCH_SCENARIOS      subset of get,file,handshake,idle,stream (default: all)
+  BENCH_PEERS          subset of gatehouse,nginx,haproxy,yarp,kestrel (default: all; kestrel only serves scenario 6)
+  BENCH_SCENARIOS      subset of get,file,handshake,idle,stream,websocket, or their numbers 1-6 (default: all)
+  BENCH_WS_CONNS       scenario 6: WebSocket connections (default 8)
+  BENCH_WS_SIZES       scenario 6: message sizes in bytes, comma-separated (default 64,65536)
+  BENCH_WS_INFLIGHT    scenario 6: messages in flight per connection (default 4)
   BENCH_WAIT_QUIET     wait up to this many seconds for other processes to go quiet before starting
   BENCH_OUT            where to write the table (default bench/results/latest.md)
 """
@@ -55,11 +58,16 @@ IDLE_CONNS = int(os.environ.get("BENCH_IDLE_CONNS", "100" if SMOKE else "5000"))
 HANDSHAKE_CLIENTS = int(os.environ.get("BENCH_HANDSHAKE_CLIENTS", "2"))
 WARMUP = 1 if SMOKE else 3
 STREAM_EVENTS = 5 if SMOKE else 40
-ALL_PEERS = ["gatehouse", "nginx", "haproxy", "yarp"]
+ALL_PEERS = ["gatehouse", "nginx", "haproxy", "yarp", "kestrel"]
 PEERS = [p for p in os.environ.get("BENCH_PEERS", ",".join(ALL_PEERS)).split(",") if p]
-SCENARIOS = os.environ.get("BENCH_SCENARIOS", "get,file,handshake,idle,stream").split(",")
+SCENARIO_NUMBERS = {"1": "get", "2": "file", "3": "handshake", "4": "idle", "5": "stream", "6": "websocket"}
+SCENARIOS = [SCENARIO_NUMBERS.get(s.strip(), s.strip()) for s in
+             os.environ.get("BENCH_SCENARIOS", "get,file,handshake,idle,stream,websocket").split(",")]
+WS_CONNS = int(os.environ.get("BENCH_WS_CONNS", "8"))
+WS_SIZES = [int(s) for s in os.environ.get("BENCH_WS_SIZES", "64,65536").split(",")]
+WS_INFLIGHT = int(os.environ.get("BENCH_WS_INFLIGHT", "4"))
 RESULT = Path(os.environ.get("BENCH_OUT", str(ROOT / "bench/results" / ("smoke.md" if SMOKE else "latest.md"))))
-LABEL = {"gatehouse": "Gatehouse", "nginx": "nginx", "haproxy": "HAProxy", "yarp": "YARP"}
+LABEL = {"gatehouse": "Gatehouse", "nginx": "nginx", "haproxy": "HAProxy", "yarp": "YARP", "kestrel": "Kestrel"}
 
 MULTI_CPU = (os.cpu_count() or 1) >= 2 and shutil.which("taskset") is not None
 SERVER_CPU, LOAD_CPU = (1, 0) if MULTI_CPU else (None, None)
@@ -384,11 +392,59 @@ class YarpPeer(Peer):
 PEER_CLASSES = {"gatehouse": GatehousePeer, "nginx": NginxPeer, "haproxy": HaproxyPeer, "yarp": YarpPeer}
 
 
+# scenario 6 (issue 6): WebSocket echo servers, not HTTP peers of scenarios 1-5
+class WsGatehousePeer(Peer):
+    """Gatehouse as a library (bench/compare/WsEchoGatehouse): one websocket route, "echo", client certificate required."""
+    def start(self, mode, ctx):
+        self.port = None
+        config = {
+            "listen": [{"address": "127.0.0.1", "port": 0, "tls": True, "clientCertificate": "required"}],
+            "tls": {"certificate": str(PKI / "server.crt"), "key": str(PKI / "server.key")},
+            "trust": {"cas": [{"name": "user", "certificate": str(PKI / "ca.crt")}]},
+            "routes": [{"kind": "websocket", "prefix": "/echo/", "name": "echo"}],
+            "rules": [{"principals": ["ca:user"], "proxy": ["echo"]}],
+            "limits": {"maxConnections": 100000, "maxConnectionsPerAddress": 100000, "maxConnectionsPerPrincipal": 100000},
+        }
+        path = RUN / "ws-gatehouse.json"
+        path.write_text(json.dumps(config, indent=2))
+        self.proc = Proc("ws-gatehouse", ["dotnet", str(OUT / "ws-gatehouse/ws-echo-gatehouse.dll"), "--config", str(path)],
+                         cpu=SERVER_CPU, capture=True)
+        return self._ready()
+
+    def _ready(self):
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            line = self.proc.readline(timeout=max(0.1, deadline - time.time()))
+            if line is None:
+                break
+            try:
+                ready = json.loads(line)
+            except ValueError:
+                continue
+            if ready.get("ready"):
+                self.port = ready["port"]
+                return wait_port(self.port, self.proc)
+        return False
+
+
+class WsKestrelPeer(WsGatehousePeer):
+    """ASP.NET Core's WebSocket middleware on Kestrel (bench/compare/WsEchoKestrel), same certificates and CA."""
+    def start(self, mode, ctx):
+        port = free_port()
+        self.proc = Proc("ws-kestrel", ["dotnet", str(OUT / "ws-kestrel/ws-echo-kestrel.dll"), "--port", str(port),
+                                        "--cert", str(PKI / "server.crt"), "--key", str(PKI / "server.key"),
+                                        "--ca", str(PKI / "ca.crt")], cpu=SERVER_CPU, capture=True)
+        return self._ready()
+
+
+WS_PEER_CLASSES = {"gatehouse": WsGatehousePeer, "kestrel": WsKestrelPeer}
+
+
 def start_peers(names, mode, ctx, check_path=None, expect=None):
     """Start each named peer; returns {name: peer} of those that came up (and answer check_path)."""
     up = {}
     for name in names:
-        if name in skipped:
+        if name in skipped or name not in PEER_CLASSES:   # kestrel serves scenario 6 only
             continue
         peer = PEER_CLASSES[name](name)
         ok = peer.start(mode, ctx)
@@ -524,6 +580,27 @@ def feed_delay(port, tls=True):
     return statistics.median(delays) / 1000.0, None
 
 
+def ws_load(port, size, duration, warmup, server_pid=None):
+    """bench/compare/WsLoad on the load CPU: WS_CONNS connections, WS_INFLIGHT messages of size bytes in flight on each."""
+    cpu0 = cpu_seconds(server_pid) if server_pid else None
+    argv = ["dotnet", str(OUT / "ws-load/ws-load.dll"), "--url", f"wss://127.0.0.1:{port}/echo/",
+            "--cert", str(PKI / "client.crt"), "--key", str(PKI / "client.key"), "--conns", str(WS_CONNS),
+            "--size", str(size), "--inflight", str(WS_INFLIGHT), "--duration", str(duration), "--warmup", str(warmup)]
+    try:
+        r = run(argv, cpu=LOAD_CPU, timeout=duration + warmup + 90)
+    except subprocess.TimeoutExpired:
+        return None, "ws-load timed out"
+    try:
+        res = json.loads(r.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return None, (r.stderr.strip().splitlines() or ["no output"])[-1][:200]
+    if res.get("errors") or not res.get("messages"):
+        return None, f"{res.get('errors')} errors, {res.get('messages')} messages: {res.get('error', '')}"
+    if server_pid and res.get("total"):
+        res["cpu_us"] = (cpu_seconds(server_pid) - cpu0) * 1e6 / res["total"]
+    return res, None
+
+
 # --------------------------------------------------------------------------- results
 
 results = {}   # (row key) -> {peer: [values]}
@@ -563,6 +640,8 @@ def cell(values):
 
 def table():
     peers = [p for p in ALL_PEERS if p in PEERS]
+    # a peer with no figure in any row (kestrel outside scenario 6; the rest in a scenario 6-only run) gets no column
+    peers = [p for p in peers if p == "gatehouse" or any(results[key].get(p) for key, *_ in ROWS)]
     others = [p for p in peers if p != "gatehouse"]
     head = ["scenario", "metric"] + [LABEL[p] for p in peers] + [f"G/{LABEL[p]}" for p in others]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -780,6 +859,66 @@ def scenario_idle(ctx):
                 peer.stop()
 
 
+def size_label(n):
+    return f"{n // 1024} KiB" if n >= 1024 and n % 1024 == 0 else f"{n} B"
+
+
+def scenario_websocket(ctx):
+    """6. WebSocket echo (issue 6): messages/s and MB/s through Gatehouse's websocket route against Kestrel's middleware."""
+    if "websocket" not in SCENARIOS:
+        return
+    names = [n for n in ("gatehouse", "kestrel") if n in PEERS and n not in skipped]
+    if "gatehouse" in names and not (OUT / "ws-gatehouse/ws-echo-gatehouse.dll").exists():
+        note("scenario 6: the Gatehouse WebSocket echo host did not build (bench/compare/WsEchoGatehouse); Gatehouse left out")
+        names.remove("gatehouse")
+    for size in WS_SIZES:
+        what = f"6. websocket echo, {size_label(size)} msgs, {WS_CONNS} conns × {WS_INFLIGHT} in flight"
+        row(f"ws{size}", what, "msgs/s", True)
+        row(f"ws{size}mb", what, "MB/s", True)
+        row(f"ws{size}cpu", what, "server CPU µs/msg", False)
+        row(f"ws{size}client", what, "client CPU µs/msg", False)
+    up = {}
+    for name in names:
+        peer = WS_PEER_CLASSES[name](name)
+        if peer.start("required", ctx):
+            up[name] = peer
+        else:
+            note(f"{LABEL[name]} websocket echo did not start: {peer.proc.tail() if peer.proc else ''}")
+            peer.stop()
+    try:
+        ok = {}
+        for name, peer in up.items():
+            ctx["tls"].setdefault(name, tls_params(peer.port))
+            res, err = ws_load(peer.port, WS_SIZES[0], WARMUP, 0)   # warm-up, and the echo is checked
+            if res is None:
+                note(f"{LABEL[name]}: websocket echo failed ({err}); left out of scenario 6")
+            else:
+                ok[name] = peer
+        order = list(ok)
+        for size in WS_SIZES:
+            for rep in range(REPS):
+                for name in order[rep % len(order):] + order[:rep % len(order)] if order else []:
+                    res, err = ws_load(ok[name].port, size, DURATION, WARMUP, server_pid=ok[name].proc.pid)
+                    log(f"websocket size={size} rep={rep + 1} {name}: {res or err}")
+                    if res is None:
+                        note(f"{LABEL[name]}: websocket echo of {size_label(size)} failed: {err}")
+                        continue
+                    record(f"ws{size}", name, res["msgs_per_s"])
+                    record(f"ws{size}mb", name, res["mb_per_s"])
+                    if res.get("cpu_us") is not None:
+                        record(f"ws{size}cpu", name, res["cpu_us"])
+                    if res.get("client_cpu_us"):
+                        record(f"ws{size}client", name, res["client_cpu_us"])
+        if ok:
+            note(f"scenario 6: bench/compare/WsLoad (ClientWebSocket, client certificate) pinned like the other load "
+                 f"generators; {WS_CONNS} connections, {WS_INFLIGHT} binary messages in flight on each, {WARMUP} s "
+                 f"warm-up then {DURATION} s counted; MB/s is echoed payload in one direction (10^6 bytes); server CPU "
+                 f"per echoed message over the whole client run; client CPU (WsLoad's own) per echo in the counted window")
+    finally:
+        for peer in up.values():
+            peer.stop()
+
+
 # --------------------------------------------------------------------------- main
 
 def main():
@@ -798,6 +937,11 @@ def main():
     for name, tool in (("nginx", "nginx"), ("haproxy", "haproxy")):
         if name in PEERS and not shutil.which(tool):
             skipped[name] = f"{tool} is not installed"
+    if "kestrel" in PEERS and not (OUT / "ws-kestrel/ws-echo-kestrel.dll").exists():
+        skipped["kestrel"] = "the Kestrel WebSocket peer did not build (bench/compare/WsEchoKestrel)"
+    if "websocket" in SCENARIOS and not (OUT / "ws-load/ws-load.dll").exists():
+        note("scenario 6 skipped: the WebSocket load client did not build (bench/compare/WsLoad)")
+        SCENARIOS.remove("websocket")
     if "yarp" in PEERS and not (OUT / "yarp/yarp-peer.dll").exists():
         skipped["yarp"] = "the YARP peer did not build (bench/compare/YarpPeer)"
     for name, reason in skipped.items():
@@ -838,6 +982,7 @@ def main():
         scenario_get_and_stream(ctx, file_id)
         scenario_handshake(ctx)
         scenario_idle(ctx)
+        scenario_websocket(ctx)
     finally:
         backend.stop()
         feed.stop()
@@ -850,7 +995,7 @@ def main():
     if other / wall > 0.1:
         note("the machine was not quiet: " + load_note + "; figures from this run are noisier than usual")
     tab = table()
-    cpu_note = (f"server pinned to CPU {SERVER_CPU}, load generator (wrk, curl, openssl s_time, Python clients) and "
+    cpu_note = (f"server pinned to CPU {SERVER_CPU}, load generator (wrk, curl, openssl s_time, Python clients, WsLoad) and "
                 f"the backends on CPU {LOAD_CPU} (`taskset -c`)") if MULTI_CPU else "unpinned"
     versions = {
         ".NET": version(["dotnet", "--version"]),
@@ -868,7 +1013,7 @@ def main():
           f"- date: {started.strftime('%Y-%m-%d %H:%M UTC')}; Gatehouse at {commit}{' + uncommitted src/ changes' if dirty else ''}",
           f"- machine: {machine()}",
           f"- " + ", ".join(f"{k} {v}" for k, v in versions.items() if v),
-          f"- {REPS} repetition(s) per figure: median (min–max); {DURATION} s per wrk and s_time run; {cpu_note}",
+          f"- {REPS} repetition(s) per figure: median (min–max); {DURATION} s per wrk, s_time and WsLoad run; {cpu_note}",
           f"- background: {load_note}",
           "- ratio = Gatehouse / peer on the medians; ↑ higher is better, ↓ lower is better",
           f"- backend: {backend_kind} on 127.0.0.1:{backend_port}, same CPU as the load generator",

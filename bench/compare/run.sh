@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Side-by-side harness (issue 9): Gatehouse vs nginx, HAProxy and YARP. `make bench` runs it;
+# Side-by-side harness (issue 9): Gatehouse vs nginx, HAProxy and YARP; WebSocket echo vs Kestrel (issue 6). `make bench` runs it;
 # `make bench SMOKE=1` runs every scenario briefly. See harness.py for the knobs (BENCH_*).
 # Installs nginx, haproxy and wrk from Debian's packages when missing (not under CI=true),
-# builds Gatehouse and the YARP peer into bench/compare/out/, then runs harness.py.
+# builds Gatehouse, the YARP peer and the scenario 6 projects into bench/compare/out/, then runs harness.py.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -66,6 +66,16 @@ if ! dotnet publish "$here/YarpPeer" -c Release -o "$out/yarp" -nologo -v quiet 
     say "the YARP peer did not build (see $out/yarp-build.log): it is skipped"
     rm -f "$out/yarp/yarp-peer.dll"
 fi
+
+# Scenario 6 (issue 6): the WebSocket echo hosts (Gatehouse as a library, Kestrel) and the load client.
+for ws in WsEchoGatehouse:ws-gatehouse:ws-echo-gatehouse WsEchoKestrel:ws-kestrel:ws-echo-kestrel WsLoad:ws-load:ws-load; do
+    IFS=: read -r project dir dll <<<"$ws"
+    say "building $project into $out/$dir"
+    if ! dotnet publish "$here/$project" -c Release -o "$out/$dir" -nologo -v quiet >"$out/$dir-build.log" 2>&1; then
+        say "$project did not build (see $out/$dir-build.log): scenario 6 leaves it out"
+        rm -f "$out/$dir/$dll.dll"
+    fi
+done
 
 # 5,000 idle TLS connections need more than the default 1,024 descriptors.
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true

@@ -1,0 +1,68 @@
+// Gatehouse WebSocket echo host for bench/compare scenario 6 (issue 6's benchmark).
+// Usage: ws-echo-gatehouse --config FILE
+// The config names a "websocket" route "echo"; this host registers its handler: read each whole
+// message (WebSocketMessages.ReceiveMessageAsync, at most 1 MiB) and send it back, same type.
+// Prints {"ready":true,"port":N,"pin":"..."} on stdout once listening; runs until SIGTERM/SIGINT.
+using System.Buffers;
+using System.Globalization;
+using System.Net.WebSockets;
+using System.Runtime.InteropServices;
+using Gatehouse.Hosting;
+using Gatehouse.Http1.WebSockets;
+
+const int MaxMessage = 1 << 20;
+
+string? configPath = null;
+for (var i = 0; i + 1 < args.Length; i += 2)
+{
+    if (args[i] == "--config") configPath = args[i + 1];
+}
+if (configPath is null)
+{
+    Console.Error.WriteLine("usage: ws-echo-gatehouse --config FILE");
+    return 2;
+}
+
+var options = new GatehouseServerOptions();
+options.WebSocketRoutes["echo"] = new WebSocketRoute(EchoAsync, new WebSocketEndpointOptions { MaxMessageBytes = MaxMessage });
+
+await using var server = GatehouseServer.CreateFromFile(configPath, environment: null, options);
+server.Start();
+
+using var stop = new CancellationTokenSource();
+void Stop(PosixSignalContext context)
+{
+    context.Cancel = true;
+    stop.Cancel();
+}
+using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+
+Console.Out.WriteLine("{\"ready\":true,\"port\":" + server.BoundEndpoints[0].Port.ToString(CultureInfo.InvariantCulture)
+                      + ",\"pin\":\"" + server.Pin + "\"}");
+Console.Out.Flush();
+try
+{
+    await Task.Delay(Timeout.Infinite, stop.Token);
+}
+catch (OperationCanceledException)
+{
+}
+
+await server.StopAsync(TimeSpan.FromSeconds(2));
+return 0;
+
+static async Task EchoAsync(WebSocket socket, WebSocketConnectionInfo info, CancellationToken stopping)
+{
+    var buffer = new ArrayBufferWriter<byte>(64 * 1024);
+    while (true)
+    {
+        var type = await WebSocketMessages.ReceiveMessageAsync(socket, buffer, MaxMessage, stopping);
+        if (type == WebSocketMessageType.Close)
+        {
+            return; // the endpoint answers the close handshake
+        }
+
+        await socket.SendAsync(buffer.WrittenMemory, type, endOfMessage: true, stopping);
+    }
+}
