@@ -44,6 +44,9 @@ public sealed class HttpExchange
 
     public Request Request { get; }
 
+    /// <summary>When the request head had been parsed (<see cref="System.Diagnostics.Stopwatch"/> ticks), for durations in logs.</summary>
+    public long StartedTimestamp { get; } = System.Diagnostics.Stopwatch.GetTimestamp();
+
     public RequestBody Body { get; }
 
     public HttpResponse Response { get; }

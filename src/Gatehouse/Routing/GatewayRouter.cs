@@ -207,7 +207,7 @@ internal sealed class GatewayRouter : IRequestHandler, IAsyncDisposable
 
         // Access log: the canonical path only, never the query (it may carry secrets).
         _logger.LogInformation(
-            "{Method} {Path} {Status} principal={Pin} subject={Subject} remote={Remote} route={Route} in={BytesIn} out={BytesOut}{Refusal}",
+            "{Method} {Path} {Status} principal={Pin} subject={Subject} remote={Remote} route={Route} in={BytesIn} out={BytesOut} ms={DurationMs}{Refusal}",
             exchange.Request.Method,
             exchange.Request.Target.Path,
             exchange.Response.StatusCode,
@@ -217,6 +217,7 @@ internal sealed class GatewayRouter : IRequestHandler, IAsyncDisposable
             route?.Name ?? "-",
             exchange.Body.BytesRead,
             exchange.Response.BodyBytesWritten,
+            Math.Round(System.Diagnostics.Stopwatch.GetElapsedTime(exchange.StartedTimestamp).TotalMilliseconds, 2),
             refusal is null ? string.Empty : " refused=" + refusal);
     }
 }

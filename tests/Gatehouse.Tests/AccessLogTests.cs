@@ -1,0 +1,28 @@
+using System.Text.RegularExpressions;
+using Gatehouse.Hosting;
+using Gatehouse.Wire;
+
+namespace Gatehouse.Tests;
+
+/// <summary>One access line per request (issue 11): canonical path, never the query; status, principal, bytes and duration.</summary>
+public sealed partial class AccessLogTests
+{
+    [Fact]
+    public async Task EachRequestLeavesOneLineWithoutItsQuery()
+    {
+        var logs = new CapturedLogs();
+        await using var gateway = await InProcessGateway.StartAsync(options: new GatehouseServerOptions { Loggers = logs.Factory });
+        using var client = CertificateFactory.IssueClient(gateway.Ca, "alice-laptop");
+        using var http = gateway.CreateClient(client);
+        (await http.GetAsync("/_gatehouse/whoami?token=s3cr3t-query-value")).Dispose();
+
+        var line = Assert.Single(logs.Text.Split('\n'), l => l.Contains("Gatehouse.Access", StringComparison.Ordinal) && l.Contains("/_gatehouse/whoami", StringComparison.Ordinal));
+        Assert.Contains("GET /_gatehouse/whoami 200", line);
+        Assert.Contains("principal=" + KeyPin.Compute(client), line);
+        Assert.Matches(Duration(), line);
+        Assert.DoesNotContain("s3cr3t-query-value", logs.Text);
+    }
+
+    [GeneratedRegex(@" ms=\d+(\.\d+)?")]
+    private static partial Regex Duration();
+}
