@@ -36,3 +36,10 @@ bench:
 clean:
 	$(DOTNET) clean Gatehouse.slnx -nologo -v quiet
 	rm -rf .run TestResults
+
+# Coverage-guided fuzzing of the HTTP/1.1 parser (not in CI): SharpFuzz-instrumented Gatehouse.Http1 under
+# AFL++ (apt-get install -y afl++), each target (head, target, chunk) for FUZZ_SECONDS; see fuzz/run.sh.
+FUZZ_SECONDS ?= 300
+.PHONY: fuzz
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) DOTNET=$(DOTNET) bash fuzz/run.sh
