@@ -98,17 +98,7 @@ public sealed class PeerReplicationTests
         Assert.Equal(0, json.RootElement.GetProperty("total_rows").GetInt32());
     }
 
-    private static Process StartNode(string url, string mode, string argument)
-    {
-        var root = PouchDbServer.RepositoryRoot;
-        var info = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[] { Path.Combine(root, "tests", "Gatehouse.Tests", "node", "replicate-http.js"), Path.Combine(root, "tools", "node_modules"), url, mode, argument })
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        return Process.Start(info)!;
-    }
+    private static Process StartNode(string url, string mode, string argument) => NodeReplicator.Start("replicate-http.js", url, mode, argument);
 
     private static void GrantProjects(GatehouseConfig config)
     {
@@ -125,37 +115,6 @@ public sealed class PeerReplicationTests
         $$"""{ "couchdb": { "url": "{{couch.Url}}", "credentials": { "peer": { "username": "peer", "password": "{{PeerPassword}}" } } } }""",
         ConfigJsonContext.Default.StdinEnvironment)!;
 
-    private static async Task<JsonElement> ReplicateAsync(string url, string mode, int count)
-    {
-        var root = PouchDbServer.RepositoryRoot;
-        var info = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[]
-        {
-            Path.Combine(root, "tests", "Gatehouse.Tests", "node", "replicate-http.js"),
-            Path.Combine(root, "tools", "node_modules"),
-            url, mode, count.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        })
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        var line = (await stdout).Trim();
-        Assert.False(string.IsNullOrEmpty(line), "replicate-http.js printed nothing: " + await stderr);
-        using var document = JsonDocument.Parse(line.Split('\n')[^1]);
-        return document.RootElement.Clone();
-    }
+    private static Task<JsonElement> ReplicateAsync(string url, string mode, int count) =>
+        NodeReplicator.RunAsync("replicate-http.js", url, mode, count.ToString(System.Globalization.CultureInfo.InvariantCulture));
 }

@@ -64,42 +64,13 @@ public sealed class PouchReplicationTests : IClassFixture<CouchGateway>
             PemFiles.WritePrivateKey(key, client.GetECDsaPrivateKey()!, default);
         }
 
-        var root = PouchDbServer.RepositoryRoot;
-        var info = new ProcessStartInfo("node")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        string[] args =
-        [
-            Path.Combine(root, "tests", "Gatehouse.Tests", "node", "replicate.js"),
-            Path.Combine(root, "tools", "node_modules"),
+        return await NodeReplicator.RunAsync(
+            "replicate.js",
             $"https://localhost:{_couch.Gateway.Port}/couch/{database}",
-            cert, key, _couch.Gateway.Dir.File("ca.crt"), mode, count.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        ];
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        var line = (await stdout).Trim();
-        Assert.False(string.IsNullOrEmpty(line), "replicate.js printed nothing: " + await stderr);
-        using var document = JsonDocument.Parse(line.Split('\n')[^1]);
-        return document.RootElement.Clone();
+            cert,
+            key,
+            _couch.Gateway.Dir.File("ca.crt"),
+            mode,
+            count.ToString(System.Globalization.CultureInfo.InvariantCulture));
     }
 }
