@@ -121,8 +121,18 @@ internal static class CheckConfigCommand
         Console.Out.WriteLine("ok");
     }
 
-    private static bool IsEncrypted(string keyPath) =>
-        File.Exists(keyPath) && File.ReadAllText(keyPath).Contains("ENCRYPTED", StringComparison.Ordinal);
+    /// <summary>PemFiles' check (it wipes the key bytes it read); a missing file is reported by the key load that follows.</summary>
+    private static bool IsEncrypted(string keyPath)
+    {
+        try
+        {
+            return PemFiles.IsEncryptedKeyFile(keyPath);
+        }
+        catch (CertificateFileException)
+        {
+            return false;
+        }
+    }
 
     private static void WarnOnExpiry(List<string> warnings, string what, X509Certificate2 certificate)
     {

@@ -139,9 +139,9 @@ internal static class WsCommand
     {
         try
         {
-            return File.ReadAllText(keyFile.FullName).Contains("ENCRYPTED PRIVATE KEY", StringComparison.Ordinal);
+            return PemFiles.IsEncryptedKeyFile(keyFile.FullName);
         }
-        catch (IOException)
+        catch (CertificateFileException)
         {
             return false; // LoadCertificateWithKey reports the unreadable file properly
         }

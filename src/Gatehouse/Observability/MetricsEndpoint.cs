@@ -28,7 +28,7 @@ internal sealed class MetricsEndpoint
     /// <summary>Answers the scrape; returns the refusal reason for the access log, or null when served.</summary>
     public async Task<string?> HandleAsync(HttpExchange exchange, CancellationToken stopping)
     {
-        if (!IsAllowed(exchange.Principal))
+        if (!_rules.IsAdmin(exchange.Principal))
         {
             const string reason = "metrics are for the local user and admin principals";
             await exchange.Response.SendErrorAsync(403, reason, stopping).ConfigureAwait(false);
@@ -47,7 +47,4 @@ internal sealed class MetricsEndpoint
         await exchange.Response.SendAsync(200, PrometheusText.ContentType, body, stopping).ConfigureAwait(false);
         return null;
     }
-
-    private bool IsAllowed(Principal principal) =>
-        principal.Source == TrustSource.LocalListener || _rules.RulesFor(principal).Any(rule => rule.Admin);
 }

@@ -31,7 +31,7 @@ internal sealed class StatusEndpoint
     /// <summary>Answers; returns the refusal reason for the access log, or null when served.</summary>
     public async Task<string?> HandleAsync(HttpExchange exchange, Source? source, CancellationToken stopping)
     {
-        if (!(exchange.Principal.Source == TrustSource.LocalListener || _rules.RulesFor(exchange.Principal).Any(rule => rule.Admin)))
+        if (!_rules.IsAdmin(exchange.Principal))
         {
             const string reason = "status is for the local user and admin principals";
             await exchange.Response.SendErrorAsync(403, reason, stopping).ConfigureAwait(false);

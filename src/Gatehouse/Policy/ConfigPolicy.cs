@@ -40,6 +40,13 @@ public sealed class ConfigPolicy : IAccessPolicy
         };
     }
 
+    /// <summary>
+    /// The gateway's own views (metrics, status) are for the device's local user and for
+    /// principals a rule marks <c>"admin": true</c>.
+    /// </summary>
+    public bool IsAdmin(Principal principal) =>
+        principal.Source == TrustSource.LocalListener || RulesFor(principal).Any(rule => rule.Admin);
+
     /// <summary>The rules whose selectors name <paramref name="principal"/>.</summary>
     public IEnumerable<RuleConfig> RulesFor(Principal principal) =>
         _rules.Where(rule => rule.Principals.Any(selector => PrincipalSelector.Matches(selector, principal)));
