@@ -21,6 +21,12 @@ for trx in "$results"/*.trx; do
     f=$(printf '%s' "$counters" | sed -nE 's/.* failed="([0-9]+)".*/\1/p')
     passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
 done
+# Name each failed test last, where a truncated CI log still shows it.
+for trx in "$results"/*.trx; do
+    [ -f "$trx" ] || continue
+    grep -oE '<UnitTestResult [^>]*outcome="Failed"[^>]*>' "$trx" \
+        | sed -nE 's/.*testName="([^"]*)".*/FAILED: \1/p'
+done
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
     failed=1 # the run failed without a counted test failure (crash, hang, build)
 fi

@@ -11,6 +11,13 @@ public sealed class FileStore
 {
     private readonly StoreRoot[] _roots;
 
+    /// <summary>
+    /// Held while a finished upload checks every root and renames into place. File.Move with
+    /// overwrite: false is check-then-rename on Linux, so two uploads of one ID could both "create"
+    /// it; one gateway owns the store, so an in-process lock makes the placement atomic.
+    /// </summary>
+    internal Lock PlacementLock { get; } = new();
+
     /// <exception cref="ArgumentException">No store root is configured.</exception>
     /// <exception cref="IOException">A root's folders cannot be created.</exception>
     public FileStore(FileStoreOptions options)

@@ -68,27 +68,34 @@ internal sealed class FileUpload(FileStore store, ILogger logger)
             using (var temp = CreateTemp(tempPath))
             {
                 (actual, received) = await ReceiveAsync(exchange.Body, temp.SafeFileHandle, limit, cancellationToken).ConfigureAwait(false);
-                if (actual is null)
+                if (string.Equals(actual, id, StringComparison.Ordinal))
                 {
-                    FilesLog.UploadAborted(logger, id, received, "over the upload limit");
-                    response.KeepAlive = false; // the rest of the body is still on its way
-                    await response.SendErrorAsync(413, "file larger than the upload limit", cancellationToken).ConfigureAwait(false);
-                    return;
-                }
+                    if (!OperatingSystem.IsWindows())
+                    {
+                        File.SetUnixFileMode(temp.SafeFileHandle, FinalMode);
+                    }
 
-                if (!string.Equals(actual, id, StringComparison.Ordinal))
-                {
-                    FilesLog.HashMismatch(logger, id, actual);
-                    await SendMismatchAsync(response, id, actual, cancellationToken).ConfigureAwait(false);
-                    return;
+                    temp.Flush(flushToDisk: true);
                 }
+            }
 
-                if (!OperatingSystem.IsWindows())
-                {
-                    File.SetUnixFileMode(temp.SafeFileHandle, FinalMode);
-                }
+            // A refused upload's temp file goes before the answer does: a client that sees the
+            // refusal must never find the bytes still on disk.
+            if (actual is null)
+            {
+                TryDelete(tempPath);
+                FilesLog.UploadAborted(logger, id, received, "over the upload limit");
+                response.KeepAlive = false; // the rest of the body is still on its way
+                await response.SendErrorAsync(413, "file larger than the upload limit", cancellationToken).ConfigureAwait(false);
+                return;
+            }
 
-                temp.Flush(flushToDisk: true);
+            if (!string.Equals(actual, id, StringComparison.Ordinal))
+            {
+                TryDelete(tempPath);
+                FilesLog.HashMismatch(logger, id, actual);
+                await SendMismatchAsync(response, id, actual, cancellationToken).ConfigureAwait(false);
+                return;
             }
 
             moved = MoveIntoPlace(root, tempPath, id);
@@ -98,6 +105,7 @@ internal sealed class FileUpload(FileStore store, ILogger logger)
             }
             else
             {
+                TryDelete(tempPath);
                 FilesLog.AlreadyPresent(logger, id, received);
             }
 
@@ -105,6 +113,7 @@ internal sealed class FileUpload(FileStore store, ILogger logger)
         }
         catch (IOException ex) when (DiskErrors.IsDiskFull(ex))
         {
+            TryDelete(tempPath);
             FilesLog.DiskFull(logger, id, root.RootPath);
             response.KeepAlive = false;
             if (!response.HasStarted)
@@ -198,28 +207,21 @@ internal sealed class FileUpload(FileStore store, ILogger logger)
     /// <summary>Atomic rename into files/. False when the file is already in the store (any root).</summary>
     private bool MoveIntoPlace(StoreRoot root, string tempPath, string id)
     {
-        if (store.Contains(id))
-        {
-            return false;
-        }
-
         var folder = root.FolderOf(id);
-        if (!Directory.Exists(folder))
+        lock (store.PlacementLock)
         {
-            Directory.CreateDirectory(folder);
-            SyncFolder(root.FilesPath);
-        }
+            if (store.Contains(id))
+            {
+                return false;
+            }
 
-        var finalPath = root.PathOf(id);
-        try
-        {
-            // overwrite: false is link-or-rename-noreplace: atomic, and a concurrent upload of the
-            // same ID that won the race leaves its whole file in place.
-            File.Move(tempPath, finalPath, overwrite: false);
-        }
-        catch (IOException) when (File.Exists(finalPath))
-        {
-            return false;
+            if (!Directory.Exists(folder))
+            {
+                Directory.CreateDirectory(folder);
+                SyncFolder(root.FilesPath);
+            }
+
+            File.Move(tempPath, root.PathOf(id), overwrite: false);
         }
 
         SyncFolder(folder);
