@@ -21,6 +21,20 @@ for trx in "$results"/*.trx; do
     f=$(printf '%s' "$counters" | sed -nE 's/.* failed="([0-9]+)".*/\1/p')
     passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
 done
+# The bench harness must not rot (issue 9): its smoke mode runs once the tests are done (alone, so
+# neither disturbs the other) and counts as one test. SKIP_BENCH_SMOKE=1 leaves it out.
+if [ -z "${SKIP_BENCH_SMOKE:-}" ]; then
+    smoke_md="$results/bench-smoke.md"
+    if SMOKE=1 BENCH_NO_INSTALL=1 BENCH_OUT="$PWD/$smoke_md" timeout 900 bash bench/compare/run.sh >"$results/bench-smoke.log" 2>&1 \
+        && python3 scripts/check_bench_smoke.py "$smoke_md"; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1))
+        tail -n 20 "$results/bench-smoke.log"
+        echo "FAILED: bench smoke (make bench SMOKE=1; log in $results/bench-smoke.log)"
+    fi
+fi
+
 # Name each failed test last, where a truncated CI log still shows it.
 for trx in "$results"/*.trx; do
     [ -f "$trx" ] || continue
