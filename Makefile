@@ -2,7 +2,7 @@
 DOTNET ?= dotnet
 CONFIG ?= Release
 
-.PHONY: all build run test tools bench bench-micro publish soak clean
+.PHONY: all build run test tools bench bench-micro bench-alloc publish soak clean
 
 all: build
 
@@ -29,6 +29,10 @@ soak:
 
 bench-micro:
 	$(DOTNET) run -c Release --project bench/Micro -- --filter '*'
+
+# Bytes allocated per keep-alive proxied GET, whole process (issue 9); --by-type samples the types.
+bench-alloc:
+	$(DOTNET) run -c Release --project bench/Micro -- --allocations $(if $(BY_TYPE),--by-type,)
 
 bench:
 	bash bench/compare/run.sh

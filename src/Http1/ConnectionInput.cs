@@ -1,4 +1,5 @@
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 
 namespace Gatehouse.Http1;
 
@@ -19,6 +20,8 @@ internal sealed class ConnectionInput : IDisposable
     public PipeReader Reader { get; }
 
     /// <summary>Reads with a deadline; a passed deadline surfaces as <see cref="TimeoutException"/>.</summary>
+    // Awaited once per request on the hot path: a pooled box instead of a new one each time.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<ReadResult> ReadAsync(TimeSpan timeout)
     {
         if (!_deadline.TryReset())

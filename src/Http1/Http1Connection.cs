@@ -3,6 +3,7 @@ using System.Buffers;
 using Gatehouse.Wire;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using System.Runtime.CompilerServices;
 
 namespace Gatehouse.Http1;
 
@@ -110,6 +111,8 @@ public sealed class Http1Connection
         }
     }
 
+    // Awaited once per request on the hot path: a pooled box instead of a new one each time.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<Request?> ReadRequestAsync(ConnectionInput input, RequestHeadParser parser, bool firstRequest)
     {
         parser.Reset();
@@ -182,6 +185,8 @@ public sealed class Http1Connection
     }
 
     /// <summary>Serves one request. Returns whether the connection may carry another.</summary>
+    // Awaited once per request on the hot path: a pooled box instead of a new one each time.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> ServeAsync(Request request, ConnectionInput input, PipeWriter writer, HttpResponse response, CancellationToken stopping)
     {
         Func<ValueTask>? sendContinue = request.ExpectContinue

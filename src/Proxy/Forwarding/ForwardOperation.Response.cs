@@ -1,6 +1,7 @@
 using System.Buffers;
 using Gatehouse.Http1;
 using Microsoft.Extensions.Logging;
+using System.Runtime.CompilerServices;
 
 namespace Gatehouse.Proxy;
 
@@ -11,6 +12,8 @@ internal sealed partial class ForwardOperation
     private bool _responseBytesSeen;
 
     /// <summary>One attempt on <paramref name="connection"/>. Null asks for a retry on a fresh connection.</summary>
+    // Awaited once per request on the hot path: a pooled box instead of a new one each time.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<ForwardResult?> ExchangeAsync(UpstreamConnection connection, bool mayRetry)
     {
         using var headDeadline = CancellationTokenSource.CreateLinkedTokenSource(_cancellationToken);
@@ -253,6 +256,8 @@ internal sealed partial class ForwardOperation
     }
 
     /// <summary>Reads heads until a final one: 1xx interim answers are dropped (we never forward Expect).</summary>
+    // Awaited once per request on the hot path: a pooled box instead of a new one each time.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<UpstreamResponseHead> ReadFinalHeadAsync(UpstreamConnection connection, CancellationToken cancellationToken)
     {
         while (true)
@@ -275,6 +280,8 @@ internal sealed partial class ForwardOperation
         }
     }
 
+    // Awaited once per request on the hot path: a pooled box instead of a new one each time.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<UpstreamResponseHead> ReadHeadAsync(UpstreamConnection connection, CancellationToken cancellationToken)
     {
         var reader = connection.Reader;

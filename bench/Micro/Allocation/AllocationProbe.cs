@@ -1,0 +1,112 @@
+using System.Diagnostics;
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using Gatehouse.Config;
+using Gatehouse.Hosting;
+using Gatehouse.Wire;
+
+namespace Gatehouse.Bench.Allocation;
+
+/// <summary>
+/// Bytes allocated per keep-alive proxied GET (issue 9), measured over the whole process with
+/// GC.GetTotalAllocatedBytes: the client and the backend allocate nothing per request, so what the
+/// gateway-less baseline shows is the runtime's own share and the rest is Gatehouse's.
+/// Run: <c>dotnet run -c Release --project bench/Micro -- --allocations [--by-type]</c> (make bench-alloc);
+/// --by-type adds the types the runtime's allocation-tick events sampled most.
+/// </summary>
+internal static class AllocationProbe
+{
+    private const int WarmUp = 3_000;
+    private const int Measured = 20_000;
+    private static bool s_byType;
+
+    public static async Task<int> RunAsync(bool byType)
+    {
+        s_byType = byType;
+        await using var backend = new RawBackend();
+        var dir = Directory.CreateTempSubdirectory("gatehouse-alloc-");
+        try
+        {
+            var ca = CertificateFactory.CreateCertificateAuthority("alloc probe CA");
+            using var client = CertificateFactory.IssueClient(ca, "probe device");
+            await using var gateway = StartGateway(dir.FullName, ca, backend.Port);
+            var tlsPort = gateway.BoundEndpoints[0].Port;
+            var plainPort = gateway.BoundEndpoints[1].Port;
+
+            Console.WriteLine($"{Measured:N0} keep-alive GETs of a ~300-byte JSON document, one connection, after {WarmUp:N0} warm-up requests");
+            Console.WriteLine("| path | bytes allocated per request | requests/s (not a benchmark) |");
+            Console.WriteLine("|---|---|---|");
+            await MeasureAsync("client → backend, no gateway (baseline)", backend.Port, "/api/doc.json", null);
+            await MeasureAsync("through Gatehouse, plain loopback listener", plainPort, "/api/doc.json", null);
+            await MeasureAsync("through Gatehouse, mTLS listener", tlsPort, "/api/doc.json", client);
+            await MeasureAsync("Gatehouse whoami, mTLS (no upstream)", tlsPort, "/_gatehouse/whoami", client);
+            return 0;
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    private static GatehouseServer StartGateway(string dir, X509Certificate2 ca, int backendPort)
+    {
+        using var server = CertificateFactory.IssueServer(ca, "localhost", ["localhost"], [IPAddress.Loopback]);
+        PemFiles.WriteCertificate(Path.Join(dir, "ca.crt"), ca);
+        PemFiles.WriteCertificate(Path.Join(dir, "server.crt"), server);
+        PemFiles.WritePrivateKey(Path.Join(dir, "server.key"), server.GetECDsaPrivateKey()!, default);
+        var configPath = Path.Join(dir, "gatehouse.json");
+        File.WriteAllText(configPath, $$"""
+            {
+              "listen": [
+                { "address": "127.0.0.1", "port": 0 },
+                { "address": "127.0.0.1", "port": 0, "tls": false, "local": true, "unrestricted": true }
+              ],
+              "tls": { "certificate": "server.crt", "key": "server.key" },
+              "trust": { "cas": [ { "name": "user", "certificate": "ca.crt" } ] },
+              "routes": [ { "kind": "proxy", "name": "api", "prefix": "/api/", "backend": "http://127.0.0.1:{{backendPort}}" } ],
+              "rules": [ { "principals": [ "ca:user" ], "proxy": [ "api" ] } ],
+              "limits": { "maxRequestsPerConnection": 1000000 }
+            }
+            """);
+        var gateway = GatehouseServer.Create(ConfigLoader.Load(configPath), environment: null);
+        gateway.Start();
+        return gateway;
+    }
+
+    private static async Task MeasureAsync(string label, int port, string path, X509Certificate2? certificate)
+    {
+        await using var client = await KeepAliveClient.ConnectAsync(port, path, certificate);
+        for (var i = 0; i < WarmUp; i++)
+        {
+            await ExpectOkAsync(client);
+        }
+
+        using var sampler = s_byType ? new AllocationSampler() : null;
+        GC.Collect();
+        sampler?.Start();
+        var before = GC.GetTotalAllocatedBytes(precise: true);
+        var clock = Stopwatch.StartNew();
+        for (var i = 0; i < Measured; i++)
+        {
+            await ExpectOkAsync(client);
+        }
+
+        clock.Stop();
+        var allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+        var types = sampler?.Stop() ?? [];
+        Console.WriteLine($"| {label} | {allocated / (double)Measured:N0} | {Measured / clock.Elapsed.TotalSeconds:N0} |");
+        foreach (var (type, samples) in types.Take(25))
+        {
+            Console.WriteLine($"|   {type} | {samples} samples | |");
+        }
+    }
+
+    private static async ValueTask ExpectOkAsync(KeepAliveClient client)
+    {
+        var status = await client.GetAsync();
+        if (status != 200)
+        {
+            throw new InvalidOperationException($"expected 200, got {status}");
+        }
+    }
+}
