@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Gatehouse.Provenance;
+using Gatehouse.Wire;
 
 namespace Gatehouse.Tests;
 
@@ -202,6 +203,52 @@ public sealed class ProvenanceTests : IClassFixture<ProvenanceGateway>
 
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("no credential for role \"provenance\"", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AFailingRecordIsLoggedAndNeverFailsTheRequest()
+    {
+        // A second gateway on the same pouchdb-server whose provenance credential is wrong.
+        using var logs = new CapturedLogs();
+        var environment = JsonSerializer.Deserialize(
+            _fixture.EnvironmentJson.Replace("\"provenance\": { \"username\": \"admin\"", "\"provenance\": { \"username\": \"nobody\"", StringComparison.Ordinal),
+            Config.ConfigJsonContext.Default.StdinEnvironment);
+        Assert.Equal("nobody", environment!.Couchdb!.Credentials["provenance"].Username);
+        await using var gateway = await InProcessGateway.StartAsync(
+            environment: environment,
+            configJson: _fixture.ConfigJson().Replace("\"database\": \"gatehouse-provenance\"", "\"database\": \"broken-provenance\"", StringComparison.Ordinal),
+            options: new Hosting.GatehouseServerOptions { Loggers = logs.Factory });
+        using var certificate = CertificateFactory.IssueClient(gateway.Ca, "alice-laptop");
+        using var alice = gateway.CreateClient(certificate);
+
+        await ExpectAsync(HttpStatusCode.Created, alice, HttpMethod.Put, "/couch/unrecorded-db");
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!logs.Text.Contains("unrecorded-db by sha256//", StringComparison.Ordinal) || !logs.Text.Contains("(attempt 3)", StringComparison.Ordinal))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "no provenance failure logged:\n" + logs.Text);
+            await Task.Delay(50); // the writer retries off the request path; bounded by the deadline
+        }
+
+        Assert.Contains("CouchDB answered 401", logs.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain(PouchDbServer.AdminPassword, logs.Text, StringComparison.Ordinal);
+        Assert.False(await _fixture.ExistsAsync("broken-provenance"));
+        Assert.True(await _fixture.ExistsAsync("unrecorded-db"));
+    }
+
+    [Fact]
+    public void AnExplicitProvenanceWithoutItsCredentialIsAConfigError()
+    {
+        var environment = JsonSerializer.Deserialize(
+            $$"""{ "couchdb": { "url": "{{_fixture.Couch.Url}}", "credentials": { "creator": { "username": "admin", "password": "x" } } } }""",
+            Config.ConfigJsonContext.Default.StdinEnvironment)!;
+        var explicitly = new Routing.Route(Routing.RouteKind.CouchDb, "/couch/", new Config.RouteConfig { Kind = "couchdb", Prefix = "/couch/", Provenance = new Config.ProvenanceConfig() });
+        var byDefault = new Routing.Route(Routing.RouteKind.CouchDb, "/couch/", new Config.RouteConfig { Kind = "couchdb", Prefix = "/couch/" });
+
+        var error = Assert.Throws<Config.ConfigException>(() => ProvenanceRecorder.Create(explicitly, environment.Couchdb!, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance));
+
+        Assert.Contains("no credential for role \"provenance\"", error.Message, StringComparison.Ordinal);
+        Assert.Null(ProvenanceRecorder.Create(byDefault, environment.Couchdb!, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance));
     }
 
     private Task<(int ExitCode, string Stdout, string Stderr)> GrantsAsync(params string[] args) =>
