@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Gatehouse.Config;
 using Gatehouse.Http1;
+using Gatehouse.Policy;
 using Gatehouse.Proxy;
 using Gatehouse.Routing;
 using Gatehouse.Wire;
@@ -88,13 +89,7 @@ internal sealed class ProvenanceRecorder : IAsyncDisposable
             Id = ProvenanceRecord.IdFor(holder, kind, database, docId),
             Holder = holder,
             Subject = principal.Subject,
-            Trust = principal.Source switch
-            {
-                TrustSource.CertificateAuthority => "ca",
-                TrustSource.PinnedKey => "pin",
-                TrustSource.LocalListener => "local",
-                _ => "none",
-            },
+            Trust = TrustLabel.Of(principal.Source),
             TrustName = principal.TrustName,
             Kind = kind,
             Database = database,

@@ -183,13 +183,7 @@ internal sealed class GatewayRouter : IRequestHandler, IAsyncDisposable
         {
             Pin = principal.Pin,
             Subject = principal.Subject,
-            Trust = principal.Source switch
-            {
-                TrustSource.CertificateAuthority => "ca",
-                TrustSource.PinnedKey => "pin",
-                TrustSource.LocalListener => "local",
-                _ => "none",
-            },
+            Trust = TrustLabel.Of(principal.Source),
             TrustName = principal.TrustName,
             RemoteAddress = exchange.RemoteEndPoint.Address.ToString(),
         };
