@@ -251,6 +251,33 @@ public sealed class ProvenanceTests : IClassFixture<ProvenanceGateway>
         Assert.Null(ProvenanceRecorder.Create(byDefault, environment.Couchdb!, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance));
     }
 
+    [Fact]
+    public async Task CheckConfigSaysWhereProvenanceIsRecorded()
+    {
+        var config = await _fixture.WriteConfigAsync("check.json");
+
+        var result = await GatehouseProcess.RunAsync(null, "check-config", config);
+
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        Assert.Contains("recorded in gatehouse-provenance with the \"provenance\" credential", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("couchdb pull/push/read/write/create/design on *", result.Stdout, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("\"database\": \"gatehouse-provenance\"", "\"database\": \"Bad Name\"", "$.routes[0].provenance.database")]
+    [InlineData("\"role\": \"provenance\"", "\"role\": \"\"", "$.routes[0].provenance.role")]
+    [InlineData("\"create\", \"design\"", "\"create\", \"designs\"", "$.rules[0].couchdb.allow")]
+    public async Task ABadProvenanceSettingOrGrantIsNamed(string from, string to, string field)
+    {
+        var config = await _fixture.WriteConfigAsync("bad-setting.json");
+        await File.WriteAllTextAsync(config, (await File.ReadAllTextAsync(config)).Replace(from, to, StringComparison.Ordinal));
+
+        var result = await GatehouseProcess.RunAsync(null, "check-config", config);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains(field, result.Stderr, StringComparison.Ordinal);
+    }
+
     private Task<(int ExitCode, string Stdout, string Stderr)> GrantsAsync(params string[] args) =>
         GatehouseProcess.RunAsync(_fixture.EnvironmentJson, ["grants", .. args]);
 
