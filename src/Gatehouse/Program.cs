@@ -14,6 +14,7 @@ var root = new RootCommand("Gatehouse: one mutual-TLS door for a device's files,
     PasswdCommand.Create(),
     PeerCommand.Create(),
     UrlCommand.Create(),
+    GrantsCommand.Create(),
     VersionCommand.Create(),
 };
 

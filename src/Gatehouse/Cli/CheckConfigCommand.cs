@@ -92,7 +92,10 @@ internal static class CheckConfigCommand
             {
                 "files" => "stores " + string.Join(", ", route.Stores ?? []),
                 "proxy" => "backend " + route.Backend,
-                _ => "CouchDB from the stdin environment",
+                _ => "CouchDB from the stdin environment; who created what recorded in "
+                    + (route.Provenance is { } provenance
+                        ? $"{provenance.Database} with the \"{provenance.Role}\" credential (required)"
+                        : $"{ProvenanceConfig.DefaultDatabase} when stdin has a \"{ProvenanceConfig.DefaultRole}\" credential"),
             };
             Console.Out.WriteLine($"route: {route.Prefix} ({route.Kind}, {target})");
         }

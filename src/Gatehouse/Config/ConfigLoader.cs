@@ -13,7 +13,7 @@ public static class ConfigLoader
 {
     private static readonly string[] RouteKinds = ["files", "couchdb", "proxy", "websocket"];
     private static readonly string[] CertificateModes = ["required", "optional", "none"];
-    private static readonly string[] CouchGrants = ["pull", "push", "read", "write", "create"];
+    private static readonly string[] CouchGrants = ["pull", "push", "read", "write", "create", "design"];
     private static readonly string[] FileGrants = ["read", "write", "delete"];
 
     public static GatehouseConfig Load(string path)
@@ -180,6 +180,24 @@ public static class ConfigLoader
                 route.Stores = [.. route.Stores!.Select(s => Resolve(folder, s))];
             }
 
+            if (route.Provenance is { } provenance)
+            {
+                if (route.Kind != "couchdb")
+                {
+                    fail(field + ".provenance", "only a couchdb route records provenance");
+                }
+
+                if (!Proxy.CouchDatabaseName.IsValid(provenance.Database))
+                {
+                    fail(field + ".provenance.database", "not a CouchDB database name (lower-case letter first, then a-z 0-9 _$()+/-)");
+                }
+
+                if (provenance.Role.Length == 0)
+                {
+                    fail(field + ".provenance.role", "name the stdin couchdb.credentials role that writes the records");
+                }
+            }
+
             if (route.Kind == "proxy" && !Uri.TryCreate(route.Backend, UriKind.Absolute, out _))
             {
                 fail(field + ".backend", "a proxy route needs a backend URL like http://127.0.0.1:4334 or unix:/path/to.sock");
@@ -212,7 +230,7 @@ public static class ConfigLoader
             {
                 if (!CouchGrants.Contains(grant))
                 {
-                    fail(field + ".couchdb.allow", $"unknown grant \"{grant}\" (pull, push, read, write, create)");
+                    fail(field + ".couchdb.allow", $"unknown grant \"{grant}\" (pull, push, read, write, create, design)");
                 }
             }
 

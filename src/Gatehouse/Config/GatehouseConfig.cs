@@ -112,8 +112,28 @@ public sealed class RouteConfig
     /// <summary>Pass <c>Upgrade: websocket</c> requests through to the backend (default true).</summary>
     public bool? WebSockets { get; set; }
 
+    /// <summary>couchdb: where and with which credential the gateway records who created what (issue 7).</summary>
+    public ProvenanceConfig? Provenance { get; set; }
+
     /// <summary>Set by <see cref="ConfigLoader"/> when the local listeners are unrestricted (not read from JSON).</summary>
     internal bool LocalUnrestricted { get; set; }
+}
+
+/// <summary>
+/// The provenance log of a couchdb route (issue 7). Without this object the defaults apply and
+/// recording is on only when the stdin environment holds a credential for the default role;
+/// with it, that credential is required at startup.
+/// </summary>
+public sealed class ProvenanceConfig
+{
+    public const string DefaultDatabase = "gatehouse-provenance";
+    public const string DefaultRole = "provenance";
+
+    /// <summary>The gateway's own database, closed to every remote principal whatever the rules say.</summary>
+    public string Database { get; set; } = DefaultDatabase;
+
+    /// <summary>The stdin <c>couchdb.credentials</c> entry the gateway writes the records with.</summary>
+    public string Role { get; set; } = DefaultRole;
 }
 
 public sealed class RouteMatchConfig
@@ -178,6 +198,6 @@ public sealed class CouchRuleConfig
     /// <summary>Database names, with '*' as a wildcard ("novacut-0-*").</summary>
     public List<string> Databases { get; set; } = [];
 
-    /// <summary>"pull", "push", "read", "write", "create".</summary>
+    /// <summary>"pull", "push", "read", "write", "create", "design" (PUT of a design document).</summary>
     public List<string> Allow { get; set; } = [];
 }

@@ -20,6 +20,12 @@ internal static class CouchPolicy
             return AccessDecision.Deny(classification.Reason);
         }
 
+        // The gateway's own record of who created what (issue 7): no rule, not even "*", opens it.
+        if (classification.Database is { } own && IsProvenanceDatabase(route, own))
+        {
+            return AccessDecision.Deny("the provenance database is the gateway's own");
+        }
+
         foreach (var rule in rules)
         {
             if (rule.Couchdb is not { } couch)
@@ -47,9 +53,13 @@ internal static class CouchPolicy
     public static CouchClassification Classify(Request request, Route route) =>
         CouchEndpoints.Classify(request.Method, request.Target.Segments.Skip(route.PrefixSegments.Count).ToArray(), request.Target.Query);
 
+    /// <summary>The database where <paramref name="route"/> records provenance, closed to every remote principal.</summary>
+    public static bool IsProvenanceDatabase(Route route, string database) =>
+        string.Equals(database, route.Config?.Provenance?.Database ?? ProvenanceConfig.DefaultDatabase, StringComparison.Ordinal);
+
     /// <summary>True when some rule of <paramref name="rules"/> grants anything on <paramref name="database"/> (for the filtered _all_dbs).</summary>
-    public static bool CanSee(IEnumerable<RuleConfig> rules, string database) =>
-        rules.Any(rule => rule.Couchdb is { } couch && couch.Allow.Count > 0 && couch.Databases.Any(pattern => DatabasePattern.Matches(pattern, database)));
+    public static bool CanSee(IEnumerable<RuleConfig> rules, Route route, string database) =>
+        !IsProvenanceDatabase(route, database) && rules.Any(rule => rule.Couchdb is { } couch && couch.Allow.Count > 0 && couch.Databases.Any(pattern => DatabasePattern.Matches(pattern, database)));
 
     private static CouchAccess ToAccess(string grant) => grant switch
     {
@@ -58,6 +68,7 @@ internal static class CouchPolicy
         "read" => CouchAccess.Read,
         "write" => CouchAccess.Write,
         "create" => CouchAccess.Create,
+        "design" => CouchAccess.Design,
         _ => CouchAccess.Denied,
     };
 }

@@ -23,7 +23,10 @@ internal sealed class CouchRouteHandler : IAsyncDisposable
     private readonly HttpClient _gatewayClient;
     private readonly ILogger _logger;
 
-    public CouchRouteHandler(CouchEnvironment environment, ConfigPolicy rules, ILoggerFactory loggers)
+    /// <summary>Who created what (issue 7); null when recording is off for this route.</summary>
+    private readonly Provenance.ProvenanceRecorder? _provenance;
+
+    public CouchRouteHandler(Route route, CouchEnvironment environment, ConfigPolicy rules, ILoggerFactory loggers)
     {
         var nodes = environment.NodeUrls();
         _firstNode = nodes[0];
@@ -34,6 +37,7 @@ internal sealed class CouchRouteHandler : IAsyncDisposable
         _rules = rules;
         _logger = loggers.CreateLogger("Gatehouse.CouchDb");
         _gatewayClient = new HttpClient(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(5) }) { Timeout = TimeSpan.FromSeconds(30) };
+        _provenance = Provenance.ProvenanceRecorder.Create(route, environment, loggers);
     }
 
     public async Task HandleAsync(HttpExchange exchange, Route route, string? role, CancellationToken stopping)
@@ -41,7 +45,7 @@ internal sealed class CouchRouteHandler : IAsyncDisposable
         var classification = CouchPolicy.Classify(exchange.Request, route);
         if (classification.Access == CouchAccess.AllDbs)
         {
-            await AnswerAllDbsAsync(exchange, role, stopping).ConfigureAwait(false);
+            await AnswerAllDbsAsync(exchange, route, role, stopping).ConfigureAwait(false);
             return;
         }
 
@@ -54,14 +58,24 @@ internal sealed class CouchRouteHandler : IAsyncDisposable
             }
         }
 
-        var result = await Forwarder.ForwardAsync(exchange, _upstream, plan, stopping).ConfigureAwait(false);
+        ForwardResult result;
+        try
+        {
+            result = await Forwarder.ForwardAsync(exchange, _upstream, plan, stopping).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Also when the client left mid-answer: the upstream's status says whether it created something.
+            _provenance?.Observe(exchange, route, classification);
+        }
+
         if (result != ForwardResult.Completed)
         {
             _logger.LogInformation("forward {Method} {Path}: {Result}", exchange.Request.Method, exchange.Request.Target.Path, result);
         }
     }
 
-    private async Task AnswerAllDbsAsync(HttpExchange exchange, string? role, CancellationToken stopping)
+    private async Task AnswerAllDbsAsync(HttpExchange exchange, Route route, string? role, CancellationToken stopping)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_firstNode, "_all_dbs"));
         if (role is not null && _headersByRole.TryGetValue(role, out var credential))
@@ -91,13 +105,18 @@ internal sealed class CouchRouteHandler : IAsyncDisposable
         }
 
         var rules = _rules.RulesFor(exchange.Principal).ToList();
-        var visible = all.Where(db => CouchPolicy.CanSee(rules, db)).ToArray();
+        var visible = all.Where(db => CouchPolicy.CanSee(rules, route, db)).ToArray();
         var body = JsonSerializer.SerializeToUtf8Bytes(visible, CouchJsonContext.Default.StringArray);
         await exchange.Response.SendAsync(200, "application/json", body, stopping).ConfigureAwait(false);
     }
 
     public async ValueTask DisposeAsync()
     {
+        if (_provenance is not null)
+        {
+            await _provenance.DisposeAsync().ConfigureAwait(false);
+        }
+
         _gatewayClient.Dispose();
         await _upstream.DisposeAsync().ConfigureAwait(false);
     }

@@ -49,7 +49,7 @@ internal sealed class GatewayRouter : IRequestHandler, IAsyncDisposable
                     _files[route] = new FileEndpoint(store, loggers.CreateLogger("Gatehouse.Files"));
                     break;
                 case RouteKind.CouchDb:
-                    _couch[route] = new CouchRouteHandler(environment!.Couchdb!, rules, loggers);
+                    _couch[route] = new CouchRouteHandler(route, environment!.Couchdb!, rules, loggers);
                     break;
                 case RouteKind.WebSocket:
                     if (!webSocketRoutes.TryGetValue(route.Name, out var webSocket))
@@ -183,13 +183,7 @@ internal sealed class GatewayRouter : IRequestHandler, IAsyncDisposable
         {
             Pin = principal.Pin,
             Subject = principal.Subject,
-            Trust = principal.Source switch
-            {
-                TrustSource.CertificateAuthority => "ca",
-                TrustSource.PinnedKey => "pin",
-                TrustSource.LocalListener => "local",
-                _ => "none",
-            },
+            Trust = TrustLabel.Of(principal.Source),
             TrustName = principal.TrustName,
             RemoteAddress = exchange.RemoteEndPoint.Address.ToString(),
         };

@@ -29,4 +29,10 @@ public enum CouchAccess
 
     /// <summary><c>PUT /db</c>.</summary>
     Create,
+
+    /// <summary>
+    /// <c>PUT /db/_design/{name}</c> (issue 7): writing a design document, code the server runs
+    /// (views, validate_doc_update). Its own grant, never implied by write; its functions stay closed.
+    /// </summary>
+    Design,
 }

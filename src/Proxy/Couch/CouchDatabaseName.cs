@@ -3,7 +3,7 @@ using System.Buffers;
 namespace Gatehouse.Proxy;
 
 /// <summary>CouchDB's database-name rule: <c>^[a-z][a-z0-9_$()+/-]*$</c>.</summary>
-internal static class CouchDatabaseName
+public static class CouchDatabaseName
 {
     private static readonly SearchValues<char> Tail = SearchValues.Create("abcdefghijklmnopqrstuvwxyz0123456789_$()+/-");
 

@@ -26,8 +26,10 @@ namespace Gatehouse.Proxy;
 /// GET  /db/{id}, /db/{id}/{att}          Read (also Pull)
 /// PUT  /db/{id}?new_edits=false          Push
 /// PUT|POST|DELETE /db/{id}, PUT|DELETE /db/{id}/{att}   Write
-/// GET  /db/_design/{name}[/{att}]        Read (also Pull); writes and /_show, /_list, /_update,
-///                                        /_rewrite, /_view … Denied
+/// GET  /db/_design/{name}[/{att}]        Read (also Pull)
+/// PUT  /db/_design/{name}                Design (its own grant, issue 7); other writes (DELETE, attachments,
+///                                        new_edits=false)
+///                                        and /_show, /_list, /_update, /_rewrite, /_view … Denied
 /// every other /db/_… (_security, _purge, _compact, _view_cleanup, _revs_limit, _index, _find …) Denied
 /// </code>
 /// Also denied everywhere: methods other than GET/HEAD/POST/PUT/DELETE (COPY included), a
@@ -127,7 +129,7 @@ public static class CouchEndpoints
             case "_local":
                 return ClassifyLocal(verb, db, rest);
             case "_design":
-                return ClassifyDesign(verb, db, rest);
+                return ClassifyDesign(verb, db, rest, parameters);
             default:
                 return Deny(db, $"database endpoint {head} is closed");
         }
@@ -168,16 +170,22 @@ public static class CouchEndpoints
         };
     }
 
-    private static CouchClassification ClassifyDesign(Verb verb, string db, List<string> rest)
+    private static CouchClassification ClassifyDesign(Verb verb, string db, List<string> rest, List<(string Name, string Value)> parameters)
     {
         if (rest.Count < 2 || rest[1].StartsWith('_'))
         {
             return Deny(db, "malformed design document path");
         }
 
+        // A replicator's new_edits=false PUT would ship code under the push grant's cover: closed.
+        if (verb == Verb.Put && rest.Count == 2 && !HasValue(parameters, "new_edits", "false"))
+        {
+            return new(CouchAccess.Design, db, "design document write");
+        }
+
         if (verb != Verb.Get)
         {
-            return Deny(db, "design documents are read-only");
+            return Deny(db, "only GET, and PUT with the design grant, on design documents");
         }
 
         for (var i = 2; i < rest.Count; i++)

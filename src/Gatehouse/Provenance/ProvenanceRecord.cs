@@ -1,0 +1,55 @@
+using System.Text.Json.Serialization;
+
+namespace Gatehouse.Provenance;
+
+/// <summary>
+/// One document of the provenance database (issue 7): principal <see cref="Holder"/> created (or
+/// asked to create what already existed: claimed) one resource through the gateway. One document
+/// per (resource, holder) under a deterministic id, so a repeat is a harmless 409.
+/// </summary>
+public sealed class ProvenanceRecord
+{
+    public const string DatabaseKind = "database";
+    public const string DesignKind = "design";
+    public const string Created = "created";
+    public const string Claimed = "claimed";
+
+    [JsonPropertyName("_id")]
+    public string Id { get; set; } = string.Empty;
+
+    /// <summary>Set when read back; needed to delete the record.</summary>
+    [JsonPropertyName("_rev")]
+    public string? Rev { get; set; }
+
+    /// <summary>The key pin (<c>sha256//…</c>), or <c>local</c> / <c>anonymous</c> for principals without a key.</summary>
+    public string Holder { get; set; } = string.Empty;
+
+    /// <summary>The certificate subject, for people reading the list.</summary>
+    public string Subject { get; set; } = string.Empty;
+
+    /// <summary>How the gateway trusted the holder then: "ca" or "pin" (with <see cref="TrustName"/>), "local", "none".</summary>
+    public string Trust { get; set; } = string.Empty;
+
+    public string TrustName { get; set; } = string.Empty;
+
+    /// <summary><see cref="DatabaseKind"/> or <see cref="DesignKind"/>.</summary>
+    public string Kind { get; set; } = string.Empty;
+
+    public string Database { get; set; } = string.Empty;
+
+    /// <summary>The design document's id (<c>_design/NAME</c>); null for a database.</summary>
+    public string? DocId { get; set; }
+
+    /// <summary><see cref="Created"/> (the upstream answered 201/202) or <see cref="Claimed"/> (PUT of a database that existed: 412).</summary>
+    public string How { get; set; } = Created;
+
+    public DateTimeOffset At { get; set; }
+
+    /// <summary>The resource, the same for every holder: what "also holds it" compares.</summary>
+    [JsonIgnore]
+    public string Resource => DocId is null ? Database : Database + "/" + DocId;
+
+    /// <summary>The deterministic document id for (holder, kind, resource).</summary>
+    public static string IdFor(string holder, string kind, string database, string? docId) =>
+        $"{holder}|{kind}|{database}|{docId}";
+}
