@@ -22,10 +22,8 @@ public sealed class FileUploadLimitTests
     [Fact]
     public async Task AContentLengthOverTheLimitIsRefusedBeforeTheBodyIsSent()
     {
-        using var bob = CertificateFactory.CreateSelfSignedClient("bob");
-        await using var gateway = await StartAsync(bob);
-        using var alice = CertificateFactory.IssueClient(gateway.Ca, "alice-laptop");
-        await using var tls = await ConnectAsync(gateway, alice);
+        await using var gate = await LimitedGateway.StartAsync();
+        await using var tls = await ConnectAsync(gate.Gateway, gate.Alice);
 
         // Only the head: had the server waited for the body, no answer would come.
         await tls.WriteAsync(Encoding.ASCII.GetBytes($"PUT /files/{new string('a', 64)} HTTP/1.1\r\nHost: localhost\r\nContent-Length: {Limit + 1}\r\n\r\n"));
@@ -33,16 +31,14 @@ public sealed class FileUploadLimitTests
 
         Assert.StartsWith("HTTP/1.1 413 ", answer, StringComparison.Ordinal);
         Assert.Contains("the upload limit for this key", answer, StringComparison.Ordinal);
-        AssertStoreEmpty(gateway);
+        AssertStoreEmpty(gate.Gateway);
     }
 
     [Fact]
     public async Task AChunkedBodyPassingTheLimitIsRefusedAndLeavesNoTempFile()
     {
-        using var bob = CertificateFactory.CreateSelfSignedClient("bob");
-        await using var gateway = await StartAsync(bob);
-        using var alice = CertificateFactory.IssueClient(gateway.Ca, "alice-laptop");
-        await using var tls = await ConnectAsync(gateway, alice);
+        await using var gate = await LimitedGateway.StartAsync();
+        await using var tls = await ConnectAsync(gate.Gateway, gate.Alice);
         var data = RandomNumberGenerator.GetBytes(3 * (int)Limit);
         var id = Convert.ToHexStringLower(SHA256.HashData(data));
 
@@ -71,26 +67,25 @@ public sealed class FileUploadLimitTests
 
         Assert.StartsWith("HTTP/1.1 413 ", answer, StringComparison.Ordinal);
         Assert.Contains("Connection: close", answer, StringComparison.Ordinal);
-        AssertStoreEmpty(gateway);
+        AssertStoreEmpty(gate.Gateway);
     }
 
     [Fact]
     public async Task UploadsWithinTheLimitAndFromAnUnlimitedKeyAreStored()
     {
-        using var bob = CertificateFactory.CreateSelfSignedClient("bob");
-        await using var gateway = await StartAsync(bob);
-        using var alice = CertificateFactory.IssueClient(gateway.Ca, "alice-laptop");
+        await using var gate = await LimitedGateway.StartAsync();
+        var gateway = gate.Gateway;
         var small = RandomNumberGenerator.GetBytes((int)Limit);
         var large = RandomNumberGenerator.GetBytes(3 * (int)Limit);
 
-        using (var http = gateway.CreateClient(alice))
+        using (var http = gateway.CreateClient(gate.Alice))
         {
             using var atLimit = await http.PutAsync($"files/{IdOf(small)}", new ByteArrayContent(small));
             Assert.Equal(HttpStatusCode.Created, atLimit.StatusCode);
         }
 
         // Bob is named by the limited rule too, but his own rule grants write with no limit.
-        using (var http = gateway.CreateClient(bob))
+        using (var http = gateway.CreateClient(gate.Bob))
         {
             using var content = new StreamContent(new MemoryStream(large)); // no Content-Length: chunked
             using var request = new HttpRequestMessage(HttpMethod.Put, $"files/{IdOf(large)}") { Content = content };
@@ -118,21 +113,6 @@ public sealed class FileUploadLimitTests
         Assert.Contains("rules[0].maxUploadBytes", ex.Message, StringComparison.Ordinal);
         Assert.Contains(message, ex.Message, StringComparison.Ordinal);
     }
-
-    /// <summary>
-    /// Alice (any key from the user CA) may upload up to <see cref="Limit"/>. Bob (a pinned key) is
-    /// named by that rule too, but his own rule grants write with no limit: the most generous applies.
-    /// </summary>
-    private static Task<InProcessGateway> StartAsync(X509Certificate2 bob) => InProcessGateway.StartAsync(config =>
-    {
-        config.Trust.Pins.Add(new PinConfig { Name = "bob", Pin = KeyPin.Compute(bob) });
-        config.Rules =
-        [
-            new RuleConfig { Principals = ["ca:user", "pinned:bob"], Role = "device", Files = ["read", "write"], MaxUploadBytes = Limit },
-            new RuleConfig { Principals = ["pinned:bob"], Role = "device", Files = ["write"] },
-        ];
-        return config;
-    });
 
     private static string IdOf(byte[] data) => Convert.ToHexStringLower(SHA256.HashData(data));
 
@@ -183,5 +163,49 @@ public sealed class FileUploadLimitTests
         var headEnd = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
         var length = Regex.Match(text, "Content-Length: (\\d+)");
         return headEnd >= 0 && length.Success && text.Length >= headEnd + 4 + int.Parse(length.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>
+    /// A gateway where Alice (any key from the user CA) may upload up to <see cref="Limit"/>. Bob (a
+    /// pinned key) is named by that rule too, but his own rule grants write with no limit: the most
+    /// generous applies.
+    /// </summary>
+    private sealed class LimitedGateway : IAsyncDisposable
+    {
+        private LimitedGateway(InProcessGateway gateway, X509Certificate2 alice, X509Certificate2 bob)
+        {
+            Gateway = gateway;
+            Alice = alice;
+            Bob = bob;
+        }
+
+        public InProcessGateway Gateway { get; }
+
+        public X509Certificate2 Alice { get; }
+
+        public X509Certificate2 Bob { get; }
+
+        public static async Task<LimitedGateway> StartAsync()
+        {
+            var bob = CertificateFactory.CreateSelfSignedClient("bob");
+            var gateway = await InProcessGateway.StartAsync(config =>
+            {
+                config.Trust.Pins.Add(new PinConfig { Name = "bob", Pin = KeyPin.Compute(bob) });
+                config.Rules =
+                [
+                    new RuleConfig { Principals = ["ca:user", "pinned:bob"], Role = "device", Files = ["read", "write"], MaxUploadBytes = Limit },
+                    new RuleConfig { Principals = ["pinned:bob"], Role = "device", Files = ["write"] },
+                ];
+                return config;
+            });
+            return new LimitedGateway(gateway, CertificateFactory.IssueClient(gateway.Ca, "alice-laptop"), bob);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Gateway.DisposeAsync();
+            Alice.Dispose();
+            Bob.Dispose();
+        }
     }
 }
