@@ -32,7 +32,18 @@ public sealed class FileEndpoint
     /// <param name="segments">The target's decoded segments after the route prefix; exactly one, the ID.</param>
     /// <param name="rights">What the policy grants the caller on files.</param>
     /// <param name="cancellationToken">Ends a transfer in progress (server shutdown); its temp file is removed.</param>
-    public async Task HandleAsync(HttpExchange exchange, IReadOnlyList<string> segments, FileRights rights, CancellationToken cancellationToken)
+    public Task HandleAsync(HttpExchange exchange, IReadOnlyList<string> segments, FileRights rights, CancellationToken cancellationToken) =>
+        HandleAsync(exchange, segments, rights, maxUploadBytes: null, cancellationToken);
+
+    /// <param name="exchange">The request and its response.</param>
+    /// <param name="segments">The target's decoded segments after the route prefix; exactly one, the ID.</param>
+    /// <param name="rights">What the policy grants the caller on files.</param>
+    /// <param name="maxUploadBytes">
+    /// The caller's own upload limit (per principal, from the policy), on top of the store's
+    /// <see cref="FileStoreOptions.MaxUploadBytes"/>; null when the caller has none.
+    /// </param>
+    /// <param name="cancellationToken">Ends a transfer in progress (server shutdown); its temp file is removed.</param>
+    public async Task HandleAsync(HttpExchange exchange, IReadOnlyList<string> segments, FileRights rights, long? maxUploadBytes, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(exchange);
         ArgumentNullException.ThrowIfNull(segments);
@@ -77,7 +88,7 @@ public sealed class FileEndpoint
                 await _download.HandleAsync(exchange, id, cancellationToken).ConfigureAwait(false);
                 break;
             case FileRights.Write:
-                await _upload.HandleAsync(exchange, id, cancellationToken).ConfigureAwait(false);
+                await _upload.HandleAsync(exchange, id, maxUploadBytes, cancellationToken).ConfigureAwait(false);
                 break;
             default:
                 await DeleteAsync(response, id, cancellationToken).ConfigureAwait(false);

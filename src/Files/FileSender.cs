@@ -6,7 +6,8 @@ namespace Gatehouse.Files;
 /// <summary>
 /// Streams a byte range of an open file into a response: each read lands directly in the
 /// connection's pooled output buffer (no intermediate copy, no per-request buffer), then the flush
-/// hands it to TLS and waits for the client's back-pressure.
+/// hands it to TLS and waits for the client's back-pressure. On a plain (loopback) connection a
+/// large range skips user memory altogether: sendfile(2) through <see cref="HttpResponse.SendFileAsync"/>.
 /// </summary>
 internal static class FileSender
 {
@@ -16,8 +17,20 @@ internal static class FileSender
     /// </summary>
     public const int ChunkBytes = 64 * 1024;
 
+    /// <summary>
+    /// Below this a range is copied with the head into one write; a sendfile costs its own flush and
+    /// system call, which only pays off for more than a buffer's worth (small multipart parts stay copied).
+    /// </summary>
+    public const int ZeroCopyMinimumBytes = ChunkBytes;
+
     public static async Task SendAsync(SafeFileHandle file, ByteRange range, HttpResponse response, CancellationToken cancellationToken)
     {
+        if (range.Length >= ZeroCopyMinimumBytes && response.CanSendFile)
+        {
+            await response.SendFileAsync(file, range.Start, range.Length, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
         var offset = range.Start;
         var remaining = range.Length;
         while (remaining > 0)

@@ -9,8 +9,10 @@ namespace Gatehouse.Files;
 
 /// <summary>
 /// PUT of one file, verified before it becomes visible (issue 4):
-/// 1. refuse what cannot fit: no framing (411), over the limit (413), no root with room (507);
-/// 2. stream the body into a fresh temp file under the chosen root's tmp/, hashing as it arrives;
+/// 1. refuse what cannot fit: no framing (411), a declared length over the store's or the
+///    caller's limit (413, before a body byte is read), no root with room (507);
+/// 2. stream the body into a fresh temp file under the chosen root's tmp/, hashing as it arrives
+///    (a chunked body that runs past the limit: 413, temp file removed, connection closed);
 /// 3. the SHA-256 must equal the ID, else 409 with both hashes;
 /// 4. fsync the file, rename it into files/ atomically, fsync the folder: 201, or 200 when the
 ///    file was already there (the same ID means the same bytes);
@@ -26,7 +28,8 @@ internal sealed class FileUpload(FileStore store, ILogger logger)
     private const UnixFileMode TempMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
     private const UnixFileMode FinalMode = TempMode | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
 
-    public async Task HandleAsync(HttpExchange exchange, string id, CancellationToken cancellationToken)
+    /// <param name="maxUploadBytes">The caller's own limit (per principal), or null for only the store's.</param>
+    public async Task HandleAsync(HttpExchange exchange, string id, long? maxUploadBytes, CancellationToken cancellationToken)
     {
         var request = exchange.Request;
         var response = exchange.Response;
@@ -37,10 +40,13 @@ internal sealed class FileUpload(FileStore store, ILogger logger)
         }
 
         var declared = request.Framing == BodyFraming.ContentLength ? request.ContentLength : -1;
-        var limit = store.Options.MaxUploadBytes;
+        var callerLimited = maxUploadBytes < store.Options.MaxUploadBytes;
+        var limit = callerLimited ? maxUploadBytes!.Value : store.Options.MaxUploadBytes;
+        var overLimit = callerLimited ? "file larger than the upload limit for this key" : "file larger than the upload limit";
         if (declared > limit)
         {
-            await response.SendErrorAsync(413, "file larger than the upload limit", cancellationToken).ConfigureAwait(false);
+            FilesLog.UploadRefused(logger, id, declared, limit);
+            await response.SendErrorAsync(413, overLimit, cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -84,9 +90,9 @@ internal sealed class FileUpload(FileStore store, ILogger logger)
             if (actual is null)
             {
                 TryDelete(tempPath);
-                FilesLog.UploadAborted(logger, id, received, "over the upload limit");
+                FilesLog.UploadRefused(logger, id, received, limit);
                 response.KeepAlive = false; // the rest of the body is still on its way
-                await response.SendErrorAsync(413, "file larger than the upload limit", cancellationToken).ConfigureAwait(false);
+                await response.SendErrorAsync(413, overLimit, cancellationToken).ConfigureAwait(false);
                 return;
             }
 

@@ -34,4 +34,7 @@ internal static partial class FilesLog
 
     [LoggerMessage(10, LogLevel.Warning, "upload of {Id} failed writing under {Root}")]
     public static partial void UploadFault(ILogger logger, Exception exception, string id, string root);
+
+    [LoggerMessage(11, LogLevel.Information, "upload of {Id} refused at {Bytes} bytes: over the upload limit of {Limit} bytes")]
+    public static partial void UploadRefused(ILogger logger, string id, long bytes, long limit);
 }

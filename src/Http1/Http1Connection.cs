@@ -49,6 +49,8 @@ public sealed class Http1Connection
         // buffer (SslStream supports them), which is most of the memory of 5,000 idle connections.
         var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4 * 1024, leaveOpen: true, useZeroByteReads: true));
         var writer = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 16 * 1024, leaveOpen: true));
+        // Only with nothing between the writer and the socket may a response write to the socket itself (sendfile).
+        var plainSocket = _connection.IsTls ? null : _connection.Socket;
         using var input = new ConnectionInput(reader);
         var parser = new RequestHeadParser(_limits);
         using var stopRegistration = stopping.Register(() =>
@@ -72,7 +74,7 @@ public sealed class Http1Connection
                 }
 
                 var keepAlive = request.KeepAlive && served + 1 < _limits.MaxRequestsPerConnection;
-                response = new HttpResponse(writer, request.Version, request.IsHead, keepAlive);
+                response = new HttpResponse(writer, request.Version, request.IsHead, keepAlive, plainSocket);
                 if (!await ServeAsync(request, input, writer, response, stopping).ConfigureAwait(false))
                 {
                     break;

@@ -19,6 +19,9 @@ public static class HttpMetrics
     internal static readonly Counter<long> BytesOut =
         Meter.CreateCounter<long>("gatehouse.response.body.bytes", unit: "By", description: "Response body bytes written");
 
+    internal static readonly Counter<long> SendFileBytes =
+        Meter.CreateCounter<long>("gatehouse.response.sendfile.bytes", unit: "By", description: "Response body bytes sent zero-copy (sendfile) on plain connections; also counted in gatehouse.response.body.bytes");
+
     internal static readonly Counter<long> Refusals =
         Meter.CreateCounter<long>("gatehouse.requests.refused", description: "Malformed requests refused by the parser, by reason");
 

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Text;
 using System.IO.Pipelines;
+using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 
@@ -10,9 +11,10 @@ namespace Gatehouse.Http1;
 /// Writes one response: status line and headers, then a body framed by Content-Length,
 /// chunked, or connection close (HTTP/1.0). The handler writes body bytes straight into the
 /// connection's pooled output buffers with <see cref="GetMemory"/>/<see cref="Advance"/>
-/// (no intermediate copy) or with <see cref="WriteAsync"/>.
+/// (no intermediate copy) or with <see cref="WriteAsync"/>; on a plain connection a file range can
+/// go from the page cache to the socket with <see cref="SendFileAsync"/> (HttpResponse.SendFile.cs).
 /// </summary>
-public sealed class HttpResponse
+public sealed partial class HttpResponse
 {
     // Chunk framing around memory handed out by GetMemory: "XXXXXXXX\r\n" before, "\r\n" after.
     private const int ChunkPrefix = 10;
@@ -22,16 +24,19 @@ public sealed class HttpResponse
     private readonly PipeWriter _output;
     private readonly HttpVersion _version;
     private readonly bool _isHead;
+    private readonly Socket? _plainSocket;
     private BodyMode _mode;
     private long _bodyBytes;
     private Memory<byte> _chunkMemory;
 
-    internal HttpResponse(PipeWriter output, HttpVersion version, bool isHead, bool keepAlive)
+    /// <param name="plainSocket">The socket under <paramref name="output"/> when nothing (no TLS) sits between them; enables <see cref="SendFileAsync"/>.</param>
+    internal HttpResponse(PipeWriter output, HttpVersion version, bool isHead, bool keepAlive, Socket? plainSocket = null)
     {
         _output = output;
         _version = version;
         _isHead = isHead;
         KeepAlive = keepAlive;
+        _plainSocket = plainSocket;
     }
 
     private enum BodyMode

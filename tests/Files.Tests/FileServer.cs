@@ -10,7 +10,8 @@ namespace Gatehouse.Files.Tests;
 
 /// <summary>
 /// A real TLS WireServer on 127.0.0.1:0 serving a FileEndpoint over fresh store folders, with
-/// clients that present the test certificates. Everything is removed on dispose.
+/// clients that present the test certificates (or, with <c>plain</c>, a plain-HTTP loopback
+/// listener whose callers are the local user). Everything is removed on dispose.
 /// </summary>
 internal sealed class FileServer : IAsyncDisposable
 {
@@ -19,7 +20,7 @@ internal sealed class FileServer : IAsyncDisposable
     private readonly List<HttpClient> _clients = [];
     private readonly string _baseFolder;
 
-    private FileServer(TestPki pki, int rootCount, Action<FileStoreOptions>? configure, Action<FileStore>? prepare, Action<string>? prepareRoot)
+    private FileServer(TestPki pki, int rootCount, Action<FileStoreOptions>? configure, Action<FileStore>? prepare, Action<string>? prepareRoot, bool plain)
     {
         _pki = pki;
         _baseFolder = Path.Join(Path.GetTempPath(), "gatehouse-files-" + Guid.NewGuid().ToString("N"));
@@ -38,7 +39,7 @@ internal sealed class FileServer : IAsyncDisposable
         var router = new TestRouter(new FileEndpoint(Store), principal =>
             principal.Subject.Contains("viewer", StringComparison.Ordinal) ? FileRights.Read : FileRights.Read | FileRights.Write | FileRights.Delete);
         _server = new WireServer(
-            [new ListenEndpoint { Address = IPAddress.Loopback, Port = 0 }],
+            [new ListenEndpoint { Address = IPAddress.Loopback, Port = 0, Tls = !plain, Local = plain }],
             pki.Identity,
             pki.Trust(),
             limits,
@@ -53,8 +54,8 @@ internal sealed class FileServer : IAsyncDisposable
 
     public int Port { get; }
 
-    public static FileServer Start(TestPki pki, int rootCount = 1, Action<FileStoreOptions>? configure = null, Action<FileStore>? prepare = null, Action<string>? prepareRoot = null) =>
-        new(pki, rootCount, configure, prepare, prepareRoot);
+    public static FileServer Start(TestPki pki, int rootCount = 1, Action<FileStoreOptions>? configure = null, Action<FileStore>? prepare = null, Action<string>? prepareRoot = null, bool plain = false) =>
+        new(pki, rootCount, configure, prepare, prepareRoot, plain);
 
     public static string IdOf(byte[] data) => Convert.ToHexStringLower(SHA256.HashData(data));
 
@@ -97,6 +98,18 @@ internal sealed class FileServer : IAsyncDisposable
         return client;
     }
 
+    /// <summary>A client of a <c>plain</c> server (http://, no certificate).</summary>
+    public HttpClient PlainClient()
+    {
+        var client = new HttpClient(new SocketsHttpHandler { AutomaticDecompression = DecompressionMethods.None })
+        {
+            BaseAddress = new Uri($"http://127.0.0.1:{Port}/"),
+            Timeout = TimeSpan.FromSeconds(60),
+        };
+        _clients.Add(client);
+        return client;
+    }
+
     /// <summary>A raw TLS stream to the server, for tests that must misbehave at the byte level.</summary>
     public async Task<(Socket Socket, SslStream Stream)> ConnectRawAsync(X509Certificate2? certificate = null)
     {
@@ -128,6 +141,33 @@ internal sealed class FileServer : IAsyncDisposable
         {
             // a tmpfs mount inside may still be busy; the OS temp cleaner gets it
         }
+    }
+
+    /// <summary>How many of this process's descriptors point at <paramref name="path"/> (Linux /proc).</summary>
+    public static int OpenHandlesTo(string path)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return 0;
+        }
+
+        var count = 0;
+        foreach (var fd in Directory.EnumerateFileSystemEntries("/proc/self/fd"))
+        {
+            try
+            {
+                if (new FileInfo(fd).LinkTarget == path)
+                {
+                    count++;
+                }
+            }
+            catch (IOException)
+            {
+                // closed while we looked
+            }
+        }
+
+        return count;
     }
 
     /// <summary>Polls until <paramref name="condition"/> holds (server-side cleanup runs after the client has gone).</summary>

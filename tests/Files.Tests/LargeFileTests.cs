@@ -64,11 +64,11 @@ public sealed class LargeFileTests(TestPki pki, ITestOutputHelper output)
             received += await stream.ReadAsync(buffer);
         }
 
-        Assert.True(OpenHandlesTo(path) > 0 || !OperatingSystem.IsLinux(), "the download should hold the file open");
+        Assert.True(FileServer.OpenHandlesTo(path) > 0 || !OperatingSystem.IsLinux(), "the download should hold the file open");
         socket.Close(0);
         await stream.DisposeAsync();
 
-        Assert.True(await FileServer.EventuallyAsync(() => OpenHandlesTo(path) == 0), "file handle still open after the client left");
+        Assert.True(await FileServer.EventuallyAsync(() => FileServer.OpenHandlesTo(path) == 0), "file handle still open after the client left");
     }
 
     [Fact]
@@ -147,33 +147,6 @@ public sealed class LargeFileTests(TestPki pki, ITestOutputHelper output)
         }
 
         return total;
-    }
-
-    /// <summary>How many of this process's descriptors point at <paramref name="path"/> (Linux /proc).</summary>
-    private static int OpenHandlesTo(string path)
-    {
-        if (!OperatingSystem.IsLinux())
-        {
-            return 0;
-        }
-
-        var count = 0;
-        foreach (var fd in Directory.EnumerateFileSystemEntries("/proc/self/fd"))
-        {
-            try
-            {
-                if (new FileInfo(fd).LinkTarget == path)
-                {
-                    count++;
-                }
-            }
-            catch (IOException)
-            {
-                // closed while we looked
-            }
-        }
-
-        return count;
     }
 
     private static bool TryMountTmpfs(string folder) =>

@@ -241,6 +241,20 @@ public static class ConfigLoader
                     fail(field + ".files", $"unknown grant \"{grant}\" (read, write, delete)");
                 }
             }
+
+            if (rule.MaxUploadBytes is { } maxUpload)
+            {
+                if (maxUpload < 0)
+                {
+                    fail(field + ".maxUploadBytes", "must be 0 or more (bytes)");
+                }
+
+                // A limit on a rule that grants no upload would limit nothing: say so rather than ignore it.
+                if (rule.Files?.Contains("write") != true)
+                {
+                    fail(field + ".maxUploadBytes", "limits file uploads, but this rule has no \"files\": [\"write\"] grant");
+                }
+            }
         }
     }
 

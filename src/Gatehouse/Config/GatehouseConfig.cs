@@ -183,6 +183,13 @@ public sealed class RuleConfig
     /// <summary>"read", "write" and/or "delete" on files routes.</summary>
     public List<string>? Files { get; set; }
 
+    /// <summary>
+    /// Largest file these principals may upload (PUT on files routes; needs the "write" grant);
+    /// larger answers 413. Null: only the store's own limit. When several rules grant a principal
+    /// write, the most generous applies (a rule without a limit means none).
+    /// </summary>
+    public long? MaxUploadBytes { get; set; }
+
     /// <summary>Names (or prefixes) of proxy routes these principals may use.</summary>
     public List<string>? Proxy { get; set; }
 

@@ -3,6 +3,9 @@ namespace Gatehouse.Policy;
 /// <summary>What the policy says about one request: allowed (with the role whose credential to use) or refused with a reason.</summary>
 public readonly record struct AccessDecision(bool Allowed, string Reason, string? Role)
 {
+    /// <summary>For an allowed file upload: the largest body this principal may send (413 beyond it); null for no limit of its own.</summary>
+    public long? MaxUploadBytes { get; init; }
+
     public static AccessDecision Allow(string? role = null) => new(true, "allowed", role);
 
     public static AccessDecision Deny(string reason) => new(false, reason, null);

@@ -63,11 +63,36 @@ public sealed class ConfigPolicy : IAccessPolicy
         {
             if (rule.Files?.Contains(needed) == true)
             {
-                return AccessDecision.Allow(rule.Role);
+                return needed == "write"
+                    ? AccessDecision.Allow(rule.Role) with { MaxUploadBytes = MaxUploadBytesFor(principal) }
+                    : AccessDecision.Allow(rule.Role);
             }
         }
 
         return AccessDecision.Deny($"no files {needed} grant for this key");
+    }
+
+    /// <summary>
+    /// The most generous upload limit among the rules that grant <paramref name="principal"/> write:
+    /// grants add up, so a rule without a limit lifts it (null).
+    /// </summary>
+    private long? MaxUploadBytesFor(Principal principal)
+    {
+        long largest = 0;
+        foreach (var rule in RulesFor(principal))
+        {
+            if (rule.Files?.Contains("write") == true)
+            {
+                if (rule.MaxUploadBytes is not { } limit)
+                {
+                    return null;
+                }
+
+                largest = Math.Max(largest, limit);
+            }
+        }
+
+        return largest;
     }
 
     private AccessDecision AuthorizeProxy(Principal principal, Route route)

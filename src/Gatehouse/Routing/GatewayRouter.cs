@@ -153,7 +153,7 @@ internal sealed class GatewayRouter : IRequestHandler, IAsyncDisposable
                 };
                 // Not the stopping token: a transfer in flight at shutdown finishes within the grace
                 // period (issue 10); past it, the Wire layer aborts the connection and the upload's temp file goes.
-                await _files[route].HandleAsync(exchange, Tail(request, route), rights, CancellationToken.None).ConfigureAwait(false);
+                await _files[route].HandleAsync(exchange, Tail(request, route), rights, decision.MaxUploadBytes, CancellationToken.None).ConfigureAwait(false);
                 break;
             case RouteKind.CouchDb:
                 await _couch[route].HandleAsync(exchange, route, decision.Role, stopping).ConfigureAwait(false);

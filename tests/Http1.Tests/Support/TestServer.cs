@@ -4,18 +4,20 @@ using Gatehouse.Wire;
 
 namespace Gatehouse.Http1.Tests.Support;
 
-/// <summary>A WireServer on port 0 speaking HTTP/1.1 through <see cref="Http1Connection"/> to a <see cref="RecordingHandler"/>.</summary>
+/// <summary>A WireServer on port 0 speaking HTTP/1.1 through <see cref="Http1Connection"/> to a <see cref="RecordingHandler"/> (or a handler of the test's own).</summary>
 internal sealed class TestServer : IAsyncDisposable
 {
-    private TestServer(WireServer server, RecordingHandler handler)
+    private readonly IRequestHandler _handler;
+
+    private TestServer(WireServer server, IRequestHandler handler)
     {
         Server = server;
-        Handler = handler;
+        _handler = handler;
     }
 
     public WireServer Server { get; }
 
-    public RecordingHandler Handler { get; }
+    public RecordingHandler Handler => (RecordingHandler)_handler;
 
     public IPEndPoint Endpoint => Server.BoundEndpoints[0];
 
@@ -29,9 +31,9 @@ internal sealed class TestServer : IAsyncDisposable
         ShutdownGrace = TimeSpan.FromSeconds(1),
     };
 
-    public static TestServer StartPlain(Limits? limits = null)
+    public static TestServer StartPlain(Limits? limits = null, IRequestHandler? handler = null)
     {
-        var handler = new RecordingHandler();
+        handler ??= new RecordingHandler();
         limits ??= ShortLimits();
         var server = new WireServer(
             [new ListenEndpoint { Address = IPAddress.Loopback, Port = 0, Tls = false, Local = true }],
