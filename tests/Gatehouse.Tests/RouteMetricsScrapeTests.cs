@@ -42,7 +42,7 @@ public sealed class RouteMetricsScrapeTests
 
         // One reload that fails (this server was not made from a file) and one that succeeds.
         Assert.False((await gateway.Server.ReloadAsync()).Succeeded);
-        await using (var fromFile = GatehouseServer.CreateFromFile(gateway.Dir.File("gatehouse.json"), null))
+        await using (var fromFile = GatehouseServer.CreateFromFile(gateway.Dir.File("gatehouse.json"), null, TestLogFile.Options()))
         {
             Assert.True((await fromFile.ReloadAsync()).Succeeded);
         }
