@@ -11,7 +11,7 @@ namespace Gatehouse.LogScan.Tests;
 public sealed class WholeSuiteLogScanTests
 {
     /// <summary>Below this many lines from each source, the capture is broken and a clean scan would prove nothing.</summary>
-    private const int MinimumLinesPerSource = 100;
+    private const int MinimumLinesPerSource = 50; // a full run writes ~3,700 in-process and ~130 process lines
 
     [Fact]
     public void NoTestSecretAppearsInAnyLogOfTheSuite()
