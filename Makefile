@@ -2,7 +2,7 @@
 DOTNET ?= dotnet
 CONFIG ?= Release
 
-.PHONY: all build run test tools bench bench-micro bench-alloc publish soak clean
+.PHONY: all build run test tools bench bench-micro bench-alloc publish publish-aot startup-time soak clean
 
 all: build
 
@@ -22,6 +22,16 @@ test: tools
 # A self-contained single-file binary in out/publish/gatehouse (no .NET install needed to run it).
 publish:
 	$(DOTNET) publish src/Gatehouse -c Release -r linux-x64 --self-contained -p:PublishSingleFile=true -p:DebugType=none -o out/publish -nologo -v minimal
+
+# The same as a NativeAOT binary in out/publish-aot/gatehouse: no JIT, starts faster. Needs clang and
+# zlib headers (Debian: apt-get install -y clang zlib1g-dev); trim/AOT warnings are errors like any other.
+publish-aot:
+	@command -v clang >/dev/null || { echo "publish-aot needs clang and zlib1g-dev: apt-get install -y clang zlib1g-dev"; exit 1; }
+	$(DOTNET) publish src/Gatehouse -c Release -r linux-x64 -p:PublishAot=true -p:DebugType=none -o out/publish-aot -nologo -v minimal
+
+# Spawn to ready line, 10 runs each, for whichever of the published binaries exist (scripts/startup-time.py).
+startup-time:
+	@for b in out/publish/gatehouse out/publish-aot/gatehouse; do [ -x $$b ] && python3 scripts/startup-time.py $$b 10 || true; done
 
 # Mixed traffic and reloads against the real executable; SOAK_SECONDS (default 600). Not part of CI.
 soak:

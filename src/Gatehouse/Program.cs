@@ -30,4 +30,6 @@ if (parsed.Errors.Count > 0)
     return ExitCodes.Usage;
 }
 
-return await parsed.InvokeAsync().ConfigureAwait(false);
+// serve handles SIGTERM/SIGINT itself (graceful drain, exit 0). System.CommandLine's own handler
+// would race it and, when the signal comes early, make the exit code 143 after a clean stop.
+return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }).ConfigureAwait(false);

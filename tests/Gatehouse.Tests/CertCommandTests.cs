@@ -8,7 +8,7 @@ namespace Gatehouse.Tests;
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class CertCommandTests
 {
-    private const string CaPassphrase = "ca passphrase";
+    private const string CaPassphrase = TestSecrets.CaPassphrase;
 
     [Fact]
     public async Task IssuesACertificateTheCaVouchesForAndRecordsIt()

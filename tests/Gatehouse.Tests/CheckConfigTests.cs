@@ -32,7 +32,7 @@ public sealed class CheckConfigTests
         using var dir = new TempDirectory();
         var init = await GatehouseProcess.RunAsync("s3cret-words\n", "init", dir.Path);
         Assert.Equal(0, init.ExitCode);
-        var good = await GatehouseProcess.RunAsync("{\"keyPassphrase\":\"s3cret-words\"}", "check-config", dir.File("gatehouse.json"), "--env-stdin");
+        var good = await GatehouseProcess.RunAsync("{\"keyPassphrase\":\"" + TestSecrets.CheckConfigPassphrase + "\"}", "check-config", dir.File("gatehouse.json"), "--env-stdin");
         Assert.True(good.ExitCode == 0, good.Stderr);
         var bad = await GatehouseProcess.RunAsync("{\"keyPassphrase\":\"nope\"}", "check-config", dir.File("gatehouse.json"), "--env-stdin");
         Assert.Equal(2, bad.ExitCode);

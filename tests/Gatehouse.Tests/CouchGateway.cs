@@ -14,8 +14,8 @@ namespace Gatehouse.Tests;
 /// </summary>
 public sealed class CouchGateway : IAsyncLifetime
 {
-    public const string DevicePassword = "device-secret-41c2";
-    public const string PeerPassword = "peer-secret-9b7e";
+    public const string DevicePassword = TestSecrets.CouchDevicePassword;
+    public const string PeerPassword = TestSecrets.CouchPeerPassword;
 
     private InProcessGateway? _gateway;
 

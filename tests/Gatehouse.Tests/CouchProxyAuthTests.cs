@@ -14,7 +14,7 @@ namespace Gatehouse.Tests;
 /// </summary>
 public sealed class CouchProxyAuthTests
 {
-    private const string Secret = "proxy-secret-5e1f";
+    private const string Secret = TestSecrets.ProxyAuthSecret;
 
     [Fact]
     public async Task TheRoleIsPresentedWithAnHmacTokenAndClientCopiesAreStripped()

@@ -127,7 +127,7 @@ public sealed class CouchThroughGatewayTests : IClassFixture<CouchGateway>
         request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{PouchDbServer.AdminName}:{PouchDbServer.AdminPassword}")));
         request.Headers.Add("X-Auth-CouchDB-UserName", "admin");
         request.Headers.Add("X-Auth-CouchDB-Roles", "_admin");
-        request.Headers.Add("Cookie", "AuthSession=stolen");
+        request.Headers.Add("Cookie", TestSecrets.StolenCookie);
         using var response = await http.SendAsync(request);
         Assert.True(response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden, $"got {(int)response.StatusCode}");
     }

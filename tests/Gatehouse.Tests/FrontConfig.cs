@@ -5,7 +5,7 @@ namespace Gatehouse.Tests;
 /// <summary>Configs for the Pound-mode tests: a TLS listener with optional certificates, and a plain local one.</summary>
 internal static class FrontConfig
 {
-    public const string Password = "correct horse battery staple";
+    public const string Password = TestSecrets.FrontPassword;
 
     /// <param name="routes">The JSON array of routes.</param>
     /// <param name="rules">The JSON array of rules.</param>

@@ -73,6 +73,8 @@ internal sealed class GatehouseProcess : IDisposable
                 {
                     wrapper._stderr.AppendLine(e.Data);
                 }
+
+                TestLogFile.Write("process-stderr", e.Data);
             }
         };
         process.OutputDataReceived += (_, e) =>
@@ -83,6 +85,8 @@ internal sealed class GatehouseProcess : IDisposable
                 {
                     wrapper._stdout.AppendLine(e.Data);
                 }
+
+                TestLogFile.Write("process-stdout", e.Data);
             }
 
             wrapper._firstLine.TrySetResult(e.Data);
@@ -125,7 +129,10 @@ internal sealed class GatehouseProcess : IDisposable
         var stderr = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await stdout, await stderr);
+        var (output, errors) = (await stdout, await stderr);
+        TestLogFile.Write("process-stdout", output);
+        TestLogFile.Write("process-stderr", errors);
+        return (process.ExitCode, output, errors);
     }
 
     /// <summary>Waits for the ready line and returns it parsed.</summary>

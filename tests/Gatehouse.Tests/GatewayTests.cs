@@ -84,7 +84,7 @@ public sealed class GatewayTests
         using var dir = new TempDirectory();
         await using var reference = await InProcessGateway.StartAsync();
         var config = ConfigLoader.Load(reference.Dir.File("gatehouse.json"));
-        await using var server = GatehouseServer.Create(config, null, new GatehouseServerOptions { Policy = new RefuseEverything() });
+        await using var server = GatehouseServer.Create(config, null, TestLogFile.Options(new GatehouseServerOptions { Policy = new RefuseEverything() }));
         server.Start();
         using var client = CertificateFactory.IssueClient(reference.Ca, "alice-laptop");
         using var http = reference.CreateClient(client);

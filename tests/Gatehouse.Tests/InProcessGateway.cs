@@ -64,7 +64,7 @@ public sealed class InProcessGateway : IAsyncDisposable
         await File.WriteAllTextAsync(dir.File("gatehouse.json"), configJson ?? json);
         var config = ConfigLoader.Load(dir.File("gatehouse.json"));
         config = edit?.Invoke(config) ?? config;
-        var gateway = GatehouseServer.Create(config, environment, options);
+        var gateway = GatehouseServer.Create(config, environment, TestLogFile.Options(options));
         gateway.Start();
         return new InProcessGateway(dir, gateway, ca);
     }

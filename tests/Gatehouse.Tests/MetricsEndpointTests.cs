@@ -1,13 +1,11 @@
-using System.Globalization;
 using System.Net;
 using System.Net.Http;
-using System.Text.RegularExpressions;
 using Gatehouse.Wire;
 
 namespace Gatehouse.Tests;
 
 /// <summary>GET /_gatehouse/metrics: Prometheus text for the local user and admin principals only.</summary>
-public sealed partial class MetricsEndpointTests
+public sealed class MetricsEndpointTests
 {
     private const string Config = """
         {
@@ -43,9 +41,9 @@ public sealed partial class MetricsEndpointTests
             Assert.Equal("text/plain; version=0.0.4; charset=utf-8", scrape.Content.Headers.ContentType?.ToString());
             text = await scrape.Content.ReadAsStringAsync();
         }
-        while (Sample(text, "gatehouse_requests_total", "{status_class=\"2xx\"}") <= 0 && DateTime.UtcNow < deadline);
+        while (PrometheusSamples.Sample(text, "gatehouse_requests_total", "{status_class=\"2xx\"}") <= 0 && DateTime.UtcNow < deadline);
 
-        Assert.True(Sample(text, "gatehouse_requests_total", "{status_class=\"2xx\"}") > 0, text);
+        Assert.True(PrometheusSamples.Sample(text, "gatehouse_requests_total", "{status_class=\"2xx\"}") > 0, text);
         Assert.Contains("# TYPE gatehouse_requests_total counter\n", text);
         Assert.Contains("# HELP gatehouse_requests_total ", text);
         Assert.Contains("# TYPE gatehouse_connections_open gauge\n", text);
@@ -80,21 +78,5 @@ public sealed partial class MetricsEndpointTests
             using var post = await https.PostAsync("/_gatehouse/metrics", new StringContent("x"));
             Assert.Equal(HttpStatusCode.MethodNotAllowed, post.StatusCode);
         }
-    }
-
-    [GeneratedRegex(@"^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(?<labels>\{[^}]*\})? (?<value>\S+)$", RegexOptions.Multiline)]
-    private static partial Regex SampleLine();
-
-    private static double Sample(string text, string name, string labels)
-    {
-        foreach (Match match in SampleLine().Matches(text))
-        {
-            if (match.Groups["name"].Value == name && match.Groups["labels"].Value == labels)
-            {
-                return double.Parse(match.Groups["value"].Value, CultureInfo.InvariantCulture);
-            }
-        }
-
-        return 0;
     }
 }

@@ -156,7 +156,7 @@ public sealed class PeerLinkTests
     {
         await using var devices = await PeerDevices.StartAsync(localGrant: "*");
         var file = devices.A.Dir.File("gatehouse.json");
-        await using var a = GatehouseServer.CreateFromFile(file, null); // A again, from its file, so it can reload
+        await using var a = GatehouseServer.CreateFromFile(file, null, TestLogFile.Options()); // A again, from its file, so it can reload
         a.Start();
         using var local = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{a.BoundEndpoints[1].Port}/") };
         using (var before = await local.GetAsync("_peers/B/_gatehouse/whoami"))

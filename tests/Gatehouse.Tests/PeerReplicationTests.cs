@@ -11,7 +11,7 @@ namespace Gatehouse.Tests;
 /// </summary>
 public sealed class PeerReplicationTests
 {
-    private const string PeerPassword = "peer-link-secret-3c1d";
+    private const string PeerPassword = TestSecrets.PeerLinkCouchPassword;
 
     [Fact]
     public async Task PushAndPullThroughThePeerLinkLandEveryDocumentInBsCouch()

@@ -14,7 +14,7 @@ namespace Gatehouse.Tests;
 public sealed class PouchDbServer : IAsyncDisposable
 {
     public const string AdminName = "admin";
-    public const string AdminPassword = "admin-secret-7f3a";
+    public const string AdminPassword = TestSecrets.PouchAdminPassword;
 
     private readonly Process _process;
     private readonly StringBuilder _log = new();

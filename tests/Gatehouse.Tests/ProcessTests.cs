@@ -6,7 +6,7 @@ namespace Gatehouse.Tests;
 public sealed class ProcessTests
 {
     private const int SigTerm = 15;
-    private const string Passphrase = "correct horse battery staple";
+    private const string Passphrase = TestSecrets.ProcessPassphrase;
 
     [Fact]
     public async Task InitThenServeWithEncryptedKeyAnswersCurlByCaAndByPin()

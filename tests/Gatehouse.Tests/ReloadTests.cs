@@ -19,13 +19,13 @@ namespace Gatehouse.Tests;
 public sealed class ReloadTests
 {
     private const int SigHup = 1;
-    private const string Passphrase = "reload passphrase";
+    private const string Passphrase = TestSecrets.ReloadPassphrase;
 
     [Fact]
     public async Task ReloadSwapsTheServerCertificateForNewHandshakes()
     {
         using var site = ReloadSite.Create();
-        await using var server = GatehouseServer.CreateFromFile(site.ConfigPath, new StdinEnvironment { KeyPassphrase = Passphrase });
+        await using var server = GatehouseServer.CreateFromFile(site.ConfigPath, new StdinEnvironment { KeyPassphrase = Passphrase }, TestLogFile.Options());
         server.Start();
         var endpoint = new IPEndPoint(IPAddress.Loopback, server.BoundEndpoints[0].Port);
         var oldPin = server.Pin;
@@ -51,7 +51,7 @@ public sealed class ReloadTests
     public async Task NoRequestFailsWhileTheServerCertificateIsSwappedUnderLoad()
     {
         using var site = ReloadSite.Create();
-        await using var server = GatehouseServer.CreateFromFile(site.ConfigPath, new StdinEnvironment { KeyPassphrase = Passphrase });
+        await using var server = GatehouseServer.CreateFromFile(site.ConfigPath, new StdinEnvironment { KeyPassphrase = Passphrase }, TestLogFile.Options());
         server.Start();
         var endpoint = new IPEndPoint(IPAddress.Loopback, server.BoundEndpoints[0].Port);
         var seenPins = new HashSet<string>();
@@ -111,7 +111,7 @@ public sealed class ReloadTests
     public async Task ABrokenConfigKeepsTheOldOneInForceAndSaysWhy()
     {
         using var site = ReloadSite.Create();
-        await using var server = GatehouseServer.CreateFromFile(site.ConfigPath, new StdinEnvironment { KeyPassphrase = Passphrase });
+        await using var server = GatehouseServer.CreateFromFile(site.ConfigPath, new StdinEnvironment { KeyPassphrase = Passphrase }, TestLogFile.Options());
         server.Start();
         var endpoint = new IPEndPoint(IPAddress.Loopback, server.BoundEndpoints[0].Port);
         await using var phone = await KeepAliveClient.OpenAsync(endpoint, site.Phone);
@@ -132,7 +132,7 @@ public sealed class ReloadTests
     public async Task AReloadWhoseKeyCannotBeReadKeepsTheOldIdentity()
     {
         using var site = ReloadSite.Create();
-        await using var server = GatehouseServer.CreateFromFile(site.ConfigPath, new StdinEnvironment { KeyPassphrase = Passphrase });
+        await using var server = GatehouseServer.CreateFromFile(site.ConfigPath, new StdinEnvironment { KeyPassphrase = Passphrase }, TestLogFile.Options());
         server.Start();
         var pin = server.Pin;
         await File.WriteAllTextAsync(site.Dir.File("server.key"), "not a key\n");

@@ -13,12 +13,12 @@ namespace Gatehouse.Tests;
 public sealed class SecretLeakTests
 {
     private const int SigTerm = 15;
-    private const string Passphrase = "leak-test-passphrase-5d21";
-    private const string DevicePassword = "leak-test-couch-device-8e04";
-    private const string BobPassword = "leak-test-bob-password-c7aa";
-    private const string WrongPassword = "leak-test-wrong-password-31f9";
-    private const string Token = "leak-test-token-value-0b6d";
-    private const string Bearer = "leak-test-bearer-value-a4e8";
+    private const string Passphrase = TestSecrets.LeakPassphrase;
+    private const string DevicePassword = TestSecrets.LeakDevicePassword;
+    private const string BobPassword = TestSecrets.LeakBobPassword;
+    private const string WrongPassword = TestSecrets.LeakWrongPassword;
+    private const string Token = TestSecrets.LeakToken;
+    private const string Bearer = TestSecrets.LeakBearer;
 
     [Fact]
     public async Task AWholeSessionAtDebugLevelLogsNoSecret()

@@ -11,6 +11,22 @@ public sealed class ShutdownTests
     private const int SigTerm = 15;
 
     [Fact]
+    public async Task SigtermRightAfterTheReadyLineStillExitsZero()
+    {
+        // System.CommandLine's own SIGTERM handler once raced serve's and made this exit 143
+        // (8 of 10 runs of the published binary): a supervisor would log a failed stop.
+        using var dir = new TempDirectory();
+        await ProcessTests.InitPlainAsync(dir);
+        for (var i = 0; i < 3; i++)
+        {
+            using var gatehouse = GatehouseProcess.Start(null, "serve", "--config", dir.File("gatehouse.json"));
+            await gatehouse.WaitReadyAsync();
+            gatehouse.Signal(SigTerm);
+            Assert.Equal(0, await gatehouse.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        }
+    }
+
+    [Fact]
     public async Task FirstSigtermWaitsForAnInFlightUploadAndASecondExitsAtOnce()
     {
         using var dir = new TempDirectory();

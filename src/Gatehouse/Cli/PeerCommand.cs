@@ -52,7 +52,7 @@ internal static class PeerCommand
                 entry["key"] = keyFile;
             }
 
-            peers.Add(entry);
+            peers.Add((JsonNode)entry); // the JsonNode overload: Add<T> is not trim- or AOT-safe
         }), $"added peer \"{result.GetValue(name)}\""));
         return command;
     }

@@ -66,6 +66,7 @@ public sealed partial class GatehouseServer
         {
             // File reads and key decryption (600,000 PBKDF2 rounds) are blocking work: off the caller's thread.
             var status = await Task.Run(ReloadCore, cancellationToken).ConfigureAwait(false);
+            Observability.GatewayMetrics.Reloaded(status.Succeeded);
             Volatile.Write(ref _reloadStatus, status);
             return status;
         }

@@ -166,6 +166,16 @@ internal sealed class GatewayRouter : IRequestHandler, IAsyncDisposable
         Log(exchange, route, null);
     }
 
+    private static readonly KeyValuePair<string, object?> NoRouteTag = Observability.GatewayMetrics.RouteTag(Observability.GatewayMetrics.NoRoute);
+    private static readonly KeyValuePair<string, object?> OwnEndpointTag = Observability.GatewayMetrics.RouteTag(Observability.GatewayMetrics.OwnEndpoint);
+    private static readonly KeyValuePair<string, object?> PeerLinksTag = Observability.GatewayMetrics.RouteTag(Observability.GatewayMetrics.PeerLinks);
+
+    /// <summary>The route tag of a request no configured route answered: the gateway's own paths, or none.</summary>
+    private static KeyValuePair<string, object?> OwnTag(Request request) =>
+        Observability.MetricsEndpoint.Matches(request) || Observability.StatusEndpoint.Matches(request) ? OwnEndpointTag
+        : Peers.PeerLinkHandler.IsPeerPath(request) ? PeerLinksTag
+        : NoRouteTag;
+
     private static IReadOnlyList<string> Tail(Request request, Route route) =>
         request.Target.Segments.Skip(route.PrefixSegments.Count).ToArray();
 
@@ -194,6 +204,7 @@ internal sealed class GatewayRouter : IRequestHandler, IAsyncDisposable
 
     private void Log(HttpExchange exchange, Route? route, string? refusal)
     {
+        Observability.GatewayMetrics.Answered(route?.MetricsTag ?? OwnTag(exchange.Request), exchange.Response.StatusCode);
         if (!_logger.IsEnabled(LogLevel.Information))
         {
             return;

@@ -25,7 +25,11 @@ public sealed class Route
         // A regex route forwards the path unchanged; a prefix route strips its prefix unless told not to.
         StripPrefix = PathRegex is null && (config?.StripPrefix ?? true);
         Name = config?.Name ?? config?.Match?.PathRegex ?? prefix;
+        MetricsTag = Observability.GatewayMetrics.RouteTag(Name);
     }
+
+    /// <summary>The <c>route</c> tag of this route's request metrics, made once (the hot path allocates nothing).</summary>
+    public KeyValuePair<string, object?> MetricsTag { get; }
 
     public RouteKind Kind { get; }
 

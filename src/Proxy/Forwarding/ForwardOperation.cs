@@ -104,6 +104,7 @@ internal sealed partial class ForwardOperation
                 }
 
                 _logger.LogDebug("stale pooled connection to {Node}; retrying {Method} on a fresh one", connection.Node, Request.Method);
+                ProxyMetrics.Retries.Add(1, new KeyValuePair<string, object?>("upstream", connection.Node.ToString()));
             }
         }
         finally

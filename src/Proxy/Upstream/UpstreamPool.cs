@@ -39,6 +39,7 @@ public sealed class UpstreamPool : IAsyncDisposable
         Logger = logger ?? NullLogger.Instance;
         _nodes = [.. nodes.Select(uri => new NodeConnections(UpstreamNode.FromUri(uri), options))];
         _evictionTimer = StartEviction(options);
+        ProxyMetrics.Track(this);
     }
 
     /// <summary>
@@ -64,6 +65,7 @@ public sealed class UpstreamPool : IAsyncDisposable
         Logger = logger ?? NullLogger.Instance;
         _nodes = [.. addresses.Select(address => new NodeConnections(UpstreamNode.ForTls(address, tls), options))];
         _evictionTimer = StartEviction(options);
+        ProxyMetrics.Track(this);
     }
 
     private Timer StartEviction(UpstreamOptions options)
@@ -78,6 +80,9 @@ public sealed class UpstreamPool : IAsyncDisposable
 
     /// <summary>Connections opened since the pool was made (for tests and metrics).</summary>
     public long ConnectionsOpened => Interlocked.Read(ref _opened);
+
+    /// <summary>The nodes and their connections, for the pool gauges of <see cref="ProxyMetrics"/>.</summary>
+    internal IReadOnlyList<NodeConnections> Nodes => _nodes;
 
     /// <summary>Idle connections waiting in the pool now, over all nodes.</summary>
     public int IdleConnections => _nodes.Sum(n => n.IdleCount);
@@ -116,6 +121,7 @@ public sealed class UpstreamPool : IAsyncDisposable
                 }
 
                 var connection = await ConnectAsync(node.Node, cancellationToken).ConfigureAwait(false);
+                ProxyMetrics.Connects.Add(1, node.UpstreamTag);
                 node.Node.MarkUp();
                 Volatile.Write(ref _preferred, Array.IndexOf(_nodes, node));
                 return connection;
@@ -126,6 +132,7 @@ public sealed class UpstreamPool : IAsyncDisposable
                 // attacker): skip the address like a refusal and try the next one.
                 node.ReleaseSlot();
                 node.Node.MarkDown(Options.NodeRetryAfter);
+                ProxyMetrics.ConnectFailures.Add(1, node.UpstreamTag, ProxyMetrics.ReasonPinMismatch);
                 pinMismatch = ex;
                 lastError = ex;
                 timedOut = false;
@@ -137,6 +144,12 @@ public sealed class UpstreamPool : IAsyncDisposable
                 node.ReleaseSlot();
                 node.Node.MarkDown(Options.NodeRetryAfter);
                 timedOut = ex is TimeoutException;
+                ProxyMetrics.ConnectFailures.Add(1, node.UpstreamTag, ex switch
+                {
+                    TimeoutException => ProxyMetrics.ReasonTimeout,
+                    SocketException => ProxyMetrics.ReasonRefused,
+                    _ => ProxyMetrics.ReasonTls,
+                });
                 lastError = ex;
                 Logger.LogWarning("upstream {Node} unreachable, skipped for {RetryAfter}: {Message}", node.Node, Options.NodeRetryAfter, ex.Message);
             }
@@ -179,6 +192,7 @@ public sealed class UpstreamPool : IAsyncDisposable
             return;
         }
 
+        ProxyMetrics.Untrack(this);
         await _evictionTimer.DisposeAsync().ConfigureAwait(false);
         foreach (var node in _nodes)
         {
