@@ -19,11 +19,10 @@ internal sealed class CouchRouteHandler : IAsyncDisposable
     private readonly UpstreamPool _upstream;
     private readonly IReadOnlyDictionary<string, KeyValuePair<string, string>[]> _headersByRole;
     private readonly Uri _firstNode;
-    private readonly ConfigPolicy _rules;
     private readonly HttpClient _gatewayClient;
     private readonly ILogger _logger;
 
-    public CouchRouteHandler(CouchEnvironment environment, ConfigPolicy rules, ILoggerFactory loggers)
+    public CouchRouteHandler(CouchEnvironment environment, ILoggerFactory loggers)
     {
         var nodes = environment.NodeUrls();
         _firstNode = nodes[0];
@@ -31,17 +30,17 @@ internal sealed class CouchRouteHandler : IAsyncDisposable
         _headersByRole = environment.Credentials.ToDictionary(
             pair => pair.Key,
             pair => CouchCredentialHeaders.For(environment, pair.Value));
-        _rules = rules;
         _logger = loggers.CreateLogger("Gatehouse.CouchDb");
         _gatewayClient = new HttpClient(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(5) }) { Timeout = TimeSpan.FromSeconds(30) };
     }
 
-    public async Task HandleAsync(HttpExchange exchange, Route route, string? role, CancellationToken stopping)
+    /// <param name="rules">The rules in force when the request arrived (a reload may swap them, issue 7).</param>
+    public async Task HandleAsync(HttpExchange exchange, Route route, string? role, ConfigPolicy rules, CancellationToken stopping)
     {
         var classification = CouchPolicy.Classify(exchange.Request, route);
         if (classification.Access == CouchAccess.AllDbs)
         {
-            await AnswerAllDbsAsync(exchange, role, stopping).ConfigureAwait(false);
+            await AnswerAllDbsAsync(exchange, role, rules, stopping).ConfigureAwait(false);
             return;
         }
 
@@ -61,7 +60,7 @@ internal sealed class CouchRouteHandler : IAsyncDisposable
         }
     }
 
-    private async Task AnswerAllDbsAsync(HttpExchange exchange, string? role, CancellationToken stopping)
+    private async Task AnswerAllDbsAsync(HttpExchange exchange, string? role, ConfigPolicy rules, CancellationToken stopping)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_firstNode, "_all_dbs"));
         if (role is not null && _headersByRole.TryGetValue(role, out var credential))
@@ -90,8 +89,8 @@ internal sealed class CouchRouteHandler : IAsyncDisposable
             return;
         }
 
-        var rules = _rules.RulesFor(exchange.Principal).ToList();
-        var visible = all.Where(db => CouchPolicy.CanSee(rules, db)).ToArray();
+        var granted = rules.RulesFor(exchange.Principal).ToList();
+        var visible = all.Where(db => CouchPolicy.CanSee(granted, db)).ToArray();
         var body = JsonSerializer.SerializeToUtf8Bytes(visible, CouchJsonContext.Default.StringArray);
         await exchange.Response.SendAsync(200, "application/json", body, stopping).ConfigureAwait(false);
     }
