@@ -203,6 +203,67 @@ public sealed class ReloadTests
         Assert.Equal(0, await gatehouse.WaitForExitAsync(TimeSpan.FromSeconds(30)));
     }
 
+    [Fact]
+    public async Task TheExecutableReloadsWhenItsCertificateOrConfigChangesOnDiskWithoutASignal()
+    {
+        using var site = ReloadSite.Create(watch: true);
+        using var gatehouse = GatehouseProcess.Start($$"""{ "keyPassphrase": "{{Passphrase}}" }""", "serve", "--config", site.ConfigPath, "--env-stdin");
+        var ready = await gatehouse.WaitReadyAsync();
+        var endpoint = new IPEndPoint(IPAddress.Loopback, ready.GetProperty("listen")[0].GetProperty("port").GetInt32());
+        await using (var phone = await KeepAliveClient.OpenAsync(endpoint, site.Phone))
+        {
+            Assert.Equal(200, await phone.GetStatusAsync("/_gatehouse/whoami"));
+        }
+
+        // 1. A new server key and certificate written one after the other: new handshakes show the new pin.
+        var newPin = site.RenewServerCertificate();
+        await EventuallyAsync("the new server certificate on a new handshake", async () =>
+        {
+            await using var client = await KeepAliveClient.OpenAsync(endpoint, site.Laptop);
+            return client.ServerPin == newPin;
+        });
+
+        // 2. The config replaced the way editors save (write another file, rename it over): the phone's pin is gone.
+        var saved = site.Dir.File("gatehouse.json.tmp");
+        await File.WriteAllTextAsync(saved, site.Config(pins: false));
+        File.Move(saved, site.ConfigPath, overwrite: true);
+        await EventuallyAsync("the phone refused after its pin left the config", async () =>
+        {
+            try
+            {
+                await using var client = await KeepAliveClient.OpenAsync(endpoint, site.Phone);
+                await client.GetStatusAsync("/_gatehouse/whoami");
+                return false;
+            }
+            catch (Exception ex) when (ex is IOException or AuthenticationException or SocketException)
+            {
+                return true;
+            }
+        });
+
+        // Debounced: the key-and-certificate pair was one reload, the rename another, and no signal was sent.
+        await EventuallyAsync("two reloads logged", () => Task.FromResult(LogMessages(gatehouse).Count(m => m.StartsWith("reloaded", StringComparison.Ordinal)) >= 2));
+        Assert.Equal(2, LogMessages(gatehouse).Count(m => m.StartsWith("reloaded", StringComparison.Ordinal)));
+        Assert.DoesNotContain(LogMessages(gatehouse), m => m.StartsWith("reload failed", StringComparison.Ordinal));
+        gatehouse.Signal(15);
+        Assert.Equal(0, await gatehouse.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+    }
+
+    /// <summary>Polls <paramref name="condition"/> until it holds, for at most 20 s.</summary>
+    private static async Task EventuallyAsync(string what, Func<Task<bool>> condition)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            if (deadline.Elapsed > TimeSpan.FromSeconds(20))
+            {
+                throw new TimeoutException("never saw " + what);
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
     /// <summary>The "Message" of every JSON log line on stderr (JSON escapes '+' in pins, so compare decoded text).</summary>
     private static List<string> LogMessages(GatehouseProcess process)
     {
@@ -276,11 +337,14 @@ public sealed class ReloadTests
 
         public string ConfigPath => Dir.File("gatehouse.json");
 
-        public static ReloadSite Create()
+        /// <summary>Whether the config asks the gateway to watch its files; off where a test reloads explicitly.</summary>
+        public bool Watch { get; private init; }
+
+        public static ReloadSite Create(bool watch = false)
         {
             var dir = new TempDirectory();
             var ca = CertificateFactory.CreateCertificateAuthority("reload test CA");
-            var site = new ReloadSite(dir, ca, CertificateFactory.IssueClient(ca, "laptop"), CertificateFactory.CreateSelfSignedClient("phone"));
+            var site = new ReloadSite(dir, ca, CertificateFactory.IssueClient(ca, "laptop"), CertificateFactory.CreateSelfSignedClient("phone")) { Watch = watch };
             PemFiles.WriteCertificate(dir.File("ca.crt"), ca);
             site.RenewServerCertificate();
             File.WriteAllText(site.ConfigPath, site.Config(pins: true));
@@ -305,7 +369,8 @@ public sealed class ReloadTests
                 "cas": [ { "name": "user", "certificate": "ca.crt" } ],
                 "pins": [ {{(pins ? $$"""{ "name": "phone", "pin": "{{PhonePin}}" }""" : string.Empty)}} ]
               },
-              "limits": { "handshakeTimeout": 5 }
+              "limits": { "handshakeTimeout": 5 },
+              "reload": { "watch": {{(Watch ? "true" : "false")}} }
             }
             """;
 
