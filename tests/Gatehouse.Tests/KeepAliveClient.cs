@@ -13,7 +13,7 @@ public sealed class KeepAliveClient : IAsyncDisposable
 {
     private readonly TcpClient _tcp;
     private readonly SslStream _tls;
-    private readonly List<byte> _streamed = []; // a streamed body read so far (StartStreamAsync)
+    private readonly List<byte> _received = []; // read from the server and not yet consumed
 
     private KeepAliveClient(TcpClient tcp, SslStream tls, string serverPin)
     {
@@ -61,38 +61,12 @@ public sealed class KeepAliveClient : IAsyncDisposable
     public async Task<int> GetStatusAsync(string path)
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        await _tls.WriteAsync(Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n"), cts.Token);
-        var received = new List<byte>();
-        var buffer = new byte[4096];
-        int headerEnd;
-        while ((headerEnd = IndexOfHeaderEnd(received)) < 0)
-        {
-            var read = await _tls.ReadAsync(buffer, cts.Token);
-            if (read == 0)
-            {
-                throw new IOException("the server closed the connection");
-            }
-
-            received.AddRange(buffer.AsSpan(0, read));
-        }
-
-        var head = Encoding.ASCII.GetString([.. received.Take(headerEnd)]);
-        var status = int.Parse(head.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+        var head = await SendGetAsync(path, cts.Token);
         var lengthLine = head.Split("\r\n").First(l => l.StartsWith("content-length:", StringComparison.OrdinalIgnoreCase));
         var length = int.Parse(lengthLine["content-length:".Length..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
-        var have = received.Count - (headerEnd + 4);
-        while (have < length)
-        {
-            var read = await _tls.ReadAsync(buffer, cts.Token);
-            if (read == 0)
-            {
-                throw new IOException("the server closed the connection mid-body");
-            }
-
-            have += read;
-        }
-
-        return status;
+        await ReadMoreUntilAsync(() => _received.Count >= length, "the server closed the connection mid-body", cts.Token);
+        _received.RemoveRange(0, length);
+        return StatusOf(head);
     }
 
     /// <summary>
@@ -102,41 +76,46 @@ public sealed class KeepAliveClient : IAsyncDisposable
     public async Task<int> StartStreamAsync(string path)
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        await _tls.WriteAsync(Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n"), cts.Token);
-        var buffer = new byte[4096];
-        int headerEnd;
-        while ((headerEnd = IndexOfHeaderEnd(_streamed)) < 0)
-        {
-            var read = await _tls.ReadAsync(buffer, cts.Token);
-            if (read == 0)
-            {
-                throw new IOException("the server closed the connection");
-            }
-
-            _streamed.AddRange(buffer.AsSpan(0, read));
-        }
-
-        var head = Encoding.ASCII.GetString([.. _streamed.Take(headerEnd)]);
-        _streamed.RemoveRange(0, headerEnd + 4);
-        return int.Parse(head.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+        return StatusOf(await SendGetAsync(path, cts.Token));
     }
 
     /// <summary>Reads the streamed body until <paramref name="text"/> has arrived (framing bytes included).</summary>
     public async Task ReadUntilAsync(string text, TimeSpan timeout)
     {
         using var cts = new CancellationTokenSource(timeout);
+        await ReadMoreUntilAsync(
+            () => Encoding.UTF8.GetString([.. _received]).Contains(text, StringComparison.Ordinal),
+            $"the server closed the stream before \"{text}\"",
+            cts.Token);
+    }
+
+    /// <summary>Sends a GET and reads the answer's head, which it returns; what follows stays in <see cref="_received"/>.</summary>
+    private async Task<string> SendGetAsync(string path, CancellationToken cancellationToken)
+    {
+        await _tls.WriteAsync(Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n"), cancellationToken);
+        var headerEnd = -1;
+        await ReadMoreUntilAsync(() => (headerEnd = IndexOfHeaderEnd(_received)) >= 0, "the server closed the connection", cancellationToken);
+        var head = Encoding.ASCII.GetString([.. _received.Take(headerEnd)]);
+        _received.RemoveRange(0, headerEnd + 4);
+        return head;
+    }
+
+    private async Task ReadMoreUntilAsync(Func<bool> done, string closedEarly, CancellationToken cancellationToken)
+    {
         var buffer = new byte[4096];
-        while (!Encoding.UTF8.GetString([.. _streamed]).Contains(text, StringComparison.Ordinal))
+        while (!done())
         {
-            var read = await _tls.ReadAsync(buffer, cts.Token);
+            var read = await _tls.ReadAsync(buffer, cancellationToken);
             if (read == 0)
             {
-                throw new IOException($"the server closed the stream before \"{text}\"");
+                throw new IOException(closedEarly);
             }
 
-            _streamed.AddRange(buffer.AsSpan(0, read));
+            _received.AddRange(buffer.AsSpan(0, read));
         }
     }
+
+    private static int StatusOf(string head) => int.Parse(head.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Completes when the server ends the connection (end of stream or a reset).</summary>
     public async Task WaitClosedAsync()
