@@ -249,6 +249,44 @@ public sealed class ReloadTests
         Assert.Equal(0, await gatehouse.WaitForExitAsync(TimeSpan.FromSeconds(30)));
     }
 
+    [Fact]
+    public async Task TheWatchFollowsTheFilesTheReloadedConfigNames()
+    {
+        using var site = ReloadSite.Create(watch: true);
+        await using var server = GatehouseServer.CreateFromFile(site.ConfigPath, new StdinEnvironment { KeyPassphrase = Passphrase });
+        server.Start();
+        Assert.Contains(site.Dir.File("server.crt"), server.WatchedFiles);
+
+        // The config now names another certificate and key, in a folder of their own: saving it reloads.
+        Directory.CreateDirectory(site.Dir.File("renewed"));
+        var renewedPin = site.RenewServerCertificate("renewed/identity");
+        await File.WriteAllTextAsync(site.ConfigPath, site.Config(pins: true).Replace("\"server.", "\"renewed/identity.", StringComparison.Ordinal));
+        // The identity is swapped a moment before the watch moves: wait for both.
+        await EventuallyAsync("the renewed identity in force and watched", () =>
+            Task.FromResult(server.Pin == renewedPin && server.WatchedFiles.Contains(site.Dir.File("renewed/identity.key"))));
+        Assert.DoesNotContain(site.Dir.File("server.crt"), server.WatchedFiles);
+
+        // A change to the newly named files reloads; the old ones are no longer watched.
+        site.RenewServerCertificate();
+        var againPin = site.RenewServerCertificate("renewed/identity");
+        await EventuallyAsync("the second renewal in force", () => Task.FromResult(server.Pin == againPin));
+        Assert.True(server.ReloadStatus!.Succeeded, server.ReloadStatus.Error);
+    }
+
+    [Fact]
+    public async Task WithWatchingOffNothingIsWatchedAndAnExplicitReloadStillWorks()
+    {
+        using var site = ReloadSite.Create(watch: false);
+        await using var server = GatehouseServer.CreateFromFile(site.ConfigPath, new StdinEnvironment { KeyPassphrase = Passphrase });
+        server.Start();
+        Assert.Empty(server.WatchedFiles);
+
+        var newPin = site.RenewServerCertificate();
+
+        Assert.True((await server.ReloadAsync()).Succeeded);
+        Assert.Equal(newPin, server.Pin);
+    }
+
     /// <summary>Polls <paramref name="condition"/> until it holds, for at most 20 s.</summary>
     private static async Task EventuallyAsync(string what, Func<Task<bool>> condition)
     {
@@ -351,13 +389,13 @@ public sealed class ReloadTests
             return site;
         }
 
-        /// <summary>Writes a new server certificate and encrypted key (same passphrase); returns its pin.</summary>
-        public string RenewServerCertificate()
+        /// <summary>Writes a new server certificate and encrypted key (same passphrase) as NAME.crt and NAME.key; returns its pin.</summary>
+        public string RenewServerCertificate(string name = "server")
         {
             using var server = CertificateFactory.IssueServer(Ca, "localhost", ["localhost"], [IPAddress.Loopback, IPAddress.IPv6Loopback]);
             // Key first, then the certificate: a reader in between sees a mismatch and keeps the old pair.
-            PemFiles.WritePrivateKey(Dir.File("server.key"), server.GetECDsaPrivateKey()!, Passphrase);
-            PemFiles.WriteCertificate(Dir.File("server.crt"), server);
+            PemFiles.WritePrivateKey(Dir.File(name + ".key"), server.GetECDsaPrivateKey()!, Passphrase);
+            PemFiles.WriteCertificate(Dir.File(name + ".crt"), server);
             return KeyPin.Compute(server);
         }
 
