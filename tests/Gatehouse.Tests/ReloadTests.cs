@@ -274,6 +274,24 @@ public sealed class ReloadTests
     }
 
     [Fact]
+    public async Task AChangedLimitIsLoggedAsNeedingARestartAndLeftAsItWas()
+    {
+        using var site = ReloadSite.Create();
+        using var logs = new CapturedLogs();
+        await using var server = GatehouseServer.CreateFromFile(site.ConfigPath, new StdinEnvironment { KeyPassphrase = Passphrase }, new GatehouseServerOptions { Loggers = logs.Factory });
+        server.Start();
+        var handshakeTimeout = server.Limits.HandshakeTimeout;
+
+        await File.WriteAllTextAsync(site.ConfigPath, site.Config(pins: true).Replace("\"handshakeTimeout\": 5", "\"handshakeTimeout\": 7", StringComparison.Ordinal));
+        var status = await server.ReloadAsync();
+
+        Assert.True(status.Succeeded, status.Error);
+        Assert.Equal(handshakeTimeout, server.Limits.HandshakeTimeout);
+        Assert.Contains("$.limits changed; that takes effect only on restart", logs.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain("$.listen changed", logs.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task WithWatchingOffNothingIsWatchedAndAnExplicitReloadStillWorks()
     {
         using var site = ReloadSite.Create(watch: false);

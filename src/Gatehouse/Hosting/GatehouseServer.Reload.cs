@@ -188,9 +188,9 @@ public sealed partial class GatehouseServer
             _watcher?.Watch([]);
         }
 
-        if (RestartOnlyPart(config) != RestartOnlyPart(_config))
+        foreach (var part in RestartOnlyParts(config, _config))
         {
-            _reloadLog.LogWarning("{File}: listeners or limits changed; they take effect only on restart (identity, trust, peers, routes and rules were reloaded)", _configPath);
+            _reloadLog.LogWarning("{File}: {Part} changed; that takes effect only on restart (identity, trust, peers, routes and rules were reloaded)", _configPath, part);
         }
 
         _reloadLog.LogInformation(
@@ -273,8 +273,23 @@ public sealed partial class GatehouseServer
         }
     }
 
-    /// <summary>The parts of a config that a reload does not apply, in one comparable string.</summary>
-    private static string RestartOnlyPart(GatehouseConfig config) => JsonSerializer.Serialize(
-        new GatehouseConfig { Listen = config.Listen, Limits = config.Limits },
-        ConfigJsonContext.Default.GatehouseConfig);
+    /// <summary>
+    /// The parts of <paramref name="reloaded"/> that differ from the config the server started with and
+    /// that a reload does not apply: listeners are bound sockets, and limits are read by the accept
+    /// loop, the TLS handshake and every HTTP connection, which hold them for their lifetime.
+    /// </summary>
+    private static IEnumerable<string> RestartOnlyParts(GatehouseConfig reloaded, GatehouseConfig started)
+    {
+        if (Json(new GatehouseConfig { Listen = reloaded.Listen }) != Json(new GatehouseConfig { Listen = started.Listen }))
+        {
+            yield return "$.listen";
+        }
+
+        if (Json(new GatehouseConfig { Limits = reloaded.Limits }) != Json(new GatehouseConfig { Limits = started.Limits }))
+        {
+            yield return "$.limits";
+        }
+
+        static string Json(GatehouseConfig part) => JsonSerializer.Serialize(part, ConfigJsonContext.Default.GatehouseConfig);
+    }
 }
