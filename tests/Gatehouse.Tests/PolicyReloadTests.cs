@@ -8,6 +8,7 @@ using Gatehouse.Config;
 using Gatehouse.Hosting;
 using Gatehouse.Http1.WebSockets;
 using Gatehouse.Wire;
+using Xunit.Abstractions;
 
 namespace Gatehouse.Tests;
 
@@ -17,7 +18,7 @@ namespace Gatehouse.Tests;
 /// leaves the live tunnels and feeds of everyone else alone. Trust and certificate reloads are in
 /// <see cref="ReloadTests"/>.
 /// </summary>
-public sealed class PolicyReloadTests : IAsyncLifetime
+public sealed class PolicyReloadTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const string DevicePassword = "device-secret-5d1e";
     private const string PeerPassword = "peer-secret-a2c4";
@@ -77,6 +78,7 @@ public sealed class PolicyReloadTests : IAsyncLifetime
         var second = await ReloadAsync(gateway, Config(peerDatabases: null));
         await Task.WhenAll(peerIdleClosed, peerFeedClosed).WaitAsync(TimeSpan.FromSeconds(10));
         var elapsed = stopwatch.Elapsed;
+        output.WriteLine($"the peer's idle connection and feed closed {elapsed.TotalMilliseconds:F0} ms after the reload began");
         Assert.True(elapsed < TimeSpan.FromSeconds(1), $"the peer's connections closed {elapsed} after the reload began");
         Assert.Equal(2, second.RevokedConnections);
         await AssertEchoesAsync(tunnel, "after reload 2");

@@ -9,6 +9,7 @@ using System.Text.Json;
 using Gatehouse.Config;
 using Gatehouse.Hosting;
 using Gatehouse.Wire;
+using Xunit.Abstractions;
 
 namespace Gatehouse.Tests;
 
@@ -16,7 +17,7 @@ namespace Gatehouse.Tests;
 /// Hot reload of identity and trust (issue 7), in-process through <see cref="GatehouseServer.ReloadAsync"/>
 /// and in the real executable through SIGHUP.
 /// </summary>
-public sealed class ReloadTests
+public sealed class ReloadTests(ITestOutputHelper output)
 {
     private const int SigHup = 1;
     private const string Passphrase = "reload passphrase";
@@ -227,6 +228,7 @@ public sealed class ReloadTests
         var saved = site.Dir.File("gatehouse.json.tmp");
         await File.WriteAllTextAsync(saved, site.Config(pins: false));
         File.Move(saved, site.ConfigPath, overwrite: true);
+        var sinceSave = Stopwatch.StartNew();
         await EventuallyAsync("the phone refused after its pin left the config", async () =>
         {
             try
@@ -240,6 +242,8 @@ public sealed class ReloadTests
                 return true;
             }
         });
+
+        output.WriteLine($"a saved config was in force {sinceSave.ElapsedMilliseconds} ms later (debounce {ConfigFileWatcher.Debounce.TotalMilliseconds} ms)");
 
         // Debounced: the key-and-certificate pair was one reload, the rename another, and no signal was sent.
         await EventuallyAsync("two reloads logged", () => Task.FromResult(LogMessages(gatehouse).Count(m => m.StartsWith("reloaded", StringComparison.Ordinal)) >= 2));
