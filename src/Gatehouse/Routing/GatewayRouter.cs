@@ -28,6 +28,7 @@ internal sealed class GatewayRouter : IRequestHandler, IAsyncDisposable
     private readonly CancellationTokenSource _disposing = new();
     private readonly List<Task> _retiring = [];
     private RouteGeneration _generation; // swapped whole by Replace; each request reads it once
+    private int _disposed;
 
     /// <summary>Serves /_peers/NAME/… (issue 8); owned and disposed by the server, not the router.</summary>
     public Peers.PeerLinkHandler? PeerLinks { get; init; }
@@ -64,6 +65,11 @@ internal sealed class GatewayRouter : IRequestHandler, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         // Handlers waiting out their retirement close now, with the current ones.
         await _disposing.CancelAsync().ConfigureAwait(false);
         Task[] retiring;
