@@ -6,4 +6,5 @@ namespace Gatehouse.Wire;
 /// </summary>
 /// <param name="Identity">The server certificate and key; null only when no listener speaks TLS.</param>
 /// <param name="Trust">The CAs, whitelist and deny list client keys are judged by.</param>
-internal sealed record GateKeys(ServerIdentity? Identity, ClientTrust Trust);
+/// <param name="Revocation">What the reload that made these keys says of principals still trusted, or null.</param>
+internal sealed record GateKeys(ServerIdentity? Identity, ClientTrust Trust, RevocationCheck? Revocation = null);

@@ -63,7 +63,7 @@ public sealed partial class WireServer
             // A reload that landed while this handshake ran judged the open connections without this
             // one; judge it now against the keys in force, before the handler sees a byte.
             GateKeys current = Volatile.Read(ref _keys);
-            if (!ReferenceEquals(current, judgedBy) && Rejudge(slot, current.Trust, decisions: null))
+            if (!ReferenceEquals(current, judgedBy) && Rejudge(slot, current, decisions: null))
             {
                 return;
             }

@@ -19,19 +19,22 @@ public sealed partial class WireServer
     /// 2. a connection whose key the new trust refuses (pin removed, CA removed, key denied, expired)
     ///    or now lets in as a different principal is aborted (logged at Information with its pin and
     ///    the reason); its pending reads and writes fail at once;
-    /// 3. connections still trusted as the same principal are untouched.
+    /// 3. a connection still trusted as the same principal is aborted the same way when
+    ///    <paramref name="revocation"/> gives a reason (the reloaded rules took every grant away);
+    /// 4. the others are untouched.
     /// Calls are serialized; each pass runs on the caller's thread.
     /// </summary>
     /// <param name="identity">The new server identity, or null to keep the current one.</param>
     /// <param name="trust">The new trust.</param>
+    /// <param name="revocation">The policy's verdict on principals the trust keeps, or null to keep them all.</param>
     /// <returns>How many connections were closed.</returns>
-    public int UpdateTrust(ServerIdentity? identity, ClientTrust trust)
+    public int UpdateTrust(ServerIdentity? identity, ClientTrust trust, RevocationCheck? revocation = null)
     {
         ArgumentNullException.ThrowIfNull(trust);
         lock (_updating)
         {
             GateKeys previous = Volatile.Read(ref _keys);
-            var next = new GateKeys(identity ?? previous.Identity, trust);
+            var next = new GateKeys(identity ?? previous.Identity, trust, revocation);
             // A full fence, paired with ConnectionSlot.Admit: see RunConnectionAsync.
             Interlocked.Exchange(ref _keys, next);
 
@@ -44,7 +47,7 @@ public sealed partial class WireServer
                 if (slot.Connection is { ClientCertificate: not null })
                 {
                     judged++;
-                    if (Rejudge(slot, trust, decisions))
+                    if (Rejudge(slot, next, decisions))
                     {
                         revoked++;
                         WireMetrics.Revocations.Add(1);
@@ -57,9 +60,10 @@ public sealed partial class WireServer
         }
     }
 
-    /// <summary>Judges one admitted connection against <paramref name="trust"/>; aborts it and returns true when it is out.</summary>
-    private bool Rejudge(ConnectionSlot slot, ClientTrust trust, Dictionary<string, TrustDecision>? decisions)
+    /// <summary>Judges one admitted connection against <paramref name="keys"/>; aborts it and returns true when it is out.</summary>
+    private bool Rejudge(ConnectionSlot slot, GateKeys keys, Dictionary<string, TrustDecision>? decisions)
     {
+        ClientTrust trust = keys.Trust;
         if (slot.Connection is not { ClientCertificate: { } certificate, Principal: { HasKey: true } principal } connection)
         {
             return false;
@@ -81,14 +85,22 @@ public sealed partial class WireServer
             return false;
         }
 
-        // Same principal (same key, same trust path and name): rules keyed to it still hold.
+        string? reason;
         if (decision.Principal == principal)
         {
-            return false;
+            // Same principal (same key, same trust path and name): it stays unless the new rules left it nothing.
+            reason = keys.Revocation?.Invoke(principal);
+            if (reason is null)
+            {
+                return false;
+            }
+        }
+        else
+        {
+            reason = decision.RefusalReason
+                ?? $"now trusted as {Describe(decision.Principal!)} instead of {Describe(principal)}; must reconnect";
         }
 
-        string reason = decision.RefusalReason
-            ?? $"now trusted as {Describe(decision.Principal!)} instead of {Describe(principal)}; must reconnect";
         if (!slot.TryMarkRevoked())
         {
             return false;

@@ -33,6 +33,8 @@ public sealed class ConfigDefaultsTests
         Assert.Equal("::", listen.GetProperty("address").GetString());
         Assert.Equal("required", listen.GetProperty("clientCertificate").GetString());
         Assert.True(listen.GetProperty("tls").GetBoolean());
+        // File watching is on unless the config turns it off (issue 7).
+        Assert.True(printed.RootElement.GetProperty("reload").GetProperty("watch").GetBoolean());
 
         // The printed limits are a valid "limits" section as they stand.
         using var dir = new TempDirectory();

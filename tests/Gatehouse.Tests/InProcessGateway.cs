@@ -35,13 +35,15 @@ public sealed class InProcessGateway : IAsyncDisposable
     /// <param name="configJson">Replaces the default config (ca.crt, server.crt/key and store/ are still written).</param>
     /// <param name="prepare">Runs before the config is loaded (to write files it names).</param>
     /// <param name="options">Loggers or a policy for the server.</param>
+    /// <param name="reloadable">Build the server from the file (with <paramref name="configJson"/>, not <paramref name="edit"/>), so it can reload.</param>
     public static async Task<InProcessGateway> StartAsync(
         Func<GatehouseConfig, GatehouseConfig>? edit = null,
         string address = "::",
         StdinEnvironment? environment = null,
         string? configJson = null,
         Action<TempDirectory>? prepare = null,
-        GatehouseServerOptions? options = null)
+        GatehouseServerOptions? options = null,
+        bool reloadable = false)
     {
         var dir = new TempDirectory();
         var ca = CertificateFactory.CreateCertificateAuthority("test user CA");
@@ -62,9 +64,18 @@ public sealed class InProcessGateway : IAsyncDisposable
             """;
         prepare?.Invoke(dir);
         await File.WriteAllTextAsync(dir.File("gatehouse.json"), configJson ?? json);
-        var config = ConfigLoader.Load(dir.File("gatehouse.json"));
-        config = edit?.Invoke(config) ?? config;
-        var gateway = GatehouseServer.Create(config, environment, TestLogFile.Options(options));
+        GatehouseServer gateway;
+        if (reloadable)
+        {
+            gateway = GatehouseServer.CreateFromFile(dir.File("gatehouse.json"), environment, TestLogFile.Options(options));
+        }
+        else
+        {
+            var config = ConfigLoader.Load(dir.File("gatehouse.json"));
+            config = edit?.Invoke(config) ?? config;
+            gateway = GatehouseServer.Create(config, environment, TestLogFile.Options(options));
+        }
+
         gateway.Start();
         return new InProcessGateway(dir, gateway, ca);
     }

@@ -9,6 +9,7 @@ using System.Text.Json;
 using Gatehouse.Config;
 using Gatehouse.Hosting;
 using Gatehouse.Wire;
+using Xunit.Abstractions;
 
 namespace Gatehouse.Tests;
 
@@ -16,7 +17,7 @@ namespace Gatehouse.Tests;
 /// Hot reload of identity and trust (issue 7), in-process through <see cref="GatehouseServer.ReloadAsync"/>
 /// and in the real executable through SIGHUP.
 /// </summary>
-public sealed class ReloadTests
+public sealed class ReloadTests(ITestOutputHelper output)
 {
     private const int SigHup = 1;
     private const string Passphrase = TestSecrets.ReloadPassphrase;
@@ -203,6 +204,126 @@ public sealed class ReloadTests
         Assert.Equal(0, await gatehouse.WaitForExitAsync(TimeSpan.FromSeconds(30)));
     }
 
+    [Fact]
+    public async Task TheExecutableReloadsWhenItsCertificateOrConfigChangesOnDiskWithoutASignal()
+    {
+        using var site = ReloadSite.Create(watch: true);
+        using var gatehouse = GatehouseProcess.Start($$"""{ "keyPassphrase": "{{Passphrase}}" }""", "serve", "--config", site.ConfigPath, "--env-stdin");
+        var ready = await gatehouse.WaitReadyAsync();
+        var endpoint = new IPEndPoint(IPAddress.Loopback, ready.GetProperty("listen")[0].GetProperty("port").GetInt32());
+        await using (var phone = await KeepAliveClient.OpenAsync(endpoint, site.Phone))
+        {
+            Assert.Equal(200, await phone.GetStatusAsync("/_gatehouse/whoami"));
+        }
+
+        // 1. A new server key and certificate written one after the other: new handshakes show the new pin.
+        var newPin = site.RenewServerCertificate();
+        await EventuallyAsync("the new server certificate on a new handshake", async () =>
+        {
+            await using var client = await KeepAliveClient.OpenAsync(endpoint, site.Laptop);
+            return client.ServerPin == newPin;
+        });
+
+        // 2. The config replaced the way editors save (write another file, rename it over): the phone's pin is gone.
+        var saved = site.Dir.File("gatehouse.json.tmp");
+        await File.WriteAllTextAsync(saved, site.Config(pins: false));
+        File.Move(saved, site.ConfigPath, overwrite: true);
+        var sinceSave = Stopwatch.StartNew();
+        await EventuallyAsync("the phone refused after its pin left the config", async () =>
+        {
+            try
+            {
+                await using var client = await KeepAliveClient.OpenAsync(endpoint, site.Phone);
+                await client.GetStatusAsync("/_gatehouse/whoami");
+                return false;
+            }
+            catch (Exception ex) when (ex is IOException or AuthenticationException or SocketException)
+            {
+                return true;
+            }
+        });
+
+        output.WriteLine($"a saved config was in force {sinceSave.ElapsedMilliseconds} ms later (debounce {ConfigFileWatcher.Debounce.TotalMilliseconds} ms)");
+
+        // Debounced: the key-and-certificate pair was one reload, the rename another, and no signal was sent.
+        await EventuallyAsync("two reloads logged", () => Task.FromResult(LogMessages(gatehouse).Count(m => m.StartsWith("reloaded", StringComparison.Ordinal)) >= 2));
+        Assert.Equal(2, LogMessages(gatehouse).Count(m => m.StartsWith("reloaded", StringComparison.Ordinal)));
+        Assert.DoesNotContain(LogMessages(gatehouse), m => m.StartsWith("reload failed", StringComparison.Ordinal));
+        gatehouse.Signal(15);
+        Assert.Equal(0, await gatehouse.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+    }
+
+    [Fact]
+    public async Task TheWatchFollowsTheFilesTheReloadedConfigNames()
+    {
+        using var site = ReloadSite.Create(watch: true);
+        await using var server = GatehouseServer.CreateFromFile(site.ConfigPath, new StdinEnvironment { KeyPassphrase = Passphrase });
+        server.Start();
+        Assert.Contains(site.Dir.File("server.crt"), server.WatchedFiles);
+
+        // The config now names another certificate and key, in a folder of their own: saving it reloads.
+        Directory.CreateDirectory(site.Dir.File("renewed"));
+        var renewedPin = site.RenewServerCertificate("renewed/identity");
+        await File.WriteAllTextAsync(site.ConfigPath, site.Config(pins: true).Replace("\"server.", "\"renewed/identity.", StringComparison.Ordinal));
+        // The identity is swapped a moment before the watch moves: wait for both.
+        await EventuallyAsync("the renewed identity in force and watched", () =>
+            Task.FromResult(server.Pin == renewedPin && server.WatchedFiles.Contains(site.Dir.File("renewed/identity.key"))));
+        Assert.DoesNotContain(site.Dir.File("server.crt"), server.WatchedFiles);
+
+        // A change to the newly named files reloads; the old ones are no longer watched.
+        site.RenewServerCertificate();
+        var againPin = site.RenewServerCertificate("renewed/identity");
+        await EventuallyAsync("the second renewal in force", () => Task.FromResult(server.Pin == againPin));
+        Assert.True(server.ReloadStatus!.Succeeded, server.ReloadStatus.Error);
+    }
+
+    [Fact]
+    public async Task AChangedLimitIsLoggedAsNeedingARestartAndLeftAsItWas()
+    {
+        using var site = ReloadSite.Create();
+        using var logs = new CapturedLogs();
+        await using var server = GatehouseServer.CreateFromFile(site.ConfigPath, new StdinEnvironment { KeyPassphrase = Passphrase }, new GatehouseServerOptions { Loggers = logs.Factory });
+        server.Start();
+        var handshakeTimeout = server.Limits.HandshakeTimeout;
+
+        await File.WriteAllTextAsync(site.ConfigPath, site.Config(pins: true).Replace("\"handshakeTimeout\": 5", "\"handshakeTimeout\": 7", StringComparison.Ordinal));
+        var status = await server.ReloadAsync();
+
+        Assert.True(status.Succeeded, status.Error);
+        Assert.Equal(handshakeTimeout, server.Limits.HandshakeTimeout);
+        Assert.Contains("$.limits changed; that takes effect only on restart", logs.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain("$.listen changed", logs.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task WithWatchingOffNothingIsWatchedAndAnExplicitReloadStillWorks()
+    {
+        using var site = ReloadSite.Create(watch: false);
+        await using var server = GatehouseServer.CreateFromFile(site.ConfigPath, new StdinEnvironment { KeyPassphrase = Passphrase });
+        server.Start();
+        Assert.Empty(server.WatchedFiles);
+
+        var newPin = site.RenewServerCertificate();
+
+        Assert.True((await server.ReloadAsync()).Succeeded);
+        Assert.Equal(newPin, server.Pin);
+    }
+
+    /// <summary>Polls <paramref name="condition"/> until it holds, for at most 20 s.</summary>
+    private static async Task EventuallyAsync(string what, Func<Task<bool>> condition)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            if (deadline.Elapsed > TimeSpan.FromSeconds(20))
+            {
+                throw new TimeoutException("never saw " + what);
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
     /// <summary>The "Message" of every JSON log line on stderr (JSON escapes '+' in pins, so compare decoded text).</summary>
     private static List<string> LogMessages(GatehouseProcess process)
     {
@@ -276,24 +397,27 @@ public sealed class ReloadTests
 
         public string ConfigPath => Dir.File("gatehouse.json");
 
-        public static ReloadSite Create()
+        /// <summary>Whether the config asks the gateway to watch its files; off where a test reloads explicitly.</summary>
+        public bool Watch { get; private init; }
+
+        public static ReloadSite Create(bool watch = false)
         {
             var dir = new TempDirectory();
             var ca = CertificateFactory.CreateCertificateAuthority("reload test CA");
-            var site = new ReloadSite(dir, ca, CertificateFactory.IssueClient(ca, "laptop"), CertificateFactory.CreateSelfSignedClient("phone"));
+            var site = new ReloadSite(dir, ca, CertificateFactory.IssueClient(ca, "laptop"), CertificateFactory.CreateSelfSignedClient("phone")) { Watch = watch };
             PemFiles.WriteCertificate(dir.File("ca.crt"), ca);
             site.RenewServerCertificate();
             File.WriteAllText(site.ConfigPath, site.Config(pins: true));
             return site;
         }
 
-        /// <summary>Writes a new server certificate and encrypted key (same passphrase); returns its pin.</summary>
-        public string RenewServerCertificate()
+        /// <summary>Writes a new server certificate and encrypted key (same passphrase) as NAME.crt and NAME.key; returns its pin.</summary>
+        public string RenewServerCertificate(string name = "server")
         {
             using var server = CertificateFactory.IssueServer(Ca, "localhost", ["localhost"], [IPAddress.Loopback, IPAddress.IPv6Loopback]);
             // Key first, then the certificate: a reader in between sees a mismatch and keeps the old pair.
-            PemFiles.WritePrivateKey(Dir.File("server.key"), server.GetECDsaPrivateKey()!, Passphrase);
-            PemFiles.WriteCertificate(Dir.File("server.crt"), server);
+            PemFiles.WritePrivateKey(Dir.File(name + ".key"), server.GetECDsaPrivateKey()!, Passphrase);
+            PemFiles.WriteCertificate(Dir.File(name + ".crt"), server);
             return KeyPin.Compute(server);
         }
 
@@ -305,7 +429,8 @@ public sealed class ReloadTests
                 "cas": [ { "name": "user", "certificate": "ca.crt" } ],
                 "pins": [ {{(pins ? $$"""{ "name": "phone", "pin": "{{PhonePin}}" }""" : string.Empty)}} ]
               },
-              "limits": { "handshakeTimeout": 5 }
+              "limits": { "handshakeTimeout": 5 },
+              "reload": { "watch": {{(Watch ? "true" : "false")}} }
             }
             """;
 
@@ -315,128 +440,6 @@ public sealed class ReloadTests
             Laptop.Dispose();
             Phone.Dispose();
             Dir.Dispose();
-        }
-    }
-
-    /// <summary>One HTTP/1.1 keep-alive connection over TLS, as a browser or a replicator holds it.</summary>
-    private sealed class KeepAliveClient : IAsyncDisposable
-    {
-        private readonly TcpClient _tcp;
-        private readonly SslStream _tls;
-
-        private KeepAliveClient(TcpClient tcp, SslStream tls, string serverPin)
-        {
-            _tcp = tcp;
-            _tls = tls;
-            ServerPin = serverPin;
-        }
-
-        public string ServerPin { get; }
-
-        public static async Task<KeepAliveClient> OpenAsync(IPEndPoint endpoint, X509Certificate2 certificate)
-        {
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            var tcp = new TcpClient(endpoint.AddressFamily);
-            try
-            {
-                await tcp.ConnectAsync(endpoint, cts.Token);
-                var tls = new SslStream(tcp.GetStream());
-                string? serverPin = null;
-                await tls.AuthenticateAsClientAsync(
-                    new SslClientAuthenticationOptions
-                    {
-                        TargetHost = "localhost",
-                        ClientCertificates = [certificate],
-                        ApplicationProtocols = [SslApplicationProtocol.Http11],
-                        CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-                        // Records which server key was shown; the tests check it.
-                        RemoteCertificateValidationCallback = (_, cert, _, _) =>
-                        {
-                            serverPin = cert is X509Certificate2 c ? KeyPin.Compute(c) : null;
-                            return serverPin is not null;
-                        },
-                    },
-                    cts.Token);
-                return new KeepAliveClient(tcp, tls, serverPin!);
-            }
-            catch
-            {
-                tcp.Dispose();
-                throw;
-            }
-        }
-
-        /// <summary>Sends a GET and reads the whole answer (Content-Length framed); returns the status code.</summary>
-        public async Task<int> GetStatusAsync(string path)
-        {
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            await _tls.WriteAsync(Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n"), cts.Token);
-            var received = new List<byte>();
-            var buffer = new byte[4096];
-            int headerEnd;
-            while ((headerEnd = IndexOfHeaderEnd(received)) < 0)
-            {
-                var read = await _tls.ReadAsync(buffer, cts.Token);
-                if (read == 0)
-                {
-                    throw new IOException("the server closed the connection");
-                }
-
-                received.AddRange(buffer.AsSpan(0, read));
-            }
-
-            var head = Encoding.ASCII.GetString([.. received.Take(headerEnd)]);
-            var status = int.Parse(head.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
-            var lengthLine = head.Split("\r\n").First(l => l.StartsWith("content-length:", StringComparison.OrdinalIgnoreCase));
-            var length = int.Parse(lengthLine["content-length:".Length..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
-            var have = received.Count - (headerEnd + 4);
-            while (have < length)
-            {
-                var read = await _tls.ReadAsync(buffer, cts.Token);
-                if (read == 0)
-                {
-                    throw new IOException("the server closed the connection mid-body");
-                }
-
-                have += read;
-            }
-
-            return status;
-        }
-
-        /// <summary>Completes when the server ends the connection (end of stream or a reset).</summary>
-        public async Task WaitClosedAsync()
-        {
-            var buffer = new byte[256];
-            try
-            {
-                while (await _tls.ReadAsync(buffer) > 0)
-                {
-                }
-            }
-            catch (Exception ex) when (ex is IOException or AuthenticationException or ObjectDisposedException)
-            {
-                // a reset is a close too
-            }
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await _tls.DisposeAsync();
-            _tcp.Dispose();
-        }
-
-        private static int IndexOfHeaderEnd(List<byte> bytes)
-        {
-            for (var i = 0; i + 3 < bytes.Count; i++)
-            {
-                if (bytes[i] == '\r' && bytes[i + 1] == '\n' && bytes[i + 2] == '\r' && bytes[i + 3] == '\n')
-                {
-                    return i;
-                }
-            }
-
-            return -1;
         }
     }
 }

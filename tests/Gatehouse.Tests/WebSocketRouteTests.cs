@@ -78,7 +78,7 @@ public sealed class WebSocketRouteTests
         return config;
     }
 
-    private static async Task EchoWithPrincipalAsync(WebSocket socket, WebSocketConnectionInfo info, CancellationToken stopping)
+    internal static async Task EchoWithPrincipalAsync(WebSocket socket, WebSocketConnectionInfo info, CancellationToken stopping)
     {
         var buffer = new ArrayBufferWriter<byte>();
         while (true)
@@ -95,7 +95,7 @@ public sealed class WebSocketRouteTests
         }
     }
 
-    private static async Task<string> ReceiveTextAsync(WebSocket socket)
+    internal static async Task<string> ReceiveTextAsync(WebSocket socket)
     {
         var buffer = new ArrayBufferWriter<byte>();
         var type = await WebSocketMessages.ReceiveMessageAsync(socket, buffer, 1 << 20, CancellationToken.None);

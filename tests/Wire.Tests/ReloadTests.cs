@@ -87,6 +87,30 @@ public sealed class ReloadTests(TestPki pki)
     }
 
     [Fact]
+    public async Task AStillTrustedPrincipalTheRevocationCheckNamesIsClosedAndTheOthersStay()
+    {
+        await using Harness h = Harness.Tls(pki, IPAddress.Loopback, handler: Echo);
+        await using LiveClient pinned = await LiveClient.OpenAsync(h.Endpoint(), pki.PinnedSelfSigned);
+        await using LiveClient viaCa = await LiveClient.OpenAsync(h.Endpoint(), pki.CaClient);
+        string pin = KeyPin.Compute(pki.PinnedSelfSigned);
+        Task closed = pinned.WaitClosedAsync();
+
+        // Same trust: only the host's verdict (its reloaded rules left this key nothing) closes the connection.
+        var stopwatch = Stopwatch.StartNew();
+        int revoked = h.Server.UpdateTrust(null, pki.Trust(), principal => principal.Pin == pin ? "no grant left" : null);
+
+        await closed.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.True(stopwatch.Elapsed < s_revocationDeadline, $"closed after {stopwatch.Elapsed}");
+        Assert.Equal(1, revoked);
+        Assert.True(await viaCa.EchoesAsync());
+        Assert.Contains(h.Log.Lines, l => l.Message.StartsWith("revoked", StringComparison.Ordinal) && l.Message.EndsWith(": no grant left", StringComparison.Ordinal));
+
+        // The key is still trusted: it may connect again (the host's rules decide what it may do).
+        await using LiveClient again = await LiveClient.OpenAsync(h.Endpoint(), pki.PinnedSelfSigned);
+        Assert.True(await again.EchoesAsync());
+    }
+
+    [Fact]
     public async Task RemovingTheCaClosesTheClientsItIssued()
     {
         await using Harness h = Harness.Tls(pki, IPAddress.Loopback, handler: Echo);

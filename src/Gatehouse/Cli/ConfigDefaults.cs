@@ -7,8 +7,8 @@ using Gatehouse.Wire;
 namespace Gatehouse.Cli;
 
 /// <summary>
-/// The defaults a config leaves unsaid, read from the types themselves (a fresh <see cref="Limits"/>
-/// and <see cref="ListenConfig"/>) so the printed values cannot drift from what serve uses.
+/// The defaults a config leaves unsaid, read from the types themselves (a fresh <see cref="Limits"/>,
+/// <see cref="ListenConfig"/> and <see cref="ReloadConfig"/>) so the printed values cannot drift from what serve uses.
 /// Durations print in seconds, as the config's "limits" takes them.
 /// </summary>
 internal static class ConfigDefaults
@@ -25,6 +25,8 @@ internal static class ConfigDefaults
             json.WriteEndArray();
             json.WritePropertyName("limits");
             WriteObject(json, new Limits());
+            json.WritePropertyName("reload");
+            WriteObject(json, new ReloadConfig());
             json.WriteEndObject();
         }
 

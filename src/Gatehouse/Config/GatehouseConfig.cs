@@ -24,6 +24,18 @@ public sealed class GatehouseConfig
 
     /// <summary>Other devices' Gatehouses, reached over key-pinned TLS links from loopback (issue 8).</summary>
     public List<PeerConfig> Peers { get; set; } = [];
+
+    /// <summary>How a running gateway picks up changes to this file and the files it names (issue 7).</summary>
+    public ReloadConfig Reload { get; set; } = new();
+}
+
+public sealed class ReloadConfig
+{
+    /// <summary>
+    /// Reload when this file, the server certificate or key, a CA certificate or a peer link's
+    /// certificate or key changes on disk, as SIGHUP does. Off: only SIGHUP reloads.
+    /// </summary>
+    public bool Watch { get; set; } = true;
 }
 
 public sealed class ListenConfig

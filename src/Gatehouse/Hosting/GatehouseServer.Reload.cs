@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using Gatehouse.Config;
+using Gatehouse.Policy;
+using Gatehouse.Routing;
 using Gatehouse.Wire;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -8,10 +10,13 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Gatehouse.Hosting;
 
 /// <summary>
-/// Hot reload (issue 7): the config file is read again and the server certificate and key, the CAs,
-/// the whitelist and the deny list are swapped in the Wire layer, which closes the open connections
-/// of keys no longer trusted. Listeners, limits, routes and rules are fixed at startup; a change to
-/// them is logged as needing a restart.
+/// Hot reload (issue 7), on SIGHUP and when a file the config names changes (see
+/// <see cref="ConfigFileWatcher"/>, <c>reload.watch</c>). What reloads: the server certificate and
+/// key, the CAs, pins and deny list, the peer table, the routes and the rules. New handshakes and
+/// new requests get them at once; requests in flight (tunnels and feeds included) finish with what
+/// they started with; open connections are re-judged, and those whose key is no longer trusted, or
+/// whose principal the new rules left without any grant, are closed. What does not: listeners and
+/// limits, which are logged as needing a restart. A reload that fails anywhere changes nothing.
 /// </summary>
 public sealed partial class GatehouseServer
 {
@@ -22,12 +27,17 @@ public sealed partial class GatehouseServer
     private ILoggerFactory _loggers = NullLoggerFactory.Instance; // for the peer links a reload builds
     private ReloadStatus? _reloadStatus;
     private string? _identityFiles; // fingerprint of the certificate and key files Identity came from
+    private ConfigFileWatcher? _watcher;
+    private bool _disposed; // read and written under _reloading
 
     /// <summary>The config file this server was created from and reloads from; null when built from an object.</summary>
     public string? ConfigPath => _configPath;
 
     /// <summary>The last reload's time, result and error; null before the first reload.</summary>
     public ReloadStatus? ReloadStatus => Volatile.Read(ref _reloadStatus);
+
+    /// <summary>The files whose change triggers a reload (full paths); empty when not watching.</summary>
+    public IReadOnlyCollection<string> WatchedFiles => _watcher?.Files ?? [];
 
     /// <summary>
     /// Loads <paramref name="configPath"/> and builds the server (see <see cref="Create"/>), remembering
@@ -49,14 +59,17 @@ public sealed partial class GatehouseServer
     }
 
     /// <summary>
-    /// Reads the config file again and puts its server identity and client trust in force:
+    /// Reads the config file again and puts it in force:
     /// 1. parse and validate the file, load the certificate and key (with the passphrase given at
-    ///    startup), the CAs, pins and deny list — any failure leaves the running configuration as it is,
-    ///    logs why, and is returned (and kept in <see cref="ReloadStatus"/>);
-    /// 2. swap identity and trust in the Wire layer: new handshakes use them at once, requests in flight
-    ///    finish, and open connections whose key is no longer trusted are closed; the peer table is
-    ///    replaced too (issue 8: a peer removed from it is no longer reachable through /_peers/);
-    /// 3. warn when parts that need a restart (listeners, limits, routes, rules) changed.
+    ///    startup), the CAs, pins and deny list, the peer table, and build the routes, rules and route
+    ///    handlers — any failure leaves the running configuration as it is, logs why, and is returned
+    ///    (and kept in <see cref="ReloadStatus"/>);
+    /// 2. swap the routes and rules: new requests use them, requests in flight keep the ones they began with;
+    /// 3. swap identity and trust in the Wire layer: new handshakes use them at once, and open
+    ///    connections whose key is no longer trusted, or whose principal had a grant and has none in
+    ///    the new rules, are closed; the peer table is replaced too (issue 8);
+    /// 4. point the file watcher at the files the new config names;
+    /// 5. warn when listeners or limits changed: they need a restart.
     /// Reloads run one at a time.
     /// </summary>
     public async Task<ReloadStatus> ReloadAsync(CancellationToken cancellationToken = default)
@@ -64,6 +77,11 @@ public sealed partial class GatehouseServer
         await _reloading.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            if (_disposed)
+            {
+                return new ReloadStatus(DateTimeOffset.UtcNow, Succeeded: false, "the server was stopped", RevokedConnections: 0);
+            }
+
             // File reads and key decryption (600,000 PBKDF2 rounds) are blocking work: off the caller's thread.
             var status = await Task.Run(ReloadCore, cancellationToken).ConfigureAwait(false);
             Observability.GatewayMetrics.Reloaded(status.Succeeded);
@@ -76,13 +94,35 @@ public sealed partial class GatehouseServer
         }
     }
 
+    /// <summary>Starts watching the config's files when it asks for it (<c>reload.watch</c>, on by default).</summary>
+    private void StartWatching()
+    {
+        if (_configPath is null || !_config.Reload.Watch)
+        {
+            return;
+        }
+
+        _watcher = new ConfigFileWatcher(() => ReloadAsync(), _reloadLog);
+        _watcher.Watch(WatchedFilesOf(_config, _configPath));
+    }
+
+    /// <summary>Stops watching, and waits for a reload in progress, so none runs on a stopped server.</summary>
+    private async Task StopReloadingAsync()
+    {
+        _watcher?.Dispose();
+        await _reloading.WaitAsync().ConfigureAwait(false);
+        _disposed = true;
+        _reloading.Release();
+    }
+
     private ReloadStatus ReloadCore()
     {
         var time = DateTimeOffset.UtcNow;
-        GatehouseConfig config;
+        GatehouseConfig? config = null;
         ServerIdentity? identity;
         ClientTrust trust;
         Peers.PeerTable peers;
+        RouteGeneration generation;
         string? identityFiles;
         try
         {
@@ -99,16 +139,39 @@ public sealed partial class GatehouseServer
                 ? null
                 : LoadIdentity(config, _environment);
             trust = LoadTrust(config);
-            // The peer table reloads too (issue 8); a broken entry fails the whole reload like any other.
-            peers = Peers.PeerTable.Create(config, _environment, identity ?? Identity, _loggers);
+            RequireCouchEnvironment(config, _environment);
+            // Built whole before anything is swapped; a route that cannot be served fails the whole reload.
+            generation = RouteGeneration.Build(config, _options.Policy, _environment, _options.WebSocketRoutes, _logins, _loggers, _router.Generation);
+            try
+            {
+                // The peer table reloads too (issue 8); a broken entry fails the whole reload like any other.
+                peers = Peers.PeerTable.Create(config, _environment, identity ?? Identity, _loggers);
+            }
+            catch
+            {
+                foreach (var handler in generation.HandlersNotIn(_router.Generation))
+                {
+                    _ = handler.DisposeAsync().AsTask();
+                }
+
+                throw;
+            }
         }
         catch (Exception ex) when (ex is ConfigException or CertificateFileException or ArgumentException or IOException or UnauthorizedAccessException)
         {
             _reloadLog.LogWarning("reload failed; the previous configuration stays in force: {Error}", ex.Message);
+            if (config is not null && _watcher is { } watcher)
+            {
+                // The file parsed but names a file that is missing or broken: watch that too, so fixing it reloads.
+                watcher.Watch(watcher.Files.Concat(WatchedFilesOf(config, _configPath!)));
+            }
+
             return new ReloadStatus(time, Succeeded: false, ex.Message, RevokedConnections: 0);
         }
 
-        var revoked = _wire.UpdateTrust(identity, trust);
+        var previousRules = _router.Generation.Rules;
+        _router.Replace(generation);
+        var revoked = _wire.UpdateTrust(identity, trust, _options.Policy is null ? LostEveryGrant(previousRules, generation.Rules) : null);
         _router.PeerLinks?.Replace(peers);
         if (identity is not null)
         {
@@ -116,20 +179,72 @@ public sealed partial class GatehouseServer
             _identityFiles = identityFiles;
         }
 
-        if (RestartOnlyPart(config) != RestartOnlyPart(_config))
+        if (config.Reload.Watch)
         {
-            _reloadLog.LogWarning("{File}: listeners, limits, routes or rules changed; they take effect only on restart (identity and trust were reloaded)", _configPath);
+            _watcher ??= new ConfigFileWatcher(() => ReloadAsync(), _reloadLog);
+            _watcher.Watch(WatchedFilesOf(config, _configPath));
+        }
+        else
+        {
+            _watcher?.Watch([]);
+        }
+
+        foreach (var part in RestartOnlyParts(config, _config))
+        {
+            _reloadLog.LogWarning("{File}: {Part} changed; that takes effect only on restart (identity, trust, peers, routes and rules were reloaded)", _configPath, part);
         }
 
         _reloadLog.LogInformation(
-            "reloaded {File}: server pin {Pin}, {Cas} CA(s), {Pins} pin(s), {Denied} denied; {Revoked} connection(s) closed",
+            "reloaded {File}: server pin {Pin}, {Cas} CA(s), {Pins} pin(s), {Denied} denied, {Routes} route(s), {Rules} rule(s); {Revoked} connection(s) closed",
             _configPath,
             Pin,
             config.Trust.Cas.Count,
             config.Trust.Pins.Count,
             config.Trust.Deny.Count,
+            config.Routes.Count,
+            config.Rules.Count,
             revoked);
         return new ReloadStatus(time, Succeeded: true, Error: null, revoked);
+    }
+
+    /// <summary>
+    /// What "re-judged against the new policy" means for an open connection (issue 7): a principal
+    /// that had some grant and has none in the reloaded rules is cut off, keep-alive, tunnels and feeds
+    /// alike. A principal that keeps any grant keeps its connections; each new request is judged by
+    /// the new rules anyway. Principals that never had a grant (who may still ask whoami) are left alone.
+    /// </summary>
+    private static RevocationCheck LostEveryGrant(ConfigPolicy before, ConfigPolicy after) =>
+        principal => before.GrantsAnything(principal) && !after.GrantsAnything(principal)
+            ? "the reloaded rules grant this key nothing"
+            : null;
+
+    /// <summary>The config file and every certificate and key file it names: a change to any of them reloads.</summary>
+    private static IEnumerable<string> WatchedFilesOf(GatehouseConfig config, string configPath)
+    {
+        if (configPath.Length > 0)
+        {
+            yield return configPath;
+        }
+
+        if (config.Tls is { } tls)
+        {
+            yield return tls.Certificate;
+            yield return tls.Key;
+        }
+
+        foreach (var ca in config.Trust.Cas)
+        {
+            yield return ca.Certificate;
+        }
+
+        foreach (var peer in config.Peers)
+        {
+            if (peer.Certificate is { } certificate && peer.Key is { } key)
+            {
+                yield return certificate;
+                yield return key;
+            }
+        }
     }
 
     /// <summary>A fingerprint of the server certificate and key files (paths and bytes); null when there are none or they cannot be read.</summary>
@@ -159,8 +274,23 @@ public sealed partial class GatehouseServer
         }
     }
 
-    /// <summary>The parts of a config that a reload does not apply, in one comparable string.</summary>
-    private static string RestartOnlyPart(GatehouseConfig config) => JsonSerializer.Serialize(
-        new GatehouseConfig { Listen = config.Listen, Routes = config.Routes, Rules = config.Rules, Limits = config.Limits },
-        ConfigJsonContext.Default.GatehouseConfig);
+    /// <summary>
+    /// The parts of <paramref name="reloaded"/> that differ from the config the server started with and
+    /// that a reload does not apply: listeners are bound sockets, and limits are read by the accept
+    /// loop, the TLS handshake and every HTTP connection, which hold them for their lifetime.
+    /// </summary>
+    private static IEnumerable<string> RestartOnlyParts(GatehouseConfig reloaded, GatehouseConfig started)
+    {
+        if (Json(new GatehouseConfig { Listen = reloaded.Listen }) != Json(new GatehouseConfig { Listen = started.Listen }))
+        {
+            yield return "$.listen";
+        }
+
+        if (Json(new GatehouseConfig { Limits = reloaded.Limits }) != Json(new GatehouseConfig { Limits = started.Limits }))
+        {
+            yield return "$.limits";
+        }
+
+        static string Json(GatehouseConfig part) => JsonSerializer.Serialize(part, ConfigJsonContext.Default.GatehouseConfig);
+    }
 }

@@ -14,13 +14,17 @@ namespace Gatehouse.Hosting;
 public sealed partial class GatehouseServer : IAsyncDisposable
 {
     private readonly WireServer _wire;
-    private readonly GatehouseConfig _config;
     private readonly GatewayRouter _router;
+    private readonly GatehouseServerOptions _options; // the app's policy and websocket handlers, for reloaded routes
+    private readonly Front.LoginThrottle _logins; // failed Basic logins, counted across reloads (issue 5)
+    private readonly GatehouseConfig _config; // as started: the listeners and limits, which only a restart changes
 
-    private GatehouseServer(GatehouseConfig config, WireServer wire, ServerIdentity? identity, Limits limits, GatewayRouter router)
+    private GatehouseServer(GatehouseConfig config, WireServer wire, ServerIdentity? identity, Limits limits, GatewayRouter router, GatehouseServerOptions options, Front.LoginThrottle logins)
     {
         _config = config;
         _router = router;
+        _options = options;
+        _logins = logins;
         _wire = wire;
         Identity = identity;
         Limits = limits;
@@ -63,20 +67,23 @@ public sealed partial class GatehouseServer : IAsyncDisposable
         var limits = LimitsBinder.Apply(new Limits(), config.Limits);
         var identity = LoadIdentity(config, environment);
         var trust = LoadTrust(config);
-        var routes = new RouteTable(config.Routes);
         RequireCouchEnvironment(config, environment);
-        var rules = new ConfigPolicy(routes, config.Rules);
-        var policy = options.Policy ?? rules;
-        var peers = new Peers.PeerLinkHandler(Peers.PeerTable.Create(config, environment, identity, options.Loggers), rules, options.Loggers);
-        var router = new GatewayRouter(routes, policy, rules, environment, options.WebSocketRoutes, options.Loggers) { PeerLinks = peers };
+        var logins = new Front.LoginThrottle();
+        var generation = RouteGeneration.Build(config, options.Policy, environment, options.WebSocketRoutes, logins, options.Loggers, previous: null);
+        var peers = new Peers.PeerLinkHandler(Peers.PeerTable.Create(config, environment, identity, options.Loggers), options.Loggers);
+        var router = new GatewayRouter(generation, options.Loggers) { PeerLinks = peers };
         var endpoints = config.Listen.Select(ConfigLoader.ToEndpoint).ToList();
         var handler = Http1Connection.CreateHandler(router, limits, options.Loggers.CreateLogger("Gatehouse.Http"));
         var wire = new WireServer(endpoints, identity, trust, limits, handler, options.Loggers.CreateLogger("Gatehouse.Wire"));
-        return new GatehouseServer(config, wire, identity, limits, router);
+        return new GatehouseServer(config, wire, identity, limits, router, options, logins);
     }
 
     /// <summary>Binds every listener (synchronously, so ports are known on return) and starts accepting.</summary>
-    public void Start() => _wire.Start();
+    public void Start()
+    {
+        _wire.Start();
+        StartWatching();
+    }
 
     /// <summary>Stops accepting, lets in-flight requests finish within the grace period, then aborts the rest.</summary>
     public Task StopAsync(TimeSpan? grace = null) => _wire.StopAsync(grace ?? Limits.ShutdownGrace);
@@ -99,6 +106,7 @@ public sealed partial class GatehouseServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await StopReloadingAsync().ConfigureAwait(false);
         await _wire.DisposeAsync().ConfigureAwait(false);
         await _router.DisposeAsync().ConfigureAwait(false);
         if (_router.PeerLinks is { } peers)

@@ -14,21 +14,20 @@ internal sealed class MetricsEndpoint
 {
     public const string Path = "/_gatehouse/metrics";
 
-    private readonly ConfigPolicy _rules;
     private readonly MetricsAggregator _aggregator;
 
-    public MetricsEndpoint(ConfigPolicy rules, MetricsAggregator? aggregator = null)
+    public MetricsEndpoint(MetricsAggregator? aggregator = null)
     {
-        _rules = rules;
         _aggregator = aggregator ?? MetricsAggregator.Shared;
     }
 
     public static bool Matches(Request request) => !request.Target.IsAsterisk && request.Target.Path == Path;
 
     /// <summary>Answers the scrape; returns the refusal reason for the access log, or null when served.</summary>
-    public async Task<string?> HandleAsync(HttpExchange exchange, CancellationToken stopping)
+    /// <param name="rules">The rules in force, which say who is an admin (reloadable, issue 7).</param>
+    public async Task<string?> HandleAsync(HttpExchange exchange, ConfigPolicy rules, CancellationToken stopping)
     {
-        if (!_rules.IsAdmin(exchange.Principal))
+        if (!rules.IsAdmin(exchange.Principal))
         {
             const string reason = "metrics are for the local user and admin principals";
             await exchange.Response.SendErrorAsync(403, reason, stopping).ConfigureAwait(false);

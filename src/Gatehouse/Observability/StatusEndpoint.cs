@@ -12,16 +12,10 @@ namespace Gatehouse.Observability;
 /// the open connections per principal — for the local user and <c>"admin": true</c> principals
 /// only, like the metrics: who is connected is nobody else's business.
 /// </summary>
-internal sealed class StatusEndpoint
+internal static class StatusEndpoint
 {
     public const string Path = "/_gatehouse/status";
 
-    private readonly ConfigPolicy _rules;
-
-    public StatusEndpoint(ConfigPolicy rules)
-    {
-        _rules = rules;
-    }
 
     /// <summary>Supplies the status; set by <see cref="GatehouseServer"/> once it exists.</summary>
     public delegate GatehouseStatus Source();
@@ -29,9 +23,10 @@ internal sealed class StatusEndpoint
     public static bool Matches(Request request) => !request.Target.IsAsterisk && request.Target.Path == Path;
 
     /// <summary>Answers; returns the refusal reason for the access log, or null when served.</summary>
-    public async Task<string?> HandleAsync(HttpExchange exchange, Source? source, CancellationToken stopping)
+    /// <param name="rules">The rules in force, which say who is an admin (reloadable, issue 7).</param>
+    public static async Task<string?> HandleAsync(HttpExchange exchange, ConfigPolicy rules, Source? source, CancellationToken stopping)
     {
-        if (!_rules.IsAdmin(exchange.Principal))
+        if (!rules.IsAdmin(exchange.Principal))
         {
             const string reason = "status is for the local user and admin principals";
             await exchange.Response.SendErrorAsync(403, reason, stopping).ConfigureAwait(false);

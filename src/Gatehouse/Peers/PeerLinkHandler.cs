@@ -23,14 +23,12 @@ internal sealed class PeerLinkHandler : IAsyncDisposable
     /// <summary>A replaced table's pools close only after requests that already picked them have leased.</summary>
     private static readonly TimeSpan RetireAfter = TimeSpan.FromSeconds(10);
 
-    private readonly ConfigPolicy _rules;
     private readonly ILogger _logger;
     private PeerTable _table;
 
-    public PeerLinkHandler(PeerTable table, ConfigPolicy rules, ILoggerFactory loggers)
+    public PeerLinkHandler(PeerTable table, ILoggerFactory loggers)
     {
         _table = table;
-        _rules = rules;
         _logger = loggers.CreateLogger("Gatehouse.Peer");
     }
 
@@ -53,7 +51,8 @@ internal sealed class PeerLinkHandler : IAsyncDisposable
     }
 
     /// <summary>Serves the request; returns the refusal reason for the access log, or null when forwarded.</summary>
-    public async Task<string?> HandleAsync(HttpExchange exchange, CancellationToken stopping)
+    /// <param name="rules">The rules in force when the request arrived, whose <c>peers</c> grants apply (issue 7).</param>
+    public async Task<string?> HandleAsync(HttpExchange exchange, ConfigPolicy rules, CancellationToken stopping)
     {
         var request = exchange.Request;
         var response = exchange.Response;
@@ -76,7 +75,7 @@ internal sealed class PeerLinkHandler : IAsyncDisposable
             return "unknown peer";
         }
 
-        if (!Granted(exchange.Principal, name))
+        if (!Granted(rules, exchange.Principal, name))
         {
             await response.SendErrorAsync(403, "no peer-link grant for this peer", stopping).ConfigureAwait(false);
             return "no peers grant";
@@ -95,8 +94,8 @@ internal sealed class PeerLinkHandler : IAsyncDisposable
 
     public ValueTask DisposeAsync() => Table.DisposeAsync();
 
-    private bool Granted(Principal principal, string peer) =>
-        _rules.RulesFor(principal).Any(rule => rule.Peers?.Any(grant => grant == "*" || string.Equals(grant, peer, StringComparison.Ordinal)) == true);
+    private static bool Granted(ConfigPolicy rules, Principal principal, string peer) =>
+        rules.RulesFor(principal).Any(rule => rule.Peers?.Any(grant => grant == "*" || string.Equals(grant, peer, StringComparison.Ordinal)) == true);
 
     private static bool IsLoopback(IPAddress address) =>
         IPAddress.IsLoopback(address) || (address.IsIPv4MappedToIPv6 && IPAddress.IsLoopback(address.MapToIPv4()));

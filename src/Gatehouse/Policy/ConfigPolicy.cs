@@ -47,6 +47,19 @@ public sealed class ConfigPolicy : IAccessPolicy
     public bool IsAdmin(Principal principal) =>
         principal.Source == TrustSource.LocalListener || RulesFor(principal).Any(rule => rule.Admin);
 
+    /// <summary>
+    /// True when a rule or a route's access list gives <paramref name="principal"/> anything at all
+    /// (a database, files, a proxy or websocket route, a peer link, admin). A reload closes the open
+    /// connections of a principal that had a grant and has none left (issue 7).
+    /// </summary>
+    public bool GrantsAnything(Principal principal) =>
+        RulesFor(principal).Any(rule => rule.Admin
+            || rule.Files is { Count: > 0 }
+            || rule.Proxy is { Count: > 0 }
+            || rule.Peers is { Count: > 0 }
+            || rule.Couchdb is { Databases.Count: > 0, Allow.Count: > 0 })
+        || _routes.Routes.Any(route => route.Config?.Access?.Principals?.Any(selector => PrincipalSelector.Matches(selector, principal)) == true);
+
     /// <summary>The rules whose selectors name <paramref name="principal"/>.</summary>
     public IEnumerable<RuleConfig> RulesFor(Principal principal) =>
         _rules.Where(rule => rule.Principals.Any(selector => PrincipalSelector.Matches(selector, principal)));

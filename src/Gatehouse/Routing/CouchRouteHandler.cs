@@ -19,14 +19,13 @@ internal sealed class CouchRouteHandler : IAsyncDisposable
     private readonly UpstreamPool _upstream;
     private readonly IReadOnlyDictionary<string, KeyValuePair<string, string>[]> _headersByRole;
     private readonly Uri _firstNode;
-    private readonly ConfigPolicy _rules;
     private readonly HttpClient _gatewayClient;
     private readonly ILogger _logger;
 
     /// <summary>Who created what (issue 7); null when recording is off for this route.</summary>
     private readonly Provenance.ProvenanceRecorder? _provenance;
 
-    public CouchRouteHandler(Route route, CouchEnvironment environment, ConfigPolicy rules, ILoggerFactory loggers)
+    public CouchRouteHandler(Route route, CouchEnvironment environment, ILoggerFactory loggers)
     {
         var nodes = environment.NodeUrls();
         _firstNode = nodes[0];
@@ -34,18 +33,18 @@ internal sealed class CouchRouteHandler : IAsyncDisposable
         _headersByRole = environment.Credentials.ToDictionary(
             pair => pair.Key,
             pair => CouchCredentialHeaders.For(environment, pair.Value));
-        _rules = rules;
         _logger = loggers.CreateLogger("Gatehouse.CouchDb");
         _gatewayClient = new HttpClient(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(5) }) { Timeout = TimeSpan.FromSeconds(30) };
         _provenance = Provenance.ProvenanceRecorder.Create(route, environment, loggers);
     }
 
-    public async Task HandleAsync(HttpExchange exchange, Route route, string? role, CancellationToken stopping)
+    /// <param name="rules">The rules in force when the request arrived (a reload may swap them, issue 7).</param>
+    public async Task HandleAsync(HttpExchange exchange, Route route, string? role, ConfigPolicy rules, CancellationToken stopping)
     {
         var classification = CouchPolicy.Classify(exchange.Request, route);
         if (classification.Access == CouchAccess.AllDbs)
         {
-            await AnswerAllDbsAsync(exchange, route, role, stopping).ConfigureAwait(false);
+            await AnswerAllDbsAsync(exchange, route, role, rules, stopping).ConfigureAwait(false);
             return;
         }
 
@@ -75,7 +74,7 @@ internal sealed class CouchRouteHandler : IAsyncDisposable
         }
     }
 
-    private async Task AnswerAllDbsAsync(HttpExchange exchange, Route route, string? role, CancellationToken stopping)
+    private async Task AnswerAllDbsAsync(HttpExchange exchange, Route route, string? role, ConfigPolicy rules, CancellationToken stopping)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_firstNode, "_all_dbs"));
         if (role is not null && _headersByRole.TryGetValue(role, out var credential))
@@ -104,8 +103,8 @@ internal sealed class CouchRouteHandler : IAsyncDisposable
             return;
         }
 
-        var rules = _rules.RulesFor(exchange.Principal).ToList();
-        var visible = all.Where(db => CouchPolicy.CanSee(rules, route, db)).ToArray();
+        var granted = rules.RulesFor(exchange.Principal).ToList();
+        var visible = all.Where(db => CouchPolicy.CanSee(granted, route, db)).ToArray();
         var body = JsonSerializer.SerializeToUtf8Bytes(visible, CouchJsonContext.Default.StringArray);
         await exchange.Response.SendAsync(200, "application/json", body, stopping).ConfigureAwait(false);
     }

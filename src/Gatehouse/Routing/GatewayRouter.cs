@@ -17,66 +17,88 @@ namespace Gatehouse.Routing;
 /// </summary>
 internal sealed class GatewayRouter : IRequestHandler, IAsyncDisposable
 {
-    private readonly RouteTable _routes;
-    private readonly IAccessPolicy _policy;
-    private readonly Dictionary<Route, FileEndpoint> _files = [];
-    private readonly Dictionary<Route, CouchRouteHandler> _couch = [];
-    private readonly Dictionary<Route, ProxyRouteHandler> _proxies = [];
-    private readonly Dictionary<Route, WebSocketEndpoint> _webSockets = [];
-    private readonly ILogger _logger;
-    private readonly Observability.MetricsEndpoint _metrics;
-    private readonly Observability.StatusEndpoint _status;
+    /// <summary>
+    /// How long the handlers a reload dropped stay open: requests that picked them just before the
+    /// swap have leased their upstream connections by then (the same grace as replaced peer tables).
+    /// </summary>
+    private static readonly TimeSpan RetireAfter = TimeSpan.FromSeconds(10);
 
-    /// <summary>Failed Basic logins per source address, across every proxy route (issue 5).</summary>
-    private readonly LoginThrottle _logins = new();
+    private readonly ILogger _logger;
+    private readonly Observability.MetricsEndpoint _metrics = new();
+    private readonly CancellationTokenSource _disposing = new();
+    private readonly List<Task> _retiring = [];
+    private RouteGeneration _generation; // swapped whole by Replace; each request reads it once
+    private int _disposed;
 
     /// <summary>Serves /_peers/NAME/… (issue 8); owned and disposed by the server, not the router.</summary>
     public Peers.PeerLinkHandler? PeerLinks { get; init; }
 
-    public GatewayRouter(RouteTable routes, IAccessPolicy policy, ConfigPolicy rules, StdinEnvironment? environment, IDictionary<string, WebSocketRoute> webSocketRoutes, ILoggerFactory loggers)
+    public GatewayRouter(RouteGeneration generation, ILoggerFactory loggers)
     {
-        _routes = routes;
-        _policy = policy;
+        _generation = generation;
         _logger = loggers.CreateLogger("Gatehouse.Access");
-        _metrics = new Observability.MetricsEndpoint(rules);
-        _status = new Observability.StatusEndpoint(rules);
-        foreach (var route in routes.Routes)
-        {
-            switch (route.Kind)
-            {
-                case RouteKind.Files:
-                    var store = new FileStore(new FileStoreOptions { StoreRoots = route.Config!.Stores! });
-                    _files[route] = new FileEndpoint(store, loggers.CreateLogger("Gatehouse.Files"));
-                    break;
-                case RouteKind.CouchDb:
-                    _couch[route] = new CouchRouteHandler(route, environment!.Couchdb!, rules, loggers);
-                    break;
-                case RouteKind.WebSocket:
-                    if (!webSocketRoutes.TryGetValue(route.Name, out var webSocket))
-                    {
-                        throw new ConfigException($"websocket route \"{route.Name}\" has no handler: the embedding app registers it in GatehouseServerOptions.WebSocketRoutes");
-                    }
-
-                    _webSockets[route] = new WebSocketEndpoint(webSocket.Handler, webSocket.Options, loggers.CreateLogger("Gatehouse.WebSockets"));
-                    break;
-                case RouteKind.Proxy:
-                    _proxies[route] = new ProxyRouteHandler(route, _logins, loggers);
-                    break;
-            }
-        }
     }
 
     /// <summary>Supplies <c>/_gatehouse/status</c>; set by the server that owns this router.</summary>
     public Observability.StatusEndpoint.Source? Status { get; set; }
 
+    /// <summary>The routes, rules and handlers new requests get.</summary>
+    public RouteGeneration Generation => Volatile.Read(ref _generation);
+
+    /// <summary>
+    /// Puts a reloaded generation in force for new requests (issue 7); requests in flight finish
+    /// with the one they started with. Handlers the new generation did not take over close a little later.
+    /// </summary>
+    public void Replace(RouteGeneration next)
+    {
+        var old = Interlocked.Exchange(ref _generation, next);
+        var dropped = old.HandlersNotIn(next);
+        if (dropped.Count > 0)
+        {
+            lock (_retiring)
+            {
+                _retiring.RemoveAll(task => task.IsCompleted);
+                _retiring.Add(RetireAsync(dropped));
+            }
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
-        foreach (var handler in _couch.Values)
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        // Handlers waiting out their retirement close now, with the current ones.
+        await _disposing.CancelAsync().ConfigureAwait(false);
+        Task[] retiring;
+        lock (_retiring)
+        {
+            retiring = [.. _retiring];
+        }
+
+        await Task.WhenAll(retiring).ConfigureAwait(false);
+        foreach (var handler in Generation.HandlersNotIn(null))
         {
             await handler.DisposeAsync().ConfigureAwait(false);
         }
 
-        foreach (var handler in _proxies.Values)
+        _disposing.Dispose();
+    }
+
+    private async Task RetireAsync(IReadOnlyList<IAsyncDisposable> handlers)
+    {
+        try
+        {
+            await Task.Delay(RetireAfter, _disposing.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Disposing: close them now.
+        }
+
+        foreach (var handler in handlers)
         {
             await handler.DisposeAsync().ConfigureAwait(false);
         }
@@ -85,6 +107,7 @@ internal sealed class GatewayRouter : IRequestHandler, IAsyncDisposable
     public async Task HandleAsync(HttpExchange exchange, CancellationToken stopping)
     {
         var request = exchange.Request;
+        var generation = Generation;
         if (request.Target.IsAsterisk)
         {
             // RFC 9110 §9.3.7: "OPTIONS *" asks about the server itself; answered here, never forwarded.
@@ -96,24 +119,24 @@ internal sealed class GatewayRouter : IRequestHandler, IAsyncDisposable
         if (Observability.MetricsEndpoint.Matches(request))
         {
             // The gateway's own (issue 11); /_gatehouse/ is reserved, so no route can claim it.
-            Log(exchange, null, await _metrics.HandleAsync(exchange, stopping).ConfigureAwait(false));
+            Log(exchange, null, await _metrics.HandleAsync(exchange, generation.Rules, stopping).ConfigureAwait(false));
             return;
         }
 
         if (Observability.StatusEndpoint.Matches(request))
         {
-            Log(exchange, null, await _status.HandleAsync(exchange, Status, stopping).ConfigureAwait(false));
+            Log(exchange, null, await Observability.StatusEndpoint.HandleAsync(exchange, generation.Rules, Status, stopping).ConfigureAwait(false));
             return;
         }
 
         if (PeerLinks is { } peers && Peers.PeerLinkHandler.IsPeerPath(request))
         {
             // Issue 8: /_peers/ is the gateway's own on every listener (404 off loopback), never a route's.
-            Log(exchange, null, await peers.HandleAsync(exchange, stopping).ConfigureAwait(false));
+            Log(exchange, null, await peers.HandleAsync(exchange, generation.Rules, stopping).ConfigureAwait(false));
             return;
         }
 
-        var route = _routes.Match(request);
+        var route = generation.Routes.Match(request);
         if (route is null)
         {
             await exchange.Response.SendErrorAsync(404, "no route for this path", stopping).ConfigureAwait(false);
@@ -121,12 +144,12 @@ internal sealed class GatewayRouter : IRequestHandler, IAsyncDisposable
             return;
         }
 
-        var decision = _policy.Authorize(exchange.Principal, request);
+        var decision = generation.Policy.Authorize(exchange.Principal, request);
         if (route.Kind == RouteKind.Proxy)
         {
             // Proxy routes also let in Basic logins and the unrestricted local user, and answer
             // 401 (with the Basic challenge), 403 or 429 themselves (issue 5).
-            var refusal = await _proxies[route].HandleAsync(exchange, route, decision, stopping).ConfigureAwait(false);
+            var refusal = await generation.Proxies[route].HandleAsync(exchange, route, decision, stopping).ConfigureAwait(false);
             Log(exchange, route, refusal);
             return;
         }
@@ -153,13 +176,13 @@ internal sealed class GatewayRouter : IRequestHandler, IAsyncDisposable
                 };
                 // Not the stopping token: a transfer in flight at shutdown finishes within the grace
                 // period (issue 10); past it, the Wire layer aborts the connection and the upload's temp file goes.
-                await _files[route].HandleAsync(exchange, Tail(request, route), rights, decision.MaxUploadBytes, CancellationToken.None).ConfigureAwait(false);
+                await generation.Files[route].HandleAsync(exchange, Tail(request, route), rights, decision.MaxUploadBytes, CancellationToken.None).ConfigureAwait(false);
                 break;
             case RouteKind.CouchDb:
-                await _couch[route].HandleAsync(exchange, route, decision.Role, stopping).ConfigureAwait(false);
+                await generation.Couch[route].HandleAsync(exchange, route, decision.Role, generation.Rules, stopping).ConfigureAwait(false);
                 break;
             case RouteKind.WebSocket:
-                await _webSockets[route].HandleAsync(exchange, stopping).ConfigureAwait(false);
+                await generation.WebSockets[route].HandleAsync(exchange, stopping).ConfigureAwait(false);
                 break;
         }
 

@@ -1,0 +1,142 @@
+using System.Text.Json;
+using Gatehouse.Config;
+using Gatehouse.Files;
+using Gatehouse.Front;
+using Gatehouse.Hosting;
+using Gatehouse.Http1.WebSockets;
+using Gatehouse.Policy;
+using Microsoft.Extensions.Logging;
+
+namespace Gatehouse.Routing;
+
+/// <summary>
+/// One config's routes, rules and route handlers, built whole before a reload puts it in force
+/// (issue 7), so a request sees either the old set or the new one, never a mix. A route whose
+/// config is unchanged keeps its handler (and the handler's upstream pool and live tunnels)
+/// from the generation before.
+/// </summary>
+internal sealed class RouteGeneration
+{
+    private readonly Dictionary<string, object> _handlersByConfig = new(StringComparer.Ordinal);
+
+    private RouteGeneration(RouteTable routes, ConfigPolicy rules, IAccessPolicy policy)
+    {
+        Routes = routes;
+        Rules = rules;
+        Policy = policy;
+    }
+
+    public RouteTable Routes { get; }
+
+    /// <summary>The config's rules: the admin check, peer grants and <c>_all_dbs</c> filtering use them even under an app's policy.</summary>
+    public ConfigPolicy Rules { get; }
+
+    /// <summary>What authorizes a routed request: the rules, or the embedding app's replacement.</summary>
+    public IAccessPolicy Policy { get; }
+
+    public Dictionary<Route, FileEndpoint> Files { get; } = [];
+
+    public Dictionary<Route, CouchRouteHandler> Couch { get; } = [];
+
+    public Dictionary<Route, ProxyRouteHandler> Proxies { get; } = [];
+
+    public Dictionary<Route, WebSocketEndpoint> WebSockets { get; } = [];
+
+    /// <summary>
+    /// Builds the routes, rules and handlers of <paramref name="config"/>, taking over the handler of
+    /// every route of <paramref name="previous"/> whose config is the same. Throws
+    /// <see cref="ConfigException"/> (having disposed what it made) when a route cannot be served.
+    /// </summary>
+    public static RouteGeneration Build(
+        GatehouseConfig config,
+        IAccessPolicy? appPolicy,
+        StdinEnvironment? environment,
+        IDictionary<string, WebSocketRoute> webSocketRoutes,
+        LoginThrottle logins,
+        ILoggerFactory loggers,
+        RouteGeneration? previous)
+    {
+        var routes = new RouteTable(config.Routes);
+        var rules = new ConfigPolicy(routes, config.Rules);
+        var generation = new RouteGeneration(routes, rules, appPolicy ?? rules);
+        try
+        {
+            foreach (var route in routes.Routes)
+            {
+                if (route.Config is not { } routeConfig)
+                {
+                    continue; // the gateway's own whoami
+                }
+
+                var key = generation.UniqueKey(JsonSerializer.Serialize(routeConfig, ConfigJsonContext.Default.RouteConfig));
+                object? reused = null;
+                previous?._handlersByConfig.TryGetValue(key, out reused);
+                object handler = route.Kind switch
+                {
+                    RouteKind.Files => reused as FileEndpoint
+                        ?? new FileEndpoint(new FileStore(new FileStoreOptions { StoreRoots = routeConfig.Stores! }), loggers.CreateLogger("Gatehouse.Files")),
+                    RouteKind.CouchDb => reused as CouchRouteHandler ?? new CouchRouteHandler(route, environment!.Couchdb!, loggers),
+                    RouteKind.WebSocket => reused as WebSocketEndpoint ?? CreateWebSocketEndpoint(route, webSocketRoutes, loggers),
+                    _ => reused as ProxyRouteHandler ?? new ProxyRouteHandler(route, logins, loggers),
+                };
+                generation._handlersByConfig[key] = handler;
+                switch (handler)
+                {
+                    case FileEndpoint files:
+                        generation.Files[route] = files;
+                        break;
+                    case CouchRouteHandler couch:
+                        generation.Couch[route] = couch;
+                        break;
+                    case WebSocketEndpoint webSocket:
+                        generation.WebSockets[route] = webSocket;
+                        break;
+                    case ProxyRouteHandler proxy:
+                        generation.Proxies[route] = proxy;
+                        break;
+                }
+            }
+        }
+        catch
+        {
+            // A half-built generation never goes into force: close the pools it opened, not the ones it took over.
+            foreach (var handler in generation.HandlersNotIn(previous))
+            {
+                _ = handler.DisposeAsync().AsTask();
+            }
+
+            throw;
+        }
+
+        return generation;
+    }
+
+    /// <summary>The disposable handlers of this generation that <paramref name="next"/> does not take over.</summary>
+    public IReadOnlyList<IAsyncDisposable> HandlersNotIn(RouteGeneration? next) =>
+        _handlersByConfig.Values
+            .OfType<IAsyncDisposable>()
+            .Where(handler => next is null || !next._handlersByConfig.ContainsValue(handler))
+            .ToList();
+
+    /// <summary>Two routes with the same config each get their own handler, matched in order.</summary>
+    private string UniqueKey(string json)
+    {
+        var key = json;
+        for (var n = 1; _handlersByConfig.ContainsKey(key); n++)
+        {
+            key = json + "#" + n.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        return key;
+    }
+
+    private static WebSocketEndpoint CreateWebSocketEndpoint(Route route, IDictionary<string, WebSocketRoute> webSocketRoutes, ILoggerFactory loggers)
+    {
+        if (!webSocketRoutes.TryGetValue(route.Name, out var webSocket))
+        {
+            throw new ConfigException($"websocket route \"{route.Name}\" has no handler: the embedding app registers it in GatehouseServerOptions.WebSocketRoutes");
+        }
+
+        return new WebSocketEndpoint(webSocket.Handler, webSocket.Options, loggers.CreateLogger("Gatehouse.WebSockets"));
+    }
+}
