@@ -81,7 +81,10 @@ internal sealed class FileUpload(FileStore store, ILogger logger)
                         File.SetUnixFileMode(temp.SafeFileHandle, FinalMode);
                     }
 
-                    temp.Flush(flushToDisk: true);
+                    // fsync can take a spinning disk hundreds of milliseconds: never on a socket event
+                    // thread (the gatehouse executable runs socket completions inline on them).
+                    var file = temp;
+                    await Task.Run(() => file.Flush(flushToDisk: true), CancellationToken.None).ConfigureAwait(false);
                 }
             }
 
@@ -104,7 +107,7 @@ internal sealed class FileUpload(FileStore store, ILogger logger)
                 return;
             }
 
-            moved = MoveIntoPlace(root, tempPath, id);
+            moved = await Task.Run(() => MoveIntoPlace(root, tempPath, id), CancellationToken.None).ConfigureAwait(false); // rename + folder fsync
             if (moved)
             {
                 FilesLog.Stored(logger, id, received, root.RootPath);

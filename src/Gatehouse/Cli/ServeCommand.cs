@@ -25,6 +25,7 @@ internal static class ServeCommand
 
     private static async Task<int> RunAsync(FileInfo configFile, bool envStdin, LogLevel logLevel)
     {
+        SocketCompletions.PreferInline(); // before the first socket operation of the process
         using var loggers = Logs.Create(logLevel);
         var log = loggers.CreateLogger("Gatehouse");
         GatehouseServer server;

@@ -44,7 +44,7 @@ internal sealed class ProxyRouteHandler : IAsyncDisposable
     public async Task<string?> HandleAsync(HttpExchange exchange, Route route, AccessDecision decision, CancellationToken stopping)
     {
         var request = exchange.Request;
-        var access = _access.Check(exchange, decision);
+        var access = await _access.CheckAsync(exchange, decision).ConfigureAwait(false);
         if (!access.Allowed)
         {
             await RefuseAsync(exchange, access, stopping).ConfigureAwait(false);
