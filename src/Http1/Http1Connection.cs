@@ -46,8 +46,9 @@ public sealed class Http1Connection
         var stream = _connection.Stream;
         // Zero-byte reads: an idle keep-alive connection waits for data without holding a pooled
         // buffer (SslStream supports them), which is most of the memory of 5,000 idle connections.
-        var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4 * 1024, leaveOpen: true, useZeroByteReads: true));
-        var writer = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 16 * 1024, leaveOpen: true));
+        var pool = _connection.Buffers.Memory;
+        var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(pool, bufferSize: 16 * 1024, minimumReadSize: 4 * 1024, leaveOpen: true, useZeroByteReads: true));
+        var writer = PipeWriter.Create(stream, new StreamPipeWriterOptions(pool, minimumBufferSize: 16 * 1024, leaveOpen: true));
         using var input = new ConnectionInput(reader);
         var parser = new RequestHeadParser(_limits);
         using var stopRegistration = stopping.Register(() =>
@@ -233,7 +234,7 @@ public sealed class Http1Connection
 
         // The handler answered without reading the whole body. A client still waiting for
         // 100 Continue may or may not send it, so the only safe move is to close.
-        var drained = !body.ContinuePending && await body.DrainAsync(MaxDrainBytes, stopping).ConfigureAwait(false);
+        var drained = !body.ContinuePending && await body.DrainAsync(MaxDrainBytes, _connection.Buffers.Arrays, stopping).ConfigureAwait(false);
         _lingerOnClose = !drained;
         return drained;
     }

@@ -58,7 +58,7 @@ public sealed partial class WireServer
                 principal = listener.Local ? Principal.Local : Principal.Anonymous;
             }
 
-            connection = new WireConnection(stream, socket, principal, clientCertificate, remote, local, listener);
+            connection = new WireConnection(stream, socket, principal, clientCertificate, remote, local, listener, _buffers);
             slot.Admit(connection);
             // A reload that landed while this handshake ran judged the open connections without this
             // one; judge it now against the keys in force, before the handler sees a byte.

@@ -23,6 +23,7 @@ public sealed partial class WireServer : IAsyncDisposable
     private readonly ListenEndpoint[] _endpoints;
     private readonly Limits _limits;
     private readonly ConnectionHandler _handler;
+    private readonly BufferPools _buffers;
     private readonly ILogger _logger;
     private readonly TlsAcceptor? _tls;
     private readonly Lock _updating = new();
@@ -43,7 +44,8 @@ public sealed partial class WireServer : IAsyncDisposable
     /// <summary>Creates the server; nothing is bound until <see cref="Start"/>.</summary>
     /// <exception cref="InvalidOperationException">An endpoint breaks a rule (see <see cref="ListenEndpoint.Validate"/>).</exception>
     /// <exception cref="ArgumentException">A TLS endpoint is configured but no identity is given.</exception>
-    public WireServer(IReadOnlyList<ListenEndpoint> endpoints, ServerIdentity? identity, ClientTrust trust, Limits limits, ConnectionHandler handler, ILogger? logger = null)
+    /// <param name="buffers">Pools for the connections' buffers; <see cref="BufferPools.Shared"/> when null.</param>
+    public WireServer(IReadOnlyList<ListenEndpoint> endpoints, ServerIdentity? identity, ClientTrust trust, Limits limits, ConnectionHandler handler, ILogger? logger = null, BufferPools? buffers = null)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         ArgumentNullException.ThrowIfNull(trust);
@@ -63,6 +65,7 @@ public sealed partial class WireServer : IAsyncDisposable
 
         _limits = limits;
         _handler = handler;
+        _buffers = buffers ?? BufferPools.Shared;
         _logger = logger ?? NullLogger.Instance;
         _keys = new GateKeys(identity, trust);
         _tls = _endpoints.Any(e => e.Tls) ? new TlsAcceptor(limits, _logger) : null;

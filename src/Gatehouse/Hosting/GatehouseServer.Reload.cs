@@ -20,6 +20,7 @@ public sealed partial class GatehouseServer
     private StdinEnvironment? _environment; // kept in memory only: the key passphrase is needed again on reload
     private ILogger _reloadLog = NullLogger.Instance;
     private ILoggerFactory _loggers = NullLoggerFactory.Instance; // for the peer links a reload builds
+    private Wire.BufferPools _buffers = Wire.BufferPools.Shared; // likewise
     private ReloadStatus? _reloadStatus;
     private string? _identityFiles; // fingerprint of the certificate and key files Identity came from
 
@@ -45,6 +46,7 @@ public sealed partial class GatehouseServer
         server._environment = environment;
         server._reloadLog = (options?.Loggers ?? NullLoggerFactory.Instance).CreateLogger("Gatehouse.Reload");
         server._loggers = options?.Loggers ?? NullLoggerFactory.Instance;
+        server._buffers = options?.Buffers ?? Wire.BufferPools.Shared;
         return server;
     }
 
@@ -99,7 +101,7 @@ public sealed partial class GatehouseServer
                 : LoadIdentity(config, _environment);
             trust = LoadTrust(config);
             // The peer table reloads too (issue 8); a broken entry fails the whole reload like any other.
-            peers = Peers.PeerTable.Create(config, _environment, identity ?? Identity, _loggers);
+            peers = Peers.PeerTable.Create(config, _environment, identity ?? Identity, _loggers, _buffers);
         }
         catch (Exception ex) when (ex is ConfigException or CertificateFileException or ArgumentException or IOException or UnauthorizedAccessException)
         {

@@ -67,11 +67,11 @@ public sealed partial class GatehouseServer : IAsyncDisposable
         RequireCouchEnvironment(config, environment);
         var rules = new ConfigPolicy(routes, config.Rules);
         var policy = options.Policy ?? rules;
-        var peers = new Peers.PeerLinkHandler(Peers.PeerTable.Create(config, environment, identity, options.Loggers), rules, options.Loggers);
-        var router = new GatewayRouter(routes, policy, rules, environment, options.WebSocketRoutes, options.Loggers) { PeerLinks = peers };
+        var peers = new Peers.PeerLinkHandler(Peers.PeerTable.Create(config, environment, identity, options.Loggers, options.Buffers), rules, options.Loggers);
+        var router = new GatewayRouter(routes, policy, rules, environment, options.WebSocketRoutes, options.Loggers, options.Buffers) { PeerLinks = peers };
         var endpoints = config.Listen.Select(ConfigLoader.ToEndpoint).ToList();
         var handler = Http1Connection.CreateHandler(router, limits, options.Loggers.CreateLogger("Gatehouse.Http"));
-        var wire = new WireServer(endpoints, identity, trust, limits, handler, options.Loggers.CreateLogger("Gatehouse.Wire"));
+        var wire = new WireServer(endpoints, identity, trust, limits, handler, options.Loggers.CreateLogger("Gatehouse.Wire"), options.Buffers);
         return new GatehouseServer(config, wire, identity, limits, router);
     }
 

@@ -23,11 +23,11 @@ internal sealed class CouchRouteHandler : IAsyncDisposable
     private readonly HttpClient _gatewayClient;
     private readonly ILogger _logger;
 
-    public CouchRouteHandler(CouchEnvironment environment, ConfigPolicy rules, ILoggerFactory loggers)
+    public CouchRouteHandler(CouchEnvironment environment, ConfigPolicy rules, ILoggerFactory loggers, Wire.BufferPools buffers)
     {
         var nodes = environment.NodeUrls();
         _firstNode = nodes[0];
-        _upstream = new UpstreamPool(nodes, new UpstreamOptions(), loggers.CreateLogger("Gatehouse.Upstream"));
+        _upstream = new UpstreamPool(nodes, new UpstreamOptions { Buffers = buffers }, loggers.CreateLogger("Gatehouse.Upstream"));
         _headersByRole = environment.Credentials.ToDictionary(
             pair => pair.Key,
             pair => CouchCredentialHeaders.For(environment, pair.Value));

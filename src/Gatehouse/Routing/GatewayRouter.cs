@@ -33,7 +33,7 @@ internal sealed class GatewayRouter : IRequestHandler, IAsyncDisposable
     /// <summary>Serves /_peers/NAME/… (issue 8); owned and disposed by the server, not the router.</summary>
     public Peers.PeerLinkHandler? PeerLinks { get; init; }
 
-    public GatewayRouter(RouteTable routes, IAccessPolicy policy, ConfigPolicy rules, StdinEnvironment? environment, IDictionary<string, WebSocketRoute> webSocketRoutes, ILoggerFactory loggers)
+    public GatewayRouter(RouteTable routes, IAccessPolicy policy, ConfigPolicy rules, StdinEnvironment? environment, IDictionary<string, WebSocketRoute> webSocketRoutes, ILoggerFactory loggers, BufferPools buffers)
     {
         _routes = routes;
         _policy = policy;
@@ -49,7 +49,7 @@ internal sealed class GatewayRouter : IRequestHandler, IAsyncDisposable
                     _files[route] = new FileEndpoint(store, loggers.CreateLogger("Gatehouse.Files"));
                     break;
                 case RouteKind.CouchDb:
-                    _couch[route] = new CouchRouteHandler(environment!.Couchdb!, rules, loggers);
+                    _couch[route] = new CouchRouteHandler(environment!.Couchdb!, rules, loggers, buffers);
                     break;
                 case RouteKind.WebSocket:
                     if (!webSocketRoutes.TryGetValue(route.Name, out var webSocket))
@@ -60,7 +60,7 @@ internal sealed class GatewayRouter : IRequestHandler, IAsyncDisposable
                     _webSockets[route] = new WebSocketEndpoint(webSocket.Handler, webSocket.Options, loggers.CreateLogger("Gatehouse.WebSockets"));
                     break;
                 case RouteKind.Proxy:
-                    _proxies[route] = new ProxyRouteHandler(route, _logins, loggers);
+                    _proxies[route] = new ProxyRouteHandler(route, _logins, loggers, buffers);
                     break;
             }
         }
