@@ -60,6 +60,7 @@ public sealed class Http1Connection
         });
 
         HttpResponse? response = null;
+        Exception? failure = null;
         try
         {
             for (var served = 0; served < _limits.MaxRequestsPerConnection && !stopping.IsCancellationRequested; served++)
@@ -98,16 +99,47 @@ public sealed class Http1Connection
         catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
         {
             _logger.LogDebug("connection from {Remote} ended: {Message}", _connection.RemoteEndPoint, ex.Message);
+            failure = ex;
         }
         finally
         {
-            await writer.CompleteAsync().ConfigureAwait(false);
-            await reader.CompleteAsync().ConfigureAwait(false);
+            await CompletePipesAsync(reader, writer, failure).ConfigureAwait(false);
         }
 
         if (_lingerOnClose)
         {
             await LingeringClose.RunAsync(_connection).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Completing a StreamPipeWriter flushes what it still holds; when that write fails (the client
+    /// reset or left) it keeps its blocks, which then never return to the pool, and the reader after
+    /// it is never completed either (issue 10's abort matrix found both). So flush first, and on any
+    /// failure complete with the error, which returns every block without writing.
+    /// </summary>
+    private async ValueTask CompletePipesAsync(PipeReader reader, PipeWriter writer, Exception? failure)
+    {
+        try
+        {
+            if (failure is null)
+            {
+                try
+                {
+                    await writer.FlushAsync().ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+                {
+                    _logger.LogDebug("could not flush to {Remote}: {Message}", _connection.RemoteEndPoint, ex.Message);
+                    failure = ex;
+                }
+            }
+
+            await writer.CompleteAsync(failure).ConfigureAwait(false);
+        }
+        finally
+        {
+            await reader.CompleteAsync(failure).ConfigureAwait(false);
         }
     }
 
