@@ -31,7 +31,7 @@ public sealed partial class WireServer
             {
                 (SslStream Stream, Principal Principal, X509Certificate2? Certificate)? accepted =
                     await _tls!.AcceptAsync(judgedBy, network, listener, remoteText, _stopping.Token).ConfigureAwait(false);
-                Interlocked.Decrement(ref _pendingHandshakes);
+                _pendingHandshakes.Finish(slot.Handshake!);
                 handshakePending = false;
                 if (accepted is not { } admitted)
                 {
@@ -83,7 +83,7 @@ public sealed partial class WireServer
         {
             if (handshakePending)
             {
-                Interlocked.Decrement(ref _pendingHandshakes);
+                _pendingHandshakes.Finish(slot.Handshake!);
             }
 
             await CloseAsync(connection, socket).ConfigureAwait(false);

@@ -37,7 +37,7 @@ public sealed partial class WireServer : IAsyncDisposable
     private int _open;
     private readonly ConnectionCounts _perAddress = new();
     private readonly ConnectionCounts _perPrincipal = new();
-    private int _pendingHandshakes;
+    private readonly PendingHandshakes _pendingHandshakes = new();
     private int _state; // 0 new, 1 started, 2 stopping
     private Task? _stopTask;
 
@@ -82,6 +82,9 @@ public sealed partial class WireServer : IAsyncDisposable
 
     /// <summary>Connections accepted and not yet closed, handshakes in progress included.</summary>
     public int OpenConnections => Volatile.Read(ref _open);
+
+    /// <summary>TLS handshakes in progress now (bounded by limits.maxPendingHandshakes).</summary>
+    public int PendingHandshakes => _pendingHandshakes.Count;
 
     /// <summary>Admitted connections now, by principal: the key pin, or "local"/"anonymous" for keyless ones.</summary>
     public IReadOnlyDictionary<string, int> OpenConnectionsByPrincipal()
@@ -263,6 +266,9 @@ public sealed partial class WireServer : IAsyncDisposable
 
         /// <summary>The source address this connection counts against (limits.maxConnectionsPerAddress).</summary>
         public string AddressKey { get; init; } = "?";
+
+        /// <summary>Its place among the pending TLS handshakes (limits.maxPendingHandshakes); null on plain listeners.</summary>
+        public PendingHandshakes.Entry? Handshake { get; init; }
 
         /// <summary>The pin this connection counts against once admitted (limits.maxConnectionsPerPrincipal), or null.</summary>
         public string? PrincipalKey { get; set; }
