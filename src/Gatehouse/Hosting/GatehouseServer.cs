@@ -52,6 +52,9 @@ public sealed partial class GatehouseServer : IAsyncDisposable
     /// <summary>Client connections open now, over every listener (a peer's pooled links show here, issue 8).</summary>
     public int OpenConnections => _wire.OpenConnections;
 
+    /// <summary>TLS handshakes in progress now (limits.maxPendingHandshakes, maxPendingHandshakesPerAddress).</summary>
+    public int PendingHandshakes => _wire.PendingHandshakes;
+
     /// <summary>
     /// Builds the server: loads the certificate and key (passphrase from the environment), the
     /// trust anchors and pins, limits, routes and policy. Throws <see cref="ConfigException"/>
