@@ -10,7 +10,7 @@ namespace Gatehouse.Tests;
 /// and chunked) and tracks each connection, so a test can see that an upstream connection left
 /// mid-request by an aborted client is closed, and that no connection ever carries bytes that are
 /// not a well-formed request (a dirty connection returned to the pool would show as one).
-/// Paths: <c>…/slow…</c> answers only when <see cref="Release"/> is called; <c>…/big…</c> streams a
+/// Paths: <c>…/slow…</c> answers only when <see cref="Release"/> is called (then closes); <c>…/big…</c> streams a
 /// body until the gateway stops reading; an Upgrade request gets 101 and a stream of bytes; anything
 /// else reads the body and answers 200 "ok".
 /// </summary>
@@ -98,16 +98,27 @@ internal sealed class AbortProbeBackend : IAsyncDisposable
                 }
 
                 var path = start[1];
+                var slow = path.Contains("slow", StringComparison.Ordinal);
+                if (slow && !await HoldUntilReleasedAsync(input, exchange))
+                {
+                    return; // the gateway closed the connection while the answer was held
+                }
+
                 if (lines.Any(l => l.StartsWith("Upgrade:", StringComparison.OrdinalIgnoreCase)))
                 {
-                    await WaitIfSlowAsync(path);
                     await stream.WriteAsync("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"u8.ToArray(), _stop.Token);
                     exchange.State = "tunnel open";
                     await StreamUntilClosedAsync(stream, input, long.MaxValue);
                     return;
                 }
 
-                await WaitIfSlowAsync(path);
+                if (slow)
+                {
+                    // A read is still pending on this connection (the hold's close watch): answer and end it.
+                    await stream.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"u8.ToArray(), _stop.Token);
+                    return;
+                }
+
                 if (path.Contains("big", StringComparison.Ordinal))
                 {
                     await stream.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Length: {BigBodyBytes}\r\n\r\n"), _stop.Token);
@@ -135,12 +146,13 @@ internal sealed class AbortProbeBackend : IAsyncDisposable
         }
     }
 
-    private async Task WaitIfSlowAsync(string path)
+    /// <summary>Holds the answer until <see cref="Release"/>; false when the gateway closed the connection first.</summary>
+    private async Task<bool> HoldUntilReleasedAsync(ByteReader input, Exchange exchange)
     {
-        if (path.Contains("slow", StringComparison.Ordinal))
-        {
-            await _release.Task.WaitAsync(_stop.Token);
-        }
+        exchange.State = "answer held";
+        var closed = input.SkipAsync(long.MaxValue);
+        var first = await Task.WhenAny(_release.Task, closed).WaitAsync(_stop.Token);
+        return first == _release.Task;
     }
 
     /// <summary>False when the connection ended inside the body.</summary>

@@ -101,10 +101,12 @@ public sealed class ClientAbortMatrixTests
         using var client = CertificateFactory.IssueClient(gateway.Ca, "alice-laptop");
 
         await AbortAsync(gateway, backend, client, target, phase, style);
-        backend.Release();
-
         await NextRequestWorksAsync(gateway, client, target);
+
+        // A request held by the backend is not released: the gateway must notice the client left
+        // and close the upstream connection itself, not hold it until the header timeout.
         await leaks.AssertNothingLeftAsync(gateway, () => backend.Busy.Count == 0 ? null : "backend connection still mid-request: " + string.Join("; ", backend.Busy));
+        backend.Release();
         Assert.Empty(backend.Faults);
         Assert.DoesNotContain("Error ", logs.Text, StringComparison.Ordinal);
         Assert.DoesNotContain("Critical ", logs.Text, StringComparison.Ordinal);
@@ -176,7 +178,7 @@ public sealed class ClientAbortMatrixTests
                 await tls.FlushAsync(token);
                 if (target is AbortTarget.Proxy or AbortTarget.CouchDb or AbortTarget.WebSocketTunnel)
                 {
-                    await backend.FirstHeadReceived.WaitAsync(token); // held there until Release
+                    await backend.FirstHeadReceived.WaitAsync(token); // held there
                 }
 
                 break;
