@@ -9,17 +9,21 @@ namespace Gatehouse.Proxy;
 /// found this). This polls the client's socket instead, as nginx does: readable with nothing to
 /// read means it closed (FIN) or reset. No read is issued, so the connection's pipe and TLS state
 /// are never touched; bytes waiting (a pipelined request, a TLS record) keep it counted as present.
+/// One timer per waiting forward, and it never fires for an upstream that answers within 250 ms.
 /// </summary>
-internal sealed class ClientDepartureWatch : IAsyncDisposable
+internal sealed class ClientDepartureWatch : IDisposable
 {
     private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(250);
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task _loop;
+    private readonly Socket _client;
+    private readonly CancellationTokenSource _onDeparture;
+    private readonly Timer _timer;
     private volatile bool _clientGone;
 
     private ClientDepartureWatch(Socket client, CancellationTokenSource onDeparture)
     {
-        _loop = WatchAsync(client, onDeparture);
+        _client = client;
+        _onDeparture = onDeparture;
+        _timer = new Timer(static state => ((ClientDepartureWatch)state!).Check(), this, Interval, Interval);
     }
 
     /// <summary>True once the client was seen gone (and <c>onDeparture</c> was cancelled).</summary>
@@ -28,35 +32,24 @@ internal sealed class ClientDepartureWatch : IAsyncDisposable
     /// <summary>Starts polling <paramref name="client"/>; cancels <paramref name="onDeparture"/> when it leaves.</summary>
     public static ClientDepartureWatch Start(Socket client, CancellationTokenSource onDeparture) => new(client, onDeparture);
 
-    public async ValueTask DisposeAsync()
-    {
-        await _stop.CancelAsync().ConfigureAwait(false);
-        await _loop.ConfigureAwait(false);
-        _stop.Dispose();
-    }
+    public void Dispose() => _timer.Dispose();
 
-    private async Task WatchAsync(Socket client, CancellationTokenSource onDeparture)
+    private void Check()
     {
-        using var timer = new PeriodicTimer(Interval);
+        if (_clientGone || !HasLeft(_client))
+        {
+            return;
+        }
+
+        _clientGone = true;
         try
         {
-            while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
-            {
-                if (HasLeft(client))
-                {
-                    _clientGone = true;
-                    await onDeparture.CancelAsync().ConfigureAwait(false);
-                    return;
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            // The upstream answered (or failed) first: the watch is over.
+            _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            _onDeparture.Cancel();
         }
         catch (ObjectDisposedException)
         {
-            // onDeparture was disposed as the exchange ended: nothing left to cancel.
+            // The exchange ended as the client left: nothing left to stop or cancel.
         }
     }
 

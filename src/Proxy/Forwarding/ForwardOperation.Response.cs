@@ -66,10 +66,7 @@ internal sealed partial class ForwardOperation
             }
             finally
             {
-                if (watch is not null)
-                {
-                    await watch.DisposeAsync().ConfigureAwait(false);
-                }
+                watch?.Dispose();
             }
 
             if (head.StatusCode == 101)
