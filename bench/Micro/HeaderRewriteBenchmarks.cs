@@ -34,7 +34,7 @@ public class HeaderRewriteBenchmarks
     [Benchmark]
     public int RewriteHead()
     {
-        using var head = new RequestHeadWriter();
+        using var head = new RequestHeadWriter(System.Buffers.ArrayPool<byte>.Shared);
         head.RequestLine(_request.Method, "/", "/novacut-0-f7a2c1/_bulk_get?revs=true&latest=true");
         head.Field("Host", "127.0.0.1:5984");
         var connectionTokens = ForwardedHeaders.ConnectionTokens(_request.Headers);

@@ -326,7 +326,7 @@ class GatehousePeer(Peer):
             ],
             "rules": [{"principals": ["anonymous", "ca:user"], "files": ["read"], "proxy": ["/api/", "/feed/"]}],
             # the peers have no per-connection request cap either; keep-alive idles as long as theirs
-            "limits": {"maxRequestsPerConnection": 100000000, "keepAliveTimeout": 300, "maxConnections": 100000, "maxConnectionsPerAddress": 100000, "maxConnectionsPerPrincipal": 100000},
+            "limits": {"maxRequestsPerConnection": 100000000, "keepAliveTimeout": 300, "maxConnections": 100000, "maxConnectionsPerAddress": 100000, "maxPendingHandshakesPerAddress": 100000, "maxConnectionsPerPrincipal": 100000},
         }
         path = RUN / f"gatehouse-{mode}.json"
         path.write_text(json.dumps(config, indent=2))
@@ -404,7 +404,7 @@ class WsGatehousePeer(Peer):
             "trust": {"cas": [{"name": "user", "certificate": str(PKI / "ca.crt")}]},
             "routes": [{"kind": "websocket", "prefix": "/echo/", "name": "echo"}],
             "rules": [{"principals": ["ca:user"], "proxy": ["echo"]}],
-            "limits": {"maxConnections": 100000, "maxConnectionsPerAddress": 100000, "maxConnectionsPerPrincipal": 100000},
+            "limits": {"maxConnections": 100000, "maxConnectionsPerAddress": 100000, "maxPendingHandshakesPerAddress": 100000, "maxConnectionsPerPrincipal": 100000},
         }
         path = RUN / "ws-gatehouse.json"
         path.write_text(json.dumps(config, indent=2))

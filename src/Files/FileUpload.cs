@@ -73,7 +73,7 @@ internal sealed class FileUpload(FileStore store, ILogger logger)
             string? actual;
             using (var temp = CreateTemp(tempPath))
             {
-                (actual, received) = await ReceiveAsync(exchange.Body, temp.SafeFileHandle, limit, cancellationToken).ConfigureAwait(false);
+                (actual, received) = await ReceiveAsync(exchange.Body, temp.SafeFileHandle, limit, exchange.Connection.Buffers.Arrays, cancellationToken).ConfigureAwait(false);
                 if (string.Equals(actual, id, StringComparison.Ordinal))
                 {
                     if (!OperatingSystem.IsWindows())
@@ -151,9 +151,9 @@ internal sealed class FileUpload(FileStore store, ILogger logger)
     }
 
     /// <summary>Reads the whole body into <paramref name="file"/>, hashing it. Hash null: the body passed <paramref name="limit"/>.</summary>
-    private static async Task<(string? Hash, long Bytes)> ReceiveAsync(RequestBody body, SafeFileHandle file, long limit, CancellationToken cancellationToken)
+    private static async Task<(string? Hash, long Bytes)> ReceiveAsync(RequestBody body, SafeFileHandle file, long limit, ArrayPool<byte> pool, CancellationToken cancellationToken)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(ChunkBytes);
+        var buffer = pool.Rent(ChunkBytes);
         try
         {
             using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -191,7 +191,7 @@ internal sealed class FileUpload(FileStore store, ILogger logger)
         finally
         {
             // The buffer held a client's bytes: never hand it on unclean (STYLE.md, pools).
-            ArrayPool<byte>.Shared.Return(buffer, clearArray: true);
+            pool.Return(buffer, clearArray: true);
         }
     }
 

@@ -65,9 +65,9 @@ internal abstract class FramedBody : RequestBody
     /// Reads and discards what is left of the body, up to <paramref name="maxBytes"/>, so the
     /// connection can serve the next request. False when the body was too long to drain.
     /// </summary>
-    public async ValueTask<bool> DrainAsync(long maxBytes, CancellationToken cancellationToken)
+    public async ValueTask<bool> DrainAsync(long maxBytes, ArrayPool<byte> pool, CancellationToken cancellationToken)
     {
-        var scratch = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        var scratch = pool.Rent(16 * 1024);
         try
         {
             var drained = 0L;
@@ -85,7 +85,7 @@ internal abstract class FramedBody : RequestBody
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(scratch);
+            pool.Return(scratch);
         }
     }
 }

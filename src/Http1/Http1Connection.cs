@@ -47,8 +47,9 @@ public sealed class Http1Connection
         var stream = _connection.Stream;
         // Zero-byte reads: an idle keep-alive connection waits for data without holding a pooled
         // buffer (SslStream supports them), which is most of the memory of 5,000 idle connections.
-        var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4 * 1024, leaveOpen: true, useZeroByteReads: true));
-        var writer = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 16 * 1024, leaveOpen: true));
+        var pool = _connection.Buffers.Memory;
+        var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(pool, bufferSize: 16 * 1024, minimumReadSize: 4 * 1024, leaveOpen: true, useZeroByteReads: true));
+        var writer = PipeWriter.Create(stream, new StreamPipeWriterOptions(pool, minimumBufferSize: 16 * 1024, leaveOpen: true));
         // Only with nothing between the writer and the socket may a response write to the socket itself (sendfile).
         var plainSocket = _connection.IsTls ? null : _connection.Socket;
         using var input = new ConnectionInput(reader);
@@ -62,6 +63,7 @@ public sealed class Http1Connection
         });
 
         HttpResponse? response = null;
+        Exception? failure = null;
         try
         {
             for (var served = 0; served < _limits.MaxRequestsPerConnection && !stopping.IsCancellationRequested; served++)
@@ -100,16 +102,47 @@ public sealed class Http1Connection
         catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
         {
             _logger.LogDebug("connection from {Remote} ended: {Message}", _connection.RemoteEndPoint, ex.Message);
+            failure = ex;
         }
         finally
         {
-            await writer.CompleteAsync().ConfigureAwait(false);
-            await reader.CompleteAsync().ConfigureAwait(false);
+            await CompletePipesAsync(reader, writer, failure).ConfigureAwait(false);
         }
 
         if (_lingerOnClose)
         {
             await LingeringClose.RunAsync(_connection).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Completing a StreamPipeWriter flushes what it still holds; when that write fails (the client
+    /// reset or left) it keeps its blocks, which then never return to the pool, and the reader after
+    /// it is never completed either (issue 10's abort matrix found both). So flush first, and on any
+    /// failure complete with the error, which returns every block without writing.
+    /// </summary>
+    private async ValueTask CompletePipesAsync(PipeReader reader, PipeWriter writer, Exception? failure)
+    {
+        try
+        {
+            if (failure is null)
+            {
+                try
+                {
+                    await writer.FlushAsync().ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+                {
+                    _logger.LogDebug("could not flush to {Remote}: {Message}", _connection.RemoteEndPoint, ex.Message);
+                    failure = ex;
+                }
+            }
+
+            await writer.CompleteAsync(failure).ConfigureAwait(false);
+        }
+        finally
+        {
+            await reader.CompleteAsync(failure).ConfigureAwait(false);
         }
     }
 
@@ -240,7 +273,7 @@ public sealed class Http1Connection
 
         // The handler answered without reading the whole body. A client still waiting for
         // 100 Continue may or may not send it, so the only safe move is to close.
-        var drained = !body.ContinuePending && await body.DrainAsync(MaxDrainBytes, stopping).ConfigureAwait(false);
+        var drained = !body.ContinuePending && await body.DrainAsync(MaxDrainBytes, _connection.Buffers.Arrays, stopping).ConfigureAwait(false);
         _lingerOnClose = !drained;
         return drained;
     }

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Net.Security;
 using System.Net.Sockets;
 using Gatehouse.Wire;
@@ -18,7 +17,8 @@ internal static class LingeringClose
 
     public static async Task RunAsync(WireConnection connection)
     {
-        var scratch = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        var pool = connection.Buffers.Arrays;
+        var scratch = pool.Rent(16 * 1024);
         try
         {
             using var timeout = new CancellationTokenSource(MaxTime);
@@ -46,7 +46,7 @@ internal static class LingeringClose
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(scratch);
+            pool.Return(scratch);
         }
     }
 }

@@ -37,6 +37,9 @@ public sealed class UpstreamOptions
     /// </summary>
     public bool PreferLastGoodNode { get; set; }
 
+    /// <summary>Pools for the upstream connections' read buffers: the server's (<see cref="Wire.BufferPools.Shared"/> by default).</summary>
+    public Wire.BufferPools Buffers { get; set; } = Wire.BufferPools.Shared;
+
     internal void Validate()
     {
         if (ConnectTimeout <= TimeSpan.Zero || ResponseHeaderTimeout <= TimeSpan.Zero || IdleTimeout <= TimeSpan.Zero

@@ -30,8 +30,15 @@ public sealed class Limits
     /// <summary>Connections open at once for one principal (key pin); more are closed after the handshake. Default 1,000.</summary>
     public int MaxConnectionsPerPrincipal { get; set; } = 1_000;
 
-    /// <summary>TLS handshakes in progress at once; more are closed at accept. Default 256.</summary>
+    /// <summary>
+    /// TLS handshakes in progress at once. Default 256. When full, the oldest pending handshake is
+    /// closed to make room for the new one: a flood of connections that never finish TLS cannot
+    /// lock out a client that completes promptly (issue 10).
+    /// </summary>
     public int MaxPendingHandshakes { get; set; } = 256;
+
+    /// <summary>TLS handshakes in progress at once from one source address; more are closed at accept. Default 64.</summary>
+    public int MaxPendingHandshakesPerAddress { get; set; } = 64;
 
     /// <summary>Request line length (method, target, version). Default 8 KiB; longer answers 414.</summary>
     public int MaxRequestLineBytes { get; set; } = 8 * 1024;

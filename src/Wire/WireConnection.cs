@@ -13,8 +13,9 @@ public sealed class WireConnection : IAsyncDisposable
 {
     private int _disposed;
 
-    internal WireConnection(Stream stream, Socket socket, Principal principal, X509Certificate2? clientCertificate, IPEndPoint remoteEndPoint, IPEndPoint localEndPoint, ListenEndpoint listener)
+    internal WireConnection(Stream stream, Socket socket, Principal principal, X509Certificate2? clientCertificate, IPEndPoint remoteEndPoint, IPEndPoint localEndPoint, ListenEndpoint listener, BufferPools buffers)
     {
+        Buffers = buffers;
         Stream = stream;
         Socket = socket;
         Principal = principal;
@@ -49,6 +50,9 @@ public sealed class WireConnection : IAsyncDisposable
 
     /// <summary>The listener that accepted the connection.</summary>
     public ListenEndpoint Listener { get; }
+
+    /// <summary>The pools this connection's buffers come from (the server's; <see cref="BufferPools.Shared"/> unless a test counts them).</summary>
+    public BufferPools Buffers { get; }
 
     /// <summary>True when <see cref="Stream"/> is TLS.</summary>
     public bool IsTls => Stream is SslStream;

@@ -38,6 +38,9 @@ internal static partial class WireLog
     [LoggerMessage(10, LogLevel.Information, "revoked {Remote} ({Pin}): {Reason}")]
     public static partial void Revoked(ILogger logger, string remote, string pin, string reason);
 
+    [LoggerMessage(12, LogLevel.Information, "closed the oldest pending handshake, from {Remote}, to make room (limits.maxPendingHandshakes)")]
+    public static partial void HandshakeEvicted(ILogger logger, string remote);
+
     [LoggerMessage(11, LogLevel.Information, "trust updated: server pin {Pin}; {Judged} open connection(s) re-judged, {Revoked} closed")]
     public static partial void TrustUpdated(ILogger logger, string pin, int judged, int revoked);
 }

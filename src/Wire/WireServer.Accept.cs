@@ -54,17 +54,29 @@ public sealed partial class WireServer
             return;
         }
 
-        if (endpoint.Tls && Interlocked.Increment(ref _pendingHandshakes) > _limits.MaxPendingHandshakes)
+        PendingHandshakes.Entry? handshake = null;
+        if (endpoint.Tls)
         {
-            Interlocked.Decrement(ref _pendingHandshakes);
-            Interlocked.Decrement(ref _open);
-            _perAddress.Release(address);
-            CloseAtAccept(socket, "too many handshakes in progress (limits.maxPendingHandshakes)");
-            return;
+            handshake = _pendingHandshakes.TryStart(address, socket, _limits.MaxPendingHandshakes, _limits.MaxPendingHandshakesPerAddress, out var evicted);
+            if (handshake is null)
+            {
+                Interlocked.Decrement(ref _open);
+                _perAddress.Release(address);
+                CloseAtAccept(socket, "too many handshakes in progress from this address (limits.maxPendingHandshakesPerAddress)");
+                return;
+            }
+
+            if (evicted is not null)
+            {
+                // Full: the oldest pending handshake makes room (its connection task cleans up when its read fails).
+                WireMetrics.ClosedAtAccept.Add(1, new KeyValuePair<string, object?>("reason", "limits.maxPendingHandshakes"));
+                WireLog.HandshakeEvicted(_logger, evicted.Address);
+                evicted.Socket.Dispose();
+            }
         }
 
         WireMetrics.OpenConnections.Add(1);
-        var slot = new ConnectionSlot(Interlocked.Increment(ref _nextConnectionId), socket, endpoint) { AddressKey = address };
+        var slot = new ConnectionSlot(Interlocked.Increment(ref _nextConnectionId), socket, endpoint) { AddressKey = address, Handshake = handshake };
         _connections[slot.Id] = slot;
         // Each connection on its own task: a slow handshake must never hold up the accept loop.
         _ = Task.Run(() => RunConnectionAsync(slot));

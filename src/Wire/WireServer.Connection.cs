@@ -31,7 +31,7 @@ public sealed partial class WireServer
             {
                 (SslStream Stream, Principal Principal, X509Certificate2? Certificate)? accepted =
                     await _tls!.AcceptAsync(judgedBy, network, listener, remoteText, _stopping.Token).ConfigureAwait(false);
-                Interlocked.Decrement(ref _pendingHandshakes);
+                _pendingHandshakes.Finish(slot.Handshake!);
                 handshakePending = false;
                 if (accepted is not { } admitted)
                 {
@@ -58,7 +58,7 @@ public sealed partial class WireServer
                 principal = listener.Local ? Principal.Local : Principal.Anonymous;
             }
 
-            connection = new WireConnection(stream, socket, principal, clientCertificate, remote, local, listener);
+            connection = new WireConnection(stream, socket, principal, clientCertificate, remote, local, listener, _buffers);
             slot.Admit(connection);
             // A reload that landed while this handshake ran judged the open connections without this
             // one; judge it now against the keys in force, before the handler sees a byte.
@@ -83,7 +83,7 @@ public sealed partial class WireServer
         {
             if (handshakePending)
             {
-                Interlocked.Decrement(ref _pendingHandshakes);
+                _pendingHandshakes.Finish(slot.Handshake!);
             }
 
             await CloseAsync(connection, socket).ConfigureAwait(false);

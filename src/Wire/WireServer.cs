@@ -23,6 +23,7 @@ public sealed partial class WireServer : IAsyncDisposable
     private readonly ListenEndpoint[] _endpoints;
     private readonly Limits _limits;
     private readonly ConnectionHandler _handler;
+    private readonly BufferPools _buffers;
     private readonly ILogger _logger;
     private readonly TlsAcceptor? _tls;
     private readonly Lock _updating = new();
@@ -36,14 +37,15 @@ public sealed partial class WireServer : IAsyncDisposable
     private int _open;
     private readonly ConnectionCounts _perAddress = new();
     private readonly ConnectionCounts _perPrincipal = new();
-    private int _pendingHandshakes;
+    private readonly PendingHandshakes _pendingHandshakes = new();
     private int _state; // 0 new, 1 started, 2 stopping
     private Task? _stopTask;
 
     /// <summary>Creates the server; nothing is bound until <see cref="Start"/>.</summary>
     /// <exception cref="InvalidOperationException">An endpoint breaks a rule (see <see cref="ListenEndpoint.Validate"/>).</exception>
     /// <exception cref="ArgumentException">A TLS endpoint is configured but no identity is given.</exception>
-    public WireServer(IReadOnlyList<ListenEndpoint> endpoints, ServerIdentity? identity, ClientTrust trust, Limits limits, ConnectionHandler handler, ILogger? logger = null)
+    /// <param name="buffers">Pools for the connections' buffers; <see cref="BufferPools.Shared"/> when null.</param>
+    public WireServer(IReadOnlyList<ListenEndpoint> endpoints, ServerIdentity? identity, ClientTrust trust, Limits limits, ConnectionHandler handler, ILogger? logger = null, BufferPools? buffers = null)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         ArgumentNullException.ThrowIfNull(trust);
@@ -63,6 +65,7 @@ public sealed partial class WireServer : IAsyncDisposable
 
         _limits = limits;
         _handler = handler;
+        _buffers = buffers ?? BufferPools.Shared;
         _logger = logger ?? NullLogger.Instance;
         _keys = new GateKeys(identity, trust);
         _tls = _endpoints.Any(e => e.Tls) ? new TlsAcceptor(limits, _logger) : null;
@@ -79,6 +82,9 @@ public sealed partial class WireServer : IAsyncDisposable
 
     /// <summary>Connections accepted and not yet closed, handshakes in progress included.</summary>
     public int OpenConnections => Volatile.Read(ref _open);
+
+    /// <summary>TLS handshakes in progress now (bounded by limits.maxPendingHandshakes).</summary>
+    public int PendingHandshakes => _pendingHandshakes.Count;
 
     /// <summary>Admitted connections now, by principal: the key pin, or "local"/"anonymous" for keyless ones.</summary>
     public IReadOnlyDictionary<string, int> OpenConnectionsByPrincipal()
@@ -260,6 +266,9 @@ public sealed partial class WireServer : IAsyncDisposable
 
         /// <summary>The source address this connection counts against (limits.maxConnectionsPerAddress).</summary>
         public string AddressKey { get; init; } = "?";
+
+        /// <summary>Its place among the pending TLS handshakes (limits.maxPendingHandshakes); null on plain listeners.</summary>
+        public PendingHandshakes.Entry? Handshake { get; init; }
 
         /// <summary>The pin this connection counts against once admitted (limits.maxConnectionsPerPrincipal), or null.</summary>
         public string? PrincipalKey { get; set; }

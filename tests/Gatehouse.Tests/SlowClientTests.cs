@@ -39,8 +39,8 @@ public sealed class SlowClientTests
         var loris = new List<(TcpClient Tcp, SslStream Tls)>();
         try
         {
-            // Open them in waves well under maxPendingHandshakes, each sending the start of a header.
-            using var gate = new SemaphoreSlim(64);
+            // Open them in waves well under maxPendingHandshakesPerAddress, each sending the start of a header.
+            using var gate = new SemaphoreSlim(32);
             var opening = Enumerable.Range(0, LorisCount).Select(async _ =>
             {
                 await gate.WaitAsync(total.Token);

@@ -212,18 +212,47 @@ public sealed class WireServerTests(TestPki pki)
     }
 
     [Fact]
-    public async Task ClosesHandshakesOverMaxPendingHandshakesAtAccept()
+    public async Task WhenEveryHandshakeSlotIsTakenTheOldestPendingOneMakesRoom()
     {
         await using Harness h = Harness.Tls(pki, IPAddress.Loopback, limits: new Limits { MaxPendingHandshakes = 1 });
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
 
         // A silent client holds the only handshake slot...
         using TcpClient silent = await TlsClient.ConnectAsync(h.Endpoint(), cts.Token);
-        await WaitUntilAsync(() => h.Server.OpenConnections == 1);
+        await WaitUntilAsync(() => h.Server.PendingHandshakes == 1);
 
-        // ...so the next one is closed at accept.
-        await TlsClient.AssertRefusedAsync(h.Endpoint(), pki.CaClient, h.ServerPin);
+        // ...a client that completes still gets in, and the silent one is closed for it.
+        Assert.Equal(KeyPin.Compute(pki.CaClient), await TlsClient.ReadLineAsync(h.Endpoint(), pki.CaClient, h.ServerPin));
+        try
+        {
+            Assert.Equal(0, await silent.GetStream().ReadAsync(new byte[1], cts.Token));
+        }
+        catch (IOException)
+        {
+            // Closed with a reset: closed all the same.
+        }
+
         Assert.Contains(h.Log.Lines, l => l.Message.Contains("maxPendingHandshakes", StringComparison.Ordinal));
+        await WaitUntilAsync(() => h.Server.PendingHandshakes == 0);
+    }
+
+    [Fact]
+    public async Task HandshakesOverTheCapOfOneAddressAreClosedAtAccept()
+    {
+        await using Harness h = Harness.Tls(pki, IPAddress.Loopback, limits: new Limits { MaxPendingHandshakesPerAddress = 1 });
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+
+        using TcpClient silent = await TlsClient.ConnectAsync(h.Endpoint(), cts.Token);
+        await WaitUntilAsync(() => h.Server.PendingHandshakes == 1);
+
+        // The same address (127.0.0.1) is refused while its one handshake is pending...
+        await TlsClient.AssertRefusedAsync(h.Endpoint(), pki.CaClient, h.ServerPin);
+        Assert.Contains(h.Log.Lines, l => l.Message.Contains("maxPendingHandshakesPerAddress", StringComparison.Ordinal));
+
+        // ...and gets in again once it is gone.
+        silent.Dispose();
+        await WaitUntilAsync(() => h.Server.PendingHandshakes == 0);
+        Assert.Equal(KeyPin.Compute(pki.CaClient), await TlsClient.ReadLineAsync(h.Endpoint(), pki.CaClient, h.ServerPin));
     }
 
     [Fact]

@@ -25,6 +25,7 @@ public sealed partial class GatehouseServer
     private StdinEnvironment? _environment; // kept in memory only: the key passphrase is needed again on reload
     private ILogger _reloadLog = NullLogger.Instance;
     private ILoggerFactory _loggers = NullLoggerFactory.Instance; // for the peer links a reload builds
+    private Wire.BufferPools _buffers = Wire.BufferPools.Shared; // likewise
     private ReloadStatus? _reloadStatus;
     private string? _identityFiles; // fingerprint of the certificate and key files Identity came from
     private ConfigFileWatcher? _watcher;
@@ -55,6 +56,7 @@ public sealed partial class GatehouseServer
         server._environment = environment;
         server._reloadLog = (options?.Loggers ?? NullLoggerFactory.Instance).CreateLogger("Gatehouse.Reload");
         server._loggers = options?.Loggers ?? NullLoggerFactory.Instance;
+        server._buffers = options?.Buffers ?? Wire.BufferPools.Shared;
         return server;
     }
 
@@ -141,11 +143,11 @@ public sealed partial class GatehouseServer
             trust = LoadTrust(config);
             RequireCouchEnvironment(config, _environment);
             // Built whole before anything is swapped; a route that cannot be served fails the whole reload.
-            generation = RouteGeneration.Build(config, _options.Policy, _environment, _options.WebSocketRoutes, _logins, _loggers, _router.Generation);
+            generation = RouteGeneration.Build(config, _options.Policy, _environment, _options.WebSocketRoutes, _logins, _loggers, _buffers, _router.Generation);
             try
             {
                 // The peer table reloads too (issue 8); a broken entry fails the whole reload like any other.
-                peers = Peers.PeerTable.Create(config, _environment, identity ?? Identity, _loggers);
+                peers = Peers.PeerTable.Create(config, _environment, identity ?? Identity, _loggers, _buffers);
             }
             catch
             {

@@ -56,6 +56,9 @@ public sealed partial class GatehouseServer : IAsyncDisposable
     /// <summary>Client connections open now, over every listener (a peer's pooled links show here, issue 8).</summary>
     public int OpenConnections => _wire.OpenConnections;
 
+    /// <summary>TLS handshakes in progress now (limits.maxPendingHandshakes, maxPendingHandshakesPerAddress).</summary>
+    public int PendingHandshakes => _wire.PendingHandshakes;
+
     /// <summary>
     /// Builds the server: loads the certificate and key (passphrase from the environment), the
     /// trust anchors and pins, limits, routes and policy. Throws <see cref="ConfigException"/>
@@ -69,12 +72,12 @@ public sealed partial class GatehouseServer : IAsyncDisposable
         var trust = LoadTrust(config);
         RequireCouchEnvironment(config, environment);
         var logins = new Front.LoginThrottle();
-        var generation = RouteGeneration.Build(config, options.Policy, environment, options.WebSocketRoutes, logins, options.Loggers, previous: null);
-        var peers = new Peers.PeerLinkHandler(Peers.PeerTable.Create(config, environment, identity, options.Loggers), options.Loggers);
+        var generation = RouteGeneration.Build(config, options.Policy, environment, options.WebSocketRoutes, logins, options.Loggers, options.Buffers, previous: null);
+        var peers = new Peers.PeerLinkHandler(Peers.PeerTable.Create(config, environment, identity, options.Loggers, options.Buffers), options.Loggers);
         var router = new GatewayRouter(generation, options.Loggers) { PeerLinks = peers };
         var endpoints = config.Listen.Select(ConfigLoader.ToEndpoint).ToList();
         var handler = Http1Connection.CreateHandler(router, limits, options.Loggers.CreateLogger("Gatehouse.Http"));
-        var wire = new WireServer(endpoints, identity, trust, limits, handler, options.Loggers.CreateLogger("Gatehouse.Wire"));
+        var wire = new WireServer(endpoints, identity, trust, limits, handler, options.Loggers.CreateLogger("Gatehouse.Wire"), options.Buffers);
         return new GatehouseServer(config, wire, identity, limits, router, options, logins);
     }
 

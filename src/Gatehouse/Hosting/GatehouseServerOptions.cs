@@ -12,6 +12,12 @@ public sealed class GatehouseServerOptions
     /// <summary>Handlers of the config's <c>websocket</c> routes, by route name.</summary>
     public IDictionary<string, WebSocketRoute> WebSocketRoutes { get; } = new Dictionary<string, WebSocketRoute>(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Pools for every connection's buffers, client and upstream side. Default the shared pools;
+    /// tests give counting pools to prove each rented block came back (issue 10).
+    /// </summary>
+    public Wire.BufferPools Buffers { get; set; } = Wire.BufferPools.Shared;
+
     /// <summary>Replaces the config's rules as the authorization policy.</summary>
     public IAccessPolicy? Policy { get; set; }
 }

@@ -31,7 +31,7 @@ internal sealed class PeerTable : IAsyncDisposable
 
     /// <summary>Builds the table of a validated config. Throws <see cref="ConfigException"/> for a certificate the user must fix.</summary>
     /// <param name="identity">The server identity in force: reused when a peer presents the server's own certificate (no second key decryption).</param>
-    public static PeerTable Create(GatehouseConfig config, StdinEnvironment? environment, ServerIdentity? identity, ILoggerFactory loggers)
+    public static PeerTable Create(GatehouseConfig config, StdinEnvironment? environment, ServerIdentity? identity, ILoggerFactory loggers, BufferPools buffers)
     {
         if (config.Peers.Count == 0)
         {
@@ -47,7 +47,7 @@ internal sealed class PeerTable : IAsyncDisposable
             var peer = config.Peers[i];
             var field = $"$.peers[{i}]";
             var certificate = ClientCertificate(config, peer, field, environment, identity, loaded, owned);
-            var options = new UpstreamOptions { ConnectTimeout = ConnectTimeout, PreferLastGoodNode = true };
+            var options = new UpstreamOptions { ConnectTimeout = ConnectTimeout, PreferLastGoodNode = true, Buffers = buffers };
             var addresses = peer.Addresses.Select(UpstreamAddress.Parse).ToList();
             links[peer.Name] = new UpstreamPool(addresses, new UpstreamTls(certificate, peer.Pins), options, logger);
         }

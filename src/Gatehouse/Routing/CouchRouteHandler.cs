@@ -25,11 +25,11 @@ internal sealed class CouchRouteHandler : IAsyncDisposable
     /// <summary>Who created what (issue 7); null when recording is off for this route.</summary>
     private readonly Provenance.ProvenanceRecorder? _provenance;
 
-    public CouchRouteHandler(Route route, CouchEnvironment environment, ILoggerFactory loggers)
+    public CouchRouteHandler(Route route, CouchEnvironment environment, ILoggerFactory loggers, Wire.BufferPools buffers)
     {
         var nodes = environment.NodeUrls();
         _firstNode = nodes[0];
-        _upstream = new UpstreamPool(nodes, new UpstreamOptions(), loggers.CreateLogger("Gatehouse.Upstream"));
+        _upstream = new UpstreamPool(nodes, new UpstreamOptions { Buffers = buffers }, loggers.CreateLogger("Gatehouse.Upstream"));
         _headersByRole = environment.Credentials.ToDictionary(
             pair => pair.Key,
             pair => CouchCredentialHeaders.For(environment, pair.Value));

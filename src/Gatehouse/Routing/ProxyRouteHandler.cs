@@ -27,11 +27,11 @@ internal sealed class ProxyRouteHandler : IAsyncDisposable
     private readonly TimeSpan _tunnelIdle;
     private readonly ILogger _logger;
 
-    public ProxyRouteHandler(Route route, LoginThrottle logins, ILoggerFactory loggers)
+    public ProxyRouteHandler(Route route, LoginThrottle logins, ILoggerFactory loggers, Wire.BufferPools buffers)
     {
         var config = route.Config!;
         var backend = new Uri(config.Backend!);
-        _upstream = new UpstreamPool([backend], new UpstreamOptions(), loggers.CreateLogger("Gatehouse.Upstream"));
+        _upstream = new UpstreamPool([backend], new UpstreamOptions { Buffers = buffers }, loggers.CreateLogger("Gatehouse.Upstream"));
         _logger = loggers.CreateLogger("Gatehouse.Proxy");
         _access = new ProxyAccess(config, route.Name, logins, loggers.CreateLogger("Gatehouse.Login"));
         _identity = new IdentityHeaders(config.Headers);

@@ -54,6 +54,7 @@ internal sealed class RouteGeneration
         IDictionary<string, WebSocketRoute> webSocketRoutes,
         LoginThrottle logins,
         ILoggerFactory loggers,
+        Wire.BufferPools buffers,
         RouteGeneration? previous)
     {
         var routes = new RouteTable(config.Routes);
@@ -75,9 +76,9 @@ internal sealed class RouteGeneration
                 {
                     RouteKind.Files => reused as FileEndpoint
                         ?? new FileEndpoint(new FileStore(new FileStoreOptions { StoreRoots = routeConfig.Stores! }), loggers.CreateLogger("Gatehouse.Files")),
-                    RouteKind.CouchDb => reused as CouchRouteHandler ?? new CouchRouteHandler(route, environment!.Couchdb!, loggers),
+                    RouteKind.CouchDb => reused as CouchRouteHandler ?? new CouchRouteHandler(route, environment!.Couchdb!, loggers, buffers),
                     RouteKind.WebSocket => reused as WebSocketEndpoint ?? CreateWebSocketEndpoint(route, webSocketRoutes, loggers),
-                    _ => reused as ProxyRouteHandler ?? new ProxyRouteHandler(route, logins, loggers),
+                    _ => reused as ProxyRouteHandler ?? new ProxyRouteHandler(route, logins, loggers, buffers),
                 };
                 generation._handlersByConfig[key] = handler;
                 switch (handler)

@@ -23,11 +23,11 @@ internal static class ByteTunnel
 {
     private const int PieceSize = 16 * 1024;
 
-    public static async Task<TunnelEnd> RunAsync(Stream client, PipeReader upstreamReader, Stream upstreamWriter, TimeSpan idleTimeout, CancellationToken stopping)
+    public static async Task<TunnelEnd> RunAsync(Stream client, PipeReader upstreamReader, Stream upstreamWriter, TimeSpan idleTimeout, ArrayPool<byte> pool, CancellationToken stopping)
     {
         using var tunnel = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         var activity = new TunnelActivity();
-        var toUpstream = ClientToUpstreamAsync(client, upstreamWriter, activity, tunnel.Token);
+        var toUpstream = ClientToUpstreamAsync(client, upstreamWriter, activity, pool, tunnel.Token);
         var toClient = UpstreamToClientAsync(upstreamReader, client, activity, tunnel.Token);
         var watchdog = WatchIdleAsync(activity, idleTimeout, tunnel);
         var first = await Task.WhenAny(toUpstream, toClient, watchdog).ConfigureAwait(false);
@@ -41,9 +41,9 @@ internal static class ByteTunnel
         return first == toUpstream ? TunnelEnd.ClientClosed : first == toClient ? TunnelEnd.UpstreamClosed : TunnelEnd.IdleTimeout;
     }
 
-    private static async Task ClientToUpstreamAsync(Stream client, Stream upstream, TunnelActivity activity, CancellationToken cancellationToken)
+    private static async Task ClientToUpstreamAsync(Stream client, Stream upstream, TunnelActivity activity, ArrayPool<byte> pool, CancellationToken cancellationToken)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(PieceSize);
+        var buffer = pool.Rent(PieceSize);
         var used = 0;
         try
         {
@@ -64,7 +64,7 @@ internal static class ByteTunnel
         {
             // The buffer carried the client's bytes: clear it before anyone else rents it.
             buffer.AsSpan(0, used).Clear();
-            ArrayPool<byte>.Shared.Return(buffer);
+            pool.Return(buffer);
         }
     }
 

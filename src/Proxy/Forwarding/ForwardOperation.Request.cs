@@ -20,7 +20,7 @@ internal sealed partial class ForwardOperation
     /// <summary>Writes the head and the body in hand (or its first piece) in one write.</summary>
     private async ValueTask SendHeadAsync(UpstreamConnection connection, IdleDeadline deadline)
     {
-        using var head = new RequestHeadWriter();
+        using var head = new RequestHeadWriter(_buffers);
         WriteHead(head, connection.Node);
         if (_firstPieceLength > 0)
         {

@@ -43,9 +43,17 @@ internal sealed partial class ForwardOperation
             }
 
             UpstreamResponseHead head;
+            // With the whole body sent, nothing else would notice the client leaving while the upstream thinks.
+            var watch = pump is null ? ClientDepartureWatch.Start(_exchange.Connection.Socket, headDeadline) : null;
             try
             {
                 head = await ReadFinalHeadAsync(connection, headDeadline.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (watch is { ClientGone: true } && ex is OperationCanceledException)
+            {
+                connection.Abort();
+                _logger.LogDebug("client {Remote} left while {Node} had not answered {Method} {Path}", _exchange.RemoteEndPoint, connection.Node, Request.Method, Request.Target.Path);
+                return ClientGone(ex);
             }
             catch (Exception ex) when (IsUpstreamFault(ex))
             {
@@ -58,6 +66,10 @@ internal sealed partial class ForwardOperation
 
                 var timedOut = headDeadline.IsCancellationRequested && !_cancellationToken.IsCancellationRequested;
                 return await FailedBeforeResponseAsync(connection, ex, mayRetry, timedOut).ConfigureAwait(false);
+            }
+            finally
+            {
+                watch?.Dispose();
             }
 
             if (head.StatusCode == 101)

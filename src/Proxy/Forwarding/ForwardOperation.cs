@@ -36,6 +36,9 @@ internal sealed partial class ForwardOperation
     private readonly UpstreamOptions _options;
     private readonly ILogger _logger;
     private readonly CancellationToken _cancellationToken;
+
+    /// <summary>The client connection's pool (the server's): the forward's own buffers come from it.</summary>
+    private readonly ArrayPool<byte> _buffers;
     private byte[] _buffer = [];
     private int _bufferUsed;
 
@@ -55,6 +58,7 @@ internal sealed partial class ForwardOperation
         _options = pool.Options;
         _logger = pool.Logger;
         _cancellationToken = cancellationToken;
+        _buffers = exchange.Connection.Buffers.Arrays;
     }
 
     private Request Request => _exchange.Request;
@@ -66,7 +70,7 @@ internal sealed partial class ForwardOperation
 
     public async Task<ForwardResult> RunAsync()
     {
-        _buffer = ArrayPool<byte>.Shared.Rent(ChunkHeadRoom + PieceSize + ChunkTailRoom);
+        _buffer = _buffers.Rent(ChunkHeadRoom + PieceSize + ChunkTailRoom);
         try
         {
             if (Request.HasBody)
@@ -111,7 +115,7 @@ internal sealed partial class ForwardOperation
         {
             // The buffer carried the client's body: clear it before anyone else rents it.
             _buffer.AsSpan(0, _bufferUsed).Clear();
-            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffers.Return(_buffer);
         }
     }
 

@@ -13,12 +13,14 @@ internal sealed class RequestHeadWriter : IDisposable
     private static readonly SearchValues<char> TargetChars =
         SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~%!$&'()*+,;=:@/?");
 
+    private readonly ArrayPool<byte> _pool;
     private byte[] _buffer;
     private int _length;
 
-    public RequestHeadWriter(int initialSize = 2048)
+    public RequestHeadWriter(ArrayPool<byte> pool, int initialSize = 2048)
     {
-        _buffer = ArrayPool<byte>.Shared.Rent(initialSize);
+        _pool = pool;
+        _buffer = pool.Rent(initialSize);
     }
 
     public ReadOnlyMemory<byte> Written => _buffer.AsMemory(0, _length);
@@ -97,7 +99,7 @@ internal sealed class RequestHeadWriter : IDisposable
     {
         // The head held the gateway's injected credential: clear it before the array is reused.
         _buffer.AsSpan(0, _length).Clear();
-        ArrayPool<byte>.Shared.Return(_buffer);
+        _pool.Return(_buffer);
         _buffer = [];
     }
 
@@ -111,10 +113,10 @@ internal sealed class RequestHeadWriter : IDisposable
     {
         if (_buffer.Length - _length < count)
         {
-            var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(_buffer.Length * 2, _length + count));
+            var bigger = _pool.Rent(Math.Max(_buffer.Length * 2, _length + count));
             _buffer.AsSpan(0, _length).CopyTo(bigger);
             _buffer.AsSpan(0, _length).Clear();
-            ArrayPool<byte>.Shared.Return(_buffer);
+            _pool.Return(_buffer);
             _buffer = bigger;
         }
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Sockets;
 
@@ -13,18 +14,18 @@ internal sealed class UpstreamConnection : IAsyncDisposable
     private int _disposed;
     private int _readerCompleted;
 
-    public UpstreamConnection(UpstreamNode node, Socket socket)
-        : this(node, socket, new NetworkStream(socket, ownsSocket: true))
+    public UpstreamConnection(UpstreamNode node, Socket socket, MemoryPool<byte> pool)
+        : this(node, socket, new NetworkStream(socket, ownsSocket: true), pool)
     {
     }
 
     /// <summary>A connection whose bytes go through <paramref name="stream"/> (the TLS stream of a peer link, issue 8).</summary>
-    public UpstreamConnection(UpstreamNode node, Socket socket, Stream stream)
+    public UpstreamConnection(UpstreamNode node, Socket socket, Stream stream, MemoryPool<byte> pool)
     {
         Node = node;
         Socket = socket;
         Stream = stream;
-        Reader = PipeReader.Create(Stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4 * 1024, leaveOpen: true));
+        Reader = PipeReader.Create(Stream, new StreamPipeReaderOptions(pool, bufferSize: 16 * 1024, minimumReadSize: 4 * 1024, leaveOpen: true));
     }
 
     public UpstreamNode Node { get; }

@@ -279,7 +279,7 @@ public sealed class UpstreamPool : IAsyncDisposable
         }
 
         Interlocked.Increment(ref _opened);
-        return new UpstreamConnection(node, socket);
+        return new UpstreamConnection(node, socket, Options.Buffers.Memory);
     }
 
     /// <summary>The TLS handshake of a peer link, bounded by the connect timeout too (a silent server must not hold the slot).</summary>
@@ -291,7 +291,7 @@ public sealed class UpstreamPool : IAsyncDisposable
         {
             var stream = await TlsUpstreamHandshake.AuthenticateAsync(socket, node, tls, timeout.Token).ConfigureAwait(false);
             Interlocked.Increment(ref _opened);
-            return new UpstreamConnection(node, socket, stream);
+            return new UpstreamConnection(node, socket, stream, Options.Buffers.Memory);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
