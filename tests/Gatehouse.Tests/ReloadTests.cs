@@ -97,7 +97,22 @@ public sealed class ReloadTests(ITestOutputHelper output)
             Assert.True((await server.ReloadAsync()).Succeeded);
         }
 
-        await Task.Delay(300);
+        // Keep the load on until it has met the last certificate (bounded: a loaded machine may
+        // need a while for its next handshake), rather than for a fixed time that may be too short.
+        var deadline = Environment.TickCount64 + 15_000;
+        while (Environment.TickCount64 < deadline)
+        {
+            lock (seenPins)
+            {
+                if (seenPins.Contains(lastPin) && requests > 10)
+                {
+                    break;
+                }
+            }
+
+            await Task.Delay(50);
+        }
+
         await stop.CancelAsync();
         await load;
 
