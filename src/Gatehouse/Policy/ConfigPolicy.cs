@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Gatehouse.Config;
 using Gatehouse.Http1;
 using Gatehouse.Routing;
@@ -13,11 +14,14 @@ public sealed class ConfigPolicy : IAccessPolicy
 {
     private readonly RouteTable _routes;
     private readonly IReadOnlyList<RuleConfig> _rules;
+    private readonly ConditionalWeakTable<Principal, RuleConfig[]> _rulesByPrincipal = new();
+    private readonly ConditionalWeakTable<Principal, RuleConfig[]>.CreateValueCallback _matchRules;
 
     public ConfigPolicy(RouteTable routes, IReadOnlyList<RuleConfig> rules)
     {
         _routes = routes;
         _rules = rules;
+        _matchRules = MatchRules;
     }
 
     public AccessDecision Authorize(Principal principal, Request request)
@@ -61,8 +65,16 @@ public sealed class ConfigPolicy : IAccessPolicy
         || _routes.Routes.Any(route => route.Config?.Access?.Principals?.Any(selector => PrincipalSelector.Matches(selector, principal)) == true);
 
     /// <summary>The rules whose selectors name <paramref name="principal"/>.</summary>
-    public IEnumerable<RuleConfig> RulesFor(Principal principal) =>
-        _rules.Where(rule => rule.Principals.Any(selector => PrincipalSelector.Matches(selector, principal)));
+    /// <remarks>
+    /// Worked out once per principal object (one per connection) and kept as long as that object
+    /// lives: a keep-alive connection's requests then skip the selector matching. A reload builds a
+    /// new policy, so the cache never outlives the rules it was made from.
+    /// </remarks>
+    public IReadOnlyList<RuleConfig> RulesFor(Principal principal) =>
+        _rulesByPrincipal.GetValue(principal, _matchRules);
+
+    private RuleConfig[] MatchRules(Principal principal) =>
+        [.. _rules.Where(rule => rule.Principals.Any(selector => PrincipalSelector.Matches(selector, principal)))];
 
     private AccessDecision AuthorizeFiles(Principal principal, Request request)
     {
