@@ -182,6 +182,22 @@ def port_free(port):
             return False
 
 
+def read_ready_line(proc, timeout=30.0):
+    """The first JSON line with "ready": true on proc's stdout (every server here prints one), or None."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        line = proc.readline(timeout=max(0.1, deadline - time.time()))
+        if line is None:
+            return None
+        try:
+            ready = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(ready, dict) and ready.get("ready"):
+            return ready
+    return None
+
+
 def wait_port(port, proc, timeout=20.0):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -332,19 +348,11 @@ class GatehousePeer(Peer):
         path.write_text(json.dumps(config, indent=2))
         self.proc = Proc(f"gatehouse-{mode}", ["dotnet", str(OUT / "gatehouse/gatehouse.dll"), "serve", "--config", str(path),
                                                "--log-level", "Warning"], cpu=SERVER_CPU, capture=True)
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            line = self.proc.readline(timeout=max(0.1, deadline - time.time()))
-            if line is None:
-                break
-            try:
-                ready = json.loads(line)
-            except ValueError:
-                continue
-            if ready.get("ready"):
-                self.port = ready["listen"][0]["port"]
-                return True
-        return False
+        ready = read_ready_line(self.proc)
+        if ready is None:
+            return False
+        self.port = ready["listen"][0]["port"]
+        return True
 
 
 class NginxPeer(Peer):
@@ -380,14 +388,7 @@ class YarpPeer(Peer):
             "--cert", str(PKI / "server.crt"), "--key", str(PKI / "server.key"), "--ca", str(PKI / "ca.crt"),
             "--backend", f"http://127.0.0.1:{ctx['backend_port']}/",
             "--feed-backend", f"http://127.0.0.1:{ctx['feed_port']}/"], cpu=SERVER_CPU, capture=True)
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            line = self.proc.readline(timeout=max(0.1, deadline - time.time()))
-            if line is None:
-                break
-            if line.startswith("{") and '"ready"' in line:
-                return wait_port(self.port, self.proc)
-        return False
+        return read_ready_line(self.proc) is not None and wait_port(self.port, self.proc)
 
 
 PEER_CLASSES = {"gatehouse": GatehousePeer, "nginx": NginxPeer, "haproxy": HaproxyPeer, "yarp": YarpPeer}
@@ -413,19 +414,11 @@ class WsGatehousePeer(Peer):
         return self._ready()
 
     def _ready(self):
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            line = self.proc.readline(timeout=max(0.1, deadline - time.time()))
-            if line is None:
-                break
-            try:
-                ready = json.loads(line)
-            except ValueError:
-                continue
-            if ready.get("ready"):
-                self.port = ready["port"]
-                return wait_port(self.port, self.proc)
-        return False
+        ready = read_ready_line(self.proc)
+        if ready is None:
+            return False
+        self.port = ready["port"]
+        return wait_port(self.port, self.proc)
 
 
 class WsKestrelPeer(WsGatehousePeer):
