@@ -1,5 +1,6 @@
 using System.Buffers;
 using Gatehouse.Http1;
+using Gatehouse.Http1.Tests.Support;
 using Gatehouse.Wire;
 
 namespace Gatehouse.Fuzz;
@@ -95,24 +96,8 @@ internal static class HeadTarget
 
         // What the forwarder will send must judge the same as what the policy saw.
         TargetTarget.CheckRoundTrip(request.Target);
-        return "accepted " + Describe(request) + " consumed " + consumed;
+        return "accepted " + ParsedRequestText.Of(request) + " consumed " + consumed;
     }
-
-    /// <summary>Everything the parser decided, as in tests/Http1.Tests/Support/ParserDriver.Describe.</summary>
-    public static string Describe(Request request) =>
-        string.Join(
-            "|",
-            request.Method,
-            request.Version,
-            request.Target.ToOriginForm(),
-            request.Target.Authority ?? "-",
-            request.Host,
-            request.Framing,
-            request.ContentLength,
-            request.KeepAlive,
-            request.ExpectContinue,
-            request.IsUpgrade,
-            string.Join(";", request.Headers.Select(h => h.Name + "=" + h.Value)));
 
     private static ReadOnlySequence<byte> TwoSegments(byte[] bytes, int at)
     {

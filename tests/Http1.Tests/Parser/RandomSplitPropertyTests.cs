@@ -32,17 +32,17 @@ public sealed class RandomSplitPropertyTests
     {
         var random = new Random(seed);
         var bytes = Encoding.Latin1.GetBytes(RandomRequest(random));
-        var whole = ParserDriver.Describe(ParserDriver.Whole(bytes));
+        var whole = ParsedRequestText.Of(ParserDriver.Whole(bytes));
 
         for (var attempt = 0; attempt < 5; attempt++)
         {
             var pieces = RandomPieces(random, bytes);
-            Assert.Equal(whole, ParserDriver.Describe(ParseInPieces(pieces, bytes)));
+            Assert.Equal(whole, ParsedRequestText.Of(ParseInPieces(pieces, bytes)));
         }
 
         // A single arbitrary multi-segment sequence (a read straddling TLS records) too.
         var at = random.Next(1, bytes.Length);
-        Assert.Equal(whole, ParserDriver.Describe(ParserDriver.ParseSequence(BufferSegment.Split(bytes, at), null, out _)!));
+        Assert.Equal(whole, ParsedRequestText.Of(ParserDriver.ParseSequence(BufferSegment.Split(bytes, at), null, out _)!));
     }
 
     /// <summary>Feeds growing prefixes as a connection would receive them, advancing past what was consumed.</summary>

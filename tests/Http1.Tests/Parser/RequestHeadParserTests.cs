@@ -14,12 +14,12 @@ public sealed class RequestHeadParserTests
     public void ParsesGoodRequestsTheSameAtEveryTwoSegmentSplit(string raw)
     {
         var bytes = Bytes.Of(raw);
-        var expected = ParserDriver.Describe(ParserDriver.Whole(bytes));
+        var expected = ParsedRequestText.Of(ParserDriver.Whole(bytes));
         for (var at = 0; at <= bytes.Length; at++)
         {
             var request = ParserDriver.ParseSequence(BufferSegment.Split(bytes, at), null, out var consumed);
             Assert.NotNull(request);
-            Assert.Equal(expected, ParserDriver.Describe(request));
+            Assert.Equal(expected, ParsedRequestText.Of(request));
             Assert.Equal(bytes.Length, consumed);
         }
     }
@@ -29,9 +29,9 @@ public sealed class RequestHeadParserTests
     public void ParsesGoodRequestsTheSameFedByteByByte(string raw)
     {
         var bytes = Bytes.Of(raw);
-        var expected = ParserDriver.Describe(ParserDriver.Whole(bytes));
+        var expected = ParsedRequestText.Of(ParserDriver.Whole(bytes));
         var request = ParserDriver.ByteByByte(bytes, null, out var consumed);
-        Assert.Equal(expected, ParserDriver.Describe(request));
+        Assert.Equal(expected, ParsedRequestText.Of(request));
         Assert.Equal(bytes.Length, consumed);
     }
 

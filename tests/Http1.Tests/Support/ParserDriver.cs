@@ -41,21 +41,6 @@ internal static class ParserDriver
         throw new InvalidOperationException("incomplete after every byte: " + Bytes.Show(bytes));
     }
 
-    /// <summary>A stable text of everything the parser decided, to compare one feeding with another.</summary>
-    public static string Describe(Request request) =>
-        string.Join(
-            "|",
-            request.Method,
-            request.Version,
-            request.Target.ToOriginForm(),
-            request.Target.Authority ?? "-",
-            request.Host,
-            request.Framing,
-            request.ContentLength,
-            request.KeepAlive,
-            request.ExpectContinue,
-            string.Join(";", request.Headers.Select(h => h.Name + "=" + h.Value)));
-
     public static RequestRejectedException Rejects(string raw, Limits? limits = null)
     {
         var bytes = Bytes.Of(raw);
