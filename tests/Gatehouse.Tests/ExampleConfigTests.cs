@@ -5,16 +5,7 @@ namespace Gatehouse.Tests;
 /// <summary>The configs under examples/ stay loadable as the config model changes.</summary>
 public sealed class ExampleConfigTests
 {
-    public static TheoryData<string> Examples()
-    {
-        var data = new TheoryData<string>();
-        foreach (var name in ExampleNames())
-        {
-            data.Add(name);
-        }
-
-        return data;
-    }
+    public static TheoryData<string> Examples() => new(ExampleNames());
 
     private static List<string> ExampleNames() =>
         [.. Directory.GetFiles(Path.Combine(PouchDbServer.RepositoryRoot, "examples"), "*.json").Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal)];

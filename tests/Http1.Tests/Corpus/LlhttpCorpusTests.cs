@@ -30,19 +30,7 @@ public sealed class LlhttpCorpusTests(LlhttpCorpusTests.Server fixture) : IClass
     private static readonly Lazy<Dictionary<string, JsonElement>> Vectors = new(() =>
         CorpusFiles.Load("llhttp-requests.jsonl").ToDictionary(Name, StringComparer.Ordinal));
 
-    public static TheoryData<string> Names
-    {
-        get
-        {
-            var data = new TheoryData<string>();
-            foreach (var name in Vectors.Value.Keys)
-            {
-                data.Add(name);
-            }
-
-            return data;
-        }
-    }
+    public static TheoryData<string> Names => new(Vectors.Value.Keys);
 
     [Theory]
     [MemberData(nameof(Names))]

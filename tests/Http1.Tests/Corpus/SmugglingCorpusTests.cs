@@ -20,19 +20,7 @@ public sealed class SmugglingCorpusTests(PlainServerFixture fixture) : IClassFix
     private static readonly Lazy<Dictionary<string, JsonElement>> Vectors = new(() =>
         CorpusFiles.Load("smuggling.jsonl").ToDictionary(v => v.GetProperty("name").GetString()!, StringComparer.Ordinal));
 
-    public static TheoryData<string> Names
-    {
-        get
-        {
-            var data = new TheoryData<string>();
-            foreach (var name in Vectors.Value.Keys)
-            {
-                data.Add(name);
-            }
-
-            return data;
-        }
-    }
+    public static TheoryData<string> Names => new(Vectors.Value.Keys);
 
     [Theory]
     [MemberData(nameof(Names))]
