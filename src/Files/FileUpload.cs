@@ -71,10 +71,12 @@ internal sealed class FileUpload(FileStore store, ILogger logger)
         try
         {
             string? actual;
+            bool verified;
             using (var temp = CreateTemp(tempPath))
             {
                 (actual, received) = await ReceiveAsync(exchange.Body, temp.SafeFileHandle, limit, exchange.Connection.Buffers.Arrays, cancellationToken).ConfigureAwait(false);
-                if (string.Equals(actual, id, StringComparison.Ordinal))
+                verified = string.Equals(actual, id, StringComparison.Ordinal);
+                if (verified)
                 {
                     if (!OperatingSystem.IsWindows())
                     {
@@ -88,33 +90,39 @@ internal sealed class FileUpload(FileStore store, ILogger logger)
                 }
             }
 
-            // A refused upload's temp file goes before the answer does: a client that sees the
-            // refusal must never find the bytes still on disk.
-            if (actual is null)
+            if (verified)
+            {
+                moved = await Task.Run(() => MoveIntoPlace(root, tempPath, id), CancellationToken.None).ConfigureAwait(false); // rename + folder fsync
+            }
+
+            // Whatever did not become the stored file goes before the answer does: a client that
+            // sees a refusal (or "already there") must never find the bytes still in tmp/.
+            if (!moved)
             {
                 TryDelete(tempPath);
+            }
+
+            if (actual is null)
+            {
                 FilesLog.UploadRefused(logger, id, received, limit);
                 response.KeepAlive = false; // the rest of the body is still on its way
                 await response.SendErrorAsync(413, overLimit, cancellationToken).ConfigureAwait(false);
                 return;
             }
 
-            if (!string.Equals(actual, id, StringComparison.Ordinal))
+            if (!verified)
             {
-                TryDelete(tempPath);
                 FilesLog.HashMismatch(logger, id, actual);
                 await SendMismatchAsync(response, id, actual, cancellationToken).ConfigureAwait(false);
                 return;
             }
 
-            moved = await Task.Run(() => MoveIntoPlace(root, tempPath, id), CancellationToken.None).ConfigureAwait(false); // rename + folder fsync
             if (moved)
             {
                 FilesLog.Stored(logger, id, received, root.RootPath);
             }
             else
             {
-                TryDelete(tempPath);
                 FilesLog.AlreadyPresent(logger, id, received);
             }
 
