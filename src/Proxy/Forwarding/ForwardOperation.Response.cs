@@ -151,9 +151,13 @@ internal sealed partial class ForwardOperation
         if (framing != UpstreamFraming.None)
         {
             using var idle = new IdleDeadline(_cancellationToken);
+            var unrelayed = framing == UpstreamFraming.ContentLength ? head.ContentLength : long.MaxValue;
             while (true)
             {
-                var memory = Response.GetMemory(PieceSize);
+                // Asking for no more than the body still owes keeps a small answer in the buffer
+                // segment that already holds its head: one flush, one TLS record, one send. A
+                // fixed 32 KiB ask opened a second segment, and the pipe writes each on its own.
+                var memory = Response.GetMemory((int)Math.Min(PieceSize, unrelayed));
                 int read;
                 try
                 {
@@ -175,6 +179,7 @@ internal sealed partial class ForwardOperation
                 }
 
                 Response.Advance(read);
+                unrelayed -= read;
                 if (body.IsComplete)
                 {
                     break; // the final flush comes after the connection is back in the pool

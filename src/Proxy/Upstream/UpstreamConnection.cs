@@ -49,6 +49,9 @@ internal sealed class UpstreamConnection : IAsyncDisposable
     /// A pooled connection the node closed (or wrote to unasked) is readable while idle: such a
     /// connection must not carry a request. Costs one non-blocking poll. On TLS the poll sees
     /// records too (a close_notify, a late session ticket): any doubt means a fresh connection.
+    /// One poll is enough: Linux reports a FIN as readable and a reset as readable and hung up
+    /// (POLLHUP, which SelectRead counts), so a second SelectError poll found nothing new and
+    /// cost a syscall per reused connection.
     /// </summary>
     public bool LooksReusable()
     {
@@ -59,7 +62,7 @@ internal sealed class UpstreamConnection : IAsyncDisposable
 
         try
         {
-            return !Socket.Poll(0, SelectMode.SelectRead) && !Socket.Poll(0, SelectMode.SelectError);
+            return !Socket.Poll(0, SelectMode.SelectRead);
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {
