@@ -129,7 +129,12 @@ public sealed class Http1Connection
             {
                 try
                 {
-                    await writer.FlushAsync().ConfigureAwait(false);
+                    // A cancelled last flush wrote nothing; completing without an error would then
+                    // write the rest in CompleteAsync, which keeps its blocks if that write fails.
+                    if ((await writer.FlushAsync().ConfigureAwait(false)).IsCanceled)
+                    {
+                        failure = new OperationCanceledException("the last flush was cancelled");
+                    }
                 }
                 catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
                 {

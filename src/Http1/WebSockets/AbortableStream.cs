@@ -1,14 +1,15 @@
 namespace Gatehouse.Http1.WebSockets;
 
 /// <summary>
-/// Sits between the framework's WebSocket and the upgraded connection so that disposing it cancels
-/// the I/O in flight. The framework aborts a stream (keep-alive timeout, protocol error, Abort())
-/// by disposing its stream and expects pending reads and writes to end; the connection's upgraded
-/// stream does not end them on dispose, so a dead peer's pending read would otherwise wait forever.
+/// Sits between the framework's WebSocket and the upgraded connection so that an abort reads as
+/// one. The framework aborts a stream (keep-alive timeout, protocol error, Abort()) by disposing
+/// it and expects pending reads and writes to end: disposing the inner stream ends them (the
+/// upgraded stream cancels its pipe's pending read and flush), and what then surfaces as a
+/// cancellation nobody asked for is reported as <see cref="ObjectDisposedException"/>. No token
+/// is linked per read or write: that was a token source and two registrations per message.
 /// </summary>
 internal sealed class AbortableStream(Stream inner) : Stream
 {
-    private readonly CancellationTokenSource _aborted = new();
     private int _disposed;
 
     public override bool CanRead => true;
@@ -27,12 +28,12 @@ internal sealed class AbortableStream(Stream inner) : Stream
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        using var linked = Link(cancellationToken);
+        ThrowIfAborted();
         try
         {
-            return await inner.ReadAsync(buffer, linked.Token).ConfigureAwait(false);
+            return await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (_aborted.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (IsAborted && !cancellationToken.IsCancellationRequested)
         {
             throw new ObjectDisposedException(nameof(AbortableStream), "the websocket stream was aborted");
         }
@@ -40,21 +41,21 @@ internal sealed class AbortableStream(Stream inner) : Stream
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        using var linked = Link(cancellationToken);
+        ThrowIfAborted();
         try
         {
-            await inner.WriteAsync(buffer, linked.Token).ConfigureAwait(false);
+            await inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (_aborted.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (IsAborted && !cancellationToken.IsCancellationRequested)
         {
             throw new ObjectDisposedException(nameof(AbortableStream), "the websocket stream was aborted");
         }
     }
 
-    public override async Task FlushAsync(CancellationToken cancellationToken)
+    public override Task FlushAsync(CancellationToken cancellationToken)
     {
-        using var linked = Link(cancellationToken);
-        await inner.FlushAsync(linked.Token).ConfigureAwait(false);
+        ThrowIfAborted();
+        return inner.FlushAsync(cancellationToken);
     }
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
@@ -77,17 +78,13 @@ internal sealed class AbortableStream(Stream inner) : Stream
     {
         if (disposing && Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            _aborted.Cancel();
             inner.Dispose();
-            // _aborted is not disposed: a racing Link() or catch filter may still read it, and it holds no timer.
         }
 
         base.Dispose(disposing);
     }
 
-    private CancellationTokenSource Link(CancellationToken cancellationToken)
-    {
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        return CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _aborted.Token);
-    }
+    private bool IsAborted => Volatile.Read(ref _disposed) != 0;
+
+    private void ThrowIfAborted() => ObjectDisposedException.ThrowIf(IsAborted, this);
 }
