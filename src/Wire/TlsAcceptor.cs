@@ -17,8 +17,8 @@ internal sealed class TlsAcceptor(Limits limits, ILogger logger)
 {
     /// <summary>
     /// Authenticates the server side with <paramref name="keys"/>; returns the stream, the principal and
-    /// a copy of the client certificate (kept so the connection can be re-judged after a reload), or
-    /// null (already logged) when refused or failed.
+    /// the client certificate (the stream's RemoteCertificate, kept so the connection can be re-judged
+    /// after a reload; valid until the stream is disposed), or null (already logged) when refused or failed.
     /// </summary>
     public async Task<(SslStream Stream, Principal Principal, X509Certificate2? ClientCertificate)?> AcceptAsync(
         GateKeys keys, Stream transport, ListenEndpoint listener, string remote, CancellationToken stopping)
@@ -49,7 +49,7 @@ internal sealed class TlsAcceptor(Limits limits, ILogger logger)
 
             WireMetrics.Handshake("ok");
             keep = true;
-            // An anonymous principal has nothing to re-judge; drop any certificate copy it may carry.
+            // An anonymous principal has nothing to re-judge.
             X509Certificate2? certificate = principal.HasKey ? check.TakeCertificate() : null;
             return (tls, principal, certificate);
         }
@@ -73,7 +73,6 @@ internal sealed class TlsAcceptor(Limits limits, ILogger logger)
         }
         finally
         {
-            check.DisposeCertificate();
             if (!keep)
             {
                 await tls.DisposeAsync().ConfigureAwait(false);
@@ -115,11 +114,8 @@ internal sealed class TlsAcceptor(Limits limits, ILogger logger)
 
         public TrustDecision? Decision { get; private set; }
 
-        /// <summary>Hands over the certificate copy of a trusted key (the caller then owns it).</summary>
+        /// <summary>The certificate of a trusted key: the stream's own object, valid until the stream is disposed.</summary>
         public X509Certificate2? TakeCertificate() => Interlocked.Exchange(ref _certificate, null);
-
-        /// <summary>Disposes the copy unless it was taken.</summary>
-        public void DisposeCertificate() => Interlocked.Exchange(ref _certificate, null)?.Dispose();
 
         // The platform's SslPolicyErrors are ignored on purpose: they come from a chain built without
         // our CAs. Trust is ClientTrust's alone (DESIGN.md decision 1).
@@ -139,11 +135,13 @@ internal sealed class TlsAcceptor(Limits limits, ILogger logger)
                 return Decision.IsTrusted;
             }
 
-            // Our own copy, independent of the platform's object: the connection keeps it so that a
-            // reload can judge this key again against the new trust (issue 7: revocation on live connections).
-            X509Certificate2 copy = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
-            Interlocked.Exchange(ref _certificate, copy)?.Dispose();
-            Decision = trust.Evaluate(copy);
+            // The connection keeps this certificate so that a reload can judge the key again (issue 7:
+            // revocation on live connections). It is SslStream's RemoteCertificate, which the stream holds
+            // until it is disposed, so no copy is made: re-parsing the DER cost a full X.509 decode per
+            // handshake (OpenSSL 3's public-key decoder is most of it).
+            var presented = certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
+            _certificate = presented;
+            Decision = trust.Evaluate(presented);
             return Decision.IsTrusted;
         }
     }
