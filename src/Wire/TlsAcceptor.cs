@@ -95,9 +95,10 @@ internal sealed class TlsAcceptor(Limits limits, ILogger logger)
             // returning client would lose its principal. Turning resumption off when certificates are
             // asked for is the chosen fix: every connection presents and proves its key.
             AllowTlsResume = !askForCertificate,
-            // The platform builds its own chain before our callback; we ignore its verdict but keep it
-            // from ever fetching issuers named by the client (AIA), which would be a request forgery.
-            CertificateChainPolicy = new X509ChainPolicy
+            // The platform builds its own chain before our callback, always. With the user CAs as its
+            // roots ClientTrust can use that chain instead of building a second one (HandshakeChain);
+            // either way it never fetches issuers named by the client (AIA), which would be a request forgery.
+            CertificateChainPolicy = check.ChainPolicy ?? new X509ChainPolicy
             {
                 RevocationMode = X509RevocationMode.NoCheck,
                 DisableCertificateDownloads = true,
@@ -114,11 +115,14 @@ internal sealed class TlsAcceptor(Limits limits, ILogger logger)
 
         public TrustDecision? Decision { get; private set; }
 
+        /// <summary>The policy for the platform's chain build, from the trust this handshake is judged by.</summary>
+        public X509ChainPolicy? ChainPolicy => trust.HandshakeChainPolicy;
+
         /// <summary>The certificate of a trusted key: the stream's own object, valid until the stream is disposed.</summary>
         public X509Certificate2? TakeCertificate() => Interlocked.Exchange(ref _certificate, null);
 
-        // The platform's SslPolicyErrors are ignored on purpose: they come from a chain built without
-        // our CAs. Trust is ClientTrust's alone (DESIGN.md decision 1).
+        // The platform's SslPolicyErrors are ignored on purpose: trust is ClientTrust's alone (DESIGN.md
+        // decision 1). It may use the platform's chain, which was built with its policy (see Options).
         public bool Validate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
         {
             if (mode == ClientCertificateMode.None)
@@ -141,7 +145,7 @@ internal sealed class TlsAcceptor(Limits limits, ILogger logger)
             // handshake (OpenSSL 3's public-key decoder is most of it).
             var presented = certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
             _certificate = presented;
-            Decision = trust.Evaluate(presented);
+            Decision = trust.Evaluate(presented, chain);
             return Decision.IsTrusted;
         }
     }
