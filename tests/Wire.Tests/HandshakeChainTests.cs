@@ -132,9 +132,4 @@ public sealed class HandshakeChainTests(TestPki pki)
             Chain.Dispose();
         }
     }
-
-    private sealed class FixedTime(DateTimeOffset now) : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => now;
-    }
 }
