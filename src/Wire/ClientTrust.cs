@@ -21,6 +21,7 @@ public sealed class ClientTrust
     private readonly FrozenDictionary<string, string> _pins;
     private readonly FrozenSet<string> _denied;
     private readonly TimeProvider _time;
+    private readonly HandshakeChain? _handshakeChain;
 
     /// <summary>Creates the trust from the configured CAs, whitelist and deny list.</summary>
     /// <exception cref="ArgumentException">A pin is not well formed, or a CA is not a CA certificate.</exception>
@@ -68,10 +69,25 @@ public sealed class ClientTrust
         _pins = pinMap.ToFrozenDictionary(StringComparer.Ordinal);
         _denied = denied.ToFrozenSet(StringComparer.Ordinal);
         _time = time ?? TimeProvider.System;
+        _handshakeChain = HandshakeChain.For(_cas, _time);
     }
 
+    /// <summary>
+    /// The chain policy for SslStream's own build during the handshake (the user CAs as custom roots),
+    /// whose chain <see cref="Evaluate(X509Certificate2?, X509Chain?)"/> can then use instead of
+    /// building another; null when it cannot (no CAs, or a clock other than the system's).
+    /// </summary>
+    internal X509ChainPolicy? HandshakeChainPolicy => _handshakeChain?.Policy;
+
     /// <summary>Checks a presented client certificate; see the class summary for the order of the rules.</summary>
-    public TrustDecision Evaluate(X509Certificate2? clientCertificate)
+    public TrustDecision Evaluate(X509Certificate2? clientCertificate) => Evaluate(clientCertificate, handshakeChain: null);
+
+    /// <summary>
+    /// As <see cref="Evaluate(X509Certificate2?)"/>, given the chain SslStream built with
+    /// <see cref="HandshakeChainPolicy"/>: when it proves one of the CAs issued the key, rule 6 takes
+    /// its word instead of building the chain again; otherwise rule 6 runs as always.
+    /// </summary>
+    internal TrustDecision Evaluate(X509Certificate2? clientCertificate, X509Chain? handshakeChain)
     {
         if (clientCertificate is null)
         {
@@ -104,6 +120,11 @@ public sealed class ClientTrust
         if (_pins.TryGetValue(pin, out string? entryName))
         {
             return TrustDecision.Allow(new Principal(pin, subject, TrustSource.PinnedKey, entryName));
+        }
+
+        if (handshakeChain is not null && _handshakeChain?.Anchor(handshakeChain, clientCertificate) is { } issuer)
+        {
+            return TrustDecision.Allow(new Principal(pin, subject, TrustSource.CertificateAuthority, issuer.Name));
         }
 
         string reason = Reasons.UnknownIssuer;

@@ -17,8 +17,8 @@ internal sealed class TlsAcceptor(Limits limits, ILogger logger)
 {
     /// <summary>
     /// Authenticates the server side with <paramref name="keys"/>; returns the stream, the principal and
-    /// a copy of the client certificate (kept so the connection can be re-judged after a reload), or
-    /// null (already logged) when refused or failed.
+    /// the client certificate (the stream's RemoteCertificate, kept so the connection can be re-judged
+    /// after a reload; valid until the stream is disposed), or null (already logged) when refused or failed.
     /// </summary>
     public async Task<(SslStream Stream, Principal Principal, X509Certificate2? ClientCertificate)?> AcceptAsync(
         GateKeys keys, Stream transport, ListenEndpoint listener, string remote, CancellationToken stopping)
@@ -49,7 +49,7 @@ internal sealed class TlsAcceptor(Limits limits, ILogger logger)
 
             WireMetrics.Handshake("ok");
             keep = true;
-            // An anonymous principal has nothing to re-judge; drop any certificate copy it may carry.
+            // An anonymous principal has nothing to re-judge.
             X509Certificate2? certificate = principal.HasKey ? check.TakeCertificate() : null;
             return (tls, principal, certificate);
         }
@@ -73,7 +73,6 @@ internal sealed class TlsAcceptor(Limits limits, ILogger logger)
         }
         finally
         {
-            check.DisposeCertificate();
             if (!keep)
             {
                 await tls.DisposeAsync().ConfigureAwait(false);
@@ -96,9 +95,10 @@ internal sealed class TlsAcceptor(Limits limits, ILogger logger)
             // returning client would lose its principal. Turning resumption off when certificates are
             // asked for is the chosen fix: every connection presents and proves its key.
             AllowTlsResume = !askForCertificate,
-            // The platform builds its own chain before our callback; we ignore its verdict but keep it
-            // from ever fetching issuers named by the client (AIA), which would be a request forgery.
-            CertificateChainPolicy = new X509ChainPolicy
+            // The platform builds its own chain before our callback, always. With the user CAs as its
+            // roots ClientTrust can use that chain instead of building a second one (HandshakeChain);
+            // either way it never fetches issuers named by the client (AIA), which would be a request forgery.
+            CertificateChainPolicy = check.ChainPolicy ?? new X509ChainPolicy
             {
                 RevocationMode = X509RevocationMode.NoCheck,
                 DisableCertificateDownloads = true,
@@ -115,14 +115,14 @@ internal sealed class TlsAcceptor(Limits limits, ILogger logger)
 
         public TrustDecision? Decision { get; private set; }
 
-        /// <summary>Hands over the certificate copy of a trusted key (the caller then owns it).</summary>
+        /// <summary>The policy for the platform's chain build, from the trust this handshake is judged by.</summary>
+        public X509ChainPolicy? ChainPolicy => trust.HandshakeChainPolicy;
+
+        /// <summary>The certificate of a trusted key: the stream's own object, valid until the stream is disposed.</summary>
         public X509Certificate2? TakeCertificate() => Interlocked.Exchange(ref _certificate, null);
 
-        /// <summary>Disposes the copy unless it was taken.</summary>
-        public void DisposeCertificate() => Interlocked.Exchange(ref _certificate, null)?.Dispose();
-
-        // The platform's SslPolicyErrors are ignored on purpose: they come from a chain built without
-        // our CAs. Trust is ClientTrust's alone (DESIGN.md decision 1).
+        // The platform's SslPolicyErrors are ignored on purpose: trust is ClientTrust's alone (DESIGN.md
+        // decision 1). It may use the platform's chain, which was built with its policy (see Options).
         public bool Validate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
         {
             if (mode == ClientCertificateMode.None)
@@ -139,11 +139,13 @@ internal sealed class TlsAcceptor(Limits limits, ILogger logger)
                 return Decision.IsTrusted;
             }
 
-            // Our own copy, independent of the platform's object: the connection keeps it so that a
-            // reload can judge this key again against the new trust (issue 7: revocation on live connections).
-            X509Certificate2 copy = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
-            Interlocked.Exchange(ref _certificate, copy)?.Dispose();
-            Decision = trust.Evaluate(copy);
+            // The connection keeps this certificate so that a reload can judge the key again (issue 7:
+            // revocation on live connections). It is SslStream's RemoteCertificate, which the stream holds
+            // until it is disposed, so no copy is made: re-parsing the DER cost a full X.509 decode per
+            // handshake (OpenSSL 3's public-key decoder is most of it).
+            var presented = certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
+            _certificate = presented;
+            Decision = trust.Evaluate(presented, chain);
             return Decision.IsTrusted;
         }
     }

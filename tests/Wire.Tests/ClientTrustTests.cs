@@ -119,9 +119,4 @@ public sealed class ClientTrustTests(TestPki pki)
     [Fact]
     public void RejectsALeafConfiguredAsCa() =>
         Assert.Throws<ArgumentException>(() => new ClientTrust([new TrustedCa("oops", pki.CaClient)], [], []));
-
-    private sealed class FixedTime(DateTimeOffset now) : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => now;
-    }
 }
