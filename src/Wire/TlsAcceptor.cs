@@ -15,6 +15,8 @@ namespace Gatehouse.Wire;
 /// </summary>
 internal sealed class TlsAcceptor(Limits limits, ILogger logger)
 {
+    private readonly OpenSslIdleBuffers _idleBuffers = new(logger);
+
     /// <summary>
     /// Authenticates the server side with <paramref name="keys"/>; returns the stream, the principal and
     /// a copy of the client certificate (kept so the connection can be re-judged after a reload), or
@@ -48,6 +50,7 @@ internal sealed class TlsAcceptor(Limits limits, ILogger logger)
             }
 
             WireMetrics.Handshake("ok");
+            _idleBuffers.TryEnable(tls);
             keep = true;
             // An anonymous principal has nothing to re-judge; drop any certificate copy it may carry.
             X509Certificate2? certificate = principal.HasKey ? check.TakeCertificate() : null;
