@@ -44,6 +44,6 @@ internal static partial class WireLog
     [LoggerMessage(11, LogLevel.Information, "trust updated: server pin {Pin}; {Judged} open connection(s) re-judged, {Revoked} closed")]
     public static partial void TrustUpdated(ILogger logger, string pin, int judged, int revoked);
 
-    [LoggerMessage(13, LogLevel.Debug, "TLS connections keep OpenSSL's read and write buffers while idle (SSL_MODE_RELEASE_BUFFERS not set): {Reason}")]
-    public static partial void IdleBuffersKept(ILogger logger, string reason);
+    [LoggerMessage(13, LogLevel.Debug, "TLS connections keep OpenSSL's buffers while idle and get an SSL_CTX each (OpenSSL tuning not applied): {Reason}")]
+    public static partial void OpenSslUntuned(ILogger logger, string reason);
 }
