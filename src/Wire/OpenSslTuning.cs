@@ -108,23 +108,13 @@ internal sealed class OpenSslTuning(ILogger logger)
             return null;
         }
 
-        bool added = false;
-        try
+        return WithSsl(handle, ssl =>
         {
-            handle.DangerousAddRef(ref added);
-            IntPtr ssl = handle.DangerousGetHandle();
             IntPtr context = Native.SslGetSslCtx(ssl);
             // A ctrl with 0 ORs nothing in and answers the value as it is.
-            return (Native.SslCtrl(ssl, SslCtrlMode, 0, IntPtr.Zero), context, Native.SslCtxGetOptions(context),
-                Native.SslCtxCtrl(context, SslCtrlGetSessionCacheMode, 0, IntPtr.Zero));
-        }
-        finally
-        {
-            if (added)
-            {
-                handle.DangerousRelease();
-            }
-        }
+            return ((long)Native.SslCtrl(ssl, SslCtrlMode, 0, IntPtr.Zero), context, Native.SslCtxGetOptions(context),
+                (long)Native.SslCtxCtrl(context, SslCtrlGetSessionCacheMode, 0, IntPtr.Zero));
+        });
     }
 
     private bool Settle(string? unexpected)
@@ -187,34 +177,47 @@ internal sealed class OpenSslTuning(ILogger logger)
             return $"SslStream.{SecurityContextField} is {context?.GetType().FullName ?? "null"}, not {OpenSslHandleType}";
         }
 
-        bool added = false;
         try
         {
-            handle.DangerousAddRef(ref added);
-            IntPtr ssl = handle.DangerousGetHandle();
-            IntPtr sslContext = ssl == IntPtr.Zero ? IntPtr.Zero : Native.SslGetSslCtx(ssl);
-            if (sslContext == IntPtr.Zero)
-            {
-                return "no SSL or SSL_CTX behind the handle";
-            }
-
-            // The context first: SSLs created from now on copy NO_TICKET from it, and a ticket or session
-            // issued before (by a handshake that raced this one) can never be accepted again.
-            bool noResumption = (Native.SslCtxSetOptions(sslContext, NoTicket) & NoTicket) != 0;
-            Native.SslCtxCtrl(sslContext, SslCtrlSetSessionCacheMode, (nint)NoSessionCache, IntPtr.Zero);
-            noResumption &= Native.SslCtxCtrl(sslContext, SslCtrlGetSessionCacheMode, 0, IntPtr.Zero) == NoSessionCache;
-            noResumption &= Native.SslCtxSetNumTickets(sslContext, 0) == 1;
-            if (!noResumption)
-            {
-                return "SSL_CTX did not take SSL_OP_NO_TICKET, session cache off and zero tickets";
-            }
-
-            long mode = Native.SslCtrl(ssl, SslCtrlMode, (nint)ReleaseBuffers, IntPtr.Zero);
-            return (mode & ReleaseBuffers) != 0 ? null : $"SSL_ctrl(SSL_CTRL_MODE) answered {mode:x}";
+            return WithSsl(handle, ApplyToSsl);
         }
         catch (ObjectDisposedException)
         {
             return "the SSL handle was already closed";
+        }
+    }
+
+    private static string? ApplyToSsl(IntPtr ssl)
+    {
+        IntPtr sslContext = ssl == IntPtr.Zero ? IntPtr.Zero : Native.SslGetSslCtx(ssl);
+        if (sslContext == IntPtr.Zero)
+        {
+            return "no SSL or SSL_CTX behind the handle";
+        }
+
+        // The context first: SSLs created from now on copy NO_TICKET from it, and a ticket or session
+        // issued before (by a handshake that raced this one) can never be accepted again.
+        bool noResumption = (Native.SslCtxSetOptions(sslContext, NoTicket) & NoTicket) != 0;
+        Native.SslCtxCtrl(sslContext, SslCtrlSetSessionCacheMode, (nint)NoSessionCache, IntPtr.Zero);
+        noResumption &= Native.SslCtxCtrl(sslContext, SslCtrlGetSessionCacheMode, 0, IntPtr.Zero) == NoSessionCache;
+        noResumption &= Native.SslCtxSetNumTickets(sslContext, 0) == 1;
+        if (!noResumption)
+        {
+            return "SSL_CTX did not take SSL_OP_NO_TICKET, session cache off and zero tickets";
+        }
+
+        long mode = Native.SslCtrl(ssl, SslCtrlMode, (nint)ReleaseBuffers, IntPtr.Zero);
+        return (mode & ReleaseBuffers) != 0 ? null : $"SSL_ctrl(SSL_CTRL_MODE) answered {mode:x}";
+    }
+
+    /// <summary>Runs <paramref name="use"/> on the SSL* with the handle held open (it cannot be freed meanwhile).</summary>
+    private static T WithSsl<T>(SafeHandle handle, Func<IntPtr, T> use)
+    {
+        bool added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            return use(handle.DangerousGetHandle());
         }
         finally
         {
