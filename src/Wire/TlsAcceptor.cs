@@ -15,6 +15,8 @@ namespace Gatehouse.Wire;
 /// </summary>
 internal sealed class TlsAcceptor(Limits limits, ILogger logger)
 {
+    private readonly OpenSslTuning _openSsl = new(logger);
+
     /// <summary>
     /// Authenticates the server side with <paramref name="keys"/>; returns the stream, the principal and
     /// the client certificate (the stream's RemoteCertificate, kept so the connection can be re-judged
@@ -31,7 +33,7 @@ internal sealed class TlsAcceptor(Limits limits, ILogger logger)
         timeout.CancelAfter(limits.HandshakeTimeout);
         try
         {
-            await tls.AuthenticateAsServerAsync(Options(identity, listener.ClientCertificate, check), timeout.Token).ConfigureAwait(false);
+            await tls.AuthenticateAsServerAsync(Options(identity, listener.ClientCertificate, check, _openSsl.CanShareContexts), timeout.Token).ConfigureAwait(false);
 
             Principal? principal = check.Decision switch
             {
@@ -48,6 +50,7 @@ internal sealed class TlsAcceptor(Limits limits, ILogger logger)
             }
 
             WireMetrics.Handshake("ok");
+            _openSsl.TryApply(tls);
             keep = true;
             // An anonymous principal has nothing to re-judge.
             X509Certificate2? certificate = principal.HasKey ? check.TakeCertificate() : null;
@@ -80,7 +83,7 @@ internal sealed class TlsAcceptor(Limits limits, ILogger logger)
         }
     }
 
-    private static SslServerAuthenticationOptions Options(ServerIdentity identity, ClientCertificateMode mode, ClientCertificateCheck check)
+    private static SslServerAuthenticationOptions Options(ServerIdentity identity, ClientCertificateMode mode, ClientCertificateCheck check, bool shareContext)
     {
         bool askForCertificate = mode != ClientCertificateMode.None;
         return new SslServerAuthenticationOptions
@@ -94,7 +97,10 @@ internal sealed class TlsAcceptor(Limits limits, ILogger logger)
             // checked on the first connection only, and RemoteCertificate comes back null), so a
             // returning client would lose its principal. Turning resumption off when certificates are
             // asked for is the chosen fix: every connection presents and proves its key.
-            AllowTlsResume = !askForCertificate,
+            // But .NET ties resumption to sharing one SSL_CTX: without it, each connection builds its
+            // own (~12 KiB held while open, and SSL_CTX_new in every handshake). So where OpenSslTuning
+            // can forbid resumption on the shared context itself (after each handshake), the context is shared.
+            AllowTlsResume = shareContext || !askForCertificate,
             // The platform builds its own chain before our callback, always. With the user CAs as its
             // roots ClientTrust can use that chain instead of building a second one (HandshakeChain);
             // either way it never fetches issuers named by the client (AIA), which would be a request forgery.

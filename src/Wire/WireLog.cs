@@ -43,4 +43,7 @@ internal static partial class WireLog
 
     [LoggerMessage(11, LogLevel.Information, "trust updated: server pin {Pin}; {Judged} open connection(s) re-judged, {Revoked} closed")]
     public static partial void TrustUpdated(ILogger logger, string pin, int judged, int revoked);
+
+    [LoggerMessage(13, LogLevel.Debug, "TLS connections keep OpenSSL's buffers while idle and get an SSL_CTX each (OpenSSL tuning not applied): {Reason}")]
+    public static partial void OpenSslUntuned(ILogger logger, string reason);
 }

@@ -1,0 +1,176 @@
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using Gatehouse.Wire;
+using Microsoft.Extensions.Logging;
+using Microsoft.Win32.SafeHandles;
+
+namespace Gatehouse.Wire.Tests;
+
+/// <summary>
+/// OpenSslTuning (issue 9, idle memory): SSL_MODE_RELEASE_BUFFERS on accepted connections and one shared
+/// SSL_CTX that never resumes a session. Set on the real path, harmless to the bytes carried, a
+/// returning client still proves its key every time, and a silent, logged-once no-op when the
+/// runtime's shape is not the expected one.
+/// </summary>
+[Collection(PkiCollection.Name)]
+public sealed class OpenSslTuningTests(TestPki pki)
+{
+    [Theory]
+    [InlineData(SslProtocols.Tls12)]
+    [InlineData(SslProtocols.Tls13)]
+    public async Task ConnectionsReleaseOpenSslBuffersWhenIdleAndShareOneContextThatNeverResumes(SslProtocols protocol)
+    {
+        var seen = new ConcurrentQueue<(long Mode, IntPtr Context, ulong ContextOptions, long CacheMode)?>();
+        await using Harness h = Harness.Tls(pki, IPAddress.Loopback, handler: async (connection, stopping) =>
+        {
+            seen.Enqueue(OpenSslTuning.Inspect((SslStream)connection.Stream));
+            await connection.Stream.WriteAsync("ok\n"u8.ToArray(), stopping);
+        });
+
+        for (int i = 0; i < 2; i++)
+        {
+            Assert.Equal("ok", await TlsClient.ReadLineAsync(h.Endpoint(), TlsClient.Options(pki.CaClient, h.ServerPin, protocol)));
+        }
+
+        Assert.Equal(2, seen.Count);
+        if (!OperatingSystem.IsLinux())
+        {
+            Assert.All(seen, s => Assert.Null(s));
+            return;
+        }
+
+        Assert.All(seen, s =>
+        {
+            Assert.NotNull(s);
+            Assert.Equal(OpenSslTuning.ReleaseBuffers, s.Value.Mode & OpenSslTuning.ReleaseBuffers);
+            Assert.Equal(OpenSslTuning.NoTicket, s.Value.ContextOptions & OpenSslTuning.NoTicket);
+            Assert.Equal(OpenSslTuning.NoSessionCache, s.Value.CacheMode);
+        });
+        Assert.Single(seen.Select(s => s!.Value.Context).Distinct());
+        Assert.DoesNotContain(h.Log.Lines, l => l.Message.Contains("OpenSSL tuning not applied", StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// The reason resumption stays off (a resumed session reports no client certificate): a client that
+    /// keeps its session and offers it again (openssl s_client -sess_out, then -sess_in) gets a new
+    /// session, and so is judged by its key, every time.
+    /// </summary>
+    [Theory]
+    [InlineData("-tls1_2")]
+    [InlineData("-tls1_3")]
+    public async Task AReturningClientThatOffersItsSessionGetsANewOneAndIsJudgedByItsKey(string protocol)
+    {
+        await using Harness h = Harness.Tls(pki, IPAddress.Loopback, ClientCertificateMode.Optional);
+        using var dir = new TempDir();
+        await File.WriteAllTextAsync(dir.File("client.crt"), pki.CaClient.ExportCertificatePem());
+        await File.WriteAllTextAsync(dir.File("client.key"), pki.CaClient.GetECDsaPrivateKey()?.ExportPkcs8PrivateKeyPem() ?? pki.CaClient.GetRSAPrivateKey()!.ExportPkcs8PrivateKeyPem());
+        string connect = $"openssl s_client -connect 127.0.0.1:{h.Endpoint().Port} {protocol} -cert client.crt -key client.key -ign_eof";
+
+        string first = Openssl.Shell($"{connect} -sess_out session.pem </dev/null 2>&1 || true", dir.Path);
+        // s_client exits 1 when the server closes without close_notify (quiet shutdown); the output says what happened.
+        // Without a ticket or a cached session there may be nothing to save; then there is nothing to offer either.
+        string offer = File.Exists(dir.File("session.pem")) ? "-sess_in session.pem" : "";
+        string second = Openssl.Shell($"{connect} {offer} </dev/null 2>&1 || true", dir.Path);
+
+        string pin = KeyPin.Compute(pki.CaClient);
+        Assert.Contains(pin, first, StringComparison.Ordinal);
+        Assert.Contains(pin, second, StringComparison.Ordinal);
+        Assert.Matches(@"(?m)^New, TLSv1\.[23]", second);
+        Assert.All(h.Seen, c => Assert.True(c.Principal.HasKey));
+    }
+
+    /// <summary>
+    /// With the mode set, OpenSSL frees and re-allocates its buffers between records; exchanges of every
+    /// size, one after the other on one connection, must come back byte for byte.
+    /// </summary>
+    [Theory]
+    [InlineData(SslProtocols.Tls12)]
+    [InlineData(SslProtocols.Tls13)]
+    public async Task ExchangesOfEverySizeStillRoundTripAfterTheBuffersAreReleased(SslProtocols protocol)
+    {
+        await using Harness h = Harness.Tls(pki, IPAddress.Loopback, handler: EchoFramesAsync);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using TcpClient tcp = await TlsClient.ConnectAsync(h.Endpoint(), cts.Token);
+        await using var tls = new SslStream(tcp.GetStream());
+        await tls.AuthenticateAsClientAsync(TlsClient.Options(pki.CaClient, h.ServerPin, protocol), cts.Token);
+
+        foreach (int size in new[] { 1, 100, 16 * 1024 - 1, 16 * 1024, 16 * 1024 + 1, 200_000, 1 << 20, 7 })
+        {
+            byte[] sent = new byte[size];
+            Random.Shared.NextBytes(sent);
+            byte[] header = new byte[4];
+            BinaryPrimitives.WriteInt32BigEndian(header, size);
+            await tls.WriteAsync(header, cts.Token);
+            await tls.WriteAsync(sent, cts.Token);
+
+            byte[] received = new byte[size];
+            await tls.ReadExactlyAsync(received, cts.Token);
+            Assert.Equal(sent, received);
+        }
+    }
+
+    [Fact]
+    public void AnUnexpectedSecurityContextChangesNothingAndIsLoggedOnceAtDebug()
+    {
+        var log = new ListLogger();
+        var tuning = new OpenSslTuning(log);
+        using var notAnSslHandle = new SafeFileHandle(IntPtr.Zero, ownsHandle: false);
+
+        Assert.False(tuning.TryApply((object?)notAnSslHandle));
+        Assert.False(tuning.TryApply((object?)null));
+        Assert.False(tuning.TryApply((object?)"a string"));
+
+        Assert.False(tuning.CanShareContexts);
+        (LogLevel level, string message) = Assert.Single(log.Lines);
+        Assert.Equal(LogLevel.Debug, level);
+        Assert.Contains("OpenSSL tuning not applied", message, StringComparison.Ordinal);
+        Assert.Contains(OperatingSystem.IsLinux() ? nameof(SafeFileHandle) : "not Linux", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AfterAnUnexpectedShapeConnectionsAreServedAsBeforeWithoutTrying()
+    {
+        var log = new ListLogger();
+        var tuning = new OpenSslTuning(log);
+        Assert.False(tuning.TryApply((object?)new object()));
+        var served = new ConcurrentQueue<bool>();
+        await using Harness h = Harness.Tls(pki, IPAddress.Loopback, handler: async (connection, stopping) =>
+        {
+            served.Enqueue(tuning.TryApply((SslStream)connection.Stream));
+            await connection.Stream.WriteAsync("ok\n"u8.ToArray(), stopping);
+        });
+
+        Assert.Equal("ok", await TlsClient.ReadLineAsync(h.Endpoint(), pki.CaClient, h.ServerPin));
+
+        Assert.False(Assert.Single(served));
+        Assert.Single(log.Lines);
+    }
+
+    /// <summary>Reads frames (4-byte big-endian length, then the bytes) and writes each back, until the client closes.</summary>
+    private static async Task EchoFramesAsync(WireConnection connection, CancellationToken stopping)
+    {
+        byte[] header = new byte[4];
+        while (true)
+        {
+            try
+            {
+                await connection.Stream.ReadExactlyAsync(header, stopping);
+            }
+            catch (EndOfStreamException)
+            {
+                return;
+            }
+
+            byte[] frame = new byte[BinaryPrimitives.ReadInt32BigEndian(header)];
+            await connection.Stream.ReadExactlyAsync(frame, stopping);
+            await connection.Stream.WriteAsync(frame, stopping);
+            await connection.Stream.FlushAsync(stopping);
+        }
+    }
+}
