@@ -224,9 +224,7 @@ public sealed class Http1Connection
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> ServeAsync(Request request, ConnectionInput input, PipeWriter writer, HttpResponse response, CancellationToken stopping)
     {
-        Func<ValueTask>? sendContinue = request.ExpectContinue
-            ? () => response.HasStarted ? ValueTask.CompletedTask : WriteContinueAsync(writer)
-            : null;
+        var sendContinue = request.ExpectContinue ? ContinueSender(response, writer) : null;
         FramedBody? body = request.Framing switch
         {
             BodyFraming.ContentLength when request.ContentLength > 0 =>
@@ -277,6 +275,13 @@ public sealed class Http1Connection
         _lingerOnClose = !drained;
         return drained;
     }
+
+    /// <summary>
+    /// Made in its own method: a lambda in <see cref="ServeAsync"/> would allocate its closure on
+    /// every request, with or without Expect.
+    /// </summary>
+    private static Func<ValueTask> ContinueSender(HttpResponse response, PipeWriter writer) =>
+        () => response.HasStarted ? ValueTask.CompletedTask : WriteContinueAsync(writer);
 
     private static async ValueTask WriteContinueAsync(PipeWriter output)
     {

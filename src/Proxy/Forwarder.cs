@@ -16,7 +16,7 @@ public static class Forwarder
     /// connection closes and a truncated body never looks complete.
     /// </summary>
     /// <exception cref="ArgumentException">The plan's target or an added header is malformed (nothing was sent).</exception>
-    public static Task<ForwardResult> ForwardAsync(HttpExchange exchange, UpstreamPool upstream, ForwardPlan plan, CancellationToken cancellationToken)
+    public static ValueTask<ForwardResult> ForwardAsync(HttpExchange exchange, UpstreamPool upstream, ForwardPlan plan, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(exchange);
         ArgumentNullException.ThrowIfNull(upstream);
