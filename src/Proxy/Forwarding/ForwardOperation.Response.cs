@@ -16,8 +16,10 @@ internal sealed partial class ForwardOperation
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<ForwardResult?> ExchangeAsync(UpstreamConnection connection, bool mayRetry)
     {
-        using var headDeadline = CancellationTokenSource.CreateLinkedTokenSource(_cancellationToken);
-        using var writeDeadline = new IdleDeadline(_cancellationToken);
+        var headDeadline = connection.AnswerDeadline;
+        var writeDeadline = connection.WriteDeadline;
+        headDeadline.Attach(_cancellationToken);
+        writeDeadline.Attach(_cancellationToken);
         Task<PumpOutcome>? pump = null;
         var reusable = false;
         _responseBytesSeen = false;
@@ -44,7 +46,8 @@ internal sealed partial class ForwardOperation
 
             UpstreamResponseHead head;
             // With the whole body sent, nothing else would notice the client leaving while the upstream thinks.
-            var watch = pump is null ? ClientDepartureWatch.Start(_exchange.Connection.Socket, headDeadline) : null;
+            var watch = pump is null ? connection.DepartureWatch : null;
+            watch?.Start(_exchange.Connection.Socket, headDeadline);
             try
             {
                 head = await ReadFinalHeadAsync(connection, headDeadline.Token).ConfigureAwait(false);
@@ -64,12 +67,12 @@ internal sealed partial class ForwardOperation
                     return await ClientBodyFailedAsync(outcome == PumpOutcome.ClientGone ? ForwardResult.ClientGone : ForwardResult.RequestBodyInvalid).ConfigureAwait(false);
                 }
 
-                var timedOut = headDeadline.IsCancellationRequested && !_cancellationToken.IsCancellationRequested;
+                var timedOut = headDeadline.Expired;
                 return await FailedBeforeResponseAsync(connection, ex, mayRetry, timedOut).ConfigureAwait(false);
             }
             finally
             {
-                watch?.Dispose();
+                watch?.Stop();
             }
 
             if (head.StatusCode == 101)
@@ -130,6 +133,8 @@ internal sealed partial class ForwardOperation
     }
 
     /// <summary>Step 5 and 6. Returns the result and whether the connection went back to the pool (then it is no longer ours).</summary>
+    // Awaited once per request on the hot path: a pooled box instead of a new one each time.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<(ForwardResult Result, bool Reusable)> RelayAsync(UpstreamConnection connection, UpstreamResponseHead head, Task<PumpOutcome>? pump)
     {
         CopyHead(head);
@@ -150,46 +155,18 @@ internal sealed partial class ForwardOperation
 
         if (framing != UpstreamFraming.None)
         {
-            using var idle = new IdleDeadline(_cancellationToken);
-            while (true)
+            var idle = connection.BodyDeadline;
+            idle.Attach(_cancellationToken);
+            try
             {
-                var memory = Response.GetMemory(PieceSize);
-                int read;
-                try
+                if (await CopyBodyAsync(connection, body, idle, pump).ConfigureAwait(false) is { } gone)
                 {
-                    read = await body.ReadAsync(memory, idle.Arm(_options.IdleTimeout)).ConfigureAwait(false);
+                    return (gone, false);
                 }
-                catch (Exception ex) when (IsUpstreamFault(ex))
-                {
-                    await FailedMidResponseAsync(connection, ex, idle.Expired, pump).ConfigureAwait(false);
-                    throw; // not reached: FailedMidResponseAsync throws
-                }
-                finally
-                {
-                    idle.Disarm();
-                }
-
-                if (read == 0)
-                {
-                    break;
-                }
-
-                Response.Advance(read);
-                if (body.IsComplete)
-                {
-                    break; // the final flush comes after the connection is back in the pool
-                }
-
-                try
-                {
-                    // One flush per piece: continuous _changes lines and heartbeats pass at once,
-                    // and the client's pace becomes the upstream's (back-pressure).
-                    await Response.FlushAsync(_cancellationToken).ConfigureAwait(false);
-                }
-                catch (Exception ex) when (IsClientFault(ex))
-                {
-                    return (ClientGone(ex), false);
-                }
+            }
+            finally
+            {
+                idle.Detach();
             }
         }
 
@@ -203,6 +180,7 @@ internal sealed partial class ForwardOperation
         if (reusable)
         {
             connection.CompletedExchanges++;
+            connection.EndForward(); // before the pool may hand it (and its deadlines) to the next forward
             await _pool.ReleaseAsync(connection, reusable: true).ConfigureAwait(false);
         }
 
@@ -216,6 +194,53 @@ internal sealed partial class ForwardOperation
         }
 
         return (ForwardResult.Completed, reusable);
+    }
+
+    /// <summary>Step 5's body: piece by piece into the client's buffers. Null when the body ended; the result when the client left.</summary>
+    // Awaited once per request on the hot path: a pooled box instead of a new one each time.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<ForwardResult?> CopyBodyAsync(UpstreamConnection connection, UpstreamBody body, IdleDeadline idle, Task<PumpOutcome>? pump)
+    {
+        while (true)
+        {
+            var memory = Response.GetMemory(PieceSize);
+            int read;
+            try
+            {
+                read = await body.ReadAsync(memory, idle.Arm(_options.IdleTimeout)).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (IsUpstreamFault(ex))
+            {
+                await FailedMidResponseAsync(connection, ex, idle.Expired, pump).ConfigureAwait(false);
+                throw; // not reached: FailedMidResponseAsync throws
+            }
+            finally
+            {
+                idle.Disarm();
+            }
+
+            if (read == 0)
+            {
+                return null;
+            }
+
+            Response.Advance(read);
+            if (body.IsComplete)
+            {
+                return null; // the final flush comes after the connection is back in the pool
+            }
+
+            try
+            {
+                // One flush per piece: continuous _changes lines and heartbeats pass at once,
+                // and the client's pace becomes the upstream's (back-pressure).
+                await Response.FlushAsync(_cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (IsClientFault(ex))
+            {
+                return ClientGone(ex);
+            }
+        }
     }
 
     /// <summary>The answer began and cannot be finished: close the client connection (issue 3).</summary>
