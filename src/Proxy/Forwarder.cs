@@ -22,9 +22,11 @@ public static class Forwarder
         ArgumentNullException.ThrowIfNull(upstream);
         ArgumentNullException.ThrowIfNull(plan);
         RequestHeadWriter.ValidateTarget(plan.Target);
-        foreach (var field in plan.AddHeaders)
+        // By index: foreach over the IList would box an enumerator per request.
+        var added = plan.AddHeaders;
+        for (var i = 0; i < added.Count; i++)
         {
-            RequestHeadWriter.ValidateField(field.Key, field.Value);
+            RequestHeadWriter.ValidateField(added[i].Key, added[i].Value);
         }
 
         return new ForwardOperation(exchange, upstream, plan, cancellationToken).RunAsync();

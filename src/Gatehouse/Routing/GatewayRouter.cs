@@ -146,7 +146,7 @@ internal sealed class GatewayRouter : IRequestHandler, IAsyncDisposable
             return;
         }
 
-        var decision = generation.Policy.Authorize(exchange.Principal, request);
+        var decision = generation.Policy.Authorize(exchange.Principal, request, route);
         if (route.Kind == RouteKind.Proxy)
         {
             // Proxy routes also let in Basic logins and the unrestricted local user, and answer

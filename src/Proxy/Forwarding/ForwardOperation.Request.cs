@@ -69,9 +69,10 @@ internal sealed partial class ForwardOperation
         head.Field("X-Forwarded-For", _exchange.RemoteEndPoint.Address.ToString());
         head.Field("X-Forwarded-Proto", _exchange.Connection.IsTls ? "https" : "http");
         head.Field("Via", "1.1 gatehouse"); // RFC 9110 §7.6.3
-        foreach (var field in _plan.AddHeaders)
+        var added = _plan.AddHeaders;
+        for (var i = 0; i < added.Count; i++)
         {
-            head.Field(field.Key, field.Value);
+            head.Field(added[i].Key, added[i].Value);
         }
 
         head.EndOfHead();

@@ -281,7 +281,7 @@ internal sealed partial class ForwardOperation
                 continue;
             }
 
-            Response.Headers.Add(field.Name, _plan.RewriteResponseField is { } rewrite ? rewrite(field.Name, field.Value) : field.Value);
+            Response.Headers.Add(field.Name, _plan.RewriteResponseField is { } rewrite ? rewrite(_exchange, field.Name, field.Value) : field.Value);
         }
 
         // RFC 9110 §7.6.3: each intermediary appends itself to Via.

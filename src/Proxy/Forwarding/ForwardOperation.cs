@@ -171,7 +171,7 @@ internal sealed partial class ForwardOperation
         {
             if (_plan.SendError is { } send)
             {
-                await send(Response, status, reason, _cancellationToken).ConfigureAwait(false);
+                await send(_exchange, status, reason, _cancellationToken).ConfigureAwait(false);
             }
             else
             {

@@ -27,7 +27,7 @@ internal static class ResponseHeadParser
 
         var (version, status) = ParseStatusLine(statusLine);
         var fields = new List<HeaderField>(16);
-        var connectionTokens = new List<string>();
+        List<string>? connectionTokens = null; // made when there is a token: most answers have none
         long contentLength = -1;
         var contentLengthFields = 0;
         string? transferEncoding = null;
@@ -85,7 +85,7 @@ internal static class ResponseHeadParser
 
                     if (!token.IsEmpty)
                     {
-                        connectionTokens.Add(token.ToString());
+                        (connectionTokens ??= []).Add(token.ToString());
                     }
                 }
             }
@@ -122,7 +122,7 @@ internal static class ResponseHeadParser
             ContentLength = contentLength,
             Chunked = chunked,
             Close = close,
-            ConnectionTokens = connectionTokens,
+            ConnectionTokens = connectionTokens ?? (IReadOnlyList<string>)[],
         };
         return true;
     }

@@ -33,7 +33,7 @@ internal sealed class UpstreamResponseHead
     public bool Close { get; init; }
 
     /// <summary>The tokens of every Connection field: these names are hop-by-hop too (RFC 9110 §7.6.1).</summary>
-    public required List<string> ConnectionTokens { get; init; }
+    public required IReadOnlyList<string> ConnectionTokens { get; init; }
 
     public bool IsInterim => StatusCode is >= 100 and < 200;
 
