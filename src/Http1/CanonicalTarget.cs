@@ -20,6 +20,9 @@ public sealed class CanonicalTarget
 {
     private static readonly string[] NoSegments = [];
 
+    [ThreadStatic]
+    private static StringBuilder? t_builder;
+
     private CanonicalTarget(string[] segments, bool trailingSlash, string? query, string? authority, bool isAsterisk)
     {
         Segments = segments;
@@ -77,7 +80,10 @@ public sealed class CanonicalTarget
             return "*";
         }
 
-        var builder = new StringBuilder(64);
+        // One builder per thread, reused: a forward's target is its only per-request product.
+        var builder = t_builder ?? new StringBuilder(64);
+        t_builder = null;
+        builder.Clear();
         for (var i = skipSegments; i < Segments.Count; i++)
         {
             builder.Append('/');
@@ -94,7 +100,13 @@ public sealed class CanonicalTarget
             builder.Append('?').Append(Query);
         }
 
-        return builder.ToString();
+        var text = builder.ToString();
+        if (builder.Capacity <= 4096)
+        {
+            t_builder = builder;
+        }
+
+        return text;
     }
 
     public override string ToString() => ToOriginForm();
