@@ -26,6 +26,7 @@ public sealed class Http1Connection
     private readonly ILogger _logger;
     private volatile bool _waitingForRequest;
     private bool _lingerOnClose;
+    private string? _remoteAddress; // text of the client's address, made once for all its requests
 
     private Http1Connection(WireConnection connection, IRequestHandler handler, Limits limits, ILogger logger)
     {
@@ -234,7 +235,8 @@ public sealed class Http1Connection
             _ => null,
         };
 
-        var exchange = new HttpExchange(request, (RequestBody?)body ?? EmptyBody.Instance, response, _connection, input.Reader, writer);
+        _remoteAddress ??= _connection.RemoteEndPoint.Address.ToString();
+        var exchange = new HttpExchange(request, (RequestBody?)body ?? EmptyBody.Instance, response, _connection, input.Reader, writer, _remoteAddress);
         try
         {
             await _handler.HandleAsync(exchange, stopping).ConfigureAwait(false);

@@ -9,9 +9,11 @@ public sealed class HttpExchange
 {
     private readonly PipeReader? _reader;
     private readonly PipeWriter? _writer;
+    private string? _remoteAddress;
 
-    internal HttpExchange(Request request, RequestBody body, HttpResponse response, WireConnection connection, PipeReader? reader = null, PipeWriter? writer = null)
+    internal HttpExchange(Request request, RequestBody body, HttpResponse response, WireConnection connection, PipeReader? reader = null, PipeWriter? writer = null, string? remoteAddress = null)
     {
+        _remoteAddress = remoteAddress;
         Request = request;
         Body = body;
         Response = response;
@@ -57,4 +59,7 @@ public sealed class HttpExchange
     public Principal Principal => Connection.Principal;
 
     public IPEndPoint RemoteEndPoint => Connection.RemoteEndPoint;
+
+    /// <summary>The client's address as text (X-Forwarded-For), made once per connection rather than per request.</summary>
+    public string RemoteAddress => _remoteAddress ??= RemoteEndPoint.Address.ToString();
 }

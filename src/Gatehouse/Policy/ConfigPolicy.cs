@@ -66,8 +66,10 @@ public sealed class ConfigPolicy : IAccessPolicy
     /// lives: a keep-alive connection's requests then skip the selector matching. A reload builds a
     /// new policy, so the cache never outlives the rules it was made from.
     /// </remarks>
-    public IReadOnlyList<RuleConfig> RulesFor(Principal principal) =>
-        _rulesByPrincipal.GetValue(principal, _matchRules);
+    public IReadOnlyList<RuleConfig> RulesFor(Principal principal) => Matched(principal);
+
+    /// <summary>The cached array itself: foreach over it allocates nothing (over the interface it would box an enumerator).</summary>
+    private RuleConfig[] Matched(Principal principal) => _rulesByPrincipal.GetValue(principal, _matchRules);
 
     private RuleConfig[] MatchRules(Principal principal) =>
         [.. _rules.Where(rule => rule.Principals.Any(selector => PrincipalSelector.Matches(selector, principal)))];
@@ -80,7 +82,7 @@ public sealed class ConfigPolicy : IAccessPolicy
             HttpMethods.Delete => "delete",
             _ => "write",
         };
-        foreach (var rule in RulesFor(principal))
+        foreach (var rule in Matched(principal))
         {
             if (rule.Files?.Contains(needed) == true)
             {
@@ -100,7 +102,7 @@ public sealed class ConfigPolicy : IAccessPolicy
     private long? MaxUploadBytesFor(Principal principal)
     {
         long largest = 0;
-        foreach (var rule in RulesFor(principal))
+        foreach (var rule in Matched(principal))
         {
             if (rule.Files?.Contains("write") == true)
             {
@@ -132,7 +134,7 @@ public sealed class ConfigPolicy : IAccessPolicy
             }
         }
 
-        foreach (var rule in RulesFor(principal))
+        foreach (var rule in Matched(principal))
         {
             if (rule.Proxy is { } names && NamesRoute(names, route))
             {

@@ -66,7 +66,7 @@ internal sealed partial class ForwardOperation
             head.Field("Content-Length", Request.Framing == BodyFraming.ContentLength ? Request.ContentLength : _firstPieceLength);
         }
 
-        head.Field("X-Forwarded-For", _exchange.RemoteEndPoint.Address.ToString());
+        head.Field("X-Forwarded-For", _exchange.RemoteAddress);
         head.Field("X-Forwarded-Proto", _exchange.Connection.IsTls ? "https" : "http");
         head.Field("Via", "1.1 gatehouse"); // RFC 9110 §7.6.3
         var added = _plan.AddHeaders;

@@ -22,7 +22,7 @@ internal sealed class IdleDeadline : IDisposable
     public void Attach(CancellationToken outer)
     {
         _outer = outer;
-        if (!_source.TryReset())
+        if (_source.IsCancellationRequested)
         {
             _source.Dispose();
             _source = new CancellationTokenSource();
@@ -42,7 +42,8 @@ internal sealed class IdleDeadline : IDisposable
 
     public CancellationToken Arm(TimeSpan timeout)
     {
-        if (!_source.TryReset())
+        // Disarmed after every use, so only a fired deadline needs replacing; CancelAfter re-times the rest.
+        if (_source.IsCancellationRequested)
         {
             _link.Dispose();
             _source.Dispose();
