@@ -139,7 +139,7 @@ internal sealed partial class ForwardOperation
     {
         CopyHead(head);
         var framing = head.FramingFor(Request.IsHead);
-        var body = UpstreamBody.Create(framing, connection.Reader, head.ContentLength);
+        var body = connection.BodyFor(framing, head.ContentLength);
         try
         {
             if (framing is UpstreamFraming.Chunked or UpstreamFraming.UntilClose)
@@ -329,10 +329,10 @@ internal sealed partial class ForwardOperation
             _responseBytesSeen |= !buffer.IsEmpty;
             var sequence = new SequenceReader<byte>(buffer);
             var done = false;
-            UpstreamResponseHead? head = null;
+            var head = connection.ResponseHead;
             try
             {
-                done = ResponseHeadParser.TryParse(ref sequence, out head);
+                done = ResponseHeadParser.TryParse(ref sequence, head);
             }
             finally
             {
@@ -341,7 +341,7 @@ internal sealed partial class ForwardOperation
 
             if (done)
             {
-                return head!;
+                return head;
             }
 
             if (result.IsCanceled)

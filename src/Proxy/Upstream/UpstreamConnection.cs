@@ -53,6 +53,20 @@ internal sealed class UpstreamConnection : IAsyncDisposable
     /// <inheritdoc cref="AnswerDeadline"/>
     public ClientDepartureWatch DepartureWatch { get; } = new();
 
+    /// <summary>Each answer's head is parsed into this one (one forward at a time; issue 9).</summary>
+    public UpstreamResponseHead ResponseHead { get; } = new();
+
+    private ContentLengthUpstreamBody? _contentLengthBody;
+    private EmptyUpstreamBody? _emptyBody;
+
+    /// <summary>The answer's body reader: the connection's own for Content-Length and empty bodies (most answers), new for the rest.</summary>
+    public UpstreamBody BodyFor(UpstreamFraming framing, long contentLength) => framing switch
+    {
+        UpstreamFraming.ContentLength => (_contentLengthBody ??= new ContentLengthUpstreamBody(Reader)).Start(contentLength),
+        UpstreamFraming.None => _emptyBody ??= new EmptyUpstreamBody(Reader),
+        _ => UpstreamBody.Create(framing, Reader, contentLength),
+    };
+
     /// <summary>Answers completed on this connection; above zero means it came from the pool.</summary>
     public int CompletedExchanges { get; set; }
 
