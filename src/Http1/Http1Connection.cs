@@ -27,6 +27,7 @@ public sealed class Http1Connection
     private volatile bool _waitingForRequest;
     private bool _lingerOnClose;
     private string? _remoteAddress; // text of the client's address, made once for all its requests
+    private HttpExchange? _exchange; // one for all the connection's requests, restarted for each
 
     private Http1Connection(WireConnection connection, IRequestHandler handler, Limits limits, ILogger logger)
     {
@@ -64,6 +65,7 @@ public sealed class Http1Connection
         });
 
         HttpResponse? response = null;
+        HttpResponse? reusedResponse = null; // one for all the connection's requests, restarted for each
         Exception? failure = null;
         try
         {
@@ -77,7 +79,7 @@ public sealed class Http1Connection
                 }
 
                 var keepAlive = request.KeepAlive && served + 1 < _limits.MaxRequestsPerConnection;
-                response = new HttpResponse(writer, request.Version, request.IsHead, keepAlive, plainSocket);
+                response = (reusedResponse ??= new HttpResponse(writer, request.Version, request.IsHead, keepAlive, plainSocket)).Restart(request.Version, request.IsHead, keepAlive);
                 if (!await ServeAsync(request, input, writer, response, stopping).ConfigureAwait(false))
                 {
                     break;
@@ -236,7 +238,8 @@ public sealed class Http1Connection
         };
 
         _remoteAddress ??= _connection.RemoteEndPoint.Address.ToString();
-        var exchange = new HttpExchange(request, (RequestBody?)body ?? EmptyBody.Instance, response, _connection, input.Reader, writer, _remoteAddress);
+        var exchange = _exchange?.Restart(request, (RequestBody?)body ?? EmptyBody.Instance, response)
+            ?? (_exchange = new HttpExchange(request, (RequestBody?)body ?? EmptyBody.Instance, response, _connection, input.Reader, writer, _remoteAddress));
         try
         {
             await _handler.HandleAsync(exchange, stopping).ConfigureAwait(false);

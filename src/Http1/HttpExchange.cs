@@ -22,6 +22,20 @@ public sealed class HttpExchange
         _writer = writer;
     }
 
+    /// <summary>
+    /// Makes this exchange the next request's: a connection keeps one for all its keep-alive
+    /// requests (issue 9), so handlers must not hold on to it after they return.
+    /// </summary>
+    internal HttpExchange Restart(Request request, RequestBody body, HttpResponse response)
+    {
+        Request = request;
+        Body = body;
+        Response = response;
+        StartedTimestamp = System.Diagnostics.Stopwatch.GetTimestamp();
+        IsUpgraded = false;
+        return this;
+    }
+
     /// <summary>The handler switched protocols; the connection ends when the handler returns.</summary>
     public bool IsUpgraded { get; private set; }
 
@@ -44,14 +58,14 @@ public sealed class HttpExchange
         return new UpgradedStream(_reader, _writer);
     }
 
-    public Request Request { get; }
+    public Request Request { get; private set; }
 
     /// <summary>When the request head had been parsed (<see cref="System.Diagnostics.Stopwatch"/> ticks), for durations in logs.</summary>
-    public long StartedTimestamp { get; } = System.Diagnostics.Stopwatch.GetTimestamp();
+    public long StartedTimestamp { get; private set; } = System.Diagnostics.Stopwatch.GetTimestamp();
 
-    public RequestBody Body { get; }
+    public RequestBody Body { get; private set; }
 
-    public HttpResponse Response { get; }
+    public HttpResponse Response { get; private set; }
 
     public WireConnection Connection { get; }
 
