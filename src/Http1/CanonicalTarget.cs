@@ -50,6 +50,32 @@ public sealed class CanonicalTarget
     /// <summary>The decoded path for logs and display ("/a/b"); not for forwarding.</summary>
     public string Path => IsAsterisk ? "*" : "/" + string.Join('/', Segments) + (HasTrailingSlash && Segments.Count > 0 ? "/" : string.Empty);
 
+    /// <summary>
+    /// <c>Path == path</c> without building <see cref="Path"/>: the router asks this of every
+    /// request for the gateway's own endpoints, where a string per question would be waste (issue 9).
+    /// </summary>
+    public bool PathEquals(string path)
+    {
+        if (IsAsterisk)
+        {
+            return path == "*";
+        }
+
+        var rest = path.AsSpan();
+        foreach (var segment in Segments)
+        {
+            if (rest.IsEmpty || rest[0] != '/' || !rest[1..].StartsWith(segment, StringComparison.Ordinal))
+            {
+                return false;
+            }
+
+            rest = rest[(1 + segment.Length)..];
+        }
+
+        // "/" alone for no segments; a trailing "/" only after a segment (as Path writes it).
+        return Segments.Count == 0 || HasTrailingSlash ? rest is "/" : rest.IsEmpty;
+    }
+
     /// <summary>True when the first segments equal <paramref name="prefix"/> (ordinal).</summary>
     public bool StartsWith(IReadOnlyList<string> prefix)
     {

@@ -271,6 +271,7 @@ public sealed class Http1Connection
 
         if (body is null || body.IsComplete)
         {
+            exchange.Forget();
             return true;
         }
 
@@ -278,6 +279,7 @@ public sealed class Http1Connection
         // 100 Continue may or may not send it, so the only safe move is to close.
         var drained = !body.ContinuePending && await body.DrainAsync(MaxDrainBytes, _connection.Buffers.Arrays, stopping).ConfigureAwait(false);
         _lingerOnClose = !drained;
+        exchange.Forget();
         return drained;
     }
 

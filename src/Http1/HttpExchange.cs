@@ -36,6 +36,18 @@ public sealed class HttpExchange
         return this;
     }
 
+    /// <summary>
+    /// Lets go of the finished request while the connection waits for the next (an idle keep-alive
+    /// connection holds no request, body or response field); a handler that kept the exchange
+    /// would now fail rather than read stale data.
+    /// </summary>
+    internal void Forget()
+    {
+        Request = null!;
+        Body = EmptyBody.Instance;
+        Response.Headers.Clear();
+    }
+
     /// <summary>The handler switched protocols; the connection ends when the handler returns.</summary>
     public bool IsUpgraded { get; private set; }
 

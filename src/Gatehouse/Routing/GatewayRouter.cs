@@ -220,7 +220,7 @@ internal sealed class GatewayRouter : IRequestHandler, IAsyncDisposable
             Subject = principal.Subject,
             Trust = TrustLabel.Of(principal.Source),
             TrustName = principal.TrustName,
-            RemoteAddress = exchange.RemoteEndPoint.Address.ToString(),
+            RemoteAddress = exchange.RemoteAddress,
         };
         var json = JsonSerializer.SerializeToUtf8Bytes(body, ConfigJsonContext.Output.WhoAmI);
         exchange.Response.Headers.Set("Cache-Control", "no-store");

@@ -6,6 +6,34 @@ public sealed class CanonicalTargetTests
 {
     private static CanonicalTarget Parse(string target) => CanonicalTarget.Parse(Encoding.Latin1.GetBytes(target));
 
+    public static TheoryData<string, string> PathQuestions => new()
+    {
+        { "/", "/" },
+        { "/", "" },
+        { "/", "/a" },
+        { "/_gatehouse/metrics", "/_gatehouse/metrics" },
+        { "/_gatehouse/metrics?x=1", "/_gatehouse/metrics" },
+        { "/_gatehouse/metrics/", "/_gatehouse/metrics" },
+        { "/_gatehouse/metrics/", "/_gatehouse/metrics/" },
+        { "/_gatehouse/metric", "/_gatehouse/metrics" },
+        { "/_gatehouse/metricsx", "/_gatehouse/metrics" },
+        { "/_gatehouse", "/_gatehouse/metrics" },
+        { "/_gatehouse/metrics/x", "/_gatehouse/metrics" },
+        { "/a%2Fb", "/a/b" },
+        { "/a/b", "/a/b" },
+        { "/caf%C3%A9", "/caf\u00e9" },
+        { "*", "*" },
+        { "*", "/" },
+    };
+
+    [Theory]
+    [MemberData(nameof(PathQuestions))]
+    public void PathEqualsAnswersAsComparingThePathStringWould(string raw, string path)
+    {
+        var target = Parse(raw);
+        Assert.Equal(target.Path == path, target.PathEquals(path));
+    }
+
     [Fact]
     public void ParsesTheRootAsNoSegments()
     {
