@@ -62,8 +62,9 @@ public sealed class CanonicalTarget
         }
 
         var rest = path.AsSpan();
-        foreach (var segment in Segments)
+        for (var i = 0; i < Segments.Count; i++) // by index: foreach over the interface boxes an enumerator
         {
+            var segment = Segments[i];
             if (rest.IsEmpty || rest[0] != '/' || !rest[1..].StartsWith(segment, StringComparison.Ordinal))
             {
                 return false;
@@ -138,7 +139,15 @@ public sealed class CanonicalTarget
     public override string ToString() => ToOriginForm();
 
     /// <summary>Parses a request-target; throws <see cref="RequestRejectedException"/> (InvalidTarget) when it is not canonical.</summary>
-    public static CanonicalTarget Parse(ReadOnlySpan<byte> target)
+    public static CanonicalTarget Parse(ReadOnlySpan<byte> target) => Parse(target, previous: null);
+
+    /// <summary>
+    /// Parses a request-target, taking from <paramref name="previous"/> (the connection's last
+    /// target) every segment and query whose bytes are the same, and <paramref name="previous"/>
+    /// itself when all of it is (a target is immutable, so sharing is safe): a keep-alive client
+    /// asking under the same prefix, or for the same resource again, costs no strings (issue 9).
+    /// </summary>
+    internal static CanonicalTarget Parse(ReadOnlySpan<byte> target, CanonicalTarget? previous)
     {
         if (target.Length == 1 && target[0] == (byte)'*')
         {
@@ -156,7 +165,9 @@ public sealed class CanonicalTarget
         string? query = null;
         if (queryStart >= 0)
         {
-            query = ValidateQuery(target[(queryStart + 1)..]);
+            var rawQuery = target[(queryStart + 1)..];
+            // The same bytes were validated for the previous target.
+            query = previous?.Query is { } priorQuery && Ascii.Equals(rawQuery, priorQuery) ? priorQuery : ValidateQuery(rawQuery);
         }
 
         if (path.Length == 0 || path[0] != (byte)'/' || path.IndexOfAnyExcept(HttpCharacters.PathChar) >= 0)
@@ -182,14 +193,37 @@ public sealed class CanonicalTarget
             return new CanonicalTarget(NoSegments, trailingSlash, query, authority, isAsterisk: false);
         }
 
-        var segments = new string[body.Count((byte)'/') + 1];
+        var count = body.Count((byte)'/') + 1;
+        var priorSegments = previous is { IsAsterisk: false } ? previous.Segments : NoSegments;
+        var same = priorSegments.Count == count && previous!.HasTrailingSlash == trailingSlash
+            && ReferenceEquals(previous.Query, query) && previous.Authority == authority;
+        string[]? segments = null; // made at the first difference from the previous target
         var index = 0;
         foreach (var range in body.Split((byte)'/'))
         {
-            segments[index++] = DecodeSegment(body[range]);
+            var raw = body[range];
+            var prior = index < priorSegments.Count ? priorSegments[index] : null;
+            // Only an escape-free segment equals its decoded form byte for byte.
+            var segment = prior is not null && raw.IndexOf((byte)'%') < 0 && Ascii.Equals(raw, prior) ? prior : DecodeSegment(raw);
+            if (same && !ReferenceEquals(segment, prior))
+            {
+                same = false;
+                segments = new string[count];
+                for (var i = 0; i < index; i++)
+                {
+                    segments[i] = priorSegments[i];
+                }
+            }
+
+            if (!same)
+            {
+                (segments ??= new string[count])[index] = segment;
+            }
+
+            index++;
         }
 
-        return new CanonicalTarget(segments, trailingSlash, query, authority, isAsterisk: false);
+        return same ? previous! : new CanonicalTarget(segments!, trailingSlash, query, authority, isAsterisk: false);
     }
 
     private static ReadOnlySpan<byte> SplitAbsoluteForm(ReadOnlySpan<byte> target, out string authority)

@@ -17,6 +17,7 @@ internal sealed class RequestHeadParser
     private string? _method;
     private HttpVersion _version;
     private CanonicalTarget? _target;
+    private CanonicalTarget? _previousTarget; // the connection's last target: its strings may be taken again
     private int _headerBytes;
     private int _leadingBytes;
     private bool _partialRequestLine;
@@ -149,7 +150,8 @@ internal sealed class RequestHeadParser
             RequestRejectedException.Throw(RejectReason.InvalidRequestLine); // We are not a forward proxy.
         }
 
-        var target = CanonicalTarget.Parse(targetBytes);
+        var target = CanonicalTarget.Parse(targetBytes, _previousTarget);
+        _previousTarget = target;
         if (target.IsAsterisk && !ReferenceEquals(method, HttpMethods.Options))
         {
             RequestRejectedException.Throw(RejectReason.InvalidTarget); // RFC 9112 §3.2.4: "*" is for OPTIONS only.
