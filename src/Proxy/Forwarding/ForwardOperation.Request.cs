@@ -23,7 +23,7 @@ internal sealed partial class ForwardOperation
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask SendHeadAsync(UpstreamConnection connection, IdleDeadline deadline)
     {
-        using var head = new RequestHeadWriter(_buffers);
+        using var head = connection.HeadWriter.Begin(_buffers);
         WriteHead(head, connection.Node);
         if (_firstPieceLength > 0)
         {

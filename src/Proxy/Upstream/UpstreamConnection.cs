@@ -53,6 +53,9 @@ internal sealed class UpstreamConnection : IAsyncDisposable
     /// <inheritdoc cref="AnswerDeadline"/>
     public ClientDepartureWatch DepartureWatch { get; } = new();
 
+    /// <summary>Each request head is written with this one (one forward at a time; issue 9).</summary>
+    public RequestHeadWriter HeadWriter { get; } = new();
+
     /// <summary>Each answer's head is parsed into this one (one forward at a time; issue 9).</summary>
     public UpstreamResponseHead ResponseHead { get; } = new();
 
