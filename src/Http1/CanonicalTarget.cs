@@ -20,6 +20,9 @@ public sealed class CanonicalTarget
 {
     private static readonly string[] NoSegments = [];
 
+    [ThreadStatic]
+    private static StringBuilder? t_builder;
+
     private CanonicalTarget(string[] segments, bool trailingSlash, string? query, string? authority, bool isAsterisk)
     {
         Segments = segments;
@@ -46,6 +49,33 @@ public sealed class CanonicalTarget
 
     /// <summary>The decoded path for logs and display ("/a/b"); not for forwarding.</summary>
     public string Path => IsAsterisk ? "*" : "/" + string.Join('/', Segments) + (HasTrailingSlash && Segments.Count > 0 ? "/" : string.Empty);
+
+    /// <summary>
+    /// <c>Path == path</c> without building <see cref="Path"/>: the router asks this of every
+    /// request for the gateway's own endpoints, where a string per question would be waste (issue 9).
+    /// </summary>
+    public bool PathEquals(string path)
+    {
+        if (IsAsterisk)
+        {
+            return path == "*";
+        }
+
+        var rest = path.AsSpan();
+        for (var i = 0; i < Segments.Count; i++) // by index: foreach over the interface boxes an enumerator
+        {
+            var segment = Segments[i];
+            if (rest.IsEmpty || rest[0] != '/' || !rest[1..].StartsWith(segment, StringComparison.Ordinal))
+            {
+                return false;
+            }
+
+            rest = rest[(1 + segment.Length)..];
+        }
+
+        // "/" alone for no segments; a trailing "/" only after a segment (as Path writes it).
+        return Segments.Count == 0 || HasTrailingSlash ? rest is "/" : rest.IsEmpty;
+    }
 
     /// <summary>True when the first segments equal <paramref name="prefix"/> (ordinal).</summary>
     public bool StartsWith(IReadOnlyList<string> prefix)
@@ -77,7 +107,10 @@ public sealed class CanonicalTarget
             return "*";
         }
 
-        var builder = new StringBuilder(64);
+        // One builder per thread, reused: a forward's target is its only per-request product.
+        var builder = t_builder ?? new StringBuilder(64);
+        t_builder = null;
+        builder.Clear();
         for (var i = skipSegments; i < Segments.Count; i++)
         {
             builder.Append('/');
@@ -94,13 +127,27 @@ public sealed class CanonicalTarget
             builder.Append('?').Append(Query);
         }
 
-        return builder.ToString();
+        var text = builder.ToString();
+        if (builder.Capacity <= 4096)
+        {
+            t_builder = builder;
+        }
+
+        return text;
     }
 
     public override string ToString() => ToOriginForm();
 
     /// <summary>Parses a request-target; throws <see cref="RequestRejectedException"/> (InvalidTarget) when it is not canonical.</summary>
-    public static CanonicalTarget Parse(ReadOnlySpan<byte> target)
+    public static CanonicalTarget Parse(ReadOnlySpan<byte> target) => Parse(target, previous: null);
+
+    /// <summary>
+    /// Parses a request-target, taking from <paramref name="previous"/> (the connection's last
+    /// target) every segment and query whose bytes are the same, and <paramref name="previous"/>
+    /// itself when all of it is (a target is immutable, so sharing is safe): a keep-alive client
+    /// asking under the same prefix, or for the same resource again, costs no strings (issue 9).
+    /// </summary>
+    internal static CanonicalTarget Parse(ReadOnlySpan<byte> target, CanonicalTarget? previous)
     {
         if (target.Length == 1 && target[0] == (byte)'*')
         {
@@ -118,7 +165,9 @@ public sealed class CanonicalTarget
         string? query = null;
         if (queryStart >= 0)
         {
-            query = ValidateQuery(target[(queryStart + 1)..]);
+            var rawQuery = target[(queryStart + 1)..];
+            // The same bytes were validated for the previous target.
+            query = previous?.Query is { } priorQuery && Ascii.Equals(rawQuery, priorQuery) ? priorQuery : ValidateQuery(rawQuery);
         }
 
         if (path.Length == 0 || path[0] != (byte)'/' || path.IndexOfAnyExcept(HttpCharacters.PathChar) >= 0)
@@ -144,14 +193,37 @@ public sealed class CanonicalTarget
             return new CanonicalTarget(NoSegments, trailingSlash, query, authority, isAsterisk: false);
         }
 
-        var segments = new string[body.Count((byte)'/') + 1];
+        var count = body.Count((byte)'/') + 1;
+        var priorSegments = previous is { IsAsterisk: false } ? previous.Segments : NoSegments;
+        var same = priorSegments.Count == count && previous!.HasTrailingSlash == trailingSlash
+            && ReferenceEquals(previous.Query, query) && previous.Authority == authority;
+        string[]? segments = null; // made at the first difference from the previous target
         var index = 0;
         foreach (var range in body.Split((byte)'/'))
         {
-            segments[index++] = DecodeSegment(body[range]);
+            var raw = body[range];
+            var prior = index < priorSegments.Count ? priorSegments[index] : null;
+            // Only an escape-free segment equals its decoded form byte for byte.
+            var segment = prior is not null && raw.IndexOf((byte)'%') < 0 && Ascii.Equals(raw, prior) ? prior : DecodeSegment(raw);
+            if (same && !ReferenceEquals(segment, prior))
+            {
+                same = false;
+                segments = new string[count];
+                for (var i = 0; i < index; i++)
+                {
+                    segments[i] = priorSegments[i];
+                }
+            }
+
+            if (!same)
+            {
+                (segments ??= new string[count])[index] = segment;
+            }
+
+            index++;
         }
 
-        return new CanonicalTarget(segments, trailingSlash, query, authority, isAsterisk: false);
+        return same ? previous! : new CanonicalTarget(segments!, trailingSlash, query, authority, isAsterisk: false);
     }
 
     private static ReadOnlySpan<byte> SplitAbsoluteForm(ReadOnlySpan<byte> target, out string authority)

@@ -26,6 +26,8 @@ public sealed class Http1Connection
     private readonly ILogger _logger;
     private volatile bool _waitingForRequest;
     private bool _lingerOnClose;
+    private string? _remoteAddress; // text of the client's address, made once for all its requests
+    private HttpExchange? _exchange; // one for all the connection's requests, restarted for each
 
     private Http1Connection(WireConnection connection, IRequestHandler handler, Limits limits, ILogger logger)
     {
@@ -63,6 +65,7 @@ public sealed class Http1Connection
         });
 
         HttpResponse? response = null;
+        HttpResponse? reusedResponse = null; // one for all the connection's requests, restarted for each
         Exception? failure = null;
         try
         {
@@ -76,7 +79,7 @@ public sealed class Http1Connection
                 }
 
                 var keepAlive = request.KeepAlive && served + 1 < _limits.MaxRequestsPerConnection;
-                response = new HttpResponse(writer, request.Version, request.IsHead, keepAlive, plainSocket);
+                response = (reusedResponse ??= new HttpResponse(writer, request.Version, request.IsHead, keepAlive, plainSocket)).Restart(request.Version, request.IsHead, keepAlive);
                 if (!await ServeAsync(request, input, writer, response, stopping).ConfigureAwait(false))
                 {
                     break;
@@ -229,9 +232,7 @@ public sealed class Http1Connection
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> ServeAsync(Request request, ConnectionInput input, PipeWriter writer, HttpResponse response, CancellationToken stopping)
     {
-        Func<ValueTask>? sendContinue = request.ExpectContinue
-            ? () => response.HasStarted ? ValueTask.CompletedTask : WriteContinueAsync(writer)
-            : null;
+        var sendContinue = request.ExpectContinue ? ContinueSender(response, writer) : null;
         FramedBody? body = request.Framing switch
         {
             BodyFraming.ContentLength when request.ContentLength > 0 =>
@@ -241,7 +242,9 @@ public sealed class Http1Connection
             _ => null,
         };
 
-        var exchange = new HttpExchange(request, (RequestBody?)body ?? EmptyBody.Instance, response, _connection, input.Reader, writer);
+        _remoteAddress ??= _connection.RemoteEndPoint.Address.ToString();
+        var exchange = _exchange?.Restart(request, (RequestBody?)body ?? EmptyBody.Instance, response)
+            ?? (_exchange = new HttpExchange(request, (RequestBody?)body ?? EmptyBody.Instance, response, _connection, input.Reader, writer, _remoteAddress));
         try
         {
             await _handler.HandleAsync(exchange, stopping).ConfigureAwait(false);
@@ -273,6 +276,7 @@ public sealed class Http1Connection
 
         if (body is null || body.IsComplete)
         {
+            exchange.Forget();
             return true;
         }
 
@@ -280,8 +284,16 @@ public sealed class Http1Connection
         // 100 Continue may or may not send it, so the only safe move is to close.
         var drained = !body.ContinuePending && await body.DrainAsync(MaxDrainBytes, _connection.Buffers.Arrays, stopping).ConfigureAwait(false);
         _lingerOnClose = !drained;
+        exchange.Forget();
         return drained;
     }
+
+    /// <summary>
+    /// Made in its own method: a lambda in <see cref="ServeAsync"/> would allocate its closure on
+    /// every request, with or without Expect.
+    /// </summary>
+    private static Func<ValueTask> ContinueSender(HttpResponse response, PipeWriter writer) =>
+        () => response.HasStarted ? ValueTask.CompletedTask : WriteContinueAsync(writer);
 
     private static async ValueTask WriteContinueAsync(PipeWriter output)
     {

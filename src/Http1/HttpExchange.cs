@@ -9,15 +9,43 @@ public sealed class HttpExchange
 {
     private readonly PipeReader? _reader;
     private readonly PipeWriter? _writer;
+    private string? _remoteAddress;
 
-    internal HttpExchange(Request request, RequestBody body, HttpResponse response, WireConnection connection, PipeReader? reader = null, PipeWriter? writer = null)
+    internal HttpExchange(Request request, RequestBody body, HttpResponse response, WireConnection connection, PipeReader? reader = null, PipeWriter? writer = null, string? remoteAddress = null)
     {
+        _remoteAddress = remoteAddress;
         Request = request;
         Body = body;
         Response = response;
         Connection = connection;
         _reader = reader;
         _writer = writer;
+    }
+
+    /// <summary>
+    /// Makes this exchange the next request's: a connection keeps one for all its keep-alive
+    /// requests (issue 9), so handlers must not hold on to it after they return.
+    /// </summary>
+    internal HttpExchange Restart(Request request, RequestBody body, HttpResponse response)
+    {
+        Request = request;
+        Body = body;
+        Response = response;
+        StartedTimestamp = System.Diagnostics.Stopwatch.GetTimestamp();
+        IsUpgraded = false;
+        return this;
+    }
+
+    /// <summary>
+    /// Lets go of the finished request while the connection waits for the next (an idle keep-alive
+    /// connection holds no request, body or response field); a handler that kept the exchange
+    /// would now fail rather than read stale data.
+    /// </summary>
+    internal void Forget()
+    {
+        Request = null!;
+        Body = EmptyBody.Instance;
+        Response.Headers.Clear();
     }
 
     /// <summary>The handler switched protocols; the connection ends when the handler returns.</summary>
@@ -42,14 +70,14 @@ public sealed class HttpExchange
         return new UpgradedStream(_reader, _writer);
     }
 
-    public Request Request { get; }
+    public Request Request { get; private set; }
 
     /// <summary>When the request head had been parsed (<see cref="System.Diagnostics.Stopwatch"/> ticks), for durations in logs.</summary>
-    public long StartedTimestamp { get; } = System.Diagnostics.Stopwatch.GetTimestamp();
+    public long StartedTimestamp { get; private set; } = System.Diagnostics.Stopwatch.GetTimestamp();
 
-    public RequestBody Body { get; }
+    public RequestBody Body { get; private set; }
 
-    public HttpResponse Response { get; }
+    public HttpResponse Response { get; private set; }
 
     public WireConnection Connection { get; }
 
@@ -57,4 +85,7 @@ public sealed class HttpExchange
     public Principal Principal => Connection.Principal;
 
     public IPEndPoint RemoteEndPoint => Connection.RemoteEndPoint;
+
+    /// <summary>The client's address as text (X-Forwarded-For), made once per connection rather than per request.</summary>
+    public string RemoteAddress => _remoteAddress ??= RemoteEndPoint.Address.ToString();
 }

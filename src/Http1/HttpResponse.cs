@@ -22,8 +22,8 @@ public sealed partial class HttpResponse
     private static readonly byte[] DiscardBuffer = new byte[16 * 1024];
 
     private readonly PipeWriter _output;
-    private readonly HttpVersion _version;
-    private readonly bool _isHead;
+    private HttpVersion _version;
+    private bool _isHead;
     private readonly Socket? _plainSocket;
     private BodyMode _mode;
     private long _bodyBytes;
@@ -37,6 +37,24 @@ public sealed partial class HttpResponse
         _isHead = isHead;
         KeepAlive = keepAlive;
         _plainSocket = plainSocket;
+    }
+
+    /// <summary>
+    /// Makes this response the next request's, as new: a connection keeps one for all its
+    /// keep-alive requests (issue 9). Status, headers, framing and counts start over.
+    /// </summary>
+    internal HttpResponse Restart(HttpVersion version, bool isHead, bool keepAlive)
+    {
+        _version = version;
+        _isHead = isHead;
+        KeepAlive = keepAlive;
+        StatusCode = 200;
+        Headers.Clear();
+        ContentLength = null;
+        _mode = BodyMode.NotStarted;
+        _bodyBytes = 0;
+        _chunkMemory = default;
+        return this;
     }
 
     private enum BodyMode

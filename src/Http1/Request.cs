@@ -21,6 +21,10 @@ public sealed class Request
 
     public CanonicalTarget Target { get; }
 
+    /// <summary>
+    /// The fields, valid while this request's exchange lasts: the connection empties and refills
+    /// the same list for its next request (issue 9), so copy what must outlive the exchange.
+    /// </summary>
     public RequestHeaders Headers { get; }
 
     /// <summary>Host header value, or the authority of an absolute-form target; empty for HTTP/1.0 without Host.</summary>

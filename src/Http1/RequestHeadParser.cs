@@ -13,10 +13,11 @@ namespace Gatehouse.Http1;
 internal sealed class RequestHeadParser
 {
     private readonly Limits _limits;
-    private RequestHeaders _headers = new();
+    private readonly RequestHeaders _headers = new(); // one per connection, emptied between requests
     private string? _method;
     private HttpVersion _version;
     private CanonicalTarget? _target;
+    private CanonicalTarget? _previousTarget; // the connection's last target: its strings may be taken again
     private int _headerBytes;
     private int _leadingBytes;
     private bool _partialRequestLine;
@@ -35,7 +36,7 @@ internal sealed class RequestHeadParser
     /// <summary>Forgets the current request so the next one can be parsed.</summary>
     public void Reset()
     {
-        _headers = new RequestHeaders();
+        _headers.Clear();
         _method = null;
         _target = null;
         _headerBytes = 0;
@@ -80,6 +81,7 @@ internal sealed class RequestHeadParser
             _headerBytes += line.Length + 2;
             if (line.IsEmpty)
             {
+                _headers.TrimToCount();
                 request = new Request(_method, _version, _target!, _headers);
                 RequestFramingRules.Apply(request, _limits);
                 return true;
@@ -148,7 +150,8 @@ internal sealed class RequestHeadParser
             RequestRejectedException.Throw(RejectReason.InvalidRequestLine); // We are not a forward proxy.
         }
 
-        var target = CanonicalTarget.Parse(targetBytes);
+        var target = CanonicalTarget.Parse(targetBytes, _previousTarget);
+        _previousTarget = target;
         if (target.IsAsterisk && !ReferenceEquals(method, HttpMethods.Options))
         {
             RequestRejectedException.Throw(RejectReason.InvalidTarget); // RFC 9112 §3.2.4: "*" is for OPTIONS only.
@@ -202,6 +205,6 @@ internal sealed class RequestHeadParser
             RequestRejectedException.Throw(RejectReason.InvalidHeader); // CR, NUL and other controls.
         }
 
-        headers.Add(KnownHeaderNames.Intern(line[..colon]), value.IsEmpty ? string.Empty : Encoding.Latin1.GetString(value));
+        headers.Add(line[..colon], value);
     }
 }

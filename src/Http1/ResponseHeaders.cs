@@ -22,7 +22,22 @@ public sealed class ResponseHeaders : IEnumerable<HeaderField>
         Add(name, value);
     }
 
-    public bool Remove(string name) => _fields.RemoveAll(f => string.Equals(f.Name, name, StringComparison.OrdinalIgnoreCase)) > 0;
+    public bool Remove(string name)
+    {
+        // A loop, not RemoveAll with a lambda: that would allocate a closure on every Set.
+        var kept = 0;
+        for (var i = 0; i < _fields.Count; i++)
+        {
+            if (!string.Equals(_fields[i].Name, name, StringComparison.OrdinalIgnoreCase))
+            {
+                _fields[kept++] = _fields[i];
+            }
+        }
+
+        var removed = _fields.Count - kept;
+        _fields.RemoveRange(kept, removed);
+        return removed > 0;
+    }
 
     public string? Get(string name)
     {
@@ -39,7 +54,10 @@ public sealed class ResponseHeaders : IEnumerable<HeaderField>
 
     internal void Clear() => _fields.Clear();
 
-    public IEnumerator<HeaderField> GetEnumerator() => _fields.GetEnumerator();
+    /// <summary>A struct enumerator: writing the head walks the fields without allocating.</summary>
+    public List<HeaderField>.Enumerator GetEnumerator() => _fields.GetEnumerator();
+
+    IEnumerator<HeaderField> IEnumerable<HeaderField>.GetEnumerator() => GetEnumerator();
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 

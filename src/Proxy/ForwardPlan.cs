@@ -22,7 +22,8 @@ public sealed class ForwardPlan
     /// Client fields to drop besides the built-in ones: every identity header name the route
     /// configured, so a client copy never passes even when the gateway has no value to set (issue 5).
     /// </summary>
-    public ISet<string> RemoveHeaders { get; } = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+    /// <remarks>A set made once per route and shared by its plans (compare names case-insensitively): a plan of its own per request would be a set per request.</remarks>
+    public IReadOnlySet<string>? RemoveHeaders { get; set; }
 
     /// <summary>
     /// Forward an <c>Upgrade</c> request (WebSocket) as one, and tunnel bytes both ways after the
@@ -34,14 +35,15 @@ public sealed class ForwardPlan
     public TimeSpan TunnelIdleTimeout { get; set; } = TimeSpan.FromMinutes(10);
 
     /// <summary>
-    /// Called with each end-to-end response field (name, value) before it is copied to the client;
-    /// returns the value to send (Location rewriting, issue 5). Null: copied as is.
+    /// Called with the exchange and each end-to-end response field (name, value) before it is copied
+    /// to the client; returns the value to send (Location rewriting, issue 5). Null: copied as is.
+    /// Given the exchange, one delegate made per route serves every request (no closure per request).
     /// </summary>
-    public Func<string, string, string>? RewriteResponseField { get; set; }
+    public Func<HttpExchange, string, string, string>? RewriteResponseField { get; set; }
 
     /// <summary>
     /// Answers the gateway's own 502/504 when the upstream fails before answering (an HTML page for
-    /// browsers, issue 5). Null: <see cref="HttpResponse.SendErrorAsync"/>'s JSON.
+    /// browsers, issue 5), given the exchange. Null: <see cref="HttpResponse.SendErrorAsync"/>'s JSON.
     /// </summary>
-    public Func<HttpResponse, int, string, CancellationToken, ValueTask>? SendError { get; set; }
+    public Func<HttpExchange, int, string, CancellationToken, ValueTask>? SendError { get; set; }
 }

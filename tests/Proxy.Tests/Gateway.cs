@@ -37,7 +37,7 @@ internal sealed class Gateway : IAsyncDisposable, IRequestHandler
 
     public List<Exception> Errors { get; } = [];
 
-    public async Task HandleAsync(HttpExchange exchange, CancellationToken stopping)
+    public async ValueTask HandleAsync(HttpExchange exchange, CancellationToken stopping)
     {
         var plan = new ForwardPlan { Target = exchange.Request.Target.ToOriginForm(1) };
         _configure?.Invoke(plan);

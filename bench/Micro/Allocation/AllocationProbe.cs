@@ -101,6 +101,7 @@ internal static class AllocationProbe
         }
     }
 
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
     private static async ValueTask ExpectOkAsync(KeepAliveClient client)
     {
         var status = await client.GetAsync();

@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using Gatehouse.Config;
 using Gatehouse.Http1;
 using Gatehouse.Proxy;
@@ -13,21 +14,19 @@ internal sealed class IdentityHeaders
 {
     private readonly RouteHeadersConfig _names;
 
+    /// <summary>Every configured name, made once: each plan shares it.</summary>
+    private readonly FrozenSet<string> _removed;
+
     public IdentityHeaders(RouteHeadersConfig? names)
     {
         _names = names ?? new RouteHeadersConfig();
+        string[] all = [_names.Principal, _names.Subject, _names.User, _names.ForwardedHost];
+        _removed = all.Where(name => name.Length > 0).ToFrozenSet(StringComparer.OrdinalIgnoreCase);
     }
 
     public void Apply(ForwardPlan plan, HttpExchange exchange, string? user)
     {
-        foreach (var name in new[] { _names.Principal, _names.Subject, _names.User, _names.ForwardedHost })
-        {
-            if (name.Length > 0)
-            {
-                plan.RemoveHeaders.Add(name);
-            }
-        }
-
+        plan.RemoveHeaders = _removed;
         var principal = exchange.Principal;
         Add(plan, _names.Principal, principal.HasKey ? principal.Pin : null);
         Add(plan, _names.Subject, principal.Subject.Length > 0 ? principal.Subject : null);
@@ -45,5 +44,5 @@ internal sealed class IdentityHeaders
 
     /// <summary>Printable ASCII passes as is; anything else (a UTF-8 user or subject) is percent-encoded UTF-8.</summary>
     private static string HeaderSafe(string value) =>
-        value.All(c => c is >= ' ' and <= '~') ? value : Uri.EscapeDataString(value);
+        value.AsSpan().ContainsAnyExceptInRange(' ', '~') ? Uri.EscapeDataString(value) : value;
 }

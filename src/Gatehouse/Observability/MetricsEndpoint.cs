@@ -21,7 +21,7 @@ internal sealed class MetricsEndpoint
         _aggregator = aggregator ?? MetricsAggregator.Shared;
     }
 
-    public static bool Matches(Request request) => !request.Target.IsAsterisk && request.Target.Path == Path;
+    public static bool Matches(Request request) => !request.Target.IsAsterisk && request.Target.PathEquals(Path);
 
     /// <summary>Answers the scrape; returns the refusal reason for the access log, or null when served.</summary>
     /// <param name="rules">The rules in force, which say who is an admin (reloadable, issue 7).</param>

@@ -20,7 +20,7 @@ internal static class StatusEndpoint
     /// <summary>Supplies the status; set by <see cref="GatehouseServer"/> once it exists.</summary>
     public delegate GatehouseStatus Source();
 
-    public static bool Matches(Request request) => !request.Target.IsAsterisk && request.Target.Path == Path;
+    public static bool Matches(Request request) => !request.Target.IsAsterisk && request.Target.PathEquals(Path);
 
     /// <summary>Answers; returns the refusal reason for the access log, or null when served.</summary>
     /// <param name="rules">The rules in force, which say who is an admin (reloadable, issue 7).</param>

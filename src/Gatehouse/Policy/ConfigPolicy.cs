@@ -24,15 +24,12 @@ public sealed class ConfigPolicy : IAccessPolicy
         _matchRules = MatchRules;
     }
 
-    public AccessDecision Authorize(Principal principal, Request request)
-    {
-        var route = _routes.Match(request);
-        if (route is null)
-        {
-            return AccessDecision.Deny("no route");
-        }
+    public AccessDecision Authorize(Principal principal, Request request) =>
+        _routes.Match(request) is { } route ? Authorize(principal, request, route) : AccessDecision.Deny("no route");
 
-        return route.Kind switch
+    /// <summary>For the route the router matched (of this policy's table): not matched again.</summary>
+    public AccessDecision Authorize(Principal principal, Request request, Route route) =>
+        route.Kind switch
         {
             // Anyone the TLS layer let in may ask who they are.
             RouteKind.WhoAmI => AccessDecision.Allow(),
@@ -42,7 +39,6 @@ public sealed class ConfigPolicy : IAccessPolicy
             RouteKind.CouchDb => CouchPolicy.Authorize(request, route, RulesFor(principal)),
             _ => AccessDecision.Deny("unknown route"),
         };
-    }
 
     /// <summary>
     /// The gateway's own views (metrics, status) are for the device's local user and for
@@ -70,8 +66,10 @@ public sealed class ConfigPolicy : IAccessPolicy
     /// lives: a keep-alive connection's requests then skip the selector matching. A reload builds a
     /// new policy, so the cache never outlives the rules it was made from.
     /// </remarks>
-    public IReadOnlyList<RuleConfig> RulesFor(Principal principal) =>
-        _rulesByPrincipal.GetValue(principal, _matchRules);
+    public IReadOnlyList<RuleConfig> RulesFor(Principal principal) => Matched(principal);
+
+    /// <summary>The cached array itself: foreach over it allocates nothing (over the interface it would box an enumerator).</summary>
+    private RuleConfig[] Matched(Principal principal) => _rulesByPrincipal.GetValue(principal, _matchRules);
 
     private RuleConfig[] MatchRules(Principal principal) =>
         [.. _rules.Where(rule => rule.Principals.Any(selector => PrincipalSelector.Matches(selector, principal)))];
@@ -84,7 +82,7 @@ public sealed class ConfigPolicy : IAccessPolicy
             HttpMethods.Delete => "delete",
             _ => "write",
         };
-        foreach (var rule in RulesFor(principal))
+        foreach (var rule in Matched(principal))
         {
             if (rule.Files?.Contains(needed) == true)
             {
@@ -104,7 +102,7 @@ public sealed class ConfigPolicy : IAccessPolicy
     private long? MaxUploadBytesFor(Principal principal)
     {
         long largest = 0;
-        foreach (var rule in RulesFor(principal))
+        foreach (var rule in Matched(principal))
         {
             if (rule.Files?.Contains("write") == true)
             {
@@ -120,22 +118,43 @@ public sealed class ConfigPolicy : IAccessPolicy
         return largest;
     }
 
+    // Loops, not LINQ: asked on every proxied request, and lambdas capturing the principal or the
+    // route would allocate their closures each time (issue 9).
     private AccessDecision AuthorizeProxy(Principal principal, Route route)
     {
         // The route's own list (issue 5) lets principals in without a rule; rules[].proxy still does too.
-        if (route.Config?.Access?.Principals?.Any(selector => PrincipalSelector.Matches(selector, principal)) == true)
+        if (route.Config?.Access?.Principals is { } selectors)
         {
-            return AccessDecision.Allow();
+            foreach (var selector in selectors)
+            {
+                if (PrincipalSelector.Matches(selector, principal))
+                {
+                    return AccessDecision.Allow();
+                }
+            }
         }
 
-        foreach (var rule in RulesFor(principal))
+        foreach (var rule in Matched(principal))
         {
-            if (rule.Proxy?.Any(name => string.Equals(name, route.Name, StringComparison.Ordinal) || string.Equals(name, route.Prefix, StringComparison.Ordinal)) == true)
+            if (rule.Proxy is { } names && NamesRoute(names, route))
             {
                 return AccessDecision.Allow(rule.Role);
             }
         }
 
         return AccessDecision.Deny("no grant for this route");
+    }
+
+    private static bool NamesRoute(List<string> names, Route route)
+    {
+        foreach (var name in names)
+        {
+            if (string.Equals(name, route.Name, StringComparison.Ordinal) || string.Equals(name, route.Prefix, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }

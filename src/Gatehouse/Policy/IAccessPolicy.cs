@@ -11,4 +11,10 @@ namespace Gatehouse.Policy;
 public interface IAccessPolicy
 {
     AccessDecision Authorize(Principal principal, Request request);
+
+    /// <summary>
+    /// The same question when the router already matched <paramref name="route"/> for the request
+    /// (a policy that matches routes itself can skip doing it a second time per request).
+    /// </summary>
+    AccessDecision Authorize(Principal principal, Request request, Routing.Route route) => Authorize(principal, request);
 }

@@ -104,7 +104,9 @@ internal sealed class GatewayRouter : IRequestHandler, IAsyncDisposable
         }
     }
 
-    public async Task HandleAsync(HttpExchange exchange, CancellationToken stopping)
+    // Awaited once per request on the hot path: a pooled box instead of a new one each time.
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
+    public async ValueTask HandleAsync(HttpExchange exchange, CancellationToken stopping)
     {
         var request = exchange.Request;
         var generation = Generation;
@@ -144,7 +146,7 @@ internal sealed class GatewayRouter : IRequestHandler, IAsyncDisposable
             return;
         }
 
-        var decision = generation.Policy.Authorize(exchange.Principal, request);
+        var decision = generation.Policy.Authorize(exchange.Principal, request, route);
         if (route.Kind == RouteKind.Proxy)
         {
             // Proxy routes also let in Basic logins and the unrestricted local user, and answer
@@ -202,7 +204,7 @@ internal sealed class GatewayRouter : IRequestHandler, IAsyncDisposable
     private static IReadOnlyList<string> Tail(Request request, Route route) =>
         request.Target.Segments.Skip(route.PrefixSegments.Count).ToArray();
 
-    private static async Task WhoAmIAsync(HttpExchange exchange, CancellationToken stopping)
+    private static async ValueTask WhoAmIAsync(HttpExchange exchange, CancellationToken stopping)
     {
         if (exchange.Request.Method is not (HttpMethods.Get or HttpMethods.Head))
         {
@@ -218,7 +220,7 @@ internal sealed class GatewayRouter : IRequestHandler, IAsyncDisposable
             Subject = principal.Subject,
             Trust = TrustLabel.Of(principal.Source),
             TrustName = principal.TrustName,
-            RemoteAddress = exchange.RemoteEndPoint.Address.ToString(),
+            RemoteAddress = exchange.RemoteAddress,
         };
         var json = JsonSerializer.SerializeToUtf8Bytes(body, ConfigJsonContext.Output.WhoAmI);
         exchange.Response.Headers.Set("Cache-Control", "no-store");

@@ -34,7 +34,7 @@ public sealed class WebSocketEndpoint : IRequestHandler
         _logger = logger ?? NullLogger.Instance;
     }
 
-    public async Task HandleAsync(HttpExchange exchange, CancellationToken stopping)
+    public async ValueTask HandleAsync(HttpExchange exchange, CancellationToken stopping)
     {
         ArgumentNullException.ThrowIfNull(exchange);
         var request = exchange.Request;

@@ -9,47 +9,84 @@ namespace Gatehouse.Proxy;
 /// found this). This polls the client's socket instead, as nginx does: readable with nothing to
 /// read means it closed (FIN) or reset. No read is issued, so the connection's pipe and TLS state
 /// are never touched; bytes waiting (a pipelined request, a TLS record) keep it counted as present.
-/// One timer per waiting forward, and it never fires for an upstream that answers within 250 ms.
+/// One per upstream connection, its timer re-armed for each forward that waits (no timer made
+/// per request, issue 9); it never fires for an upstream that answers within 250 ms.
 /// </summary>
 internal sealed class ClientDepartureWatch : IDisposable
 {
     private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(250);
-    private readonly Socket _client;
-    private readonly CancellationTokenSource _onDeparture;
-    private readonly Timer _timer;
-    private volatile bool _clientGone;
+    private readonly Lock _lock = new();
+    private Timer? _timer;
+    private Socket? _client;
+    private IdleDeadline? _onDeparture;
+    private bool _clientGone;
 
-    private ClientDepartureWatch(Socket client, CancellationTokenSource onDeparture)
+    /// <summary>True once the client was seen gone (and the deadline was fired), until the next <see cref="Start"/>.</summary>
+    public bool ClientGone
     {
-        _client = client;
-        _onDeparture = onDeparture;
-        _timer = new Timer(static state => ((ClientDepartureWatch)state!).Check(), this, Interval, Interval);
+        get
+        {
+            lock (_lock)
+            {
+                return _clientGone;
+            }
+        }
     }
 
-    /// <summary>True once the client was seen gone (and <c>onDeparture</c> was cancelled).</summary>
-    public bool ClientGone => _clientGone;
+    /// <summary>Starts polling <paramref name="client"/>; fires <paramref name="onDeparture"/> when it leaves.</summary>
+    public void Start(Socket client, IdleDeadline onDeparture)
+    {
+        lock (_lock)
+        {
+            _client = client;
+            _onDeparture = onDeparture;
+            _clientGone = false;
+            _timer ??= new Timer(static state => ((ClientDepartureWatch)state!).Check(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            _timer.Change(Interval, Interval);
+        }
+    }
 
-    /// <summary>Starts polling <paramref name="client"/>; cancels <paramref name="onDeparture"/> when it leaves.</summary>
-    public static ClientDepartureWatch Start(Socket client, CancellationTokenSource onDeparture) => new(client, onDeparture);
+    /// <summary>Stops polling; a tick already running finds nothing to watch.</summary>
+    public void Stop()
+    {
+        lock (_lock)
+        {
+            _client = null;
+            _onDeparture = null;
+            _timer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        }
+    }
 
-    public void Dispose() => _timer.Dispose();
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            _client = null;
+            _onDeparture = null;
+            _timer?.Dispose();
+        }
+    }
 
     private void Check()
     {
-        if (_clientGone || !HasLeft(_client))
+        lock (_lock)
         {
-            return;
-        }
+            if (_client is null || _clientGone || !HasLeft(_client))
+            {
+                return;
+            }
 
-        _clientGone = true;
-        try
-        {
-            _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-            _onDeparture.Cancel();
-        }
-        catch (ObjectDisposedException)
-        {
-            // The exchange ended as the client left: nothing left to stop or cancel.
+            _clientGone = true;
+            try
+            {
+                _timer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            }
+            catch (ObjectDisposedException)
+            {
+                // The upstream connection closed as the client left.
+            }
+
+            _onDeparture?.Cancel();
         }
     }
 

@@ -4,9 +4,23 @@ using System.IO.Pipelines;
 namespace Gatehouse.Proxy;
 
 /// <summary>Exactly Content-Length bytes (RFC 9112 §6.2); the upstream closing sooner is a failure.</summary>
-internal sealed class ContentLengthUpstreamBody(PipeReader reader, long length) : UpstreamBody(reader)
+/// <remarks>An upstream connection keeps one and <see cref="Start"/>s it for each answer.</remarks>
+internal sealed class ContentLengthUpstreamBody(PipeReader reader) : UpstreamBody(reader)
 {
-    private long _remaining = length;
+    private long _remaining;
+
+    public ContentLengthUpstreamBody(PipeReader reader, long length)
+        : this(reader)
+    {
+        _remaining = length;
+    }
+
+    /// <summary>Begins the next answer's body of <paramref name="length"/> bytes.</summary>
+    public ContentLengthUpstreamBody Start(long length)
+    {
+        _remaining = length;
+        return this;
+    }
 
     public override bool IsComplete => _remaining == 0;
 

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Text;
+using System.Runtime.CompilerServices;
 using Gatehouse.Http1;
 
 namespace Gatehouse.Proxy;
@@ -18,9 +19,11 @@ internal sealed partial class ForwardOperation
     }
 
     /// <summary>Writes the head and the body in hand (or its first piece) in one write.</summary>
+    // Awaited once per request on the hot path: a pooled box instead of a new one each time.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask SendHeadAsync(UpstreamConnection connection, IdleDeadline deadline)
     {
-        using var head = new RequestHeadWriter(_buffers);
+        using var head = connection.HeadWriter.Begin(_buffers);
         WriteHead(head, connection.Node);
         if (_firstPieceLength > 0)
         {
@@ -63,12 +66,13 @@ internal sealed partial class ForwardOperation
             head.Field("Content-Length", Request.Framing == BodyFraming.ContentLength ? Request.ContentLength : _firstPieceLength);
         }
 
-        head.Field("X-Forwarded-For", _exchange.RemoteEndPoint.Address.ToString());
+        head.Field("X-Forwarded-For", _exchange.RemoteAddress);
         head.Field("X-Forwarded-Proto", _exchange.Connection.IsTls ? "https" : "http");
         head.Field("Via", "1.1 gatehouse"); // RFC 9110 §7.6.3
-        foreach (var field in _plan.AddHeaders)
+        var added = _plan.AddHeaders;
+        for (var i = 0; i < added.Count; i++)
         {
-            head.Field(field.Key, field.Value);
+            head.Field(added[i].Key, added[i].Value);
         }
 
         head.EndOfHead();
@@ -79,9 +83,10 @@ internal sealed partial class ForwardOperation
     /// flight). A client-side failure aborts the upstream connection, so the answer wait ends too.
     /// Arms the header deadline when the upload is over, however it ended.
     /// </summary>
-    private async Task<PumpOutcome> PumpAsync(UpstreamConnection connection, CancellationTokenSource headDeadline)
+    private async Task<PumpOutcome> PumpAsync(UpstreamConnection connection, IdleDeadline headDeadline)
     {
-        using var deadline = new IdleDeadline(_cancellationToken);
+        // The head's write deadline: the head was written before the pump started, so it is free.
+        var deadline = connection.WriteDeadline;
         try
         {
             while (true)
@@ -127,14 +132,7 @@ internal sealed partial class ForwardOperation
         }
         finally
         {
-            try
-            {
-                headDeadline.CancelAfter(_options.ResponseHeaderTimeout);
-            }
-            catch (ObjectDisposedException)
-            {
-                // The exchange already ended.
-            }
+            headDeadline.CancelAfter(_options.ResponseHeaderTimeout);
         }
     }
 
@@ -154,6 +152,8 @@ internal sealed partial class ForwardOperation
     }
 
     /// <summary>A write that stalls longer than the idle timeout fails (the upstream stopped reading).</summary>
+    // Awaited once per request on the hot path: a pooled box instead of a new one each time.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask WriteAsync(UpstreamConnection connection, ReadOnlyMemory<byte> bytes, IdleDeadline deadline)
     {
         var token = deadline.Arm(_options.IdleTimeout);

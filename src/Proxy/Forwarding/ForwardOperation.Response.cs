@@ -16,8 +16,10 @@ internal sealed partial class ForwardOperation
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<ForwardResult?> ExchangeAsync(UpstreamConnection connection, bool mayRetry)
     {
-        using var headDeadline = CancellationTokenSource.CreateLinkedTokenSource(_cancellationToken);
-        using var writeDeadline = new IdleDeadline(_cancellationToken);
+        var headDeadline = connection.AnswerDeadline;
+        var writeDeadline = connection.WriteDeadline;
+        headDeadline.Attach(_cancellationToken);
+        writeDeadline.Attach(_cancellationToken);
         Task<PumpOutcome>? pump = null;
         var reusable = false;
         _responseBytesSeen = false;
@@ -44,7 +46,8 @@ internal sealed partial class ForwardOperation
 
             UpstreamResponseHead head;
             // With the whole body sent, nothing else would notice the client leaving while the upstream thinks.
-            var watch = pump is null ? ClientDepartureWatch.Start(_exchange.Connection.Socket, headDeadline) : null;
+            var watch = pump is null ? connection.DepartureWatch : null;
+            watch?.Start(_exchange.Connection.Socket, headDeadline);
             try
             {
                 head = await ReadFinalHeadAsync(connection, headDeadline.Token).ConfigureAwait(false);
@@ -64,12 +67,12 @@ internal sealed partial class ForwardOperation
                     return await ClientBodyFailedAsync(outcome == PumpOutcome.ClientGone ? ForwardResult.ClientGone : ForwardResult.RequestBodyInvalid).ConfigureAwait(false);
                 }
 
-                var timedOut = headDeadline.IsCancellationRequested && !_cancellationToken.IsCancellationRequested;
+                var timedOut = headDeadline.Expired;
                 return await FailedBeforeResponseAsync(connection, ex, mayRetry, timedOut).ConfigureAwait(false);
             }
             finally
             {
-                watch?.Dispose();
+                watch?.Stop();
             }
 
             if (head.StatusCode == 101)
@@ -130,11 +133,13 @@ internal sealed partial class ForwardOperation
     }
 
     /// <summary>Step 5 and 6. Returns the result and whether the connection went back to the pool (then it is no longer ours).</summary>
+    // Awaited once per request on the hot path: a pooled box instead of a new one each time.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<(ForwardResult Result, bool Reusable)> RelayAsync(UpstreamConnection connection, UpstreamResponseHead head, Task<PumpOutcome>? pump)
     {
         CopyHead(head);
         var framing = head.FramingFor(Request.IsHead);
-        var body = UpstreamBody.Create(framing, connection.Reader, head.ContentLength);
+        var body = connection.BodyFor(framing, head.ContentLength);
         try
         {
             if (framing is UpstreamFraming.Chunked or UpstreamFraming.UntilClose)
@@ -150,51 +155,19 @@ internal sealed partial class ForwardOperation
 
         if (framing != UpstreamFraming.None)
         {
-            using var idle = new IdleDeadline(_cancellationToken);
-            var unrelayed = framing == UpstreamFraming.ContentLength ? head.ContentLength : long.MaxValue;
-            while (true)
+            var idle = connection.BodyDeadline;
+            idle.Attach(_cancellationToken);
+            try
             {
-                // Asking for no more than the body still owes keeps a small answer in the buffer
-                // segment that already holds its head: one flush, one TLS record, one send. A
-                // fixed 32 KiB ask opened a second segment, and the pipe writes each on its own.
-                var memory = Response.GetMemory((int)Math.Min(PieceSize, unrelayed));
-                int read;
-                try
+                var unrelayed = framing == UpstreamFraming.ContentLength ? head.ContentLength : long.MaxValue;
+                if (await CopyBodyAsync(connection, body, unrelayed, idle, pump).ConfigureAwait(false) is { } gone)
                 {
-                    read = await body.ReadAsync(memory, idle.Arm(_options.IdleTimeout)).ConfigureAwait(false);
+                    return (gone, false);
                 }
-                catch (Exception ex) when (IsUpstreamFault(ex))
-                {
-                    await FailedMidResponseAsync(connection, ex, idle.Expired, pump).ConfigureAwait(false);
-                    throw; // not reached: FailedMidResponseAsync throws
-                }
-                finally
-                {
-                    idle.Disarm();
-                }
-
-                if (read == 0)
-                {
-                    break;
-                }
-
-                Response.Advance(read);
-                unrelayed -= read;
-                if (body.IsComplete)
-                {
-                    break; // the final flush comes after the connection is back in the pool
-                }
-
-                try
-                {
-                    // One flush per piece: continuous _changes lines and heartbeats pass at once,
-                    // and the client's pace becomes the upstream's (back-pressure).
-                    await Response.FlushAsync(_cancellationToken).ConfigureAwait(false);
-                }
-                catch (Exception ex) when (IsClientFault(ex))
-                {
-                    return (ClientGone(ex), false);
-                }
+            }
+            finally
+            {
+                idle.Detach();
             }
         }
 
@@ -208,6 +181,7 @@ internal sealed partial class ForwardOperation
         if (reusable)
         {
             connection.CompletedExchanges++;
+            connection.EndForward(); // before the pool may hand it (and its deadlines) to the next forward
             await _pool.ReleaseAsync(connection, reusable: true).ConfigureAwait(false);
         }
 
@@ -221,6 +195,57 @@ internal sealed partial class ForwardOperation
         }
 
         return (ForwardResult.Completed, reusable);
+    }
+
+    /// <summary>Step 5's body: piece by piece into the client's buffers. Null when the body ended; the result when the client left.</summary>
+    // Awaited once per request on the hot path: a pooled box instead of a new one each time.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<ForwardResult?> CopyBodyAsync(UpstreamConnection connection, UpstreamBody body, long unrelayed, IdleDeadline idle, Task<PumpOutcome>? pump)
+    {
+        while (true)
+        {
+            // Asking for no more than the body still owes keeps a small answer in the buffer
+            // segment that already holds its head: one flush, one TLS record, one send. A
+            // fixed 32 KiB ask opened a second segment, and the pipe writes each on its own.
+            var memory = Response.GetMemory((int)Math.Min(PieceSize, unrelayed));
+            int read;
+            try
+            {
+                read = await body.ReadAsync(memory, idle.Arm(_options.IdleTimeout)).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (IsUpstreamFault(ex))
+            {
+                await FailedMidResponseAsync(connection, ex, idle.Expired, pump).ConfigureAwait(false);
+                throw; // not reached: FailedMidResponseAsync throws
+            }
+            finally
+            {
+                idle.Disarm();
+            }
+
+            if (read == 0)
+            {
+                return null;
+            }
+
+            Response.Advance(read);
+            unrelayed -= read;
+            if (body.IsComplete)
+            {
+                return null; // the final flush comes after the connection is back in the pool
+            }
+
+            try
+            {
+                // One flush per piece: continuous _changes lines and heartbeats pass at once,
+                // and the client's pace becomes the upstream's (back-pressure).
+                await Response.FlushAsync(_cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (IsClientFault(ex))
+            {
+                return ClientGone(ex);
+            }
+        }
     }
 
     /// <summary>The answer began and cannot be finished: close the client connection (issue 3).</summary>
@@ -261,7 +286,7 @@ internal sealed partial class ForwardOperation
                 continue;
             }
 
-            Response.Headers.Add(field.Name, _plan.RewriteResponseField is { } rewrite ? rewrite(field.Name, field.Value) : field.Value);
+            Response.Headers.Add(field.Name, _plan.RewriteResponseField is { } rewrite ? rewrite(_exchange, field.Name, field.Value) : field.Value);
         }
 
         // RFC 9110 §7.6.3: each intermediary appends itself to Via.
@@ -309,10 +334,10 @@ internal sealed partial class ForwardOperation
             _responseBytesSeen |= !buffer.IsEmpty;
             var sequence = new SequenceReader<byte>(buffer);
             var done = false;
-            UpstreamResponseHead? head = null;
+            var head = connection.ResponseHead;
             try
             {
-                done = ResponseHeadParser.TryParse(ref sequence, out head);
+                done = ResponseHeadParser.TryParse(ref sequence, head);
             }
             finally
             {
@@ -321,7 +346,7 @@ internal sealed partial class ForwardOperation
 
             if (done)
             {
-                return head!;
+                return head;
             }
 
             if (result.IsCanceled)

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net.Sockets;
 using Gatehouse.Http1;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Proxy;
@@ -68,7 +69,9 @@ internal sealed partial class ForwardOperation
     /// <summary>The client sent chunks: so does the upstream request (no buffering to learn the length).</summary>
     private bool SendChunked => Request.Framing == BodyFraming.Chunked && !_bodyInHand;
 
-    public async Task<ForwardResult> RunAsync()
+    // Awaited once per request on the hot path: a pooled box instead of a new one each time.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<ForwardResult> RunAsync()
     {
         _buffer = _buffers.Rent(ChunkHeadRoom + PieceSize + ChunkTailRoom);
         try
@@ -168,7 +171,7 @@ internal sealed partial class ForwardOperation
         {
             if (_plan.SendError is { } send)
             {
-                await send(Response, status, reason, _cancellationToken).ConfigureAwait(false);
+                await send(_exchange, status, reason, _cancellationToken).ConfigureAwait(false);
             }
             else
             {

@@ -29,7 +29,7 @@ internal static class ForwardedHeaders
     private static readonly FrozenSet<string> ResponseDropped = FrozenSet.Create(
         StringComparer.OrdinalIgnoreCase, KnownHeaderNames.ContentLength, KnownHeaderNames.Date);
 
-    public static bool IsRequestFieldForwarded(string name, List<string> connectionTokens, IList<KeyValuePair<string, string>> added, ISet<string>? removed = null)
+    public static bool IsRequestFieldForwarded(string name, IReadOnlyList<string> connectionTokens, IList<KeyValuePair<string, string>> added, IReadOnlySet<string>? removed = null)
     {
         if (HopByHop.Contains(name) || ClientDropped.Contains(name) || IsNamedIn(name, connectionTokens) || removed?.Contains(name) == true)
         {
@@ -45,9 +45,10 @@ internal static class ForwardedHeaders
         }
 
         // A field the gateway sets (any configured identity header) replaces the client's copy.
-        foreach (var field in added)
+        // By index: foreach over the IList would box an enumerator for every request field.
+        for (var i = 0; i < added.Count; i++)
         {
-            if (string.Equals(field.Key, name, StringComparison.OrdinalIgnoreCase))
+            if (string.Equals(added[i].Key, name, StringComparison.OrdinalIgnoreCase))
             {
                 return false;
             }
@@ -56,33 +57,39 @@ internal static class ForwardedHeaders
         return true;
     }
 
-    public static bool IsResponseFieldForwarded(string name, List<string> connectionTokens) =>
+    public static bool IsResponseFieldForwarded(string name, IReadOnlyList<string> connectionTokens) =>
         !HopByHop.Contains(name) && !ResponseDropped.Contains(name) && !IsNamedIn(name, connectionTokens);
 
-    /// <summary>The tokens of every Connection field of a request.</summary>
-    public static List<string> ConnectionTokens(RequestHeaders headers)
+    /// <summary>The tokens of every Connection field of a request; a list is made only when there is one.</summary>
+    public static IReadOnlyList<string> ConnectionTokens(RequestHeaders headers)
     {
-        var tokens = new List<string>();
-        foreach (var value in headers.GetValues(KnownHeaderNames.Connection))
+        List<string>? tokens = null;
+        for (var i = 0; i < headers.Count; i++)
         {
+            var (name, value) = headers[i];
+            if (!string.Equals(name, KnownHeaderNames.Connection, StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
             foreach (var range in value.AsSpan().Split(','))
             {
                 var token = value.AsSpan(range).Trim(" \t");
                 if (!token.IsEmpty)
                 {
-                    tokens.Add(token.ToString());
+                    (tokens ??= []).Add(token.ToString());
                 }
             }
         }
 
-        return tokens;
+        return tokens ?? (IReadOnlyList<string>)[];
     }
 
-    private static bool IsNamedIn(string name, List<string> tokens)
+    private static bool IsNamedIn(string name, IReadOnlyList<string> tokens)
     {
-        foreach (var token in tokens)
+        for (var i = 0; i < tokens.Count; i++)
         {
-            if (string.Equals(token, name, StringComparison.OrdinalIgnoreCase))
+            if (string.Equals(tokens[i], name, StringComparison.OrdinalIgnoreCase))
             {
                 return true;
             }

@@ -13,7 +13,7 @@ internal sealed class RequestHeadWriter : IDisposable
     private static readonly SearchValues<char> TargetChars =
         SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~%!$&'()*+,;=:@/?");
 
-    private readonly ArrayPool<byte> _pool;
+    private ArrayPool<byte> _pool;
     private byte[] _buffer;
     private int _length;
 
@@ -21,6 +21,22 @@ internal sealed class RequestHeadWriter : IDisposable
     {
         _pool = pool;
         _buffer = pool.Rent(initialSize);
+    }
+
+    /// <summary>An idle writer, for <see cref="Begin"/>: an upstream connection keeps one for all its heads (issue 9).</summary>
+    public RequestHeadWriter()
+    {
+        _pool = ArrayPool<byte>.Shared;
+        _buffer = [];
+    }
+
+    /// <summary>Starts the next head in a buffer rented from <paramref name="pool"/>; <see cref="Dispose"/> gives it back.</summary>
+    public RequestHeadWriter Begin(ArrayPool<byte> pool, int initialSize = 2048)
+    {
+        _pool = pool;
+        _buffer = pool.Rent(initialSize);
+        _length = 0;
+        return this;
     }
 
     public ReadOnlyMemory<byte> Written => _buffer.AsMemory(0, _length);
@@ -99,8 +115,13 @@ internal sealed class RequestHeadWriter : IDisposable
     {
         // The head held the gateway's injected credential: clear it before the array is reused.
         _buffer.AsSpan(0, _length).Clear();
-        _pool.Return(_buffer);
+        if (_buffer.Length > 0)
+        {
+            _pool.Return(_buffer);
+        }
+
         _buffer = [];
+        _length = 0;
     }
 
     private void Latin1(string text)

@@ -18,7 +18,14 @@ internal static class ResponseHeadParser
 
     public static bool TryParse(ref SequenceReader<byte> reader, out UpstreamResponseHead? head)
     {
-        head = null;
+        var into = new UpstreamResponseHead();
+        head = TryParse(ref reader, into) ? into : null;
+        return head is not null;
+    }
+
+    /// <summary>Parses into <paramref name="head"/> (an upstream connection's own, reused for each of its answers).</summary>
+    public static bool TryParse(ref SequenceReader<byte> reader, UpstreamResponseHead head)
+    {
         var start = reader.Consumed;
         if (!LineReader.TryReadLine(ref reader, MaxHeadBytes, out var statusLine, "upstream status line"))
         {
@@ -26,8 +33,8 @@ internal static class ResponseHeadParser
         }
 
         var (version, status) = ParseStatusLine(statusLine);
-        var fields = new List<HeaderField>(16);
-        var connectionTokens = new List<string>();
+        var fieldCount = 0;
+        List<string>? connectionTokens = null; // made when there is a token: most answers have none
         long contentLength = -1;
         var contentLengthFields = 0;
         string? transferEncoding = null;
@@ -53,15 +60,13 @@ internal static class ResponseHeadParser
                 break;
             }
 
-            if (fields.Count == MaxFields)
+            if (fieldCount == MaxFields)
             {
                 UpstreamProtocolException.Throw("too many upstream header fields");
             }
 
             FieldLine.Split(line, out var nameBytes, out var valueBytes);
-            var name = FieldLine.Latin1(nameBytes);
-            var value = FieldLine.Latin1(valueBytes);
-            fields.Add(new HeaderField(name, value));
+            var (name, value) = head.SetField(fieldCount++, nameBytes, valueBytes);
 
             if (name.Equals(KnownHeaderNames.ContentLength, StringComparison.OrdinalIgnoreCase))
             {
@@ -85,7 +90,7 @@ internal static class ResponseHeadParser
 
                     if (!token.IsEmpty)
                     {
-                        connectionTokens.Add(token.ToString());
+                        (connectionTokens ??= []).Add(token.ToString());
                     }
                 }
             }
@@ -114,16 +119,7 @@ internal static class ResponseHeadParser
             chunked = true;
         }
 
-        head = new UpstreamResponseHead
-        {
-            Version = version,
-            StatusCode = status,
-            Headers = fields,
-            ContentLength = contentLength,
-            Chunked = chunked,
-            Close = close,
-            ConnectionTokens = connectionTokens,
-        };
+        head.Complete(version, status, fieldCount, contentLength, chunked, close, connectionTokens ?? (IReadOnlyList<string>)[]);
         return true;
     }
 

@@ -14,26 +14,64 @@ internal enum UpstreamFraming
     UntilClose,
 }
 
-/// <summary>A parsed upstream status line and header block.</summary>
+/// <summary>
+/// A parsed upstream status line and header block. An upstream connection keeps one and parses
+/// each of its answers into it (issue 9): the fields list is refilled in place, and a field whose
+/// bytes equal the previous answer's at the same position keeps the previous strings.
+/// </summary>
 internal sealed class UpstreamResponseHead
 {
-    public required HttpVersion Version { get; init; }
+    public HttpVersion Version { get; private set; }
 
-    public required int StatusCode { get; init; }
+    public int StatusCode { get; private set; }
 
-    public required List<HeaderField> Headers { get; init; }
+    /// <summary>This answer's fields only (the list is cut to them once the head is complete).</summary>
+    public List<HeaderField> Headers { get; } = new(16);
 
     /// <summary>The single Content-Length, or -1.</summary>
-    public long ContentLength { get; init; } = -1;
+    public long ContentLength { get; private set; } = -1;
 
     /// <summary>Transfer-Encoding: chunked was sent (and nothing else was: other codings are refused).</summary>
-    public bool Chunked { get; init; }
+    public bool Chunked { get; private set; }
 
     /// <summary>The upstream will close after this answer (HTTP/1.0 without keep-alive, or Connection: close).</summary>
-    public bool Close { get; init; }
+    public bool Close { get; private set; }
 
     /// <summary>The tokens of every Connection field: these names are hop-by-hop too (RFC 9110 §7.6.1).</summary>
-    public required List<string> ConnectionTokens { get; init; }
+    public IReadOnlyList<string> ConnectionTokens { get; private set; } = [];
+
+    /// <summary>Puts field <paramref name="index"/> in place, taking the strings of the field that was there when the bytes match.</summary>
+    internal HeaderField SetField(int index, ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
+    {
+        HeaderField field;
+        if (index < Headers.Count)
+        {
+            var previous = Headers[index];
+            field = new HeaderField(
+                System.Text.Ascii.Equals(name, previous.Name) ? previous.Name : FieldLine.Latin1(name),
+                System.Text.Ascii.Equals(value, previous.Value) ? previous.Value : FieldLine.Latin1(value));
+            Headers[index] = field;
+        }
+        else
+        {
+            field = new HeaderField(FieldLine.Latin1(name), FieldLine.Latin1(value));
+            Headers.Add(field);
+        }
+
+        return field;
+    }
+
+    /// <summary>Completes the head: fields beyond <paramref name="fieldCount"/> (an older answer's) are dropped.</summary>
+    internal void Complete(HttpVersion version, int status, int fieldCount, long contentLength, bool chunked, bool close, IReadOnlyList<string> connectionTokens)
+    {
+        Headers.RemoveRange(fieldCount, Headers.Count - fieldCount);
+        Version = version;
+        StatusCode = status;
+        ContentLength = contentLength;
+        Chunked = chunked;
+        Close = close;
+        ConnectionTokens = connectionTokens;
+    }
 
     public bool IsInterim => StatusCode is >= 100 and < 200;
 

@@ -78,8 +78,8 @@ internal sealed class NodeConnections : IDisposable
 
     public void ReleaseSlot() => _slots.Release();
 
-    /// <summary>Pops a live idle connection, or null. Dead or expired ones found on the way are collected in <paramref name="discard"/>.</summary>
-    public UpstreamConnection? TakeIdle(List<UpstreamConnection> discard)
+    /// <summary>Pops a live idle connection, or null. Dead or expired ones found on the way are collected in <paramref name="discard"/> (made when there is one).</summary>
+    public UpstreamConnection? TakeIdle(ref List<UpstreamConnection>? discard)
     {
         var now = Environment.TickCount64;
         lock (_lock)
@@ -91,7 +91,7 @@ internal sealed class NodeConnections : IDisposable
                     return connection;
                 }
 
-                discard.Add(connection);
+                (discard ??= []).Add(connection);
             }
         }
 

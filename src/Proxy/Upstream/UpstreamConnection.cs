@@ -37,6 +37,39 @@ internal sealed class UpstreamConnection : IAsyncDisposable
 
     public PipeReader Reader { get; }
 
+    /// <summary>
+    /// The deadlines and the client watch of the forward this connection carries, kept across its
+    /// keep-alive forwards: a forward makes no token source or timer of its own (issue 9).
+    /// Only one forward at a time uses a connection, so one set is enough.
+    /// </summary>
+    public IdleDeadline AnswerDeadline { get; } = new();
+
+    /// <inheritdoc cref="AnswerDeadline"/>
+    public IdleDeadline WriteDeadline { get; } = new();
+
+    /// <inheritdoc cref="AnswerDeadline"/>
+    public IdleDeadline BodyDeadline { get; } = new();
+
+    /// <inheritdoc cref="AnswerDeadline"/>
+    public ClientDepartureWatch DepartureWatch { get; } = new();
+
+    /// <summary>Each request head is written with this one (one forward at a time; issue 9).</summary>
+    public RequestHeadWriter HeadWriter { get; } = new();
+
+    /// <summary>Each answer's head is parsed into this one (one forward at a time; issue 9).</summary>
+    public UpstreamResponseHead ResponseHead { get; } = new();
+
+    private ContentLengthUpstreamBody? _contentLengthBody;
+    private EmptyUpstreamBody? _emptyBody;
+
+    /// <summary>The answer's body reader: the connection's own for Content-Length and empty bodies (most answers), new for the rest.</summary>
+    public UpstreamBody BodyFor(UpstreamFraming framing, long contentLength) => framing switch
+    {
+        UpstreamFraming.ContentLength => (_contentLengthBody ??= new ContentLengthUpstreamBody(Reader)).Start(contentLength),
+        UpstreamFraming.None => _emptyBody ??= new EmptyUpstreamBody(Reader),
+        _ => UpstreamBody.Create(framing, Reader, contentLength),
+    };
+
     /// <summary>Answers completed on this connection; above zero means it came from the pool.</summary>
     public int CompletedExchanges { get; set; }
 
@@ -83,6 +116,14 @@ internal sealed class UpstreamConnection : IAsyncDisposable
         return dirty;
     }
 
+    /// <summary>Disarms and unlinks the deadlines of the forward that just ended, so the next one starts clean.</summary>
+    public void EndForward()
+    {
+        AnswerDeadline.Detach();
+        WriteDeadline.Detach();
+        BodyDeadline.Detach();
+    }
+
     /// <summary>Closes the socket at once from any thread; pending reads and writes fail. Safe to call more than once.</summary>
     public void Abort()
     {
@@ -109,6 +150,10 @@ internal sealed class UpstreamConnection : IAsyncDisposable
         if (Interlocked.Exchange(ref _readerCompleted, 1) == 0)
         {
             await Reader.CompleteAsync().ConfigureAwait(false);
+            DepartureWatch.Dispose();
+            AnswerDeadline.Dispose();
+            WriteDeadline.Dispose();
+            BodyDeadline.Dispose();
         }
     }
 }

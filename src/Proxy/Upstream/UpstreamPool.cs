@@ -111,9 +111,13 @@ public sealed class UpstreamPool : IAsyncDisposable
             {
                 if (!fresh)
                 {
-                    var discard = new List<UpstreamConnection>();
-                    var idle = node.TakeIdle(discard);
-                    await DisposeAllAsync(discard).ConfigureAwait(false);
+                    List<UpstreamConnection>? discard = null;
+                    var idle = node.TakeIdle(ref discard);
+                    if (discard is not null)
+                    {
+                        await DisposeAllAsync(discard).ConfigureAwait(false);
+                    }
+
                     if (idle is not null)
                     {
                         return idle;
@@ -200,12 +204,17 @@ public sealed class UpstreamPool : IAsyncDisposable
         }
     }
 
-    /// <summary>Healthy nodes round-robin from the next turn; when none is healthy, every node, soonest-back first.</summary>
-    private IEnumerable<NodeConnections> NodesInTurn() =>
-        Options.PreferLastGoodNode ? NodesByPreference() : NodesRoundRobin();
+    /// <summary>
+    /// Healthy nodes round-robin from the next turn; when none is healthy, every node, soonest-back
+    /// first. A single node is its own turn (whatever its health, it is tried): the array itself,
+    /// so the common one-backend route allocates no iterator per request.
+    /// </summary>
+    private NodeConnections[] NodesInTurn() =>
+        _nodes.Length == 1 ? _nodes
+        : Options.PreferLastGoodNode ? NodesByPreference() : NodesRoundRobin();
 
     /// <summary>The node that last answered first, then the others in configured order (issue 8).</summary>
-    private IEnumerable<NodeConnections> NodesByPreference()
+    private NodeConnections[] NodesByPreference()
     {
         var preferred = Volatile.Read(ref _preferred);
         var order = preferred < 0
@@ -215,35 +224,24 @@ public sealed class UpstreamPool : IAsyncDisposable
     }
 
     /// <summary>Healthy nodes in <paramref name="order"/>; when none is healthy, every node, soonest-back first.</summary>
-    private static IEnumerable<NodeConnections> WithHealthyFirst(NodeConnections[] order)
+    private static NodeConnections[] WithHealthyFirst(NodeConnections[] order)
     {
         var healthy = order.Where(n => n.Node.IsHealthy).ToArray();
-        return healthy.Length > 0 ? healthy : order.OrderBy(n => n.Node.DownUntil);
+        // All marked down: a refused node is only skipped while another can serve (issue 3),
+        // so try them all rather than answer 502 without asking.
+        return healthy.Length > 0 ? healthy : [.. order.OrderBy(n => n.Node.DownUntil)];
     }
 
-    private IEnumerable<NodeConnections> NodesRoundRobin()
+    private NodeConnections[] NodesRoundRobin()
     {
         var start = (int)((uint)Interlocked.Increment(ref _next) % (uint)_nodes.Length);
-        var any = false;
+        var order = new NodeConnections[_nodes.Length];
         for (var i = 0; i < _nodes.Length; i++)
         {
-            var node = _nodes[(start + i) % _nodes.Length];
-            if (node.Node.IsHealthy)
-            {
-                any = true;
-                yield return node;
-            }
+            order[i] = _nodes[(start + i) % _nodes.Length];
         }
 
-        if (!any)
-        {
-            // All marked down: a refused node is only skipped while another can serve (issue 3),
-            // so try them all rather than answer 502 without asking.
-            foreach (var node in _nodes.OrderBy(n => n.Node.DownUntil))
-            {
-                yield return node;
-            }
-        }
+        return WithHealthyFirst(order);
     }
 
     private async ValueTask<UpstreamConnection> ConnectAsync(UpstreamNode node, CancellationToken cancellationToken)

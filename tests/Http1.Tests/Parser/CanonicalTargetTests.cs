@@ -6,6 +6,78 @@ public sealed class CanonicalTargetTests
 {
     private static CanonicalTarget Parse(string target) => CanonicalTarget.Parse(Encoding.Latin1.GetBytes(target));
 
+    public static TheoryData<string, string> PathQuestions => new()
+    {
+        { "/", "/" },
+        { "/", "" },
+        { "/", "/a" },
+        { "/_gatehouse/metrics", "/_gatehouse/metrics" },
+        { "/_gatehouse/metrics?x=1", "/_gatehouse/metrics" },
+        { "/_gatehouse/metrics/", "/_gatehouse/metrics" },
+        { "/_gatehouse/metrics/", "/_gatehouse/metrics/" },
+        { "/_gatehouse/metric", "/_gatehouse/metrics" },
+        { "/_gatehouse/metricsx", "/_gatehouse/metrics" },
+        { "/_gatehouse", "/_gatehouse/metrics" },
+        { "/_gatehouse/metrics/x", "/_gatehouse/metrics" },
+        { "/a%2Fb", "/a/b" },
+        { "/a/b", "/a/b" },
+        { "/caf%C3%A9", "/caf\u00e9" },
+        { "*", "*" },
+        { "*", "/" },
+    };
+
+    [Theory]
+    [MemberData(nameof(PathQuestions))]
+    public void PathEqualsAnswersAsComparingThePathStringWould(string raw, string path)
+    {
+        var target = Parse(raw);
+        Assert.Equal(target.Path == path, target.PathEquals(path));
+    }
+
+    private static CanonicalTarget ParseAfter(CanonicalTarget previous, string target) =>
+        CanonicalTarget.Parse(Encoding.Latin1.GetBytes(target), previous);
+
+    [Fact]
+    public void SameTargetAsThePreviousOneIsThePreviousObject()
+    {
+        var first = Parse("/api/doc.json?rev=1");
+        Assert.Same(first, ParseAfter(first, "/api/doc.json?rev=1"));
+    }
+
+    [Theory]
+    [InlineData("/api/doc.json?rev=2", "/api/doc.json?rev=2", new[] { true, true })]
+    [InlineData("/api/other.json?rev=1", "/api/other.json?rev=1", new[] { true, false })]
+    [InlineData("/api/doc.json/", "/api/doc.json/", new[] { true, true })]
+    [InlineData("/api/doc.json", "/api/doc.json", new[] { true, true })]
+    [InlineData("/api/doc.json/more", "/api/doc.json/more", new[] { true, true, false })]
+    [InlineData("/api", "/api", new[] { true })]
+    [InlineData("/ap%69/doc.json?rev=1", "/api/doc.json?rev=1", new[] { false, true })]
+    [InlineData("/other/api", "/other/api", new[] { false, false })]
+    public void DifferentTargetIsParsedAfreshTakingOnlyWhatRepeats(string next, string originForm, bool[] segmentTaken)
+    {
+        var first = Parse("/api/doc.json?rev=1");
+        var second = ParseAfter(first, next);
+
+        Assert.NotSame(first, second);
+        Assert.Equal(originForm, second.ToOriginForm());
+        Assert.Equal(Parse(next).Path, second.Path);
+        Assert.Equal(Parse(next).Query, second.Query);
+        Assert.Equal(Parse(next).HasTrailingSlash, second.HasTrailingSlash);
+        for (var i = 0; i < segmentTaken.Length; i++)
+        {
+            Assert.Equal(segmentTaken[i], i < first.Segments.Count && ReferenceEquals(first.Segments[i], second.Segments[i]));
+        }
+    }
+
+    [Fact]
+    public void MalformedTargetAfterAGoodOneIsStillRefused()
+    {
+        var first = Parse("/api/doc.json");
+        Assert.Throws<RequestRejectedException>(() => ParseAfter(first, "/api/../doc.json"));
+        Assert.Throws<RequestRejectedException>(() => ParseAfter(first, "/api//doc.json"));
+        Assert.Throws<RequestRejectedException>(() => ParseAfter(first, "/api/%00"));
+    }
+
     [Fact]
     public void ParsesTheRootAsNoSegments()
     {

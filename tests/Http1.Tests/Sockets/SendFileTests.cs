@@ -93,7 +93,7 @@ public sealed class SendFileTests : IDisposable
     {
         public ConcurrentQueue<bool> CouldSendFile { get; } = new();
 
-        public async Task HandleAsync(HttpExchange exchange, CancellationToken stopping)
+        public async ValueTask HandleAsync(HttpExchange exchange, CancellationToken stopping)
         {
             using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.Asynchronous);
             exchange.Response.ContentLength = contentLength;

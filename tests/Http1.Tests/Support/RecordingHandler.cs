@@ -9,7 +9,7 @@ internal sealed class RecordingHandler : IRequestHandler
 {
     public ConcurrentQueue<(Request Request, long BodyLength)> Served { get; } = new();
 
-    public async Task HandleAsync(HttpExchange exchange, CancellationToken stopping)
+    public async ValueTask HandleAsync(HttpExchange exchange, CancellationToken stopping)
     {
         var buffer = new byte[16 * 1024];
         long total = 0;

@@ -16,7 +16,7 @@ internal sealed class TestRouter(Probes probes) : IRequestHandler
     // declared 1 TiB length) ends by that timeout instead of never.
     private static readonly WebSocketEndpointOptions Quick = new() { KeepAliveInterval = Second, KeepAliveTimeout = Second };
 
-    public Task HandleAsync(HttpExchange exchange, CancellationToken stopping)
+    public ValueTask HandleAsync(HttpExchange exchange, CancellationToken stopping)
     {
         var query = exchange.Request.Target.Query ?? string.Empty;
         var probe = probes[query.StartsWith("id=", StringComparison.Ordinal) ? query[3..] : string.Empty];
@@ -35,7 +35,7 @@ internal sealed class TestRouter(Probes probes) : IRequestHandler
         };
 
         return endpoint is null
-            ? exchange.Response.SendErrorAsync(404, "no such route", stopping).AsTask()
+            ? exchange.Response.SendErrorAsync(404, "no such route", stopping)
             : endpoint.HandleAsync(exchange, stopping);
     }
 }
