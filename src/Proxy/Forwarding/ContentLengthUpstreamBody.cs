@@ -24,6 +24,8 @@ internal sealed class ContentLengthUpstreamBody(PipeReader reader) : UpstreamBod
 
     public override bool IsComplete => _remaining == 0;
 
+    public override long BytesOwed => _remaining;
+
     public override async ValueTask<int> ReadAsync(Memory<byte> destination, CancellationToken cancellationToken)
     {
         if (_remaining == 0 || destination.IsEmpty)

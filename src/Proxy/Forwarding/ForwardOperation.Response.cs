@@ -159,8 +159,7 @@ internal sealed partial class ForwardOperation
             idle.Attach(_cancellationToken);
             try
             {
-                var unrelayed = framing == UpstreamFraming.ContentLength ? head.ContentLength : long.MaxValue;
-                if (await CopyBodyAsync(connection, body, unrelayed, idle, pump).ConfigureAwait(false) is { } gone)
+                if (await CopyBodyAsync(connection, body, idle, pump).ConfigureAwait(false) is { } gone)
                 {
                     return (gone, false);
                 }
@@ -200,14 +199,14 @@ internal sealed partial class ForwardOperation
     /// <summary>Step 5's body: piece by piece into the client's buffers. Null when the body ended; the result when the client left.</summary>
     // Awaited once per request on the hot path: a pooled box instead of a new one each time.
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<ForwardResult?> CopyBodyAsync(UpstreamConnection connection, UpstreamBody body, long unrelayed, IdleDeadline idle, Task<PumpOutcome>? pump)
+    private async ValueTask<ForwardResult?> CopyBodyAsync(UpstreamConnection connection, UpstreamBody body, IdleDeadline idle, Task<PumpOutcome>? pump)
     {
         while (true)
         {
             // Asking for no more than the body still owes keeps a small answer in the buffer
             // segment that already holds its head: one flush, one TLS record, one send. A
             // fixed 32 KiB ask opened a second segment, and the pipe writes each on its own.
-            var memory = Response.GetMemory((int)Math.Min(PieceSize, unrelayed));
+            var memory = Response.GetMemory((int)Math.Min(PieceSize, body.BytesOwed));
             int read;
             try
             {
@@ -229,7 +228,6 @@ internal sealed partial class ForwardOperation
             }
 
             Response.Advance(read);
-            unrelayed -= read;
             if (body.IsComplete)
             {
                 return null; // the final flush comes after the connection is back in the pool

@@ -17,6 +17,9 @@ internal abstract class UpstreamBody
 
     public abstract bool IsComplete { get; }
 
+    /// <summary>Body bytes still to come when the framing says how many; <see cref="long.MaxValue"/> when it does not.</summary>
+    public virtual long BytesOwed => long.MaxValue;
+
     protected PipeReader Reader { get; }
 
     public abstract ValueTask<int> ReadAsync(Memory<byte> destination, CancellationToken cancellationToken);
