@@ -235,6 +235,27 @@ def tree(pid):
     return found
 
 
+def cpu_busy_ticks(cpu):
+    """(busy, total) clock ticks of one CPU since boot, from /proc/stat; None when unreadable."""
+    try:
+        with open("/proc/stat") as f:
+            for line in f:
+                if line.startswith(f"cpu{cpu} "):
+                    ticks = [int(x) for x in line.split()[1:]]
+                    idle = ticks[3] + ticks[4]           # idle + iowait
+                    return sum(ticks[:8]) - idle, sum(ticks[:8])
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def busy_share(before, after):
+    """Busy percentage of a CPU between two cpu_busy_ticks readings."""
+    if before is None or after is None or after[1] == before[1]:
+        return None
+    return 100.0 * (after[0] - before[0]) / (after[1] - before[1])
+
+
 def cpu_seconds(pid):
     """user+system CPU time of pid and its live descendants, seconds."""
     total = 0
@@ -485,8 +506,14 @@ UNIT = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
 
 def wrk(port, conns, duration, path="/api/doc.json", server_pid=None):
     cpu0 = cpu_seconds(server_pid) if server_pid else None
+    # How busy each pinned CPU was: when the load CPU is near 100%, the load generator and the
+    # backend set the pace and no server can go faster; the server CPU's share explains its p99.
+    load0 = cpu_busy_ticks(LOAD_CPU) if LOAD_CPU is not None else None
+    serve0 = cpu_busy_ticks(SERVER_CPU) if SERVER_CPU is not None else None
     r = run(["wrk", "-t1", f"-c{conns}", f"-d{duration}s", "--timeout", "10s", "--latency",
              f"https://127.0.0.1:{port}{path}"], cpu=LOAD_CPU, timeout=duration + 60)
+    load1 = cpu_busy_ticks(LOAD_CPU) if LOAD_CPU is not None else None
+    serve1 = cpu_busy_ticks(SERVER_CPU) if SERVER_CPU is not None else None
     out = r.stdout
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
     p99 = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
@@ -504,7 +531,8 @@ def wrk(port, conns, duration, path="/api/doc.json", server_pid=None):
     if server_pid and int(requests.group(1)):
         cpu_us = (cpu_seconds(server_pid) - cpu0) * 1e6 / int(requests.group(1))
     return {"rps": float(rps.group(1)), "p99": float(p99.group(1)) * UNIT[p99.group(2)] if p99 else None,
-            "errors": errors, "cpu_us": cpu_us}
+            "errors": errors, "cpu_us": cpu_us,
+            "load_busy": busy_share(load0, load1), "server_busy": busy_share(serve0, serve1)}
 
 
 def s_time(port, duration, clients):
@@ -652,7 +680,8 @@ def table():
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for key, scenario, metric, higher in ROWS:
         data = results[key]
-        cells = [scenario, metric + (" ↑" if higher else " ↓")] + [cell(data.get(p)) for p in peers]
+        arrow = {True: " ↑", False: " ↓", None: ""}[higher]   # None: a context row, not a score
+        cells = [scenario, metric + arrow] + [cell(data.get(p)) for p in peers]
         g = data.get("gatehouse")
         for p in others:
             v = data.get(p)
@@ -748,6 +777,9 @@ def scenario_get_and_stream(ctx, file_id):
                     row(f"get{conns}", f"1. proxied GET, {conns} conns", "req/s", True)
                     row(f"get{conns}p99", f"1. proxied GET, {conns} conns", "p99 ms", False)
                     row(f"get{conns}cpu", f"1. proxied GET, {conns} conns", "server CPU µs/req", False)
+                    if MULTI_CPU:
+                        row(f"get{conns}sbusy", f"1. proxied GET, {conns} conns", f"server CPU {SERVER_CPU} busy %", None)
+                        row(f"get{conns}lbusy", f"1. proxied GET, {conns} conns", f"load CPU {LOAD_CPU} busy %", None)
                     order = list(ok)
                     for rep in range(REPS):
                         for name in order[rep % len(order):] + order[:rep % len(order)] if order else []:
@@ -762,6 +794,10 @@ def scenario_get_and_stream(ctx, file_id):
                             record(f"get{conns}p99", name, res["p99"])
                             if res["cpu_us"] is not None:
                                 record(f"get{conns}cpu", name, res["cpu_us"])
+                            if res["server_busy"] is not None:
+                                record(f"get{conns}sbusy", name, res["server_busy"])
+                            if res["load_busy"] is not None:
+                                record(f"get{conns}lbusy", name, res["load_busy"])
         # --- 5. streaming
         if "stream" in SCENARIOS:
             row("stream", "5. streaming feed", "change delay ms", False)
@@ -1033,7 +1069,7 @@ def main():
           f"- " + ", ".join(f"{k} {v}" for k, v in versions.items() if v),
           f"- {REPS} repetition(s) per figure: median (min–max); {DURATION} s per wrk, s_time and WsLoad run; {cpu_note}",
           f"- background: {load_note}",
-          "- ratio = Gatehouse / peer on the medians; ↑ higher is better, ↓ lower is better",
+          "- ratio = Gatehouse / peer on the medians; ↑ higher is better, ↓ lower is better; rows without an arrow are context (how busy each pinned CPU was: a load CPU near 100% caps every peer)",
           f"- backend: {backend_kind} on 127.0.0.1:{backend_port}, same CPU as the load generator",
           "- TLS negotiated (with the client certificate): " + "; ".join(f"{LABEL[k]} {v}" for k, v in ctx["tls"].items()),
           "", tab, ""]
