@@ -48,7 +48,17 @@ internal sealed class GatehouseProcess : IDisposable
         }
     }
 
-    public static GatehouseProcess Start(string? stdin, params string[] args)
+    public static GatehouseProcess Start(string? stdin, params string[] args) => Start(stdin, readStderr: true, args);
+
+    /// <summary>
+    /// Starts it with a stderr pipe that nobody reads until <see cref="StartReadingStderr"/>: a log
+    /// sink that has stalled (a full pipe to a stuck journal or terminal).
+    /// </summary>
+    public static GatehouseProcess StartWithStalledStderr(params string[] args) => Start(null, readStderr: false, args);
+
+    public void StartReadingStderr() => _process.BeginErrorReadLine();
+
+    private static GatehouseProcess Start(string? stdin, bool readStderr, string[] args)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -91,7 +101,11 @@ internal sealed class GatehouseProcess : IDisposable
 
             wrapper._firstLine.TrySetResult(e.Data);
         };
-        process.BeginErrorReadLine();
+        if (readStderr)
+        {
+            process.BeginErrorReadLine();
+        }
+
         process.BeginOutputReadLine();
         if (stdin is not null)
         {
