@@ -19,7 +19,7 @@ public sealed class ForwardPlan
 
     /// <summary>
     /// The origin-form target to send, re-serialized from the canonical request with the mount
-    /// prefix removed (e.g. <c>exchange.Request.Target.ToOriginForm(1)</c>; DESIGN.md decision 2).
+    /// prefix removed (e.g. by <c>TargetFrom(exchange.Request.Target, 1)</c>; DESIGN.md decision 2).
     /// </summary>
     public string Target { get; set; } = "/";
 
