@@ -48,6 +48,13 @@ public sealed class HttpExchange
         Response.Headers.Clear();
     }
 
+    /// <summary>
+    /// What a handler keeps for the connection's next requests (the forwarder's operation and plan,
+    /// issue 9). The exchange lasts as long as its connection and neither restarting nor forgetting
+    /// it touches this, so whatever is kept here must be reset by its owner for each request.
+    /// </summary>
+    public object? ConnectionState { get; set; }
+
     /// <summary>The handler switched protocols; the connection ends when the handler returns.</summary>
     public bool IsUpgraded { get; private set; }
 

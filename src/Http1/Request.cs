@@ -4,6 +4,10 @@ namespace Gatehouse.Http1;
 /// The canonical request: parsed once, judged by policy, and re-serialized by the forwarder.
 /// Nothing downstream looks at raw bytes again.
 /// </summary>
+/// <remarks>
+/// Valid while its exchange lasts: a connection's parser refills the same object for its next
+/// keep-alive request (issue 9), so copy what must outlive the exchange.
+/// </remarks>
 public sealed class Request
 {
     internal Request(string method, HttpVersion version, CanonicalTarget target, RequestHeaders headers)
@@ -14,12 +18,27 @@ public sealed class Request
         Headers = headers;
     }
 
+    /// <summary>Makes this the next request's: every field back to its default, so nothing of the previous request shows.</summary>
+    internal Request Restart(string method, HttpVersion version, CanonicalTarget target)
+    {
+        Method = method;
+        Version = version;
+        Target = target;
+        Host = string.Empty;
+        Framing = BodyFraming.None;
+        ContentLength = -1;
+        KeepAlive = false;
+        ExpectContinue = false;
+        IsUpgrade = false;
+        return this;
+    }
+
     /// <summary>The method token, case-sensitive as RFC 9110 §9.1 says; common methods are interned.</summary>
-    public string Method { get; }
+    public string Method { get; private set; }
 
-    public HttpVersion Version { get; }
+    public HttpVersion Version { get; private set; }
 
-    public CanonicalTarget Target { get; }
+    public CanonicalTarget Target { get; private set; }
 
     /// <summary>
     /// The fields, valid while this request's exchange lasts: the connection empties and refills

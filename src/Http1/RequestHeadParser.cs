@@ -14,6 +14,7 @@ internal sealed class RequestHeadParser
 {
     private readonly Limits _limits;
     private readonly RequestHeaders _headers = new(); // one per connection, emptied between requests
+    private Request? _request; // one per connection too, restarted for each request
     private string? _method;
     private HttpVersion _version;
     private CanonicalTarget? _target;
@@ -82,7 +83,9 @@ internal sealed class RequestHeadParser
             if (line.IsEmpty)
             {
                 _headers.TrimToCount();
-                request = new Request(_method, _version, _target!, _headers);
+                // The previous request's exchange is over (requests are served one at a time,
+                // pipelined ones too), so its object can be the next request's.
+                request = _request?.Restart(_method, _version, _target!) ?? (_request = new Request(_method, _version, _target!, _headers));
                 RequestFramingRules.Apply(request, _limits);
                 return true;
             }

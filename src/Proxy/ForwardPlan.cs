@@ -3,13 +3,42 @@ using Gatehouse.Http1;
 namespace Gatehouse.Proxy;
 
 /// <summary>What the policy decided to send upstream for one judged request.</summary>
+/// <remarks>
+/// Handlers take their connection's plan from <see cref="Forwarder.PlanFor"/>, emptied for each
+/// request (issue 9): a plan and its header list per request were most of what a forward allocated.
+/// </remarks>
 public sealed class ForwardPlan
 {
+    private static readonly TimeSpan DefaultTunnelIdleTimeout = TimeSpan.FromMinutes(10);
+
+    // The last origin form made here and what it was made from: a connection's parser hands back
+    // the same (immutable) target object when a target repeats, so a repeated forward reuses the text.
+    private CanonicalTarget? _formedFrom;
+    private int _formedSkip;
+    private string _formed = "/";
+
     /// <summary>
     /// The origin-form target to send, re-serialized from the canonical request with the mount
-    /// prefix removed (e.g. <c>exchange.Request.Target.ToOriginForm(1)</c>; DESIGN.md decision 2).
+    /// prefix removed (e.g. by <c>TargetFrom(exchange.Request.Target, 1)</c>; DESIGN.md decision 2).
     /// </summary>
     public string Target { get; set; } = "/";
+
+    /// <summary>
+    /// Sets <see cref="Target"/> to <paramref name="target"/>'s origin form without its first
+    /// <paramref name="skipSegments"/> segments, reusing the text when the same target repeats.
+    /// </summary>
+    public void TargetFrom(CanonicalTarget target, int skipSegments)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        if (!ReferenceEquals(target, _formedFrom) || skipSegments != _formedSkip)
+        {
+            _formed = target.ToOriginForm(skipSegments);
+            _formedFrom = target;
+            _formedSkip = skipSegments;
+        }
+
+        Target = _formed;
+    }
 
     /// <summary>
     /// Fields added after the client's end-to-end headers were filtered: the role's injected
@@ -32,7 +61,7 @@ public sealed class ForwardPlan
     public bool AllowUpgrade { get; set; }
 
     /// <summary>A tunnel with no byte either way for this long is closed. Default 10 min.</summary>
-    public TimeSpan TunnelIdleTimeout { get; set; } = TimeSpan.FromMinutes(10);
+    public TimeSpan TunnelIdleTimeout { get; set; } = DefaultTunnelIdleTimeout;
 
     /// <summary>
     /// Called with the exchange and each end-to-end response field (name, value) before it is copied
@@ -46,4 +75,16 @@ public sealed class ForwardPlan
     /// browsers, issue 5), given the exchange. Null: <see cref="HttpResponse.SendErrorAsync"/>'s JSON.
     /// </summary>
     public Func<HttpExchange, int, string, CancellationToken, ValueTask>? SendError { get; set; }
+
+    /// <summary>Every field back to its default, so nothing of the previous request's plan is sent with the next.</summary>
+    internal void Reset()
+    {
+        Target = "/";
+        AddHeaders.Clear(); // keeps its array for the next request's fields
+        RemoveHeaders = null;
+        AllowUpgrade = false;
+        TunnelIdleTimeout = DefaultTunnelIdleTimeout;
+        RewriteResponseField = null;
+        SendError = null;
+    }
 }

@@ -29,6 +29,35 @@ public static class Forwarder
             RequestHeadWriter.ValidateField(added[i].Key, added[i].Value);
         }
 
-        return new ForwardOperation(exchange, upstream, plan, cancellationToken).RunAsync();
+        return OperationFor(exchange).Restart(exchange, upstream, plan, cancellationToken).RunAsync();
+    }
+
+    /// <summary>
+    /// The plan for the exchange's request: its connection's own, emptied (issue 9: a plan and its
+    /// header list per request were most of what a forward allocated). Fill it, then forward with it.
+    /// </summary>
+    public static ForwardPlan PlanFor(HttpExchange exchange)
+    {
+        ArgumentNullException.ThrowIfNull(exchange);
+        var plan = OperationFor(exchange).Plan;
+        plan.Reset();
+        return plan;
+    }
+
+    /// <summary>
+    /// The connection's operation, kept on its exchange between requests. The HTTP/1.1 loop serves
+    /// one request at a time, so the kept one is free; should a handler ever forward twice at once,
+    /// the second gets one of its own rather than share.
+    /// </summary>
+    private static ForwardOperation OperationFor(HttpExchange exchange)
+    {
+        if (exchange.ConnectionState is ForwardOperation { IsRunning: false } kept)
+        {
+            return kept;
+        }
+
+        var fresh = new ForwardOperation();
+        exchange.ConnectionState ??= fresh;
+        return fresh;
     }
 }

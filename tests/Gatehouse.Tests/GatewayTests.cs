@@ -53,6 +53,36 @@ public sealed class GatewayTests
     }
 
     [Fact]
+    public async Task WhoAmIOfTheSharedLocalUserNamesEachConnectionsOwnAddress()
+    {
+        // The local user is one principal object for every connection, and whoami keeps its body
+        // per principal (issue 9): the kept body must never answer a connection from another address.
+        await using var gateway = await InProcessGateway.StartAsync(configJson: """
+            {
+              "listen": [
+                { "address": "127.0.0.1", "port": 0, "tls": false, "local": true },
+                { "address": "::1", "port": 0, "tls": false, "local": true }
+              ],
+              "tls": { "certificate": "server.crt", "key": "server.key" },
+              "trust": { "cas": [ { "name": "user", "certificate": "ca.crt" } ] },
+              "routes": [],
+              "rules": []
+            }
+            """);
+        using var http = new HttpClient();
+        async Task<string?> RemoteAddressAt(string origin)
+        {
+            using var body = JsonDocument.Parse(await http.GetStringAsync(origin + "/_gatehouse/whoami"));
+            Assert.Equal("local", body.RootElement.GetProperty("trust").GetString());
+            return body.RootElement.GetProperty("remoteAddress").GetString();
+        }
+
+        Assert.Equal("127.0.0.1", await RemoteAddressAt($"http://127.0.0.1:{gateway.PortOf(0)}"));
+        Assert.Equal("::1", await RemoteAddressAt($"http://[::1]:{gateway.PortOf(1)}"));
+        Assert.Equal("127.0.0.1", await RemoteAddressAt($"http://127.0.0.1:{gateway.PortOf(0)}"));
+    }
+
+    [Fact]
     public async Task UnknownRouteIsJson404()
     {
         await using var gateway = await InProcessGateway.StartAsync();

@@ -39,7 +39,9 @@ internal sealed class Gateway : IAsyncDisposable, IRequestHandler
 
     public async ValueTask HandleAsync(HttpExchange exchange, CancellationToken stopping)
     {
-        var plan = new ForwardPlan { Target = exchange.Request.Target.ToOriginForm(1) };
+        // The connection's own plan, as the gateway's handlers take it: every socket test forwards on reused state (issue 9).
+        var plan = Forwarder.PlanFor(exchange);
+        plan.TargetFrom(exchange.Request.Target, 1);
         _configure?.Invoke(plan);
         try
         {

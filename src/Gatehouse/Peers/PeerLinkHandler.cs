@@ -82,7 +82,8 @@ internal sealed class PeerLinkHandler : IAsyncDisposable
         }
 
         // DESIGN.md decision 2: the target is re-serialized from the canonical request, not copied.
-        var plan = new ForwardPlan { Target = request.Target.ToOriginForm(2) };
+        var plan = Forwarder.PlanFor(exchange);
+        plan.TargetFrom(request.Target, 2);
         var result = await Forwarder.ForwardAsync(exchange, link, plan, stopping).ConfigureAwait(false);
         if (result != ForwardResult.Completed)
         {

@@ -48,7 +48,8 @@ internal sealed class CouchRouteHandler : IAsyncDisposable
             return;
         }
 
-        var plan = new ForwardPlan { Target = exchange.Request.Target.ToOriginForm(route.PrefixSegments.Count) };
+        var plan = Forwarder.PlanFor(exchange);
+        plan.TargetFrom(exchange.Request.Target, route.PrefixSegments.Count);
         if (role is not null && _headersByRole.TryGetValue(role, out var credential))
         {
             foreach (var header in credential)

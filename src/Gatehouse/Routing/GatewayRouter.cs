@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Gatehouse.Config;
 using Gatehouse.Files;
@@ -213,18 +214,37 @@ internal sealed class GatewayRouter : IRequestHandler, IAsyncDisposable
             return;
         }
 
-        var principal = exchange.Principal;
+        exchange.Response.Headers.Set("Cache-Control", "no-store");
+        await exchange.Response.SendAsync(200, "application/json", WhoAmIBody(exchange.Principal, exchange.RemoteAddress), stopping).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The last whoami body of each principal object (one per TLS connection; the local user's is
+    /// shared), kept while the principal lives: the answer depends on nothing else but the address,
+    /// so a connection asking again gets the same bytes instead of a new object and array (issue 9).
+    /// </summary>
+    private static readonly ConditionalWeakTable<Principal, WhoAmIAnswer> WhoAmIAnswers = new();
+
+    private sealed record WhoAmIAnswer(string RemoteAddress, byte[] Json);
+
+    private static byte[] WhoAmIBody(Principal principal, string remoteAddress)
+    {
+        if (WhoAmIAnswers.TryGetValue(principal, out var kept) && kept.RemoteAddress == remoteAddress)
+        {
+            return kept.Json;
+        }
+
         var body = new WhoAmI
         {
             Pin = principal.Pin,
             Subject = principal.Subject,
             Trust = TrustLabel.Of(principal.Source),
             TrustName = principal.TrustName,
-            RemoteAddress = exchange.RemoteAddress,
+            RemoteAddress = remoteAddress,
         };
         var json = JsonSerializer.SerializeToUtf8Bytes(body, ConfigJsonContext.Output.WhoAmI);
-        exchange.Response.Headers.Set("Cache-Control", "no-store");
-        await exchange.Response.SendAsync(200, "application/json", json, stopping).ConfigureAwait(false);
+        WhoAmIAnswers.AddOrUpdate(principal, new WhoAmIAnswer(remoteAddress, json));
+        return json;
     }
 
     private void Log(HttpExchange exchange, Route? route, string? refusal)

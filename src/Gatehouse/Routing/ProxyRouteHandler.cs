@@ -64,14 +64,12 @@ internal sealed class ProxyRouteHandler : IAsyncDisposable
             return access.Reason;
         }
 
-        var plan = new ForwardPlan
-        {
-            Target = request.Target.ToOriginForm(route.StrippedSegments),
-            AllowUpgrade = _webSockets,
-            TunnelIdleTimeout = _tunnelIdle,
-            RewriteResponseField = _rewriteLocation,
-            SendError = SendErrorPage,
-        };
+        var plan = Forwarder.PlanFor(exchange);
+        plan.TargetFrom(request.Target, route.StrippedSegments);
+        plan.AllowUpgrade = _webSockets;
+        plan.TunnelIdleTimeout = _tunnelIdle;
+        plan.RewriteResponseField = _rewriteLocation;
+        plan.SendError = SendErrorPage;
         _identity.Apply(plan, exchange, access.User);
 
         var result = await Forwarder.ForwardAsync(exchange, _upstream, plan, stopping).ConfigureAwait(false);

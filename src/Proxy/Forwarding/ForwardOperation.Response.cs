@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.IO.Pipelines;
 using Gatehouse.Http1;
 using Microsoft.Extensions.Logging;
 using System.Runtime.CompilerServices;
@@ -296,13 +297,20 @@ internal sealed partial class ForwardOperation
     }
 
     /// <summary>Reads heads until a final one: 1xx interim answers are dropped (we never forward Expect).</summary>
-    // Awaited once per request on the hot path: a pooled box instead of a new one each time.
+    // Awaited once per request on the hot path: a pooled box instead of a new one each time. One
+    // async method, not one per head inside it: every layer is a box the runtime's small cache can miss (issue 9).
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<UpstreamResponseHead> ReadFinalHeadAsync(UpstreamConnection connection, CancellationToken cancellationToken)
     {
+        var head = connection.ResponseHead;
         while (true)
         {
-            var head = await ReadHeadAsync(connection, cancellationToken).ConfigureAwait(false);
+            var result = await connection.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            if (!TryTakeHead(connection, result))
+            {
+                continue;
+            }
+
             if (head.StatusCode == 101)
             {
                 if (UpgradeSent)
@@ -320,44 +328,42 @@ internal sealed partial class ForwardOperation
         }
     }
 
-    // Awaited once per request on the hot path: a pooled box instead of a new one each time.
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<UpstreamResponseHead> ReadHeadAsync(UpstreamConnection connection, CancellationToken cancellationToken)
+    /// <summary>
+    /// Parses a whole head from what was read into the connection's head and consumes it; false
+    /// when more bytes are needed. Throws when the read was cancelled or the upstream closed first.
+    /// </summary>
+    private bool TryTakeHead(UpstreamConnection connection, ReadResult result)
     {
-        var reader = connection.Reader;
-        while (true)
+        var buffer = result.Buffer;
+        _responseBytesSeen |= !buffer.IsEmpty;
+        var sequence = new SequenceReader<byte>(buffer);
+        var done = false;
+        try
         {
-            var result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-            var buffer = result.Buffer;
-            _responseBytesSeen |= !buffer.IsEmpty;
-            var sequence = new SequenceReader<byte>(buffer);
-            var done = false;
-            var head = connection.ResponseHead;
-            try
-            {
-                done = ResponseHeadParser.TryParse(ref sequence, head);
-            }
-            finally
-            {
-                reader.AdvanceTo(done ? sequence.Position : buffer.Start, done ? sequence.Position : buffer.End);
-            }
-
-            if (done)
-            {
-                return head;
-            }
-
-            if (result.IsCanceled)
-            {
-                throw new OperationCanceledException("upstream read canceled");
-            }
-
-            if (result.IsCompleted)
-            {
-                throw buffer.IsEmpty
-                    ? new IOException("upstream closed the connection before answering")
-                    : new UpstreamProtocolException("upstream closed inside its response head");
-            }
+            done = ResponseHeadParser.TryParse(ref sequence, connection.ResponseHead);
         }
+        finally
+        {
+            connection.Reader.AdvanceTo(done ? sequence.Position : buffer.Start, done ? sequence.Position : buffer.End);
+        }
+
+        if (done)
+        {
+            return true;
+        }
+
+        if (result.IsCanceled)
+        {
+            throw new OperationCanceledException("upstream read canceled");
+        }
+
+        if (result.IsCompleted)
+        {
+            throw buffer.IsEmpty
+                ? new IOException("upstream closed the connection before answering")
+                : new UpstreamProtocolException("upstream closed inside its response head");
+        }
+
+        return false;
     }
 }

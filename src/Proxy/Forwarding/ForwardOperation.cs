@@ -21,6 +21,9 @@ namespace Gatehouse.Proxy;
 ///    feeds and heartbeats pass at once); only silence longer than the idle timeout fails.
 /// 6. Return the connection to the pool only after a complete keep-alive answer with nothing
 ///    unread and the whole body sent; any doubt, and it is closed.
+/// One per client connection, restarted for each forward (issue 9): <see cref="RunAsync"/> ends
+/// only after everything it started (the body pump, a tunnel, the departure watch) has ended, so
+/// nothing can still use it when the connection's next request restarts it.
 /// </summary>
 internal sealed partial class ForwardOperation
 {
@@ -31,15 +34,17 @@ internal sealed partial class ForwardOperation
     private const int ChunkHeadRoom = 10;
     private const int ChunkTailRoom = 2;
 
-    private readonly HttpExchange _exchange;
-    private readonly UpstreamPool _pool;
-    private readonly ForwardPlan _plan;
-    private readonly UpstreamOptions _options;
-    private readonly ILogger _logger;
-    private readonly CancellationToken _cancellationToken;
+    // The current forward's, set by Restart; let go of when it ends, so an idle connection holds
+    // no route's pool or plan (a reload may retire them).
+    private HttpExchange _exchange = null!;
+    private UpstreamPool _pool = null!;
+    private ForwardPlan _plan = null!;
+    private UpstreamOptions _options = null!;
+    private ILogger _logger = null!;
+    private CancellationToken _cancellationToken;
 
     /// <summary>The client connection's pool (the server's): the forward's own buffers come from it.</summary>
-    private readonly ArrayPool<byte> _buffers;
+    private ArrayPool<byte> _buffers = null!;
     private byte[] _buffer = [];
     private int _bufferUsed;
 
@@ -51,7 +56,14 @@ internal sealed partial class ForwardOperation
 
     private RequestRejectedException? _bodyError;
 
-    public ForwardOperation(HttpExchange exchange, UpstreamPool pool, ForwardPlan plan, CancellationToken cancellationToken)
+    /// <summary>The plan the connection's handlers fill (<see cref="Forwarder.PlanFor"/>), kept with the operation that carries it out.</summary>
+    public ForwardPlan Plan { get; } = new();
+
+    /// <summary>A forward is under way: a second one on the same exchange at once gets an operation of its own.</summary>
+    public bool IsRunning { get; private set; }
+
+    /// <summary>Makes this the next forward's, with every per-forward field back to its start.</summary>
+    public ForwardOperation Restart(HttpExchange exchange, UpstreamPool pool, ForwardPlan plan, CancellationToken cancellationToken)
     {
         _exchange = exchange;
         _pool = pool;
@@ -60,6 +72,14 @@ internal sealed partial class ForwardOperation
         _logger = pool.Logger;
         _cancellationToken = cancellationToken;
         _buffers = exchange.Connection.Buffers.Arrays;
+        _buffer = [];
+        _bufferUsed = 0;
+        _firstPieceLength = 0;
+        _bodyInHand = false;
+        _bodyError = null;
+        _responseBytesSeen = false;
+        IsRunning = true;
+        return this;
     }
 
     private Request Request => _exchange.Request;
@@ -119,7 +139,28 @@ internal sealed partial class ForwardOperation
             // The buffer carried the client's body: clear it before anyone else rents it.
             _buffer.AsSpan(0, _bufferUsed).Clear();
             _buffers.Return(_buffer);
+            End();
         }
+    }
+
+    /// <summary>Lets go of the forward's exchange, pool, plan and buffer; the operation waits for the connection's next forward.</summary>
+    private void End()
+    {
+        if (ReferenceEquals(_plan, Plan))
+        {
+            Plan.Reset(); // an idle connection keeps no identity header of its last request
+        }
+
+        _exchange = null!;
+        _pool = null!;
+        _plan = null!;
+        _options = null!;
+        _logger = null!;
+        _cancellationToken = default;
+        _buffers = null!;
+        _buffer = [];
+        _bodyError = null;
+        IsRunning = false;
     }
 
     /// <summary>RFC 9110 §9.2.2 (the subset a gateway replays; TRACE is not forwarded anyway).</summary>

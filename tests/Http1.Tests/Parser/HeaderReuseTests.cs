@@ -80,4 +80,31 @@ public sealed class HeaderReuseTests
 
         Assert.Equal("caf\u00e9", second.Headers["X-Name"]);
     }
+
+    [Fact]
+    public void SecondRequestIsTheSameObjectWithNoneOfTheFirstOnesFields()
+    {
+        var parser = new RequestHeadParser(new Limits());
+        var first = ParseNext(parser,
+            "POST /up?x=1 HTTP/1.1\r\nHost: one\r\nContent-Length: 5\r\nExpect: 100-continue\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n");
+        Assert.True(first.ExpectContinue);
+        Assert.True(first.IsUpgrade);
+        Assert.Equal(5, first.ContentLength);
+
+        var second = ParseNext(parser, "HEAD /down HTTP/1.0\r\n\r\n");
+
+        Assert.Same(first, second); // one per connection (issue 9)
+        Assert.Equal(HttpMethods.Head, second.Method);
+        Assert.True(second.IsHead);
+        Assert.Equal(HttpVersion.Http10, second.Version);
+        Assert.Equal("/down", second.Target.ToOriginForm());
+        Assert.Equal(string.Empty, second.Host);
+        Assert.Equal(BodyFraming.None, second.Framing);
+        Assert.Equal(-1, second.ContentLength);
+        Assert.False(second.HasBody);
+        Assert.False(second.ExpectContinue);
+        Assert.False(second.IsUpgrade);
+        Assert.False(second.KeepAlive);
+        Assert.Empty(second.Headers);
+    }
 }

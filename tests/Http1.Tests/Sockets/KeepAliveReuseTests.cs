@@ -48,6 +48,42 @@ public sealed class KeepAliveReuseTests
         Assert.True(handler.StartedTimestamps[1] >= handler.StartedTimestamps[0]);
     }
 
+    [Fact]
+    public async Task SecondRequestOnAConnectionIsTheSameObjectWithOnlyItsOwnFields()
+    {
+        var seen = new List<string>();
+        var requests = new List<Request>();
+        var handler = new ScriptedHandler(async exchange =>
+        {
+            var request = exchange.Request;
+            requests.Add(request);
+            seen.Add($"{request.Method} {request.Target.ToOriginForm()} host={request.Host} framing={request.Framing} length={request.ContentLength} expect={request.ExpectContinue} headers={request.Headers.Count}");
+            var body = new byte[16];
+            while (await exchange.Body.ReadAsync(body) > 0)
+            {
+                // Drained so the connection is kept for the second request.
+            }
+
+            await exchange.Response.SendAsync(200, "text/plain", "ok"u8.ToArray());
+        });
+        await using var server = TestServer.StartPlain(handler: handler);
+        await using var client = await RawHttpClient.ConnectPlainAsync(server.Endpoint);
+
+        await client.SendAsync("POST /first?q=1 HTTP/1.1\r\nHost: one\r\nContent-Length: 3\r\nX-Request-Only: 1\r\n\r\nabc");
+        Assert.Equal(200, (await client.ReadResponseAsync()).Status);
+        await client.SendAsync("GET /second HTTP/1.1\r\nHost: two\r\n\r\n");
+        Assert.Equal(200, (await client.ReadResponseAsync()).Status);
+
+        Assert.Equal(
+            [
+                "POST /first?q=1 host=one framing=ContentLength length=3 expect=False headers=3",
+                "GET /second host=two framing=None length=-1 expect=False headers=1",
+            ],
+            seen);
+        Assert.Same(requests[0], requests[1]); // one request object per connection (issue 9)
+        Assert.Equal(["1", null], handler.RequestOnlyValues);
+    }
+
     private sealed class ScriptedHandler(Func<HttpExchange, Task> answer) : IRequestHandler
     {
         public ConcurrentQueue<HttpExchange> Exchanges { get; } = new();
