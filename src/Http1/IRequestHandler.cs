@@ -6,7 +6,7 @@ public interface IRequestHandler
     /// <summary>
     /// Handles <paramref name="exchange"/>. <paramref name="stopping"/> fires when the server shuts
     /// down; long-lived answers (feeds, tunnels) should end then. A ValueTask, so a handler built with
-    /// <see cref="System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder"/> costs no
+    /// a pooling builder (Gatehouse.Wire.Async.PooledValueTaskMethodBuilder) costs no
     /// allocation per keep-alive request (issue 9).
     /// </summary>
     ValueTask HandleAsync(HttpExchange exchange, CancellationToken stopping);

@@ -142,6 +142,40 @@ public sealed class ResponseHeadParserTests
         await Assert.ThrowsAnyAsync<Exception>(() => ParseFirstMessageAsync(Encoding.Latin1.GetBytes("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + raw)));
     }
 
+    [Fact]
+    public void AReusedHeadKeepsNoConnectionTokenOfTheAnswerBefore()
+    {
+        // An upstream connection parses every answer into its one head: the second answer's Connection
+        // field must decide alone which of its fields are hop-by-hop.
+        var head = new UpstreamResponseHead();
+        ParseInto(head, "HTTP/1.1 200 OK\r\nConnection: keep-alive, X-Trace\r\nX-Trace: 1\r\nContent-Length: 0\r\n\r\n");
+        Assert.Equal(["keep-alive", "X-Trace"], head.ConnectionTokens);
+        Assert.False(ForwardedHeaders.IsResponseFieldForwarded("X-Trace", head.ConnectionTokens));
+
+        ParseInto(head, "HTTP/1.1 200 OK\r\nConnection: Keep-Alive\r\nX-Trace: 2\r\nContent-Length: 0\r\n\r\n");
+        Assert.Equal(["Keep-Alive"], head.ConnectionTokens);
+        Assert.True(ForwardedHeaders.IsResponseFieldForwarded("X-Trace", head.ConnectionTokens));
+
+        ParseInto(head, "HTTP/1.1 204 No Content\r\n\r\n");
+        Assert.Empty(head.ConnectionTokens);
+    }
+
+    [Fact]
+    public void ARepeatedConnectionTokenIsNotMadeAgain()
+    {
+        var head = new UpstreamResponseHead();
+        ParseInto(head, "HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n");
+        var first = head.ConnectionTokens[0];
+        ParseInto(head, "HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n");
+        Assert.Same(first, head.ConnectionTokens[0]);
+    }
+
+    private static void ParseInto(UpstreamResponseHead head, string raw)
+    {
+        var reader = new SequenceReader<byte>(new ReadOnlySequence<byte>(Encoding.ASCII.GetBytes(raw)));
+        Assert.True(ResponseHeadParser.TryParse(ref reader, head));
+    }
+
     private static void Parse(string raw)
     {
         var reader = new SequenceReader<byte>(new ReadOnlySequence<byte>(Encoding.Latin1.GetBytes(raw)));

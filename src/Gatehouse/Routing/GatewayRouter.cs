@@ -106,7 +106,7 @@ internal sealed class GatewayRouter : IRequestHandler, IAsyncDisposable
     }
 
     // Awaited once per request on the hot path: a pooled box instead of a new one each time.
-    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(Gatehouse.Wire.Async.PooledValueTaskMethodBuilder))]
     public async ValueTask HandleAsync(HttpExchange exchange, CancellationToken stopping)
     {
         var request = exchange.Request;

@@ -53,7 +53,7 @@ internal sealed class ProxyRouteHandler : IAsyncDisposable
 
     /// <summary>Serves the request; returns the refusal reason for the access log, or null when forwarded.</summary>
     // Awaited once per request on the hot path: a pooled box instead of a new one each time.
-    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(Gatehouse.Wire.Async.PooledValueTaskMethodBuilder<>))]
     public async ValueTask<string?> HandleAsync(HttpExchange exchange, Route route, AccessDecision decision, CancellationToken stopping)
     {
         var request = exchange.Request;

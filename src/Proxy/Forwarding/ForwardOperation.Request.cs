@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Text;
 using System.Runtime.CompilerServices;
 using Gatehouse.Http1;
+using Gatehouse.Wire.Async;
 
 namespace Gatehouse.Proxy;
 
@@ -20,7 +21,7 @@ internal sealed partial class ForwardOperation
 
     /// <summary>Writes the head and the body in hand (or its first piece) in one write.</summary>
     // Awaited once per request on the hot path: a pooled box instead of a new one each time.
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder))]
     private async ValueTask SendHeadAsync(UpstreamConnection connection, IdleDeadline deadline)
     {
         using var head = connection.HeadWriter.Begin(_buffers);
@@ -153,7 +154,7 @@ internal sealed partial class ForwardOperation
 
     /// <summary>A write that stalls longer than the idle timeout fails (the upstream stopped reading).</summary>
     // Awaited once per request on the hot path: a pooled box instead of a new one each time.
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder))]
     private async ValueTask WriteAsync(UpstreamConnection connection, ReadOnlyMemory<byte> bytes, IdleDeadline deadline)
     {
         var token = deadline.Arm(_options.IdleTimeout);

@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using Gatehouse.Http1;
 using Microsoft.Extensions.Logging;
 using System.Runtime.CompilerServices;
+using Gatehouse.Wire.Async;
 
 namespace Gatehouse.Proxy;
 
@@ -14,7 +15,7 @@ internal sealed partial class ForwardOperation
 
     /// <summary>One attempt on <paramref name="connection"/>. Null asks for a retry on a fresh connection.</summary>
     // Awaited once per request on the hot path: a pooled box instead of a new one each time.
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<ForwardResult?> ExchangeAsync(UpstreamConnection connection, bool mayRetry)
     {
         var headDeadline = connection.AnswerDeadline;
@@ -135,7 +136,7 @@ internal sealed partial class ForwardOperation
 
     /// <summary>Step 5 and 6. Returns the result and whether the connection went back to the pool (then it is no longer ours).</summary>
     // Awaited once per request on the hot path: a pooled box instead of a new one each time.
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<(ForwardResult Result, bool Reusable)> RelayAsync(UpstreamConnection connection, UpstreamResponseHead head, Task<PumpOutcome>? pump)
     {
         CopyHead(head);
@@ -199,7 +200,7 @@ internal sealed partial class ForwardOperation
 
     /// <summary>Step 5's body: piece by piece into the client's buffers. Null when the body ended; the result when the client left.</summary>
     // Awaited once per request on the hot path: a pooled box instead of a new one each time.
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<ForwardResult?> CopyBodyAsync(UpstreamConnection connection, UpstreamBody body, IdleDeadline idle, Task<PumpOutcome>? pump)
     {
         while (true)
@@ -299,7 +300,7 @@ internal sealed partial class ForwardOperation
     /// <summary>Reads heads until a final one: 1xx interim answers are dropped (we never forward Expect).</summary>
     // Awaited once per request on the hot path: a pooled box instead of a new one each time. One
     // async method, not one per head inside it: every layer is a box the runtime's small cache can miss (issue 9).
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<UpstreamResponseHead> ReadFinalHeadAsync(UpstreamConnection connection, CancellationToken cancellationToken)
     {
         var head = connection.ResponseHead;

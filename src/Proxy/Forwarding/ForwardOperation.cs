@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Gatehouse.Http1;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
+using Gatehouse.Wire.Async;
 
 namespace Gatehouse.Proxy;
 
@@ -90,7 +91,7 @@ internal sealed partial class ForwardOperation
     private bool SendChunked => Request.Framing == BodyFraming.Chunked && !_bodyInHand;
 
     // Awaited once per request on the hot path: a pooled box instead of a new one each time.
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     public async ValueTask<ForwardResult> RunAsync()
     {
         _buffer = _buffers.Rent(ChunkHeadRoom + PieceSize + ChunkTailRoom);

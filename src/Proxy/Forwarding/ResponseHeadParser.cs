@@ -34,7 +34,7 @@ internal static class ResponseHeadParser
 
         var (version, status) = ParseStatusLine(statusLine);
         var fieldCount = 0;
-        List<string>? connectionTokens = null; // made when there is a token: most answers have none
+        var connectionTokens = 0;
         long contentLength = -1;
         var contentLengthFields = 0;
         string? transferEncoding = null;
@@ -90,7 +90,7 @@ internal static class ResponseHeadParser
 
                     if (!token.IsEmpty)
                     {
-                        (connectionTokens ??= []).Add(token.ToString());
+                        head.SetConnectionToken(connectionTokens++, token);
                     }
                 }
             }
@@ -119,7 +119,7 @@ internal static class ResponseHeadParser
             chunked = true;
         }
 
-        head.Complete(version, status, fieldCount, contentLength, chunked, close, connectionTokens ?? (IReadOnlyList<string>)[]);
+        head.Complete(version, status, fieldCount, contentLength, chunked, close, connectionTokens);
         return true;
     }
 

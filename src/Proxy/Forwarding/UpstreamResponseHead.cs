@@ -38,7 +38,11 @@ internal sealed class UpstreamResponseHead
     public bool Close { get; private set; }
 
     /// <summary>The tokens of every Connection field: these names are hop-by-hop too (RFC 9110 §7.6.1).</summary>
-    public IReadOnlyList<string> ConnectionTokens { get; private set; } = [];
+    public IReadOnlyList<string> ConnectionTokens => _connectionTokens;
+
+    // Kept across the connection's answers like Headers: most upstreams send "Connection: keep-alive"
+    // on every answer, which would otherwise be a list and a string per request.
+    private readonly List<string> _connectionTokens = [];
 
     /// <summary>Puts field <paramref name="index"/> in place, taking the strings of the field that was there when the bytes match.</summary>
     internal HeaderField SetField(int index, ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
@@ -61,16 +65,35 @@ internal sealed class UpstreamResponseHead
         return field;
     }
 
-    /// <summary>Completes the head: fields beyond <paramref name="fieldCount"/> (an older answer's) are dropped.</summary>
-    internal void Complete(HttpVersion version, int status, int fieldCount, long contentLength, bool chunked, bool close, IReadOnlyList<string> connectionTokens)
+    /// <summary>Puts Connection token <paramref name="index"/> in place, keeping the string that was there when it matches.</summary>
+    internal void SetConnectionToken(int index, ReadOnlySpan<char> token)
+    {
+        if (index < _connectionTokens.Count)
+        {
+            if (!token.SequenceEqual(_connectionTokens[index]))
+            {
+                _connectionTokens[index] = token.ToString();
+            }
+        }
+        else
+        {
+            _connectionTokens.Add(token.ToString());
+        }
+    }
+
+    /// <summary>
+    /// Completes the head: fields beyond <paramref name="fieldCount"/> and Connection tokens beyond
+    /// <paramref name="connectionTokenCount"/> (an older answer's) are dropped.
+    /// </summary>
+    internal void Complete(HttpVersion version, int status, int fieldCount, long contentLength, bool chunked, bool close, int connectionTokenCount)
     {
         Headers.RemoveRange(fieldCount, Headers.Count - fieldCount);
+        _connectionTokens.RemoveRange(connectionTokenCount, _connectionTokens.Count - connectionTokenCount);
         Version = version;
         StatusCode = status;
         ContentLength = contentLength;
         Chunked = chunked;
         Close = close;
-        ConnectionTokens = connectionTokens;
     }
 
     public bool IsInterim => StatusCode is >= 100 and < 200;

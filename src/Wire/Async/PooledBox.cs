@@ -1,0 +1,127 @@
+using System.Runtime.CompilerServices;
+using System.Threading.Tasks.Sources;
+
+namespace Gatehouse.Wire.Async;
+
+/// <summary>
+/// The heap home of one suspended async method: its state machine, the result it will produce and
+/// the awaiter's continuation. One box is rented when the method first waits, and goes back to its
+/// pool when the awaiter has read the result, so a method that waits once per request costs no
+/// allocation once the pool has warmed up.
+/// </summary>
+internal abstract class PooledBox<TResult> : IValueTaskSource<TResult>, IValueTaskSource
+{
+    private ManualResetValueTaskSourceCore<TResult> _core;
+
+    public short Version => _core.Version;
+
+    public void SetResult(TResult result) => _core.SetResult(result);
+
+    public void SetException(Exception error) => _core.SetException(error);
+
+    public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
+
+    public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _core.OnCompleted(continuation, state, token, flags);
+
+    public TResult GetResult(short token)
+    {
+        try
+        {
+            return _core.GetResult(token);
+        }
+        finally
+        {
+            // The awaiter has its result: nobody may touch this box through that token again.
+            _core.Reset();
+            Recycle();
+        }
+    }
+
+    void IValueTaskSource.GetResult(short token) => GetResult(token);
+
+    /// <summary>Lets go of the finished method's state and offers the box back to its pool.</summary>
+    protected abstract void Recycle();
+}
+
+/// <summary>The box for one async method (one state machine type), with that method's pool.</summary>
+internal sealed class PooledBox<TResult, TStateMachine> : PooledBox<TResult>
+    where TStateMachine : IAsyncStateMachine
+{
+    // Enough for every connection that can be mid-request on a small device; past it, boxes are
+    // left to the GC rather than held forever after a burst.
+    private const int PoolCapacity = 1024;
+
+    private static readonly Lock PoolLock = new();
+    private static readonly PooledBox<TResult, TStateMachine>?[] Pool = new PooledBox<TResult, TStateMachine>?[PoolCapacity];
+    private static int s_pooled;
+    private static readonly ContextCallback MoveNextInContext = state => ((PooledBox<TResult, TStateMachine>)state!).StateMachine.MoveNext();
+
+    private ExecutionContext? _context;
+
+    private PooledBox()
+    {
+        MoveNextAction = MoveNext;
+    }
+
+    // A field, not a property: the state machine (a struct in release builds) must run in place.
+    public TStateMachine StateMachine = default!;
+
+    /// <summary>The continuation handed to awaiters: made once per box, not per wait.</summary>
+    public Action MoveNextAction { get; }
+
+    /// <summary>How many boxes wait in this method's pool (for tests).</summary>
+    internal static int PooledCount
+    {
+        get
+        {
+            lock (PoolLock)
+            {
+                return s_pooled;
+            }
+        }
+    }
+
+    public static PooledBox<TResult, TStateMachine> Rent()
+    {
+        lock (PoolLock)
+        {
+            if (s_pooled > 0)
+            {
+                var box = Pool[--s_pooled]!;
+                Pool[s_pooled] = null;
+                return box;
+            }
+        }
+
+        return new PooledBox<TResult, TStateMachine>();
+    }
+
+    /// <summary>Remembers the waiting code's execution context (AsyncLocal values) for its resumption.</summary>
+    public void CaptureContext() => _context = ExecutionContext.Capture();
+
+    protected override void Recycle()
+    {
+        StateMachine = default!;
+        _context = null;
+        lock (PoolLock)
+        {
+            if (s_pooled < PoolCapacity)
+            {
+                Pool[s_pooled++] = this;
+            }
+        }
+    }
+
+    private void MoveNext()
+    {
+        if (_context is null)
+        {
+            StateMachine.MoveNext();
+        }
+        else
+        {
+            ExecutionContext.Run(_context, MoveNextInContext, this);
+        }
+    }
+}
