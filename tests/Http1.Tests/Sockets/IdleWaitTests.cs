@@ -17,7 +17,7 @@ public sealed class IdleWaitTests(TlsFixture fixture) : IClassFixture<TlsFixture
     public async Task AnswersAStalledHeaderWith408NotBeforeItsTimeoutAndWithinOneSweepAfter()
     {
         var header = TimeSpan.FromMilliseconds(1500);
-        await using var server = fixture.StartServer(Limits(header: header));
+        await using var server = fixture.StartServer(TestServer.TimeoutLimits(header: header));
         await using var client = await fixture.ConnectAsync(server);
         var clock = Stopwatch.StartNew();
         await client.SendAsync("GET /slow HTTP/1.1\r\nHost: h\r\n");
@@ -34,7 +34,7 @@ public sealed class IdleWaitTests(TlsFixture fixture) : IClassFixture<TlsFixture
     public async Task ClosesAnIdleKeptAliveConnectionOnlyAfterItsTimeout()
     {
         var keepAlive = TimeSpan.FromMilliseconds(1500);
-        await using var server = fixture.StartServer(Limits(keepAlive: keepAlive));
+        await using var server = fixture.StartServer(TestServer.TimeoutLimits(keepAlive: keepAlive));
         await using var client = await fixture.ConnectAsync(server);
         await client.SendAsync("GET / HTTP/1.1\r\nHost: h\r\n\r\n");
         Assert.Equal(200, (await client.ReadResponseAsync()).Status);
@@ -52,7 +52,7 @@ public sealed class IdleWaitTests(TlsFixture fixture) : IClassFixture<TlsFixture
         // Every timeout is 1 s and the client is busy for about 4 s, never silent for more than 200 ms:
         // each read has its own deadline, so none of them may fire.
         var second = TimeSpan.FromSeconds(1);
-        var limits = Limits(header: second, keepAlive: second);
+        var limits = TestServer.TimeoutLimits(header: second, keepAlive: second);
         limits.BodyIdleTimeout = second;
         await using var server = fixture.StartServer(limits);
         await using var client = await fixture.ConnectAsync(server);
@@ -123,7 +123,7 @@ public sealed class IdleWaitTests(TlsFixture fixture) : IClassFixture<TlsFixture
     public async Task NoticesAClientThatLeavesWhileIdle()
     {
         // Keep-alive far longer than the test: only noticing the close can end the connection.
-        await using var server = fixture.StartServer(Limits(keepAlive: TimeSpan.FromMinutes(5)));
+        await using var server = fixture.StartServer(TestServer.TimeoutLimits(keepAlive: TimeSpan.FromMinutes(5)));
         var client = await fixture.ConnectAsync(server);
         await client.SendAsync("GET / HTTP/1.1\r\nHost: h\r\n\r\n");
         Assert.Equal(200, (await client.ReadResponseAsync()).Status);
@@ -143,7 +143,7 @@ public sealed class IdleWaitTests(TlsFixture fixture) : IClassFixture<TlsFixture
     [Fact]
     public async Task StoppingTheServerEndsAnIdleConnectionPromptly()
     {
-        var server = fixture.StartServer(Limits(keepAlive: TimeSpan.FromMinutes(5)));
+        var server = fixture.StartServer(TestServer.TimeoutLimits(keepAlive: TimeSpan.FromMinutes(5)));
         await using var client = await fixture.ConnectAsync(server);
         await client.SendAsync("GET / HTTP/1.1\r\nHost: h\r\n\r\n");
         Assert.Equal(200, (await client.ReadResponseAsync()).Status);
@@ -153,13 +153,5 @@ public sealed class IdleWaitTests(TlsFixture fixture) : IClassFixture<TlsFixture
 
         await client.ExpectCloseAsync(TimeSpan.FromSeconds(15));
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), clock.Elapsed.ToString()); // not the 5 min keep-alive
-    }
-
-    private static Wire.Limits Limits(TimeSpan? header = null, TimeSpan? keepAlive = null)
-    {
-        var limits = TestServer.ShortLimits();
-        limits.HeaderTimeout = header ?? limits.HeaderTimeout;
-        limits.KeepAliveTimeout = keepAlive ?? limits.KeepAliveTimeout;
-        return limits;
     }
 }
