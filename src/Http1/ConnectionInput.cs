@@ -1,49 +1,157 @@
 using System.IO.Pipelines;
+using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 
 namespace Gatehouse.Http1;
 
 /// <summary>
 /// The connection's read side: a <see cref="PipeReader"/> whose reads are bounded by a deadline.
-/// One timer per connection is re-armed per read, so a stalled client costs no thread and is
-/// closed when its time is up.
+/// A read stores its deadline here and <see cref="DeadlineSweep"/> cuts it once that has passed,
+/// so a stalled client costs no thread and no timer of its own.
+/// Between requests, when the pipe holds nothing, the connection may wait on the stream itself
+/// (<see cref="WaitForBytesAsync"/>): a zero-byte read that keeps far fewer objects alive than a read
+/// through the pipe, which matters for thousands of idle keep-alive connections (issue 9).
 /// </summary>
 internal sealed class ConnectionInput : IDisposable
 {
-    private CancellationTokenSource _deadline = new();
+    private const long NoDeadline = long.MaxValue;
+    private const long Expired = long.MinValue; // set by the sweep: the read in flight is past its deadline
 
-    public ConnectionInput(PipeReader reader)
+    private readonly DeadlineSweep _sweep;
+    private readonly Stream? _stream;
+    private readonly Socket? _socket;
+    private long _deadline = NoDeadline; // on DeadlineSweep.Now's clock
+    private volatile bool _waitingOnStream;
+
+    /// <param name="reader">The pipe over the connection's stream.</param>
+    /// <param name="stream">The stream under <paramref name="reader"/>; null: no waiting on the stream itself.</param>
+    /// <param name="socket">The socket under <paramref name="stream"/>, shut down to end a wait on the stream early.</param>
+    /// <param name="sweep">Whose ticks enforce the deadlines (<see cref="DeadlineSweep.Shared"/> unless a test brings its own).</param>
+    public ConnectionInput(PipeReader reader, Stream? stream = null, Socket? socket = null, DeadlineSweep? sweep = null)
     {
         Reader = reader;
+        _stream = socket is null ? null : stream;
+        _socket = socket;
+        _sweep = sweep ?? DeadlineSweep.Shared;
+        _sweep.Add(this);
     }
 
     public PipeReader Reader { get; }
 
-    /// <summary>Reads with a deadline; a passed deadline surfaces as <see cref="TimeoutException"/>.</summary>
+    /// <summary>True when <see cref="WaitForBytesAsync"/> may be used (there is a stream and a socket to end it with).</summary>
+    public bool CanWaitOnStream => _stream is not null;
+
+    // The sweep's list of registered inputs, linked through the inputs themselves (guarded by the sweep's lock).
+    internal ConnectionInput? SweepPrevious { get; set; }
+
+    internal ConnectionInput? SweepNext { get; set; }
+
+    /// <summary>Reads with a timeout; a passed deadline surfaces as <see cref="TimeoutException"/>.</summary>
+    public ValueTask<ReadResult> ReadAsync(TimeSpan timeout) => ReadBeforeAsync(DeadlineAfter(timeout));
+
+    /// <summary>The deadline <paramref name="timeout"/> from now, on the clock <see cref="ReadBeforeAsync"/> takes.</summary>
+    public static long DeadlineAfter(TimeSpan timeout) =>
+        timeout.TotalMilliseconds < long.MaxValue / 4 ? DeadlineSweep.Now + (long)Math.Ceiling(timeout.TotalMilliseconds) : NoDeadline - 1;
+
+    /// <summary>Reads before <paramref name="deadline"/> (see <see cref="DeadlineAfter"/>); past it: <see cref="TimeoutException"/>.</summary>
     // Awaited once per request on the hot path: a pooled box instead of a new one each time.
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<ReadResult> ReadAsync(TimeSpan timeout)
+    public async ValueTask<ReadResult> ReadBeforeAsync(long deadline)
     {
-        if (!_deadline.TryReset())
-        {
-            _deadline.Dispose();
-            _deadline = new CancellationTokenSource();
-        }
-
-        _deadline.CancelAfter(timeout);
-        try
-        {
-            return await Reader.ReadAsync(_deadline.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (_deadline.IsCancellationRequested)
+        if (deadline <= DeadlineSweep.Now)
         {
             throw new TimeoutException();
         }
+
+        Volatile.Write(ref _deadline, deadline);
+        ReadResult result;
+        try
+        {
+            result = await Reader.ReadAsync().ConfigureAwait(false);
+        }
+        catch
+        {
+            Disarm();
+            throw;
+        }
+
+        if (Disarm())
+        {
+            throw new TimeoutException();
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// What the pipe holds already, without waiting: true with the read result (which the caller
+    /// then owns, as after <see cref="PipeReader.ReadAsync"/>) when there are unexamined bytes, an end
+    /// or a cancelled read to report; false when a wait is needed.
+    /// </summary>
+    public bool TryReadBuffered(out ReadResult result) => Reader.TryRead(out result);
+
+    /// <summary>
+    /// Waits until the stream has bytes (or its end) by a zero-byte read on the stream itself, with
+    /// nothing in flight on the pipe. Only when <see cref="TryReadBuffered"/> found nothing: bytes
+    /// already in the pipe would not end this wait. Then read them with <see cref="ReadBeforeAsync"/>.
+    /// Past <paramref name="deadline"/> the socket is shut down, which ends the wait, and this throws
+    /// <see cref="TimeoutException"/>.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public async ValueTask WaitForBytesAsync(long deadline)
+    {
+        _waitingOnStream = true; // before the deadline is armed: whoever sees the deadline sees this too
+        Volatile.Write(ref _deadline, deadline);
+        try
+        {
+            await _stream!.ReadAsync(Memory<byte>.Empty).ConfigureAwait(false);
+        }
+        catch (Exception ex) when ((ex is IOException or ObjectDisposedException) && Volatile.Read(ref _deadline) == Expired)
+        {
+            // The sweep shut the socket under the wait: reported below as the timeout it is.
+        }
         finally
         {
-            _deadline.CancelAfter(Timeout.InfiniteTimeSpan);
+            _waitingOnStream = false;
+        }
+
+        if (Disarm())
+        {
+            throw new TimeoutException();
         }
     }
 
-    public void Dispose() => _deadline.Dispose();
+    /// <summary>
+    /// Ends the read or wait in flight now: a pipe read returns cancelled; a wait on the stream ends
+    /// by shutting the socket down (the connection is being closed anyway). For the sweep, and for
+    /// a server stopping while the connection is idle.
+    /// </summary>
+    public void Interrupt()
+    {
+        try
+        {
+            if (_waitingOnStream)
+            {
+                _socket!.Shutdown(SocketShutdown.Both);
+            }
+
+            Reader.CancelPendingRead();
+        }
+        catch (Exception ex) when (ex is ObjectDisposedException or InvalidOperationException or SocketException)
+        {
+            // The connection finished on its own meanwhile.
+        }
+    }
+
+    /// <summary>For the sweep (under its lock): marks the read in flight as past its deadline; true when it was.</summary>
+    internal bool TryMarkExpired(long now)
+    {
+        var deadline = Volatile.Read(ref _deadline);
+        return deadline <= now && deadline != Expired && Interlocked.CompareExchange(ref _deadline, Expired, deadline) == deadline;
+    }
+
+    public void Dispose() => _sweep.Remove(this);
+
+    /// <summary>No deadline any more; true when the sweep had marked the read as past it.</summary>
+    private bool Disarm() => Interlocked.Exchange(ref _deadline, NoDeadline) == Expired;
 }

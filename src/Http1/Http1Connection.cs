@@ -28,6 +28,7 @@ public sealed class Http1Connection
     private bool _lingerOnClose;
     private string? _remoteAddress; // text of the client's address, made once for all its requests
     private HttpExchange? _exchange; // one for all the connection's requests, restarted for each
+    private ConnectionInput? _input;
 
     private Http1Connection(WireConnection connection, IRequestHandler handler, Limits limits, ILogger logger)
     {
@@ -54,15 +55,11 @@ public sealed class Http1Connection
         var writer = PipeWriter.Create(stream, new StreamPipeWriterOptions(pool, minimumBufferSize: 16 * 1024, leaveOpen: true));
         // Only with nothing between the writer and the socket may a response write to the socket itself (sendfile).
         var plainSocket = _connection.IsTls ? null : _connection.Socket;
-        using var input = new ConnectionInput(reader);
+        using var input = new ConnectionInput(reader, stream, _connection.Socket);
+        _input = input;
         var parser = new RequestHeadParser(_limits);
-        using var stopRegistration = stopping.Register(() =>
-        {
-            if (_waitingForRequest)
-            {
-                reader.CancelPendingRead();
-            }
-        });
+        // A static callback with this as its state: no closure and delegate held by every idle connection.
+        using var stopRegistration = stopping.UnsafeRegister(static state => ((Http1Connection)state!).OnStopping(), this);
 
         HttpResponse? response = null;
         HttpResponse? reusedResponse = null; // one for all the connection's requests, restarted for each
@@ -72,7 +69,7 @@ public sealed class Http1Connection
             for (var served = 0; served < _limits.MaxRequestsPerConnection && !stopping.IsCancellationRequested; served++)
             {
                 response = null;
-                var request = await ReadRequestAsync(input, parser, firstRequest: served == 0).ConfigureAwait(false);
+                var request = await ReadRequestAsync(input, parser, firstRequest: served == 0, stopping).ConfigureAwait(false);
                 if (request is null)
                 {
                     break;
@@ -154,33 +151,48 @@ public sealed class Http1Connection
         }
     }
 
+    /// <summary>A server stopping ends the wait of a connection that is between requests; one inside a request finishes it.</summary>
+    private void OnStopping()
+    {
+        if (_waitingForRequest)
+        {
+            _input?.Interrupt();
+        }
+    }
+
     // Awaited once per request on the hot path: a pooled box instead of a new one each time.
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<Request?> ReadRequestAsync(ConnectionInput input, RequestHeadParser parser, bool firstRequest)
+    private async ValueTask<Request?> ReadRequestAsync(ConnectionInput input, RequestHeadParser parser, bool firstRequest, CancellationToken stopping)
     {
         parser.Reset();
-        var headerDeadline = DateTime.MaxValue;
+        var idleDeadline = ConnectionInput.DeadlineAfter(firstRequest ? _limits.HeaderTimeout : _limits.KeepAliveTimeout);
+        var headerDeadline = long.MaxValue; // set when the request's first bytes are in
+        var mayWaitOnStream = input.CanWaitOnStream;
         while (true)
         {
-            TimeSpan timeout;
-            if (headerDeadline != DateTime.MaxValue)
-            {
-                timeout = headerDeadline - DateTime.UtcNow;
-                if (timeout <= TimeSpan.Zero)
-                {
-                    throw new TimeoutException();
-                }
-            }
-            else
-            {
-                timeout = firstRequest ? _limits.HeaderTimeout : _limits.KeepAliveTimeout;
-            }
-
+            var deadline = headerDeadline != long.MaxValue ? headerDeadline : idleDeadline;
             _waitingForRequest = !parser.HasStarted;
             ReadResult result;
             try
             {
-                result = await input.ReadAsync(timeout).ConfigureAwait(false);
+                if (_waitingForRequest && stopping.IsCancellationRequested)
+                {
+                    return null; // stopped before this wait began: OnStopping found nothing to end
+                }
+
+                // Between requests with nothing buffered (no pipelined request waiting), wait on the
+                // stream itself: an idle connection then holds no read in flight on the pipe.
+                if (!mayWaitOnStream || !input.TryReadBuffered(out result))
+                {
+                    if (mayWaitOnStream)
+                    {
+                        await input.WaitForBytesAsync(deadline).ConfigureAwait(false);
+                    }
+
+                    result = await input.ReadBeforeAsync(deadline).ConfigureAwait(false);
+                }
+
+                mayWaitOnStream = false;
             }
             finally
             {
@@ -193,9 +205,9 @@ public sealed class Http1Connection
             }
 
             var buffer = result.Buffer;
-            if (!buffer.IsEmpty && headerDeadline == DateTime.MaxValue)
+            if (!buffer.IsEmpty && headerDeadline == long.MaxValue)
             {
-                headerDeadline = DateTime.UtcNow + _limits.HeaderTimeout;
+                headerDeadline = ConnectionInput.DeadlineAfter(_limits.HeaderTimeout);
             }
 
             var sequenceReader = new SequenceReader<byte>(buffer);

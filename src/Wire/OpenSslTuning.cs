@@ -12,7 +12,9 @@ namespace Gatehouse.Wire;
 /// <list type="number">
 /// <item>SSL_MODE_RELEASE_BUFFERS on the connection, as nginx sets it: OpenSSL frees its ~17 KiB read
 /// and ~17 KiB write buffers whenever a record has been fully read or written, so an idle keep-alive
-/// connection holds neither (5,000 idle connections: 62 to 30 KiB malloc'd each).</item>
+/// connection holds neither (5,000 idle connections: 62 to 30 KiB malloc'd each). With it, the two
+/// memory BIOs .NET passes records through get fresh buffers, dropping the room their handshake
+/// flights took (<see cref="ShrinkMemoryBio"/>; about 2 KiB of RSS per idle connection).</item>
 /// <item>No session resumption on its SSL_CTX (no tickets, no session cache). Every connection must
 /// present and prove its key (a resumed session reports no client certificate on .NET/Linux), which
 /// used to be obtained with AllowTlsResume = false; but .NET then builds a fresh SSL_CTX per connection
@@ -33,6 +35,15 @@ internal sealed class OpenSslTuning(ILogger logger)
     private const string OpenSslHandleType = "Microsoft.Win32.SafeHandles.SafeSslHandle";
 
     private const string LibSsl3 = "libssl.so.3";
+
+    private const string LibCrypto3 = "libcrypto.so.3";
+
+    // openssl/bio.h (3.x): BIO_TYPE_MEM, BIO_CTRL_PENDING, BIO_C_SET_BUF_MEM, BIO_CLOSE.
+    private const int BioTypeMem = 1 | 0x0400;
+    private const int BioCtrlPending = 10;
+    private const int BioSetBufMem = 114;
+    private const int BioGetBufMemPtr = 115;
+    private const int BioClose = 1;
 
     // openssl/ssl.h (3.x). SSL_set_mode and SSL_CTX_set_session_cache_mode are macros over the ctrl calls.
     private const int SslCtrlMode = 33;
@@ -100,8 +111,11 @@ internal sealed class OpenSslTuning(ILogger logger)
     internal bool TryApply(object? securityContext) =>
         s_unsupported is not null ? Settle(s_unsupported) : Volatile.Read(ref _unavailable) == 0 && Settle(Apply(securityContext));
 
-    /// <summary>What OpenSSL holds for <paramref name="stream"/>: its SSL* mode, SSL_CTX*, the context's options and cache mode; null when unreachable.</summary>
-    internal static (long Mode, IntPtr Context, ulong ContextOptions, long CacheMode)? Inspect(SslStream stream)
+    /// <summary>
+    /// What OpenSSL holds for <paramref name="stream"/>: its SSL* mode, SSL_CTX*, the context's options and
+    /// cache mode, and the bytes allocated in its two memory BIOs' buffers; null when unreachable.
+    /// </summary>
+    internal static (long Mode, IntPtr Context, ulong ContextOptions, long CacheMode, long ReadBioBytes, long WriteBioBytes)? Inspect(SslStream stream)
     {
         if (s_unsupported is not null || s_securityContext?.GetValue(stream) is not SafeHandle handle || !IsOpenSslHandle(handle))
         {
@@ -113,7 +127,8 @@ internal sealed class OpenSslTuning(ILogger logger)
             IntPtr context = Native.SslGetSslCtx(ssl);
             // A ctrl with 0 ORs nothing in and answers the value as it is.
             return ((long)Native.SslCtrl(ssl, SslCtrlMode, 0, IntPtr.Zero), context, Native.SslCtxGetOptions(context),
-                (long)Native.SslCtxCtrl(context, SslCtrlGetSessionCacheMode, 0, IntPtr.Zero));
+                (long)Native.SslCtxCtrl(context, SslCtrlGetSessionCacheMode, 0, IntPtr.Zero),
+                MemoryBioBytes(Native.SslGetRbio(ssl)), MemoryBioBytes(Native.SslGetWbio(ssl)));
         });
     }
 
@@ -158,11 +173,24 @@ internal sealed class OpenSslTuning(ILogger logger)
             return $"{LibSsl3} not found";
         }
 
-        foreach (string export in (string[])["SSL_ctrl", "SSL_get_SSL_CTX", "SSL_CTX_ctrl", "SSL_CTX_set_options", "SSL_CTX_get_options", "SSL_CTX_set_num_tickets"])
+        foreach (string export in (string[])["SSL_ctrl", "SSL_get_SSL_CTX", "SSL_CTX_ctrl", "SSL_CTX_set_options", "SSL_CTX_get_options", "SSL_CTX_set_num_tickets", "SSL_get_rbio", "SSL_get_wbio"])
         {
             if (!NativeLibrary.TryGetExport(library, export, out _))
             {
                 return $"{LibSsl3} has no {export}";
+            }
+        }
+
+        if (!NativeLibrary.TryLoad(LibCrypto3, out IntPtr crypto))
+        {
+            return $"{LibCrypto3} not found";
+        }
+
+        foreach (string export in (string[])["BIO_ctrl", "BIO_method_type", "BUF_MEM_new"])
+        {
+            if (!NativeLibrary.TryGetExport(crypto, export, out _))
+            {
+                return $"{LibCrypto3} has no {export}";
             }
         }
 
@@ -207,7 +235,47 @@ internal sealed class OpenSslTuning(ILogger logger)
         }
 
         long mode = Native.SslCtrl(ssl, SslCtrlMode, (nint)ReleaseBuffers, IntPtr.Zero);
-        return (mode & ReleaseBuffers) != 0 ? null : $"SSL_ctrl(SSL_CTRL_MODE) answered {mode:x}";
+        if ((mode & ReleaseBuffers) == 0)
+        {
+            return $"SSL_ctrl(SSL_CTRL_MODE) answered {mode:x}";
+        }
+
+        ShrinkMemoryBio(Native.SslGetRbio(ssl));
+        ShrinkMemoryBio(Native.SslGetWbio(ssl));
+        return null;
+    }
+
+    /// <summary>The bytes allocated for a memory BIO's buffer (BUF_MEM's max: after its length and data), -1 when not one.</summary>
+    private static long MemoryBioBytes(IntPtr bio)
+    {
+        IntPtr buffer = IntPtr.Zero;
+        if (bio == IntPtr.Zero || Native.BioMethodType(bio) != BioTypeMem || Native.BioCtrlPtr(bio, BioGetBufMemPtr, 0, ref buffer) != 1 || buffer == IntPtr.Zero)
+        {
+            return -1;
+        }
+
+        return Marshal.ReadInt64(buffer, 2 * IntPtr.Size);
+    }
+
+    /// <summary>
+    /// .NET passes TLS records through two memory BIOs, whose buffers only ever grow: after the
+    /// handshake each still holds room for its biggest flight (the server's certificate flight, the
+    /// client's), about 2 KiB per connection for its whole life. With nothing pending in it, a BIO is
+    /// given a fresh empty buffer (the old one is freed), which grows again only to the records of
+    /// the requests and answers that follow.
+    /// </summary>
+    private static void ShrinkMemoryBio(IntPtr bio)
+    {
+        if (bio == IntPtr.Zero || Native.BioMethodType(bio) != BioTypeMem || Native.BioCtrl(bio, BioCtrlPending, 0, IntPtr.Zero) != 0)
+        {
+            return;
+        }
+
+        IntPtr empty = Native.BufMemNew();
+        if (empty != IntPtr.Zero)
+        {
+            Native.BioCtrl(bio, BioSetBufMem, BioClose, empty); // frees the old buffer; the BIO owns the new one
+        }
     }
 
     /// <summary>Runs <paramref name="use"/> on the SSL* with the handle held open (it cannot be freed meanwhile).</summary>
@@ -236,6 +304,30 @@ internal sealed class OpenSslTuning(ILogger logger)
         [DllImport(LibSsl3, EntryPoint = "SSL_ctrl")]
         [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
         public static extern nint SslCtrl(IntPtr ssl, int cmd, nint larg, IntPtr parg);
+
+        [DllImport(LibSsl3, EntryPoint = "SSL_get_rbio")]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        public static extern IntPtr SslGetRbio(IntPtr ssl);
+
+        [DllImport(LibSsl3, EntryPoint = "SSL_get_wbio")]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        public static extern IntPtr SslGetWbio(IntPtr ssl);
+
+        [DllImport(LibCrypto3, EntryPoint = "BIO_method_type")]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        public static extern int BioMethodType(IntPtr bio);
+
+        [DllImport(LibCrypto3, EntryPoint = "BIO_ctrl")]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        public static extern nint BioCtrl(IntPtr bio, int cmd, nint larg, IntPtr parg);
+
+        [DllImport(LibCrypto3, EntryPoint = "BIO_ctrl")]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        public static extern nint BioCtrlPtr(IntPtr bio, int cmd, nint larg, ref IntPtr parg);
+
+        [DllImport(LibCrypto3, EntryPoint = "BUF_MEM_new")]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        public static extern IntPtr BufMemNew();
 
         [DllImport(LibSsl3, EntryPoint = "SSL_get_SSL_CTX")]
         [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]

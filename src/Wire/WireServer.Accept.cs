@@ -79,7 +79,10 @@ public sealed partial class WireServer
         var slot = new ConnectionSlot(Interlocked.Increment(ref _nextConnectionId), socket, endpoint) { AddressKey = address, Handshake = handshake };
         _connections[slot.Id] = slot;
         // Each connection on its own task: a slow handshake must never hold up the accept loop.
-        _ = Task.Run(() => RunConnectionAsync(slot));
+        // Queued with the slot as state rather than by Task.Run over a lambda: the closure, delegate
+        // and the two tasks of Task.Run stayed referenced for the connection's whole life (issue 9,
+        // about 200 bytes per idle connection); slot.Done is how its end is awaited.
+        ThreadPool.QueueUserWorkItem(static state => _ = state.Server.RunConnectionAsync(state.Slot), (Server: this, Slot: slot), preferLocal: false);
     }
 
     private static string AddressKey(Socket socket)

@@ -13,8 +13,8 @@ using Microsoft.Win32.SafeHandles;
 namespace Gatehouse.Wire.Tests;
 
 /// <summary>
-/// OpenSslTuning (issue 9, idle memory): SSL_MODE_RELEASE_BUFFERS on accepted connections and one shared
-/// SSL_CTX that never resumes a session. Set on the real path, harmless to the bytes carried, a
+/// OpenSslTuning (issue 9, idle memory): SSL_MODE_RELEASE_BUFFERS and memory BIOs emptied of their
+/// handshake-sized buffers on accepted connections, and one shared SSL_CTX that never resumes a session. Set on the real path, harmless to the bytes carried, a
 /// returning client still proves its key every time, and a silent, logged-once no-op when the
 /// runtime's shape is not the expected one.
 /// </summary>
@@ -26,7 +26,7 @@ public sealed class OpenSslTuningTests(TestPki pki)
     [InlineData(SslProtocols.Tls13)]
     public async Task ConnectionsReleaseOpenSslBuffersWhenIdleAndShareOneContextThatNeverResumes(SslProtocols protocol)
     {
-        var seen = new ConcurrentQueue<(long Mode, IntPtr Context, ulong ContextOptions, long CacheMode)?>();
+        var seen = new ConcurrentQueue<(long Mode, IntPtr Context, ulong ContextOptions, long CacheMode, long ReadBioBytes, long WriteBioBytes)?>();
         await using Harness h = Harness.Tls(pki, IPAddress.Loopback, handler: async (connection, stopping) =>
         {
             seen.Enqueue(OpenSslTuning.Inspect((SslStream)connection.Stream));
@@ -51,6 +51,10 @@ public sealed class OpenSslTuningTests(TestPki pki)
             Assert.Equal(OpenSslTuning.ReleaseBuffers, s.Value.Mode & OpenSslTuning.ReleaseBuffers);
             Assert.Equal(OpenSslTuning.NoTicket, s.Value.ContextOptions & OpenSslTuning.NoTicket);
             Assert.Equal(OpenSslTuning.NoSessionCache, s.Value.CacheMode);
+            // Inspected right after the handshake: the BIOs no longer keep room for its flights (the
+            // server's alone carries its certificate, far more than 256 bytes).
+            Assert.InRange(s.Value.ReadBioBytes, 0, 256);
+            Assert.InRange(s.Value.WriteBioBytes, 0, 256);
         });
         Assert.Single(seen.Select(s => s!.Value.Context).Distinct());
         Assert.DoesNotContain(h.Log.Lines, l => l.Message.Contains("OpenSSL tuning not applied", StringComparison.Ordinal));

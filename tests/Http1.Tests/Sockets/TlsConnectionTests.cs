@@ -111,7 +111,7 @@ public sealed class TlsConnectionTests(TlsFixture fixture) : IClassFixture<TlsFi
     [Fact]
     public async Task AnswersAStalledHeaderWith408AndCloses()
     {
-        await using var server = fixture.StartServer(TimeoutLimits(header: TimeSpan.FromMilliseconds(300)));
+        await using var server = fixture.StartServer(TestServer.TimeoutLimits(header: TimeSpan.FromMilliseconds(300)));
         await using var client = await fixture.ConnectAsync(server);
         var clock = Stopwatch.StartNew();
         await client.SendAsync("GET /slow HTTP/1.1\r\nHost: h\r\nX-Half: val");
@@ -123,7 +123,7 @@ public sealed class TlsConnectionTests(TlsFixture fixture) : IClassFixture<TlsFi
     [Fact]
     public async Task AnswersAStalledRequestLineWith408AndCloses()
     {
-        await using var server = fixture.StartServer(TimeoutLimits(header: TimeSpan.FromMilliseconds(300)));
+        await using var server = fixture.StartServer(TestServer.TimeoutLimits(header: TimeSpan.FromMilliseconds(300)));
         await using var client = await fixture.ConnectAsync(server);
         await client.SendAsync("GET /sl");
         var responses = await client.ReadUntilCloseAsync(TimeSpan.FromSeconds(3));
@@ -136,7 +136,7 @@ public sealed class TlsConnectionTests(TlsFixture fixture) : IClassFixture<TlsFi
         // Each header line arrives well inside the 400 ms deadline, and the trickle would go on
         // for 4 s: a deadline re-armed per line would never fire while we keep sending. The 408
         // must come while the trickle is still going, however slow the machine is.
-        await using var server = fixture.StartServer(TimeoutLimits(header: TimeSpan.FromMilliseconds(400)));
+        await using var server = fixture.StartServer(TestServer.TimeoutLimits(header: TimeSpan.FromMilliseconds(400)));
         await using var client = await fixture.ConnectAsync(server);
         using var stop = new CancellationTokenSource();
         var trickling = TrickleHeaderLinesAsync(client, lines: 40, TimeSpan.FromMilliseconds(100), stop.Token);
@@ -174,7 +174,7 @@ public sealed class TlsConnectionTests(TlsFixture fixture) : IClassFixture<TlsFi
     [Fact]
     public async Task ClosesAnIdleKeptAliveConnectionSilently()
     {
-        await using var server = fixture.StartServer(TimeoutLimits(keepAlive: TimeSpan.FromMilliseconds(300)));
+        await using var server = fixture.StartServer(TestServer.TimeoutLimits(keepAlive: TimeSpan.FromMilliseconds(300)));
         await using var client = await fixture.ConnectAsync(server);
         await client.SendAsync("GET / HTTP/1.1\r\nHost: h\r\n\r\n");
         Assert.Equal(200, (await client.ReadResponseAsync()).Status);
@@ -232,14 +232,6 @@ public sealed class TlsConnectionTests(TlsFixture fixture) : IClassFixture<TlsFi
         await client.SendAsync("GET / HTTP/1.0\r\n\r\n");
         Assert.Equal(200, (await client.ReadResponseAsync()).Status);
         await client.ExpectCloseAsync();
-    }
-
-    private static Wire.Limits TimeoutLimits(TimeSpan? header = null, TimeSpan? keepAlive = null)
-    {
-        var limits = TestServer.ShortLimits();
-        limits.HeaderTimeout = header ?? limits.HeaderTimeout;
-        limits.KeepAliveTimeout = keepAlive ?? limits.KeepAliveTimeout;
-        return limits;
     }
 
     private async Task ExpectErrorAndCloseAsync(string request, int status)

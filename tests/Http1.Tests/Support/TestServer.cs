@@ -31,6 +31,15 @@ internal sealed class TestServer : IAsyncDisposable
         ShutdownGrace = TimeSpan.FromSeconds(1),
     };
 
+    /// <summary><see cref="ShortLimits"/> with the header and keep-alive timeouts a timeout test sets.</summary>
+    public static Limits TimeoutLimits(TimeSpan? header = null, TimeSpan? keepAlive = null)
+    {
+        var limits = ShortLimits();
+        limits.HeaderTimeout = header ?? limits.HeaderTimeout;
+        limits.KeepAliveTimeout = keepAlive ?? limits.KeepAliveTimeout;
+        return limits;
+    }
+
     public static TestServer StartPlain(Limits? limits = null, IRequestHandler? handler = null)
     {
         handler ??= new RecordingHandler();
