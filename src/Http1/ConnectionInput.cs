@@ -1,6 +1,7 @@
 using System.IO.Pipelines;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
+using Gatehouse.Wire.Async;
 
 namespace Gatehouse.Http1;
 
@@ -55,7 +56,7 @@ internal sealed class ConnectionInput : IDisposable
 
     /// <summary>Reads before <paramref name="deadline"/> (see <see cref="DeadlineAfter"/>); past it: <see cref="TimeoutException"/>.</summary>
     // Awaited once per request on the hot path: a pooled box instead of a new one each time.
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     public async ValueTask<ReadResult> ReadBeforeAsync(long deadline)
     {
         if (deadline <= DeadlineSweep.Now)
@@ -97,7 +98,7 @@ internal sealed class ConnectionInput : IDisposable
     /// Past <paramref name="deadline"/> the socket is shut down, which ends the wait, and this throws
     /// <see cref="TimeoutException"/>.
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder))]
     public async ValueTask WaitForBytesAsync(long deadline)
     {
         _waitingOnStream = true; // before the deadline is armed: whoever sees the deadline sees this too

@@ -4,6 +4,7 @@ using Gatehouse.Wire;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using System.Runtime.CompilerServices;
+using Gatehouse.Wire.Async;
 
 namespace Gatehouse.Http1;
 
@@ -161,7 +162,7 @@ public sealed class Http1Connection
     }
 
     // Awaited once per request on the hot path: a pooled box instead of a new one each time.
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<Request?> ReadRequestAsync(ConnectionInput input, RequestHeadParser parser, bool firstRequest, CancellationToken stopping)
     {
         parser.Reset();
@@ -241,7 +242,7 @@ public sealed class Http1Connection
 
     /// <summary>Serves one request. Returns whether the connection may carry another.</summary>
     // Awaited once per request on the hot path: a pooled box instead of a new one each time.
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<bool> ServeAsync(Request request, ConnectionInput input, PipeWriter writer, HttpResponse response, CancellationToken stopping)
     {
         var sendContinue = request.ExpectContinue ? ContinueSender(response, writer) : null;

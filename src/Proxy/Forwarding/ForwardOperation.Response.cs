@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Net.Sockets;
 using Gatehouse.Http1;
 using Microsoft.Extensions.Logging;
 using System.Runtime.CompilerServices;
@@ -306,7 +307,28 @@ internal sealed partial class ForwardOperation
         var head = connection.ResponseHead;
         while (true)
         {
-            var result = await connection.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            if (!connection.Reader.TryRead(out var result))
+            {
+                if (connection.IsPlainTcp)
+                {
+                    // Wait on the socket itself (its awaitable is reused, no allocation), so the pipe's read
+                    // below finds the bytes there and completes at once: a pipe read that has to wait parks
+                    // the runtime's async box for it, which 32 connections waiting at once made a new
+                    // allocation nearly every time (issue 9). A TLS upstream may hold bytes the socket no
+                    // longer shows, so it waits through the pipe.
+                    try
+                    {
+                        await connection.Socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (SocketException)
+                    {
+                        // The pipe's read reports it, as every upstream read error is reported.
+                    }
+                }
+
+                result = await connection.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            }
+
             if (!TryTakeHead(connection, result))
             {
                 continue;

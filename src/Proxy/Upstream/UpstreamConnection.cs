@@ -35,6 +35,9 @@ internal sealed class UpstreamConnection : IAsyncDisposable
     /// <summary>The socket's stream, or the TLS stream over it; writes go here.</summary>
     public Stream Stream { get; }
 
+    /// <summary>The stream is the socket's own (no TLS): what the socket has not delivered, nobody holds.</summary>
+    public bool IsPlainTcp => Stream is NetworkStream;
+
     public PipeReader Reader { get; }
 
     /// <summary>
