@@ -47,7 +47,7 @@ internal sealed class KeepAliveClient : IAsyncDisposable
     /// <summary>Sends the request and reads its response; the status code, or throws.</summary>
     // Pooled: when the gateway is slower than the bare backend these awaits go asynchronous, and a
     // new box per request would be counted as the gateway's.
-    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(Gatehouse.Wire.Async.PooledValueTaskMethodBuilder<>))]
     public async ValueTask<int> GetAsync()
     {
         await _stream.WriteAsync(_request);
