@@ -76,6 +76,8 @@ LABEL = {"gatehouse": "Gatehouse", "nginx": "nginx", "haproxy": "HAProxy", "yarp
 
 MULTI_CPU = (os.cpu_count() or 1) >= 2 and shutil.which("taskset") is not None
 SERVER_CPU, LOAD_CPU = (1, 0) if MULTI_CPU else (None, None)
+# BENCH_AOT=1 (run.sh builds it): the NativeAOT executable instead of the JIT build under dotnet.
+AOT = env_flag("BENCH_AOT")
 
 notes = []          # printed under the table
 skipped = {}        # peer -> reason (for the whole run)
@@ -235,6 +237,10 @@ def tree(pid):
     return found
 
 
+def gatehouse_command():
+    return [str(OUT / "gatehouse-aot/gatehouse")] if AOT else ["dotnet", str(OUT / "gatehouse/gatehouse.dll")]
+
+
 def cpu_busy_ticks(cpu):
     """(busy, total) clock ticks of one CPU since boot, from /proc/stat; None when unreadable."""
     try:
@@ -371,7 +377,7 @@ class GatehousePeer(Peer):
         }
         path = RUN / f"gatehouse-{mode}.json"
         path.write_text(json.dumps(config, indent=2))
-        self.proc = Proc(f"gatehouse-{mode}", ["dotnet", str(OUT / "gatehouse/gatehouse.dll"), "serve", "--config", str(path),
+        self.proc = Proc(f"gatehouse-{mode}", gatehouse_command() + ["serve", "--config", str(path),
                                                "--log-level", "Warning"], cpu=SERVER_CPU, capture=True)
         ready = read_ready_line(self.proc)
         if ready is None:
@@ -1064,7 +1070,7 @@ def main():
     commit = version(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"]) or "?"
     dirty = version(["git", "-C", str(ROOT), "status", "--porcelain", "--", "src"])
     md = [f"# Gatehouse side-by-side benchmark{' (SMOKE: brief runs, not figures to quote)' if SMOKE else ''}", "",
-          f"- date: {started.strftime('%Y-%m-%d %H:%M UTC')}; Gatehouse at {commit}{' + uncommitted src/ changes' if dirty else ''}",
+          f"- date: {started.strftime('%Y-%m-%d %H:%M UTC')}; Gatehouse at {commit}{' + uncommitted src/ changes' if dirty else ''}{' (NativeAOT build)' if AOT else ''}",
           f"- machine: {machine()}",
           f"- " + ", ".join(f"{k} {v}" for k, v in versions.items() if v),
           f"- {REPS} repetition(s) per figure: median (min–max); {DURATION} s per wrk, s_time and WsLoad run; {cpu_note}",

@@ -61,6 +61,14 @@ if ! dotnet publish "$root/src/Gatehouse" -c Release -o "$out/gatehouse" -nologo
         say "Gatehouse did not build"; exit 1
     fi
 fi
+if [ -n "${BENCH_AOT:-}" ]; then
+    # BENCH_AOT=1 measures the NativeAOT build (make publish-aot's) in place of the JIT one.
+    say "building Gatehouse (NativeAOT) into $out/gatehouse-aot"
+    if ! dotnet publish "$root/src/Gatehouse" -c Release -r linux-x64 -p:PublishAot=true -p:DebugType=none \
+            -o "$out/gatehouse-aot" -nologo -v quiet >"$out/gatehouse-aot-build.log" 2>&1; then
+        cat "$out/gatehouse-aot-build.log" >&2; say "the NativeAOT build failed"; exit 1
+    fi
+fi
 say "building the YARP peer into $out/yarp"
 if ! dotnet publish "$here/YarpPeer" -c Release -o "$out/yarp" -nologo -v quiet >"$out/yarp-build.log" 2>&1; then
     say "the YARP peer did not build (see $out/yarp-build.log): it is skipped"
