@@ -302,7 +302,7 @@ def make_pki():
     if not (PKI / "client.key").exists():
         if PKI.exists():
             shutil.rmtree(PKI)
-        r = run(["dotnet", str(OUT / "gatehouse/gatehouse.dll"), "init", str(PKI), "--no-passphrase", "--name", "localhost"])
+        r = run(gatehouse_command() + ["init", str(PKI), "--no-passphrase", "--name", "localhost"])
         if r.returncode != 0:
             raise SystemExit("gatehouse init failed: " + r.stderr)
     combined = PKI / "server-combined.pem"

@@ -81,7 +81,10 @@ internal sealed class OpenSslTuning(ILogger logger)
     /// Sets both settings on <paramref name="stream"/>'s OpenSSL connection and context; true when set.
     /// Call after the handshake and before the first read or write, never concurrently with either.
     /// </summary>
-    public bool TryApply(SslStream stream)
+    public bool TryApply(SslStream stream) => TryApply(s_unsupported is null ? s_securityContext!.GetValue(stream) : null);
+
+    /// <summary>As <see cref="TryApply(SslStream)"/> on a security context already in hand (tests give it wrong shapes).</summary>
+    internal bool TryApply(object? securityContext)
     {
         if (s_unsupported is not null)
         {
@@ -96,7 +99,7 @@ internal sealed class OpenSslTuning(ILogger logger)
         string? unexpected;
         try
         {
-            unexpected = Apply(s_securityContext!.GetValue(stream));
+            unexpected = Apply(securityContext);
         }
         catch (Exception ex)
         {
@@ -106,10 +109,6 @@ internal sealed class OpenSslTuning(ILogger logger)
 
         return Settle(unexpected);
     }
-
-    /// <summary>As <see cref="TryApply(SslStream)"/> on a security context already in hand (tests give it wrong shapes).</summary>
-    internal bool TryApply(object? securityContext) =>
-        s_unsupported is not null ? Settle(s_unsupported) : Volatile.Read(ref _unavailable) == 0 && Settle(Apply(securityContext));
 
     /// <summary>
     /// What OpenSSL holds for <paramref name="stream"/>: its SSL* mode, SSL_CTX*, the context's options and
@@ -168,29 +167,23 @@ internal sealed class OpenSslTuning(ILogger logger)
             return $"SslStream.{SecurityContextField} not found";
         }
 
-        if (!NativeLibrary.TryLoad(LibSsl3, out IntPtr library))
+        return MissingExport(LibSsl3, ["SSL_ctrl", "SSL_get_SSL_CTX", "SSL_CTX_ctrl", "SSL_CTX_set_options", "SSL_CTX_get_options", "SSL_CTX_set_num_tickets", "SSL_get_rbio", "SSL_get_wbio"])
+            ?? MissingExport(LibCrypto3, ["BIO_ctrl", "BIO_method_type", "BUF_MEM_new"]);
+    }
+
+    /// <summary>Null when <paramref name="library"/> loads and has every one of <paramref name="exports"/>; else what is missing.</summary>
+    private static string? MissingExport(string library, string[] exports)
+    {
+        if (!NativeLibrary.TryLoad(library, out IntPtr handle))
         {
-            return $"{LibSsl3} not found";
+            return $"{library} not found";
         }
 
-        foreach (string export in (string[])["SSL_ctrl", "SSL_get_SSL_CTX", "SSL_CTX_ctrl", "SSL_CTX_set_options", "SSL_CTX_get_options", "SSL_CTX_set_num_tickets", "SSL_get_rbio", "SSL_get_wbio"])
+        foreach (string export in exports)
         {
-            if (!NativeLibrary.TryGetExport(library, export, out _))
+            if (!NativeLibrary.TryGetExport(handle, export, out _))
             {
-                return $"{LibSsl3} has no {export}";
-            }
-        }
-
-        if (!NativeLibrary.TryLoad(LibCrypto3, out IntPtr crypto))
-        {
-            return $"{LibCrypto3} not found";
-        }
-
-        foreach (string export in (string[])["BIO_ctrl", "BIO_method_type", "BUF_MEM_new"])
-        {
-            if (!NativeLibrary.TryGetExport(crypto, export, out _))
-            {
-                return $"{LibCrypto3} has no {export}";
+                return $"{library} has no {export}";
             }
         }
 
