@@ -10,7 +10,7 @@ namespace Gatehouse.Http1;
 /// A read stores its deadline here and <see cref="DeadlineSweep"/> cuts it once that has passed,
 /// so a stalled client costs no thread and no timer of its own.
 /// Between requests, when the pipe holds nothing, the connection may wait on the stream itself
-/// (<see cref="WaitForBytesAsync"/>): a zero-byte read that keeps far fewer objects alive than a read
+/// (<see cref="StartWaitForBytes"/>): a zero-byte read that keeps far fewer objects alive than a read
 /// through the pipe, which matters for thousands of idle keep-alive connections (issue 9).
 /// </summary>
 internal sealed class ConnectionInput : IDisposable
@@ -39,7 +39,7 @@ internal sealed class ConnectionInput : IDisposable
 
     public PipeReader Reader { get; }
 
-    /// <summary>True when <see cref="WaitForBytesAsync"/> may be used (there is a stream and a socket to end it with).</summary>
+    /// <summary>True when <see cref="StartWaitForBytes"/> may be used (there is a stream and a socket to end it with).</summary>
     public bool CanWaitOnStream => _stream is not null;
 
     // The sweep's list of registered inputs, linked through the inputs themselves (guarded by the sweep's lock).
@@ -85,40 +85,65 @@ internal sealed class ConnectionInput : IDisposable
     }
 
     /// <summary>
-    /// What the pipe holds already, without waiting: true with the read result (which the caller
-    /// then owns, as after <see cref="PipeReader.ReadAsync"/>) when there are unexamined bytes, an end
-    /// or a cancelled read to report; false when a wait is needed.
+    /// True when the pipe holds nothing to report (no unexamined bytes, no end, no cancelled read),
+    /// so the next request can only come from a wait. Reads nothing: what is there stays unexamined
+    /// for the next <see cref="ReadBeforeAsync"/>, which then returns at once.
     /// </summary>
-    public bool TryReadBuffered(out ReadResult result) => Reader.TryRead(out result);
+    public bool IsDrained()
+    {
+        if (!Reader.TryRead(out var result))
+        {
+            return true;
+        }
+
+        Reader.AdvanceTo(result.Buffer.Start);
+        if (result.IsCanceled)
+        {
+            // TryRead took the cancellation (a stop or the sweep); the next read must still report it.
+            Reader.CancelPendingRead();
+        }
+
+        return false;
+    }
 
     /// <summary>
-    /// Waits until the stream has bytes (or its end) by a zero-byte read on the stream itself, with
-    /// nothing in flight on the pipe. Only when <see cref="TryReadBuffered"/> found nothing: bytes
-    /// already in the pipe would not end this wait. Then read them with <see cref="ReadBeforeAsync"/>.
-    /// Past <paramref name="deadline"/> the socket is shut down, which ends the wait, and this throws
-    /// <see cref="TimeoutException"/>.
+    /// Starts waiting until the stream has bytes (or its end) by a zero-byte read on the stream itself,
+    /// with nothing in flight on the pipe; only when <see cref="IsDrained"/>: bytes already in the
+    /// pipe would not end this wait. The caller awaits the returned read in its own frame (an idle
+    /// connection then keeps no state machine of this class alive), passes what it threw, if
+    /// anything, to <see cref="FinishWaitForBytes"/>, then reads with <see cref="ReadBeforeAsync"/>.
+    /// Past <paramref name="deadline"/> the sweep shuts the socket down, which ends the wait.
     /// </summary>
-    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder))]
-    public async ValueTask WaitForBytesAsync(long deadline)
+    public ValueTask<int> StartWaitForBytes(long deadline)
     {
         _waitingOnStream = true; // before the deadline is armed: whoever sees the deadline sees this too
         Volatile.Write(ref _deadline, deadline);
         try
         {
-            await _stream!.ReadAsync(Memory<byte>.Empty).ConfigureAwait(false);
+            return _stream!.ReadAsync(Memory<byte>.Empty);
         }
-        catch (Exception ex) when ((ex is IOException or ObjectDisposedException) && Volatile.Read(ref _deadline) == Expired)
+        catch
         {
-            // The sweep shut the socket under the wait: reported below as the timeout it is.
+            FinishWaitForBytes(error: null);
+            throw;
         }
-        finally
-        {
-            _waitingOnStream = false;
-        }
+    }
 
+    /// <summary>
+    /// Ends a wait begun by <see cref="StartWaitForBytes"/>: <see cref="TimeoutException"/> when the
+    /// sweep cut it (whatever the read threw then), otherwise <paramref name="error"/> again, if any.
+    /// </summary>
+    public void FinishWaitForBytes(Exception? error)
+    {
+        _waitingOnStream = false;
         if (Disarm())
         {
             throw new TimeoutException();
+        }
+
+        if (error is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
         }
     }
 

@@ -25,25 +25,27 @@ public sealed class Http1Connection
     private readonly IRequestHandler _handler;
     private readonly Limits _limits;
     private readonly ILogger _logger;
+    private readonly ExchangePartsPool _partsPool;
     private volatile bool _waitingForRequest;
     private bool _lingerOnClose;
     private string? _remoteAddress; // text of the client's address, made once for all its requests
-    private HttpExchange? _exchange; // one for all the connection's requests, restarted for each
     private ConnectionInput? _input;
 
-    private Http1Connection(WireConnection connection, IRequestHandler handler, Limits limits, ILogger logger)
+    private Http1Connection(WireConnection connection, IRequestHandler handler, Limits limits, ILogger logger, ExchangePartsPool partsPool)
     {
         _connection = connection;
         _handler = handler;
         _limits = limits;
         _logger = logger;
+        _partsPool = partsPool;
     }
 
     /// <summary>The Wire-level handler that speaks HTTP/1.1 on every accepted connection.</summary>
     public static ConnectionHandler CreateHandler(IRequestHandler handler, Limits limits, ILogger? logger = null)
     {
         var log = logger ?? NullLogger.Instance;
-        return (connection, stopping) => new Http1Connection(connection, handler, limits, log).RunAsync(stopping);
+        var partsPool = new ExchangePartsPool(limits);
+        return (connection, stopping) => new Http1Connection(connection, handler, limits, log, partsPool).RunAsync(stopping);
     }
 
     private async Task RunAsync(CancellationToken stopping)
@@ -58,27 +60,62 @@ public sealed class Http1Connection
         var plainSocket = _connection.IsTls ? null : _connection.Socket;
         using var input = new ConnectionInput(reader, stream, _connection.Socket);
         _input = input;
-        var parser = new RequestHeadParser(_limits);
         // A static callback with this as its state: no closure and delegate held by every idle connection.
         using var stopRegistration = stopping.UnsafeRegister(static state => ((Http1Connection)state!).OnStopping(), this);
 
+        ExchangeParts? parts = null; // held only while a request is in flight (see ExchangeParts)
         HttpResponse? response = null;
-        HttpResponse? reusedResponse = null; // one for all the connection's requests, restarted for each
         Exception? failure = null;
         try
         {
             for (var served = 0; served < _limits.MaxRequestsPerConnection && !stopping.IsCancellationRequested; served++)
             {
                 response = null;
-                var request = await ReadRequestAsync(input, parser, firstRequest: served == 0, stopping).ConfigureAwait(false);
+                var idleDeadline = ConnectionInput.DeadlineAfter(served == 0 ? _limits.HeaderTimeout : _limits.KeepAliveTimeout);
+                // Between requests with nothing buffered (no pipelined request waiting), park the
+                // parts and wait on the stream itself, here in this frame: an idle connection then
+                // holds no parts, no read in flight on the pipe and no state machine but this one.
+                if (input.CanWaitOnStream && input.IsDrained())
+                {
+                    if (parts is not null)
+                    {
+                        _partsPool.Return(parts);
+                        parts = null;
+                    }
+
+                    Exception? waitError = null;
+                    _waitingForRequest = true;
+                    try
+                    {
+                        if (stopping.IsCancellationRequested)
+                        {
+                            break; // stopped before this wait began: OnStopping found nothing to end
+                        }
+
+                        await input.StartWaitForBytes(idleDeadline).ConfigureAwait(false);
+                    }
+                    catch (Exception ex)
+                    {
+                        waitError = ex;
+                    }
+                    finally
+                    {
+                        _waitingForRequest = false;
+                    }
+
+                    input.FinishWaitForBytes(waitError);
+                }
+
+                parts ??= _partsPool.Rent();
+                var request = await ReadRequestAsync(input, parts.Parser, idleDeadline, stopping).ConfigureAwait(false);
                 if (request is null)
                 {
                     break;
                 }
 
                 var keepAlive = request.KeepAlive && served + 1 < _limits.MaxRequestsPerConnection;
-                response = (reusedResponse ??= new HttpResponse(writer, request.Version, request.IsHead, keepAlive, plainSocket)).Restart(request.Version, request.IsHead, keepAlive);
-                if (!await ServeAsync(request, input, writer, response, stopping).ConfigureAwait(false))
+                response = parts.ResponseFor(request, keepAlive, writer, plainSocket);
+                if (!await ServeAsync(request, input, writer, response, parts, stopping).ConfigureAwait(false))
                 {
                     break;
                 }
@@ -89,15 +126,15 @@ public sealed class Http1Connection
             _lingerOnClose = true;
             HttpMetrics.Refusals.Add(1, new KeyValuePair<string, object?>("reason", rejected.Reason.ToString()));
             _logger.LogInformation("request refused from {Remote}: {Reason}", _connection.RemoteEndPoint, rejected.Message);
-            await TrySendRejectionAsync(writer, response, parser.IsHead, rejected.StatusCode, rejected.Message).ConfigureAwait(false);
+            await TrySendRejectionAsync(writer, response, parts?.Parser.IsHead == true, rejected.StatusCode, rejected.Message).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
             // Only a request that had started earns a 408; an idle keep-alive connection just closes.
-            if (parser.HasStarted)
+            if (parts?.Parser.HasStarted == true)
             {
                 _logger.LogInformation("header timeout from {Remote}", _connection.RemoteEndPoint);
-                await TrySendRejectionAsync(writer, response, parser.IsHead, 408, RejectReasons.Text(RejectReason.HeaderTimeout)).ConfigureAwait(false);
+                await TrySendRejectionAsync(writer, response, parts.Parser.IsHead, 408, RejectReasons.Text(RejectReason.HeaderTimeout)).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
@@ -108,6 +145,11 @@ public sealed class Http1Connection
         finally
         {
             await CompletePipesAsync(reader, writer, failure).ConfigureAwait(false);
+            if (parts is not null)
+            {
+                // Every request of this connection has ended (its handler returned): nothing uses them.
+                _partsPool.Return(parts);
+            }
         }
 
         if (_lingerOnClose)
@@ -161,14 +203,16 @@ public sealed class Http1Connection
         }
     }
 
+    /// <summary>
+    /// Reads and parses the next request head: until <paramref name="idleDeadline"/> for its first
+    /// byte, then within the header timeout. Null when the client or the server ended the connection.
+    /// </summary>
     // Awaited once per request on the hot path: a pooled box instead of a new one each time.
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
-    private async ValueTask<Request?> ReadRequestAsync(ConnectionInput input, RequestHeadParser parser, bool firstRequest, CancellationToken stopping)
+    private async ValueTask<Request?> ReadRequestAsync(ConnectionInput input, RequestHeadParser parser, long idleDeadline, CancellationToken stopping)
     {
         parser.Reset();
-        var idleDeadline = ConnectionInput.DeadlineAfter(firstRequest ? _limits.HeaderTimeout : _limits.KeepAliveTimeout);
         var headerDeadline = long.MaxValue; // set when the request's first bytes are in
-        var mayWaitOnStream = input.CanWaitOnStream;
         while (true)
         {
             var deadline = headerDeadline != long.MaxValue ? headerDeadline : idleDeadline;
@@ -181,19 +225,7 @@ public sealed class Http1Connection
                     return null; // stopped before this wait began: OnStopping found nothing to end
                 }
 
-                // Between requests with nothing buffered (no pipelined request waiting), wait on the
-                // stream itself: an idle connection then holds no read in flight on the pipe.
-                if (!mayWaitOnStream || !input.TryReadBuffered(out result))
-                {
-                    if (mayWaitOnStream)
-                    {
-                        await input.WaitForBytesAsync(deadline).ConfigureAwait(false);
-                    }
-
-                    result = await input.ReadBeforeAsync(deadline).ConfigureAwait(false);
-                }
-
-                mayWaitOnStream = false;
+                result = await input.ReadBeforeAsync(deadline).ConfigureAwait(false);
             }
             finally
             {
@@ -243,7 +275,7 @@ public sealed class Http1Connection
     /// <summary>Serves one request. Returns whether the connection may carry another.</summary>
     // Awaited once per request on the hot path: a pooled box instead of a new one each time.
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
-    private async ValueTask<bool> ServeAsync(Request request, ConnectionInput input, PipeWriter writer, HttpResponse response, CancellationToken stopping)
+    private async ValueTask<bool> ServeAsync(Request request, ConnectionInput input, PipeWriter writer, HttpResponse response, ExchangeParts parts, CancellationToken stopping)
     {
         var sendContinue = request.ExpectContinue ? ContinueSender(response, writer) : null;
         FramedBody? body = request.Framing switch
@@ -256,8 +288,7 @@ public sealed class Http1Connection
         };
 
         _remoteAddress ??= _connection.RemoteEndPoint.Address.ToString();
-        var exchange = _exchange?.Restart(request, (RequestBody?)body ?? EmptyBody.Instance, response)
-            ?? (_exchange = new HttpExchange(request, (RequestBody?)body ?? EmptyBody.Instance, response, _connection, input.Reader, writer, _remoteAddress));
+        var exchange = parts.ExchangeFor(request, (RequestBody?)body ?? EmptyBody.Instance, response, _connection, input.Reader, writer, _remoteAddress);
         try
         {
             await _handler.HandleAsync(exchange, stopping).ConfigureAwait(false);

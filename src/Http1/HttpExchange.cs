@@ -7,8 +7,8 @@ namespace Gatehouse.Http1;
 /// <summary>One request and its response on a connection, with who is asking.</summary>
 public sealed class HttpExchange
 {
-    private readonly PipeReader? _reader;
-    private readonly PipeWriter? _writer;
+    private PipeReader? _reader;
+    private PipeWriter? _writer;
     private string? _remoteAddress;
 
     internal HttpExchange(Request request, RequestBody body, HttpResponse response, WireConnection connection, PipeReader? reader = null, PipeWriter? writer = null, string? remoteAddress = null)
@@ -23,11 +23,15 @@ public sealed class HttpExchange
     }
 
     /// <summary>
-    /// Makes this exchange the next request's: a connection keeps one for all its keep-alive
-    /// requests (issue 9), so handlers must not hold on to it after they return.
+    /// Makes this exchange the next request's, on <paramref name="connection"/>: exchanges are pooled
+    /// (<see cref="ExchangeParts"/>, issue 9), so handlers must not hold on to one after they return.
     /// </summary>
-    internal HttpExchange Restart(Request request, RequestBody body, HttpResponse response)
+    internal HttpExchange Restart(Request request, RequestBody body, HttpResponse response, WireConnection connection, PipeReader reader, PipeWriter writer, string remoteAddress)
     {
+        Connection = connection;
+        _reader = reader;
+        _writer = writer;
+        _remoteAddress = remoteAddress;
         Request = request;
         Body = body;
         Response = response;
@@ -48,10 +52,21 @@ public sealed class HttpExchange
         Response.Headers.Clear();
     }
 
+    /// <summary>Lets go of the connection (and the request) while this exchange waits in the pool.</summary>
+    internal void Unbind()
+    {
+        Forget();
+        Connection = null!;
+        _reader = null;
+        _writer = null;
+        _remoteAddress = null;
+    }
+
     /// <summary>
-    /// What a handler keeps for the connection's next requests (the forwarder's operation and plan,
-    /// issue 9). The exchange lasts as long as its connection and neither restarting nor forgetting
-    /// it touches this, so whatever is kept here must be reset by its owner for each request.
+    /// What a handler keeps for later requests (the forwarder's operation and plan, issue 9). Neither
+    /// restarting, forgetting nor pooling the exchange touches this, and a pooled exchange serves other
+    /// connections in turn, so whatever is kept here must be reset by its owner for each request and
+    /// must not carry anything of one connection to the next.
     /// </summary>
     public object? ConnectionState { get; set; }
 
@@ -86,7 +101,7 @@ public sealed class HttpExchange
 
     public HttpResponse Response { get; private set; }
 
-    public WireConnection Connection { get; }
+    public WireConnection Connection { get; private set; }
 
     /// <summary>The principal proven during the TLS handshake (or Local/Anonymous on plain listeners).</summary>
     public Principal Principal => Connection.Principal;

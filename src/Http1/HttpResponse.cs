@@ -21,10 +21,10 @@ public sealed partial class HttpResponse
     private const int ChunkSuffix = 2;
     private static readonly byte[] DiscardBuffer = new byte[16 * 1024];
 
-    private readonly PipeWriter _output;
+    private PipeWriter _output; // the connection's, until Unbind: a pooled response serves many connections in turn
     private HttpVersion _version;
     private bool _isHead;
-    private readonly Socket? _plainSocket;
+    private Socket? _plainSocket;
     private BodyMode _mode;
     private long _bodyBytes;
     private Memory<byte> _chunkMemory;
@@ -40,11 +40,13 @@ public sealed partial class HttpResponse
     }
 
     /// <summary>
-    /// Makes this response the next request's, as new: a connection keeps one for all its
-    /// keep-alive requests (issue 9). Status, headers, framing and counts start over.
+    /// Makes this response the next request's, as new, on <paramref name="output"/>: responses are
+    /// pooled (<see cref="ExchangeParts"/>, issue 9). Status, headers, framing and counts start over.
     /// </summary>
-    internal HttpResponse Restart(HttpVersion version, bool isHead, bool keepAlive)
+    internal HttpResponse Restart(PipeWriter output, Socket? plainSocket, HttpVersion version, bool isHead, bool keepAlive)
     {
+        _output = output;
+        _plainSocket = plainSocket;
         _version = version;
         _isHead = isHead;
         KeepAlive = keepAlive;
@@ -55,6 +57,15 @@ public sealed partial class HttpResponse
         _bodyBytes = 0;
         _chunkMemory = default;
         return this;
+    }
+
+    /// <summary>Lets go of the connection's writer and socket while this response waits in the pool.</summary>
+    internal void Unbind()
+    {
+        _output = null!;
+        _plainSocket = null;
+        _chunkMemory = default;
+        Headers.Clear();
     }
 
     private enum BodyMode

@@ -29,6 +29,9 @@ internal sealed class RawHttpClient : IAsyncDisposable
     /// <summary>True once the server closed its side (read returned 0 or the connection was reset).</summary>
     public bool ServerClosed => _eof;
 
+    /// <summary>This client's end of the connection (the server sees it as the remote end).</summary>
+    public IPEndPoint LocalEndPoint => (IPEndPoint)_socket.LocalEndPoint!;
+
     /// <summary>Bytes received and not yet parsed as a response.</summary>
     public int Pending => _received.Count;
 

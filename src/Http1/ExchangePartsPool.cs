@@ -1,0 +1,58 @@
+using Gatehouse.Wire;
+
+namespace Gatehouse.Http1;
+
+/// <summary>
+/// The sets of <see cref="ExchangeParts"/> not in use, shared by every connection of one server.
+/// It holds at most as many as were ever in use at once (bounded by <see cref="Capacity"/>), which is
+/// the number of requests in flight together, not the number of open connections.
+/// </summary>
+internal sealed class ExchangePartsPool(Limits limits)
+{
+    /// <summary>Beyond this many free sets, a returned one is left to the GC.</summary>
+    public const int Capacity = 1024;
+
+    private readonly Lock _lock = new();
+    private readonly ExchangeParts[] _free = new ExchangeParts[Capacity];
+    private int _count;
+
+    /// <summary>Free sets held now (tests).</summary>
+    internal int Count
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _count;
+            }
+        }
+    }
+
+    public ExchangeParts Rent()
+    {
+        lock (_lock)
+        {
+            if (_count > 0)
+            {
+                var parts = _free[--_count];
+                _free[_count] = null!;
+                return parts;
+            }
+        }
+
+        return new ExchangeParts(limits);
+    }
+
+    /// <summary>Gives <paramref name="parts"/> back; only when no request can still touch them.</summary>
+    public void Return(ExchangeParts parts)
+    {
+        parts.Unbind();
+        lock (_lock)
+        {
+            if (_count < Capacity)
+            {
+                _free[_count++] = parts;
+            }
+        }
+    }
+}

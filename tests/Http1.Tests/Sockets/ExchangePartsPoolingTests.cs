@@ -1,0 +1,107 @@
+using Gatehouse.Http1.Tests.Support;
+using Gatehouse.Wire;
+
+namespace Gatehouse.Http1.Tests.Sockets;
+
+/// <summary>
+/// A connection gives its request parts (parser, request, response, exchange) back to the server's
+/// pool before it waits for its next request, so idle keep-alive connections hold none (issue 9).
+/// The same objects then serve another connection: nothing of the first may show there.
+/// </summary>
+public sealed class ExchangePartsPoolingTests
+{
+    [Fact]
+    public async Task AnIdleConnectionsPartsServeTheNextConnectionWithNothingOfTheFirst()
+    {
+        var seen = new List<(HttpExchange Exchange, Request Request, string Text, int RemotePort)>();
+        var handler = new Handler(async exchange =>
+        {
+            var request = exchange.Request;
+            lock (seen)
+            {
+                seen.Add((exchange, request, $"{request.Method} {request.Target.ToOriginForm()} host={request.Host} headers={request.Headers.Count} secret={request.Headers["X-Secret"] ?? "-"}", exchange.RemoteEndPoint.Port));
+            }
+
+            exchange.Response.Headers.Add("X-Answered-To", request.Target.Path);
+            await exchange.Response.SendAsync(200, "text/plain", "ok"u8.ToArray());
+        });
+        await using var server = TestServer.StartPlain(handler: handler);
+        await using var first = await RawHttpClient.ConnectPlainAsync(server.Endpoint);
+        await using var second = await RawHttpClient.ConnectPlainAsync(server.Endpoint);
+
+        await first.SendAsync("GET /first HTTP/1.1\r\nHost: one\r\nX-Secret: first-only\r\n\r\n");
+        var firstAnswer = await first.ReadResponseAsync();
+        // The first connection now waits for its next request, holding no parts: the second gets them.
+        await second.SendAsync("GET /second HTTP/1.1\r\nHost: two\r\n\r\n");
+        var secondAnswer = await second.ReadResponseAsync();
+        await first.SendAsync("GET /third HTTP/1.1\r\nHost: one\r\n\r\n");
+        var thirdAnswer = await first.ReadResponseAsync();
+
+        Assert.Equal("/first", firstAnswer.Header("X-Answered-To"));
+        Assert.Equal("/second", secondAnswer.Header("X-Answered-To"));
+        Assert.Equal("/third", thirdAnswer.Header("X-Answered-To"));
+        Assert.Equal(
+            ["GET /first host=one headers=2 secret=first-only", "GET /second host=two headers=1 secret=-", "GET /third host=one headers=1 secret=-"],
+            seen.Select(s => s.Text));
+        Assert.Equal([first.LocalEndPoint.Port, second.LocalEndPoint.Port, first.LocalEndPoint.Port], seen.Select(s => s.RemotePort));
+        // One set of parts served all three requests on two connections.
+        Assert.Same(seen[0].Exchange, seen[1].Exchange);
+        Assert.Same(seen[0].Exchange, seen[2].Exchange);
+        Assert.Same(seen[0].Request, seen[1].Request);
+    }
+
+    [Fact]
+    public async Task TwoConnectionsInARequestAtOnceHaveTheirOwnParts()
+    {
+        var bothIn = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var exchanges = new List<HttpExchange>();
+        var handler = new Handler(async exchange =>
+        {
+            lock (exchanges)
+            {
+                exchanges.Add(exchange);
+                if (exchanges.Count == 2)
+                {
+                    bothIn.TrySetResult();
+                }
+            }
+
+            var path = exchange.Request.Target.Path;
+            await bothIn.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            // Both requests are in flight now: each still sees its own request and connection.
+            await exchange.Response.SendAsync(200, "text/plain", System.Text.Encoding.ASCII.GetBytes($"{path} {exchange.Request.Target.Path} {exchange.RemoteEndPoint.Port}"));
+        });
+        await using var server = TestServer.StartPlain(handler: handler);
+        await using var first = await RawHttpClient.ConnectPlainAsync(server.Endpoint);
+        await using var second = await RawHttpClient.ConnectPlainAsync(server.Endpoint);
+
+        await first.SendAsync("GET /a HTTP/1.1\r\nHost: h\r\n\r\n");
+        await second.SendAsync("GET /b HTTP/1.1\r\nHost: h\r\n\r\n");
+
+        Assert.Equal($"/a /a {first.LocalEndPoint.Port}", (await first.ReadResponseAsync()).BodyText);
+        Assert.Equal($"/b /b {second.LocalEndPoint.Port}", (await second.ReadResponseAsync()).BodyText);
+        Assert.NotSame(exchanges[0], exchanges[1]);
+    }
+
+    [Fact]
+    public void APooledSetKeepsNoConnectionAndThePoolIsBounded()
+    {
+        var pool = new ExchangePartsPool(new Limits());
+        var rented = Enumerable.Range(0, ExchangePartsPool.Capacity + 5).Select(_ => pool.Rent()).ToList();
+        foreach (var parts in rented)
+        {
+            pool.Return(parts);
+        }
+
+        Assert.Equal(ExchangePartsPool.Capacity, pool.Count);
+        var again = pool.Rent();
+        Assert.Contains(again, rented);
+        Assert.Equal(ExchangePartsPool.Capacity - 1, pool.Count);
+        Assert.False(again.Parser.HasStarted);
+    }
+
+    private sealed class Handler(Func<HttpExchange, Task> answer) : IRequestHandler
+    {
+        public async ValueTask HandleAsync(HttpExchange exchange, CancellationToken stopping) => await answer(exchange);
+    }
+}
