@@ -23,7 +23,7 @@ public sealed partial class WireServer
             IPEndPoint local = Unmap((IPEndPoint)socket.LocalEndPoint!);
             remoteText = remote.ToString();
 
-            var network = new NetworkStream(socket, ownsSocket: true);
+            var network = new ConnectionStream(socket);
             Stream stream = network;
             Principal principal;
             GateKeys judgedBy = Volatile.Read(ref _keys);

@@ -1,0 +1,93 @@
+using System.Net.Sockets;
+
+namespace Gatehouse.Wire;
+
+/// <summary>
+/// The stream over an accepted client socket: a <see cref="NetworkStream"/> whose writes first go to
+/// the socket without waiting, and fall back to the asynchronous send only for what the kernel's
+/// send buffer could not take at once. Almost every write of a gateway fits (answers, TLS records
+/// up to 16 KiB), so the socket's cached asynchronous send state (~360 B of event args and
+/// callbacks, kept by the socket for its whole life once made) is never made for most connections:
+/// thousands of idle keep-alive connections are that much lighter (issue 9). Reads are the
+/// NetworkStream's own.
+/// </summary>
+internal sealed class ConnectionStream : NetworkStream
+{
+    private readonly Socket _socket;
+
+    /// <summary>Owns <paramref name="socket"/>, which is switched to non-blocking mode (see <see cref="WriteAsync(ReadOnlyMemory{byte}, CancellationToken)"/>).</summary>
+    public ConnectionStream(Socket socket)
+        : base(socket, ownsSocket: true)
+    {
+        _socket = socket;
+        // A synchronous send on a blocking socket would wait, holding its thread, whenever the send
+        // buffer is full; non-blocking, it reports WouldBlock and the rest goes asynchronously.
+        // NetworkStream itself refuses a non-blocking socket at construction only.
+        socket.Blocking = false;
+    }
+
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled(cancellationToken);
+        }
+
+        var sent = 0;
+        while (sent < buffer.Length)
+        {
+            int count;
+            SocketError error;
+            try
+            {
+                count = _socket.Send(buffer.Span[sent..], SocketFlags.None, out error);
+            }
+            catch (ObjectDisposedException ex)
+            {
+                return ValueTask.FromException(ex);
+            }
+
+            if (error == SocketError.Success)
+            {
+                sent += count;
+            }
+            else if (error == SocketError.WouldBlock)
+            {
+                return base.WriteAsync(buffer[sent..], cancellationToken);
+            }
+            else
+            {
+                // As NetworkStream reports a failed send: an IOException around the socket's error.
+                return ValueTask.FromException(new IOException($"Unable to write data to the transport connection: {new SocketException((int)error).Message}.", new SocketException((int)error)));
+            }
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    // The synchronous writes must wait when the send buffer is full, which the non-blocking socket
+    // no longer does by itself: they take the asynchronous path and wait for it. Nothing in the
+    // gateway writes synchronously; these keep the Stream contract whole.
+    public override void Write(ReadOnlySpan<byte> buffer)
+    {
+        var copy = buffer.ToArray();
+        WriteAsync(copy).AsTask().GetAwaiter().GetResult();
+    }
+
+    public override void Write(byte[] buffer, int offset, int count) =>
+        WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+    public override int Read(Span<byte> buffer)
+    {
+        var copy = new byte[buffer.Length];
+        var read = ReadAsync(copy).AsTask().GetAwaiter().GetResult();
+        copy.AsSpan(0, read).CopyTo(buffer);
+        return read;
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) =>
+        ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+}
