@@ -12,6 +12,8 @@ Environment knobs (all optional):
   BENCH_CONNS          wrk connection counts, comma-separated (default 32,256; smoke 8,32)
   BENCH_FILE_MB        size of the download file in MiB (default 1024; smoke 16)
   BENCH_IDLE_CONNS     idle connections held in scenario 4 (default 5000; smoke 100)
+  BENCH_IDLE_WARMUP    connections opened and closed in scenario 4 before its baseline RSS is read, so
+                       one-time costs are not charged per connection (default 500; smoke 20; 0: none)
   BENCH_HANDSHAKE_CLIENTS  parallel `openssl s_time` clients (default 2)
   BENCH_PEERS          subset of gatehouse,nginx,haproxy,yarp,kestrel (default: all; kestrel only serves scenario 6)
   BENCH_SCENARIOS      subset of get,file,handshake,idle,stream,websocket, or their numbers 1-6 (default: all)
@@ -56,6 +58,7 @@ DURATION = int(os.environ.get("BENCH_DURATION", "2" if SMOKE else "10"))
 CONNS = [int(c) for c in os.environ.get("BENCH_CONNS", "8,32" if SMOKE else "32,256").split(",")]
 FILE_MB = int(os.environ.get("BENCH_FILE_MB", "16" if SMOKE else "1024"))
 IDLE_CONNS = int(os.environ.get("BENCH_IDLE_CONNS", "100" if SMOKE else "5000"))
+IDLE_WARMUP = int(os.environ.get("BENCH_IDLE_WARMUP", "20" if SMOKE else "500"))
 HANDSHAKE_CLIENTS = int(os.environ.get("BENCH_HANDSHAKE_CLIENTS", "2"))
 WARMUP = 1 if SMOKE else 3
 # Scenario 1's warm-up is longer: the .NET peers (Gatehouse, YARP) reach their steady-state code
@@ -575,34 +578,54 @@ def curl_download(port, file_id, server_pid=None):
     return {"mbps": float(speed) / 1e6, "server": server, "client": client, "wall": float(wall) / gib}, None
 
 
-def idle_memory(peer, n):
-    pid = peer.proc.pid
-    time.sleep(1.0)
-    before = rss_kib(pid)
+def open_idle(peer, n):
+    """idle_clients.py holding n idle connections to peer: (process, how many opened)."""
     client = subprocess.Popen(
         (["taskset", "-c", str(LOAD_CPU)] if LOAD_CPU is not None else []) +
         [sys.executable, str(HERE / "idle_clients.py"), "127.0.0.1", str(peer.port), "/api/doc.json", str(n)],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    line = client.stdout.readline()
+    m = re.match(r"open (\d+)", line or "")
+    return client, (int(m.group(1)) if m else 0)
+
+
+def close_idle(client):
     try:
-        line = client.stdout.readline()
-        m = re.match(r"open (\d+)", line or "")
-        opened = int(m.group(1)) if m else 0
+        client.stdin.write("\n")
+        client.stdin.close()
+    except OSError:
+        pass
+    try:
+        client.wait(30)
+    except subprocess.TimeoutExpired:
+        os.killpg(client.pid, signal.SIGKILL)
+        client.wait()
+
+
+def idle_memory(peer, n):
+    """RSS per idle connection: (marginal, cold), or (None, None) and an error.
+
+    marginal: after a warm-up round of IDLE_WARMUP connections opened and closed, so what the first
+    connections of a process pay once (code pages touched, JIT-compiled code, thread stacks, pools)
+    is not charged to each of the n; cold: from the freshly started server, as measured before."""
+    pid = peer.proc.pid
+    time.sleep(1.0)
+    cold_before = rss_kib(pid)
+    warm = None
+    if IDLE_WARMUP:
+        warm, _ = open_idle(peer, IDLE_WARMUP)
+        close_idle(warm)
+        time.sleep(1.0)
+    before = rss_kib(pid)
+    client, opened = open_idle(peer, n)
+    try:
         time.sleep(2.0)
         after = rss_kib(pid)
     finally:
-        try:
-            client.stdin.write("\n")
-            client.stdin.close()
-        except OSError:
-            pass
-        try:
-            client.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(client.pid, signal.SIGKILL)
-            client.wait()
+        close_idle(client)
     if opened < n:
-        return None, f"only {opened}/{n} connections opened ({(client.stderr.read() or '').strip()[:200]})"
-    return (after - before) / n, None
+        return None, None, f"only {opened}/{n} connections opened ({(client.stderr.read() or '').strip()[:200]})"
+    return (after - before) / n, (after - cold_before) / n, None
 
 
 def feed_delay(port, tls=True):
@@ -896,6 +919,8 @@ def scenario_idle(ctx):
     if "idle" not in SCENARIOS:
         return
     row("idle", f"4. idle TLS keep-alive conns ({IDLE_CONNS:,})", "RSS KiB/conn", False)
+    # Context: the same n counted from the freshly started server, one-time costs included.
+    row("idlecold", f"4. idle TLS keep-alive conns ({IDLE_CONNS:,})", "same, counted from a cold start", None)
     for rep in range(REPS):
         for name in PEERS:
             if name in skipped:
@@ -909,12 +934,13 @@ def scenario_idle(ctx):
                 if code != 200:
                     note(f"{LABEL[name]}: GET /api/doc.json answered {code}; left out of scenario 4")
                     continue
-                value, err = idle_memory(peer, IDLE_CONNS)
-                log(f"idle rep={rep + 1} {name}: {value} {err or ''}")
+                value, cold, err = idle_memory(peer, IDLE_CONNS)
+                log(f"idle rep={rep + 1} {name}: {value} (cold {cold}) {err or ''}")
                 if value is None:
                     note(f"{LABEL[name]}: idle connections: {err}")
                     continue
                 record("idle", name, value)
+                record("idlecold", name, cold)
             finally:
                 peer.stop()
 

@@ -30,6 +30,7 @@ public sealed class Http1Connection
     private bool _lingerOnClose;
     private string? _remoteAddress; // text of the client's address, made once for all its requests
     private ConnectionInput? _input;
+    private static volatile PipeOptionsSet? s_pipeOptions; // the last pool's (one per server; tests start many)
 
     private Http1Connection(WireConnection connection, IRequestHandler handler, Limits limits, ILogger logger, ExchangePartsPool partsPool)
     {
@@ -51,11 +52,9 @@ public sealed class Http1Connection
     private async Task RunAsync(CancellationToken stopping)
     {
         var stream = _connection.Stream;
-        // Zero-byte reads: an idle keep-alive connection waits for data without holding a pooled
-        // buffer (SslStream supports them), which is most of the memory of 5,000 idle connections.
-        var pool = _connection.Buffers.Memory;
-        var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(pool, bufferSize: 16 * 1024, minimumReadSize: 4 * 1024, leaveOpen: true, useZeroByteReads: true));
-        var writer = PipeWriter.Create(stream, new StreamPipeWriterOptions(pool, minimumBufferSize: 16 * 1024, leaveOpen: true));
+        var options = PipeOptionsFor(_connection.Buffers.Memory);
+        var reader = PipeReader.Create(stream, options.Reader);
+        var writer = PipeWriter.Create(stream, options.Writer);
         // Only with nothing between the writer and the socket may a response write to the socket itself (sendfile).
         var plainSocket = _connection.IsTls ? null : _connection.Socket;
         using var input = new ConnectionInput(reader, stream, _connection.Socket);
@@ -156,6 +155,27 @@ public sealed class Http1Connection
         {
             await LingeringClose.RunAsync(_connection).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// The pipes' options for <paramref name="pool"/>, made once and shared by every connection: the
+    /// reader keeps its options object for its whole life, 40 B per idle connection otherwise.
+    /// </summary>
+    private static PipeOptionsSet PipeOptionsFor(System.Buffers.MemoryPool<byte> pool)
+    {
+        var current = s_pipeOptions;
+        if (current is null || !ReferenceEquals(current.Pool, pool))
+        {
+            // Zero-byte reads: an idle keep-alive connection waits for data without holding a pooled
+            // buffer (SslStream supports them), which is most of the memory of 5,000 idle connections.
+            current = new PipeOptionsSet(
+                pool,
+                new StreamPipeReaderOptions(pool, bufferSize: 16 * 1024, minimumReadSize: 4 * 1024, leaveOpen: true, useZeroByteReads: true),
+                new StreamPipeWriterOptions(pool, minimumBufferSize: 16 * 1024, leaveOpen: true));
+            s_pipeOptions = current; // a race makes a second set, never a wrong one
+        }
+
+        return current;
     }
 
     /// <summary>
@@ -365,4 +385,6 @@ public sealed class Http1Connection
             _logger.LogDebug("could not send {Status} to {Remote}: {Message}", status, _connection.RemoteEndPoint, ex.Message);
         }
     }
+
+    private sealed record PipeOptionsSet(System.Buffers.MemoryPool<byte> Pool, StreamPipeReaderOptions Reader, StreamPipeWriterOptions Writer);
 }
