@@ -131,6 +131,42 @@ internal sealed class OpenSslTuning(ILogger logger)
         });
     }
 
+    /// <summary>
+    /// Gives <paramref name="stream"/>'s two memory BIOs fresh empty buffers where one holds more than
+    /// <see cref="IdleBioBytes"/>: their buffers only ever grow, so after one big answer (16 KiB TLS
+    /// records) or upload an idle keep-alive connection would keep ~17 KiB or more for its whole life.
+    /// For a connection about to wait for its next request after moving that much; call only while
+    /// no read or write is in flight on the stream. Does nothing where <see cref="TryApply(SslStream)"/> cannot work.
+    /// </summary>
+    public static void TrimIdleBuffers(SslStream stream)
+    {
+        if (s_unsupported is not null || s_securityContext!.GetValue(stream) is not SafeHandle handle || !IsOpenSslHandle(handle))
+        {
+            return;
+        }
+
+        try
+        {
+            WithSsl(handle, static ssl =>
+            {
+                if (ssl != IntPtr.Zero)
+                {
+                    ShrinkMemoryBio(Native.SslGetRbio(ssl), IdleBioBytes);
+                    ShrinkMemoryBio(Native.SslGetWbio(ssl), IdleBioBytes);
+                }
+
+                return 0;
+            });
+        }
+        catch (ObjectDisposedException)
+        {
+            // The connection closed meanwhile: its BIOs went with it.
+        }
+    }
+
+    /// <summary>A memory BIO buffer up to this size is kept between requests: small answers would only grow it again.</summary>
+    internal const long IdleBioBytes = 1024;
+
     private bool Settle(string? unexpected)
     {
         if (unexpected is null)
@@ -253,13 +289,14 @@ internal sealed class OpenSslTuning(ILogger logger)
     /// <summary>
     /// .NET passes TLS records through two memory BIOs, whose buffers only ever grow: after the
     /// handshake each still holds room for its biggest flight (the server's certificate flight, the
-    /// client's), about 2 KiB per connection for its whole life. With nothing pending in it, a BIO is
-    /// given a fresh empty buffer (the old one is freed), which grows again only to the records of
-    /// the requests and answers that follow.
+    /// client's), about 2 KiB per connection for its whole life. With nothing pending in it (and more
+    /// than <paramref name="keepUpTo"/> bytes held), a BIO is given a fresh empty buffer (the old one
+    /// is freed), which grows again only to the records of the requests and answers that follow.
     /// </summary>
-    private static void ShrinkMemoryBio(IntPtr bio)
+    private static void ShrinkMemoryBio(IntPtr bio, long keepUpTo = -1)
     {
-        if (bio == IntPtr.Zero || Native.BioMethodType(bio) != BioTypeMem || Native.BioCtrl(bio, BioCtrlPending, 0, IntPtr.Zero) != 0)
+        if (bio == IntPtr.Zero || Native.BioMethodType(bio) != BioTypeMem || Native.BioCtrl(bio, BioCtrlPending, 0, IntPtr.Zero) != 0
+            || MemoryBioBytes(bio) <= keepUpTo)
         {
             return;
         }

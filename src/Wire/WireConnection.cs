@@ -66,6 +66,19 @@ public sealed class WireConnection : IAsyncDisposable
     /// </summary>
     public Socket Socket { get; }
 
+    /// <summary>
+    /// Lets the TLS layer give back buffers it grew for big records (OpenSSL's memory BIOs keep their
+    /// largest size otherwise): for a connection that moved a large body and now waits idle for its
+    /// next request. Only while nothing is being read or written; nothing to do on plain listeners.
+    /// </summary>
+    public void TrimIdleBuffers()
+    {
+        if (Stream is SslStream tls)
+        {
+            OpenSslTuning.TrimIdleBuffers(tls);
+        }
+    }
+
     /// <summary>Closes the stream and the socket. Safe to call more than once.</summary>
     public async ValueTask DisposeAsync()
     {

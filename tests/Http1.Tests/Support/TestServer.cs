@@ -54,9 +54,9 @@ internal sealed class TestServer : IAsyncDisposable
         return new TestServer(server, handler);
     }
 
-    public static TestServer StartTls(ServerIdentity identity, X509Certificate2 ca, Limits? limits = null)
+    public static TestServer StartTls(ServerIdentity identity, X509Certificate2 ca, Limits? limits = null, IRequestHandler? handler = null)
     {
-        var handler = new RecordingHandler();
+        handler ??= new RecordingHandler();
         limits ??= ShortLimits();
         var server = new WireServer(
             [new ListenEndpoint { Address = IPAddress.Loopback, Port = 0, Tls = true }],
