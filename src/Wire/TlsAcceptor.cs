@@ -15,7 +15,11 @@ namespace Gatehouse.Wire;
 /// </summary>
 internal sealed class TlsAcceptor(Limits limits, ILogger logger)
 {
+    /// <summary>Reused sources are kept for at most this many handshakes at once (~300 bytes each while kept).</summary>
+    private const int MaxReusedDeadlines = 1024;
+
     private readonly OpenSslTuning _openSsl = new(logger);
+    private readonly HandshakeDeadlines _deadlines = new(limits.HandshakeTimeout, Math.Min(limits.MaxPendingHandshakes, MaxReusedDeadlines));
 
     /// <summary>
     /// Authenticates the server side with <paramref name="keys"/>; returns the stream, the principal and
@@ -29,11 +33,10 @@ internal sealed class TlsAcceptor(Limits limits, ILogger logger)
         var check = new ClientCertificateCheck(keys.Trust, listener.ClientCertificate);
         var tls = new SslStream(transport, leaveInnerStreamOpen: false);
         bool keep = false;
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        timeout.CancelAfter(limits.HandshakeTimeout);
+        HandshakeDeadlines.Deadline deadline = _deadlines.Start(stopping);
         try
         {
-            await tls.AuthenticateAsServerAsync(Options(identity, listener.ClientCertificate, check, _openSsl.CanShareContexts), timeout.Token).ConfigureAwait(false);
+            await tls.AuthenticateAsServerAsync(Options(identity, listener.ClientCertificate, check, _openSsl.CanShareContexts), deadline.Token).ConfigureAwait(false);
 
             Principal? principal = check.Decision switch
             {
@@ -62,7 +65,7 @@ internal sealed class TlsAcceptor(Limits limits, ILogger logger)
             WireMetrics.Handshake("refused", reason);
             return null;
         }
-        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !stopping.IsCancellationRequested)
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !stopping.IsCancellationRequested)
         {
             WireLog.HandshakeTimedOut(logger, remote, limits.HandshakeTimeout);
             WireMetrics.Handshake("timeout");
@@ -76,6 +79,7 @@ internal sealed class TlsAcceptor(Limits limits, ILogger logger)
         }
         finally
         {
+            _deadlines.Finish(deadline);
             if (!keep)
             {
                 await tls.DisposeAsync().ConfigureAwait(false);
