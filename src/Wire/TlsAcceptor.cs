@@ -31,7 +31,7 @@ internal sealed class TlsAcceptor(Limits limits, ILogger logger)
     {
         ServerIdentity identity = keys.Identity ?? throw new InvalidOperationException("a TLS listener needs a server identity");
         var check = new ClientCertificateCheck(keys.Trust, listener.ClientCertificate);
-        var tls = new SslStream(transport, leaveInnerStreamOpen: false);
+        var tls = new JudgedSslStream(transport) { Check = check };
         bool keep = false;
         HandshakeDeadlines.Deadline deadline = _deadlines.Start(stopping);
         try
@@ -79,6 +79,8 @@ internal sealed class TlsAcceptor(Limits limits, ILogger logger)
         }
         finally
         {
+            // The stream keeps its options (and so the shared callback) for life, but not this handshake's check.
+            tls.Check = null;
             _deadlines.Finish(deadline);
             if (!keep)
             {
@@ -87,6 +89,12 @@ internal sealed class TlsAcceptor(Limits limits, ILogger logger)
         }
     }
 
+    /// <summary>
+    /// The ALPN list of every handshake: SslStream keeps the list it is given for its whole life, so one
+    /// per handshake was a list and an array more on every idle connection (issue 9). Never changed.
+    /// </summary>
+    private static readonly List<SslApplicationProtocol> s_http11 = [SslApplicationProtocol.Http11];
+
     private static SslServerAuthenticationOptions Options(ServerIdentity identity, ClientCertificateMode mode, ClientCertificateCheck check, bool shareContext)
     {
         bool askForCertificate = mode != ClientCertificateMode.None;
@@ -94,7 +102,7 @@ internal sealed class TlsAcceptor(Limits limits, ILogger logger)
         {
             ServerCertificateContext = identity.CertificateContext,
             EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
-            ApplicationProtocols = [SslApplicationProtocol.Http11],
+            ApplicationProtocols = s_http11,
             ClientCertificateRequired = askForCertificate,
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
             // On .NET/Linux a resumed TLS 1.3 session can report no client certificate (the key was
@@ -114,11 +122,27 @@ internal sealed class TlsAcceptor(Limits limits, ILogger logger)
                 DisableCertificateDownloads = true,
                 TrustMode = X509ChainTrustMode.CustomRootTrust,
             },
-            RemoteCertificateValidationCallback = check.Validate,
+            RemoteCertificateValidationCallback = s_validate,
         };
     }
 
-    /// <summary>The per-connection validation callback and the decision it reached.</summary>
+    /// <summary>
+    /// The one validation callback of every handshake. SslStream keeps its options for its whole life,
+    /// so a callback bound to each handshake's <see cref="ClientCertificateCheck"/> kept that check and
+    /// its decision alive on every idle connection (issue 9); this one finds the check on the stream
+    /// (the sender), which lets go of it when the handshake ends. No check (a callback outside the
+    /// handshake, or any other sender) refuses: trust is never decided without one.
+    /// </summary>
+    private static readonly RemoteCertificateValidationCallback s_validate = static (sender, certificate, chain, _) =>
+        sender is JudgedSslStream { Check: { } check } && check.Validate(certificate, chain);
+
+    /// <summary>A server SslStream that holds its handshake's check while the handshake runs.</summary>
+    private sealed class JudgedSslStream(Stream transport) : SslStream(transport, leaveInnerStreamOpen: false)
+    {
+        public ClientCertificateCheck? Check { get; set; }
+    }
+
+    /// <summary>One handshake's client-certificate judgement and the decision it reached.</summary>
     private sealed class ClientCertificateCheck(ClientTrust trust, ClientCertificateMode mode)
     {
         private X509Certificate2? _certificate;
@@ -133,7 +157,7 @@ internal sealed class TlsAcceptor(Limits limits, ILogger logger)
 
         // The platform's SslPolicyErrors are ignored on purpose: trust is ClientTrust's alone (DESIGN.md
         // decision 1). It may use the platform's chain, which was built with its policy (see Options).
-        public bool Validate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
+        public bool Validate(X509Certificate? certificate, X509Chain? chain)
         {
             if (mode == ClientCertificateMode.None)
             {
