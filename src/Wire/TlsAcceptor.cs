@@ -122,7 +122,7 @@ internal sealed class TlsAcceptor(Limits limits, ILogger logger)
                 DisableCertificateDownloads = true,
                 TrustMode = X509ChainTrustMode.CustomRootTrust,
             },
-            RemoteCertificateValidationCallback = s_validate,
+            RemoteCertificateValidationCallback = SharedValidation,
         };
     }
 
@@ -133,17 +133,17 @@ internal sealed class TlsAcceptor(Limits limits, ILogger logger)
     /// (the sender), which lets go of it when the handshake ends. No check (a callback outside the
     /// handshake, or any other sender) refuses: trust is never decided without one.
     /// </summary>
-    private static readonly RemoteCertificateValidationCallback s_validate = static (sender, certificate, chain, _) =>
+    internal static readonly RemoteCertificateValidationCallback SharedValidation = static (sender, certificate, chain, _) =>
         sender is JudgedSslStream { Check: { } check } && check.Validate(certificate, chain);
 
     /// <summary>A server SslStream that holds its handshake's check while the handshake runs.</summary>
-    private sealed class JudgedSslStream(Stream transport) : SslStream(transport, leaveInnerStreamOpen: false)
+    internal sealed class JudgedSslStream(Stream transport) : SslStream(transport, leaveInnerStreamOpen: false)
     {
-        public ClientCertificateCheck? Check { get; set; }
+        internal ClientCertificateCheck? Check { get; set; }
     }
 
     /// <summary>One handshake's client-certificate judgement and the decision it reached.</summary>
-    private sealed class ClientCertificateCheck(ClientTrust trust, ClientCertificateMode mode)
+    internal sealed class ClientCertificateCheck(ClientTrust trust, ClientCertificateMode mode)
     {
         private X509Certificate2? _certificate;
 
