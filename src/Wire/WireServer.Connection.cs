@@ -12,16 +12,16 @@ public sealed partial class WireServer
     {
         Socket socket = slot.Socket;
         ListenEndpoint listener = slot.Listener;
-        bool handshakePending = listener.Tls;
-        string remoteText = "?";
+        // The address, not its text: this method's state lives as long as the connection, and the
+        // endpoint is the one the connection keeps anyway (the text is made only for a log line).
+        IPEndPoint? remote = null;
         WireConnection? connection = null;
         X509Certificate2? clientCertificate = null;
         try
         {
             socket.NoDelay = true;
-            IPEndPoint remote = Unmap((IPEndPoint)socket.RemoteEndPoint!);
+            remote = Unmap((IPEndPoint)socket.RemoteEndPoint!);
             IPEndPoint local = Unmap((IPEndPoint)socket.LocalEndPoint!);
-            remoteText = remote.ToString();
 
             var network = new NetworkStream(socket, ownsSocket: true);
             Stream stream = network;
@@ -30,9 +30,8 @@ public sealed partial class WireServer
             if (listener.Tls)
             {
                 (SslStream Stream, Principal Principal, X509Certificate2? Certificate)? accepted =
-                    await _tls!.AcceptAsync(judgedBy, network, listener, remoteText, _stopping.Token).ConfigureAwait(false);
-                _pendingHandshakes.Finish(slot.Handshake!);
-                handshakePending = false;
+                    await _tls!.AcceptAsync(judgedBy, network, listener, remote.ToString(), _stopping.Token).ConfigureAwait(false);
+                FinishHandshake(slot);
                 if (accepted is not { } admitted)
                 {
                     return;
@@ -43,7 +42,7 @@ public sealed partial class WireServer
                 {
                     if (!_perPrincipal.TryAcquire(principal.Pin, _limits.MaxConnectionsPerPrincipal))
                     {
-                        WireLog.Refused(_logger, remoteText, listener.ToString(), "too many connections for this key (limits.maxConnectionsPerPrincipal)");
+                        WireLog.Refused(_logger, remote.ToString(), listener.ToString(), "too many connections for this key (limits.maxConnectionsPerPrincipal)");
                         WireMetrics.ClosedAtAccept.Add(1, new KeyValuePair<string, object?>("reason", "limits.maxConnectionsPerPrincipal"));
                         await stream.DisposeAsync().ConfigureAwait(false);
                         return;
@@ -72,22 +71,17 @@ public sealed partial class WireServer
         }
         catch (Exception ex) when (Disconnects.IsExpected(ex))
         {
-            WireLog.Disconnected(_logger, remoteText, ex.Message);
+            WireLog.Disconnected(_logger, RemoteText(remote), ex.Message);
         }
         catch (Exception ex)
         {
             // A handler fault closes this connection only; it must never take the process down.
-            WireLog.ConnectionFault(_logger, ex, remoteText);
+            WireLog.ConnectionFault(_logger, ex, RemoteText(remote));
         }
         finally
         {
-            if (handshakePending)
-            {
-                _pendingHandshakes.Finish(slot.Handshake!);
-            }
-
+            FinishHandshake(slot);
             await CloseAsync(connection, socket).ConfigureAwait(false);
-            Interlocked.Decrement(ref _open);
             _perAddress.Release(slot.AddressKey);
             if (slot.PrincipalKey is { } pin)
             {
@@ -98,9 +92,25 @@ public sealed partial class WireServer
             _connections.TryRemove(slot.Id, out _);
             // A reload pass still holding this slot copes with a disposed certificate (see Rejudge).
             clientCertificate?.Dispose();
-            slot.Done.TrySetResult();
+            // Last, so that a stop waiting for the count sees this connection completely done (see StopCoreAsync).
+            if (Interlocked.Decrement(ref _open) == 0)
+            {
+                Volatile.Read(ref _drained)?.TrySetResult();
+            }
         }
     }
+
+    /// <summary>Takes the connection out of the pending handshakes, once (a plain listener's has none).</summary>
+    private void FinishHandshake(ConnectionSlot slot)
+    {
+        if (slot.Handshake is { } handshake)
+        {
+            slot.Handshake = null;
+            _pendingHandshakes.Finish(handshake);
+        }
+    }
+
+    private static string RemoteText(IPEndPoint? remote) => remote?.ToString() ?? "?";
 
     private async Task CloseAsync(WireConnection? connection, Socket socket)
     {
