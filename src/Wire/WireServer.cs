@@ -274,6 +274,9 @@ public sealed partial class WireServer : IAsyncDisposable
 
         public ListenEndpoint Listener { get; } = listener;
 
+        /// <summary>The peer's address (IPv4-mapped unmapped), once the connection's task has read it; for log lines.</summary>
+        public IPEndPoint? Remote { get; set; }
+
         /// <summary>The source address this connection counts against (limits.maxConnectionsPerAddress).</summary>
         public string AddressKey { get; init; } = "?";
 
