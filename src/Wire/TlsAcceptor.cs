@@ -54,6 +54,7 @@ internal sealed class TlsAcceptor(Limits limits, ILogger logger)
 
             WireMetrics.Handshake("ok");
             _openSsl.TryApply(tls);
+            ChainPolicyRelease.TryRelease(tls);
             keep = true;
             // An anonymous principal has nothing to re-judge.
             X509Certificate2? certificate = principal.HasKey ? check.TakeCertificate() : null;

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Security;
 
 namespace Gatehouse.Wire.Tests;
@@ -6,6 +7,7 @@ namespace Gatehouse.Wire.Tests;
 /// The validation callback shared by every handshake (issue 9) decides nothing by itself: without
 /// the handshake's check on the stream it refuses, even a certificate the trust would let in.
 /// (With a check, every trust and refusal test of <see cref="WireServerTests"/> goes through it.)
+/// And an admitted stream keeps no copy of the handshake's chain policy.
 /// </summary>
 [Collection(PkiCollection.Name)]
 public sealed class TlsAcceptorTests(TestPki pki)
@@ -36,5 +38,21 @@ public sealed class TlsAcceptorTests(TestPki pki)
         judged.Check = new TlsAcceptor.ClientCertificateCheck(pki.Trust(), ClientCertificateMode.Required);
         Assert.False(TlsAcceptor.SharedValidation(judged, pki.StrangerClient, chain: null, SslPolicyErrors.None));
         Assert.Equal(ClientTrust.Reasons.UnknownIssuer, judged.Check.Decision?.RefusalReason);
+    }
+
+    [Fact]
+    public async Task AnAdmittedStreamNoLongerHoldsTheHandshakesChainPolicy()
+    {
+        Assert.True(ChainPolicyRelease.Supported);
+        SslStream? seen = null;
+        await using Harness h = Harness.Tls(pki, IPAddress.Loopback, handler: async (connection, stopping) =>
+        {
+            seen = (SslStream)connection.Stream;
+            await connection.Stream.WriteAsync("ok\n"u8.ToArray(), stopping);
+        });
+
+        Assert.Equal("ok", await TlsClient.ReadLineAsync(h.Endpoint(), pki.CaClient, h.ServerPin));
+        Assert.NotNull(seen);
+        Assert.Null(ChainPolicyRelease.Held(seen));
     }
 }
