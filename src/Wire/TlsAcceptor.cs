@@ -15,7 +15,11 @@ namespace Gatehouse.Wire;
 /// </summary>
 internal sealed class TlsAcceptor(Limits limits, ILogger logger)
 {
+    /// <summary>Reused sources are kept for at most this many handshakes at once (~300 bytes each while kept).</summary>
+    private const int MaxReusedDeadlines = 1024;
+
     private readonly OpenSslTuning _openSsl = new(logger);
+    private readonly HandshakeDeadlines _deadlines = new(limits.HandshakeTimeout, Math.Min(limits.MaxPendingHandshakes, MaxReusedDeadlines));
 
     /// <summary>
     /// Authenticates the server side with <paramref name="keys"/>; returns the stream, the principal and
@@ -27,13 +31,12 @@ internal sealed class TlsAcceptor(Limits limits, ILogger logger)
     {
         ServerIdentity identity = keys.Identity ?? throw new InvalidOperationException("a TLS listener needs a server identity");
         var check = new ClientCertificateCheck(keys.Trust, listener.ClientCertificate);
-        var tls = new SslStream(transport, leaveInnerStreamOpen: false);
+        var tls = new JudgedSslStream(transport) { Check = check };
         bool keep = false;
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        timeout.CancelAfter(limits.HandshakeTimeout);
+        HandshakeDeadlines.Deadline deadline = _deadlines.Start(stopping);
         try
         {
-            await tls.AuthenticateAsServerAsync(Options(identity, listener.ClientCertificate, check, _openSsl.CanShareContexts), timeout.Token).ConfigureAwait(false);
+            await tls.AuthenticateAsServerAsync(Options(identity, listener.ClientCertificate, check, _openSsl.CanShareContexts), deadline.Token).ConfigureAwait(false);
 
             Principal? principal = check.Decision switch
             {
@@ -51,6 +54,7 @@ internal sealed class TlsAcceptor(Limits limits, ILogger logger)
 
             WireMetrics.Handshake("ok");
             _openSsl.TryApply(tls);
+            ChainPolicyRelease.TryRelease(tls);
             keep = true;
             // An anonymous principal has nothing to re-judge.
             X509Certificate2? certificate = principal.HasKey ? check.TakeCertificate() : null;
@@ -62,7 +66,7 @@ internal sealed class TlsAcceptor(Limits limits, ILogger logger)
             WireMetrics.Handshake("refused", reason);
             return null;
         }
-        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !stopping.IsCancellationRequested)
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !stopping.IsCancellationRequested)
         {
             WireLog.HandshakeTimedOut(logger, remote, limits.HandshakeTimeout);
             WireMetrics.Handshake("timeout");
@@ -76,12 +80,21 @@ internal sealed class TlsAcceptor(Limits limits, ILogger logger)
         }
         finally
         {
+            // The stream keeps its options (and so the shared callback) for life, but not this handshake's check.
+            tls.Check = null;
+            _deadlines.Finish(deadline);
             if (!keep)
             {
                 await tls.DisposeAsync().ConfigureAwait(false);
             }
         }
     }
+
+    /// <summary>
+    /// The ALPN list of every handshake: SslStream keeps the list it is given for its whole life, so one
+    /// per handshake was a list and an array more on every idle connection (issue 9). Never changed.
+    /// </summary>
+    private static readonly List<SslApplicationProtocol> s_http11 = [SslApplicationProtocol.Http11];
 
     private static SslServerAuthenticationOptions Options(ServerIdentity identity, ClientCertificateMode mode, ClientCertificateCheck check, bool shareContext)
     {
@@ -90,7 +103,7 @@ internal sealed class TlsAcceptor(Limits limits, ILogger logger)
         {
             ServerCertificateContext = identity.CertificateContext,
             EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
-            ApplicationProtocols = [SslApplicationProtocol.Http11],
+            ApplicationProtocols = s_http11,
             ClientCertificateRequired = askForCertificate,
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
             // On .NET/Linux a resumed TLS 1.3 session can report no client certificate (the key was
@@ -110,12 +123,28 @@ internal sealed class TlsAcceptor(Limits limits, ILogger logger)
                 DisableCertificateDownloads = true,
                 TrustMode = X509ChainTrustMode.CustomRootTrust,
             },
-            RemoteCertificateValidationCallback = check.Validate,
+            RemoteCertificateValidationCallback = SharedValidation,
         };
     }
 
-    /// <summary>The per-connection validation callback and the decision it reached.</summary>
-    private sealed class ClientCertificateCheck(ClientTrust trust, ClientCertificateMode mode)
+    /// <summary>
+    /// The one validation callback of every handshake. SslStream keeps its options for its whole life,
+    /// so a callback bound to each handshake's <see cref="ClientCertificateCheck"/> kept that check and
+    /// its decision alive on every idle connection (issue 9); this one finds the check on the stream
+    /// (the sender), which lets go of it when the handshake ends. No check (a callback outside the
+    /// handshake, or any other sender) refuses: trust is never decided without one.
+    /// </summary>
+    internal static readonly RemoteCertificateValidationCallback SharedValidation = static (sender, certificate, chain, _) =>
+        sender is JudgedSslStream { Check: { } check } && check.Validate(certificate, chain);
+
+    /// <summary>A server SslStream that holds its handshake's check while the handshake runs.</summary>
+    internal sealed class JudgedSslStream(Stream transport) : SslStream(transport, leaveInnerStreamOpen: false)
+    {
+        internal ClientCertificateCheck? Check { get; set; }
+    }
+
+    /// <summary>One handshake's client-certificate judgement and the decision it reached.</summary>
+    internal sealed class ClientCertificateCheck(ClientTrust trust, ClientCertificateMode mode)
     {
         private X509Certificate2? _certificate;
 
@@ -129,7 +158,7 @@ internal sealed class TlsAcceptor(Limits limits, ILogger logger)
 
         // The platform's SslPolicyErrors are ignored on purpose: trust is ClientTrust's alone (DESIGN.md
         // decision 1). It may use the platform's chain, which was built with its policy (see Options).
-        public bool Validate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
+        public bool Validate(X509Certificate? certificate, X509Chain? chain)
         {
             if (mode == ClientCertificateMode.None)
             {

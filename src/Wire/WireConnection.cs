@@ -11,6 +11,8 @@ namespace Gatehouse.Wire;
 /// </summary>
 public sealed class WireConnection : IAsyncDisposable
 {
+    private const string Http11 = "http/1.1";
+
     private int _disposed;
 
     internal WireConnection(Stream stream, Socket socket, Principal principal, X509Certificate2? clientCertificate, IPEndPoint remoteEndPoint, IPEndPoint localEndPoint, ListenEndpoint listener, BufferPools buffers)
@@ -25,7 +27,10 @@ public sealed class WireConnection : IAsyncDisposable
         Listener = listener;
         if (stream is SslStream tls && tls.NegotiatedApplicationProtocol != default)
         {
-            NegotiatedProtocol = tls.NegotiatedApplicationProtocol.ToString();
+            // The one protocol offered (TlsAcceptor) is named by a shared string: ToString makes a new one,
+            // which every idle connection would keep (issue 9).
+            SslApplicationProtocol protocol = tls.NegotiatedApplicationProtocol;
+            NegotiatedProtocol = protocol == SslApplicationProtocol.Http11 ? Http11 : protocol.ToString();
         }
     }
 

@@ -81,7 +81,7 @@ public sealed partial class WireServer
         // Each connection on its own task: a slow handshake must never hold up the accept loop.
         // Queued with the slot as state rather than by Task.Run over a lambda: the closure, delegate
         // and the two tasks of Task.Run stayed referenced for the connection's whole life (issue 9,
-        // about 200 bytes per idle connection); slot.Done is how its end is awaited.
+        // about 200 bytes per idle connection). Shutdown awaits the count of open connections instead.
         ThreadPool.QueueUserWorkItem(static state => _ = state.Server.RunConnectionAsync(state.Slot), (Server: this, Slot: slot), preferLocal: false);
     }
 

@@ -34,7 +34,8 @@ public sealed partial class WireServer : IAsyncDisposable
     private readonly List<Task> _acceptLoops = [];
     private IPEndPoint[] _bound = [];
     private long _nextConnectionId;
-    private int _open;
+    private int _open; // accepted and not yet closed; decremented last, when the connection's task is done with it
+    private TaskCompletionSource? _drained; // set once stopping accepts no more; completed when _open reaches 0
     private readonly ConnectionCounts _perAddress = new();
     private readonly ConnectionCounts _perPrincipal = new();
     private readonly PendingHandshakes _pendingHandshakes = new();
@@ -182,8 +183,13 @@ public sealed partial class WireServer : IAsyncDisposable
 
         await Task.WhenAll(_acceptLoops).ConfigureAwait(false);
 
+        // No connection can be added now: the last one to end completes this. A full fence, paired
+        // with the decrement in RunConnectionAsync: either it sees this or the count read below sees it.
+        var drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Interlocked.Exchange(ref _drained, drained);
+
         // 2. Let handlers finish what they hold, up to the grace.
-        if (await AllConnectionsDoneAsync(grace).ConfigureAwait(false))
+        if (await AllConnectionsDoneAsync(drained.Task, grace).ConfigureAwait(false))
         {
             return;
         }
@@ -195,15 +201,19 @@ public sealed partial class WireServer : IAsyncDisposable
             slot.Socket.Dispose();
         }
 
-        _ = await AllConnectionsDoneAsync(s_abortWait).ConfigureAwait(false);
+        _ = await AllConnectionsDoneAsync(drained.Task, s_abortWait).ConfigureAwait(false);
     }
 
-    private async Task<bool> AllConnectionsDoneAsync(TimeSpan wait)
+    private async Task<bool> AllConnectionsDoneAsync(Task drained, TimeSpan wait)
     {
-        Task all = Task.WhenAll(_connections.Values.Select(slot => slot.Done.Task));
+        if (Volatile.Read(ref _open) == 0)
+        {
+            return true;
+        }
+
         try
         {
-            await all.WaitAsync(wait).ConfigureAwait(false);
+            await drained.WaitAsync(wait).ConfigureAwait(false);
             return true;
         }
         catch (TimeoutException)
@@ -264,15 +274,19 @@ public sealed partial class WireServer : IAsyncDisposable
 
         public ListenEndpoint Listener { get; } = listener;
 
+        /// <summary>The peer's address (IPv4-mapped unmapped), once the connection's task has read it; for log lines.</summary>
+        public IPEndPoint? Remote { get; set; }
+
         /// <summary>The source address this connection counts against (limits.maxConnectionsPerAddress).</summary>
         public string AddressKey { get; init; } = "?";
 
-        /// <summary>Its place among the pending TLS handshakes (limits.maxPendingHandshakes); null on plain listeners.</summary>
-        public PendingHandshakes.Entry? Handshake { get; init; }
+        /// <summary>
+        /// Its place among the pending TLS handshakes (limits.maxPendingHandshakes) while its handshake
+        /// runs; null on plain listeners and once the handshake has ended (so an idle connection does not keep it).
+        /// </summary>
+        public PendingHandshakes.Entry? Handshake { get; set; }
 
         /// <summary>The pin this connection counts against once admitted (limits.maxConnectionsPerPrincipal), or null.</summary>
         public string? PrincipalKey { get; set; }
-
-        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }
