@@ -23,21 +23,39 @@ internal sealed class ConnectionInput : IDisposable
     private readonly Socket? _socket;
     private long _deadline = NoDeadline; // on DeadlineSweep.Now's clock
     private volatile bool _waitingOnStream;
+    private PipeReader? _reader; // null while parked (Detach)
 
-    /// <param name="reader">The pipe over the connection's stream.</param>
+    /// <param name="reader">The pipe over the connection's stream; null until one is attached (<see cref="Attach"/>).</param>
     /// <param name="stream">The stream under <paramref name="reader"/>; null: no waiting on the stream itself.</param>
     /// <param name="socket">The socket under <paramref name="stream"/>, shut down to end a wait on the stream early.</param>
     /// <param name="sweep">Whose ticks enforce the deadlines (<see cref="DeadlineSweep.Shared"/> unless a test brings its own).</param>
-    public ConnectionInput(PipeReader reader, Stream? stream = null, Socket? socket = null, DeadlineSweep? sweep = null)
+    public ConnectionInput(PipeReader? reader, Stream? stream = null, Socket? socket = null, DeadlineSweep? sweep = null)
     {
-        Reader = reader;
+        _reader = reader;
         _stream = socket is null ? null : stream;
         _socket = socket;
         _sweep = sweep ?? DeadlineSweep.Shared;
         _sweep.Add(this);
     }
 
-    public PipeReader Reader { get; }
+    /// <summary>The pipe requests and bodies are read through; none while the connection is parked (<see cref="Detach"/>).</summary>
+    public PipeReader Reader => _reader!;
+
+    /// <summary>True once a read reported the end of the stream: the pipe can never be used for another connection.</summary>
+    public bool SawEnd { get; private set; }
+
+    /// <summary>Reads go through <paramref name="reader"/> from now on (pooled pipes, see <see cref="ConnectionPipes"/>).</summary>
+    public void Attach(PipeReader reader)
+    {
+        SawEnd = false;
+        Volatile.Write(ref _reader, reader);
+    }
+
+    /// <summary>
+    /// Lets go of the pipe before it goes back to the pool: from now on <see cref="Interrupt"/> cannot
+    /// reach it (it may serve another connection next). Only with no read in flight.
+    /// </summary>
+    public void Detach() => Volatile.Write(ref _reader, null);
 
     /// <summary>True when <see cref="StartWaitForBytes"/> may be used (there is a stream and a socket to end it with).</summary>
     public bool CanWaitOnStream => _stream is not null;
@@ -81,6 +99,7 @@ internal sealed class ConnectionInput : IDisposable
             throw new TimeoutException();
         }
 
+        SawEnd |= result.IsCompleted;
         return result;
     }
 
@@ -161,7 +180,7 @@ internal sealed class ConnectionInput : IDisposable
                 _socket!.Shutdown(SocketShutdown.Both);
             }
 
-            Reader.CancelPendingRead();
+            Volatile.Read(ref _reader)?.CancelPendingRead();
         }
         catch (Exception ex) when (ex is ObjectDisposedException or InvalidOperationException or SocketException)
         {

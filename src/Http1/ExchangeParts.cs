@@ -19,6 +19,17 @@ internal sealed class ExchangeParts(Limits limits)
     private HttpResponse? _response;
     private HttpExchange? _exchange;
 
+    /// <summary>Clean, unbound pipes parked with these parts (the connection that used them left them so), or null.</summary>
+    public ConnectionPipes? Pipes { get; set; }
+
+    /// <summary>The parked pipes, when they are of <paramref name="pool"/> (a server's own); they are then no longer parked here.</summary>
+    public ConnectionPipes? TakePipes(System.Buffers.MemoryPool<byte> pool)
+    {
+        var pipes = Pipes;
+        Pipes = null;
+        return pipes is not null && ReferenceEquals(pipes.Pool, pool) ? pipes : null;
+    }
+
     /// <summary>The response for <paramref name="request"/>, written to <paramref name="output"/>.</summary>
     public HttpResponse ResponseFor(Request request, bool keepAlive, PipeWriter output, Socket? plainSocket) =>
         _response is null

@@ -57,17 +57,16 @@ public sealed class Http1Connection
     private async Task RunAsync(CancellationToken stopping)
     {
         var stream = _connection.Stream;
-        var options = PipeOptionsFor(_connection.Buffers.Memory);
-        var reader = PipeReader.Create(stream, options.Reader);
-        var writer = PipeWriter.Create(stream, options.Writer);
+        var memory = _connection.Buffers.Memory;
         // Only with nothing between the writer and the socket may a response write to the socket itself (sendfile).
         var plainSocket = _connection.IsTls ? null : _connection.Socket;
-        using var input = new ConnectionInput(reader, stream, _connection.Socket);
+        using var input = new ConnectionInput(reader: null, stream, _connection.Socket);
         _input = input;
         // A static callback with this as its state: no closure and delegate held by every idle connection.
         using var stopRegistration = stopping.UnsafeRegister(static state => ((Http1Connection)state!).OnStopping(), this);
 
         ExchangeParts? parts = null; // held only while a request is in flight (see ExchangeParts)
+        ConnectionPipes? pipes = null; // with the parts, but returned only clean (see ConnectionPipes)
         HttpResponse? response = null;
         Exception? failure = null;
         try
@@ -77,12 +76,16 @@ public sealed class Http1Connection
                 response = null;
                 var idleDeadline = ConnectionInput.DeadlineAfter(served == 0 ? _limits.HeaderTimeout : _limits.KeepAliveTimeout);
                 // Between requests with nothing buffered (no pipelined request waiting), park the
-                // parts and wait on the stream itself, here in this frame: an idle connection then
-                // holds no parts, no read in flight on the pipe and no state machine but this one.
-                if (input.CanWaitOnStream && input.IsDrained())
+                // parts with the pipes and wait on the stream itself, here in this frame: an idle
+                // connection then holds no parts, no pipes and no state machine but this one.
+                if (input.CanWaitOnStream && (pipes is null || input.IsDrained()))
                 {
-                    if (parts is not null)
+                    if (parts is not null && pipes is not null && !input.SawEnd && pipes.Writer.UnflushedBytes == 0)
                     {
+                        input.Detach();
+                        pipes.Unbind();
+                        parts.Pipes = pipes;
+                        pipes = null;
                         _partsPool.Return(parts);
                         parts = null;
                     }
@@ -117,6 +120,13 @@ public sealed class Http1Connection
                 }
 
                 parts ??= _partsPool.Rent();
+                if (pipes is null)
+                {
+                    pipes = parts.TakePipes(memory) ?? NewPipes(memory);
+                    pipes.Bind(stream);
+                    input.Attach(pipes.Reader);
+                }
+
                 var request = await ReadRequestAsync(input, parts.Parser, idleDeadline, stopping).ConfigureAwait(false);
                 if (request is null)
                 {
@@ -124,8 +134,8 @@ public sealed class Http1Connection
                 }
 
                 var keepAlive = request.KeepAlive && served + 1 < _limits.MaxRequestsPerConnection;
-                response = parts.ResponseFor(request, keepAlive, writer, plainSocket);
-                if (!await ServeAsync(request, input, writer, response, parts, stopping).ConfigureAwait(false))
+                response = parts.ResponseFor(request, keepAlive, pipes.Writer, plainSocket);
+                if (!await ServeAsync(request, input, pipes.Writer, response, parts, stopping).ConfigureAwait(false))
                 {
                     break;
                 }
@@ -136,15 +146,18 @@ public sealed class Http1Connection
             _lingerOnClose = true;
             HttpMetrics.Refusals.Add(1, new KeyValuePair<string, object?>("reason", rejected.Reason.ToString()));
             _logger.LogInformation("request refused from {Remote}: {Reason}", _connection.RemoteEndPoint, rejected.Message);
-            await TrySendRejectionAsync(writer, response, parts?.Parser.IsHead == true, rejected.StatusCode, rejected.Message).ConfigureAwait(false);
+            if (pipes is not null)
+            {
+                await TrySendRejectionAsync(pipes.Writer, response, parts?.Parser.IsHead == true, rejected.StatusCode, rejected.Message).ConfigureAwait(false);
+            }
         }
         catch (TimeoutException)
         {
             // Only a request that had started earns a 408; an idle keep-alive connection just closes.
-            if (parts?.Parser.HasStarted == true)
+            if (parts?.Parser.HasStarted == true && pipes is not null)
             {
                 _logger.LogInformation("header timeout from {Remote}", _connection.RemoteEndPoint);
-                await TrySendRejectionAsync(writer, response, parts.Parser.IsHead, 408, RejectReasons.Text(RejectReason.HeaderTimeout)).ConfigureAwait(false);
+                await TrySendRejectionAsync(pipes.Writer, response, parts.Parser.IsHead, 408, RejectReasons.Text(RejectReason.HeaderTimeout)).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
@@ -154,7 +167,13 @@ public sealed class Http1Connection
         }
         finally
         {
-            await CompletePipesAsync(reader, writer, failure).ConfigureAwait(false);
+            if (pipes is not null)
+            {
+                // Completed pipes serve no other connection: they go with this one.
+                await CompletePipesAsync(pipes.Reader, pipes.Writer, failure).ConfigureAwait(false);
+                input.Detach();
+            }
+
             if (parts is not null)
             {
                 // Every request of this connection has ended (its handler returned): nothing uses them.
@@ -172,6 +191,12 @@ public sealed class Http1Connection
     /// The pipes' options for <paramref name="pool"/>, made once and shared by every connection: the
     /// reader keeps its options object for its whole life, 40 B per idle connection otherwise.
     /// </summary>
+    private static ConnectionPipes NewPipes(System.Buffers.MemoryPool<byte> pool)
+    {
+        var options = PipeOptionsFor(pool);
+        return new ConnectionPipes(pool, options.Reader, options.Writer);
+    }
+
     private static PipeOptionsSet PipeOptionsFor(System.Buffers.MemoryPool<byte> pool)
     {
         var current = s_pipeOptions;

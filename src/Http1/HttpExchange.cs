@@ -9,6 +9,9 @@ public sealed class HttpExchange
 {
     private PipeReader? _reader;
     private PipeWriter? _writer;
+
+    /// <summary>The connection's writer for this request (tests: pooled pipes move between connections).</summary>
+    internal PipeWriter? Writer => _writer;
     private string? _remoteAddress;
 
     internal HttpExchange(Request request, RequestBody body, HttpResponse response, WireConnection connection, PipeReader? reader = null, PipeWriter? writer = null, string? remoteAddress = null)

@@ -13,13 +13,13 @@ public sealed class ExchangePartsPoolingTests
     [Fact]
     public async Task AnIdleConnectionsPartsServeTheNextConnectionWithNothingOfTheFirst()
     {
-        var seen = new List<(HttpExchange Exchange, Request Request, string Text, int RemotePort)>();
+        var seen = new List<(HttpExchange Exchange, Request Request, System.IO.Pipelines.PipeWriter? Writer, string Text, int RemotePort)>();
         var handler = new Handler(async exchange =>
         {
             var request = exchange.Request;
             lock (seen)
             {
-                seen.Add((exchange, request, $"{request.Method} {request.Target.ToOriginForm()} host={request.Host} headers={request.Headers.Count} secret={request.Headers["X-Secret"] ?? "-"}", exchange.RemoteEndPoint.Port));
+                seen.Add((exchange, request, exchange.Writer, $"{request.Method} {request.Target.ToOriginForm()} host={request.Host} headers={request.Headers.Count} secret={request.Headers["X-Secret"] ?? "-"}", exchange.RemoteEndPoint.Port));
             }
 
             exchange.Response.Headers.Add("X-Answered-To", request.Target.Path);
@@ -48,6 +48,9 @@ public sealed class ExchangePartsPoolingTests
         Assert.Same(seen[0].Exchange, seen[1].Exchange);
         Assert.Same(seen[0].Exchange, seen[2].Exchange);
         Assert.Same(seen[0].Request, seen[1].Request);
+        // And so did one pair of pipes, bound to each connection's stream in turn.
+        Assert.Same(seen[0].Writer, seen[1].Writer);
+        Assert.Same(seen[0].Writer, seen[2].Writer);
     }
 
     [Fact]

@@ -49,9 +49,10 @@ public sealed class IdleWaitTests(TlsFixture fixture) : IClassFixture<TlsFixture
     [Fact]
     public async Task NeverCutsAConnectionThatKeepsSendingRequestsAndBodyBytes()
     {
-        // Every timeout is 1 s and the client is busy for about 4 s, never silent for more than 200 ms:
-        // each read has its own deadline, so none of them may fire.
-        var second = TimeSpan.FromSeconds(1);
+        // Every timeout is 2 s and the client is busy for about 4 s, never silent for more than 200 ms:
+        // each read has its own deadline, so none of them may fire. (2 s, not 1: a loaded CI machine
+        // has stretched a 200 ms client pause past a 1 s body timeout and got the 408 it deserved.)
+        var second = TimeSpan.FromSeconds(2);
         var limits = TestServer.TimeoutLimits(header: second, keepAlive: second);
         limits.BodyIdleTimeout = second;
         await using var server = fixture.StartServer(limits);
