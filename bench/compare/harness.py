@@ -12,6 +12,8 @@ Environment knobs (all optional):
   BENCH_CONNS          wrk connection counts, comma-separated (default 32,256; smoke 8,32)
   BENCH_FILE_MB        size of the download file in MiB (default 1024; smoke 16)
   BENCH_IDLE_CONNS     idle connections held in scenario 4 (default 5000; smoke 100)
+  BENCH_TC_DELAY_MS    DOTNET_TC_CallCountingDelayMs for every .NET process (default 0, as in
+                       packaging/gatehouse.service; "default": the runtime's own)
   BENCH_IDLE_WARMUP    connections opened and closed in scenario 4 before its baseline RSS is read, so
                        one-time costs are not charged per connection (default 500; smoke 20; 0: none)
   BENCH_HANDSHAKE_CLIENTS  parallel `openssl s_time` clients (default 2)
@@ -65,6 +67,14 @@ WARMUP = 1 if SMOKE else 3
 # (tiered compilation with PGO) only after several seconds of load, and a first repetition measured
 # before that (27 vs 19.5 µs/request for Gatehouse, 62 vs 33 for YARP) says nothing of a long-running gateway.
 GET_WARMUP = 1 if SMOKE else 10
+# Every .NET process here (Gatehouse, YARP, Kestrel, WsLoad) runs as Gatehouse's systemd unit does, with
+# DOTNET_TC_CallCountingDelayMs=0: by default tiered compilation call-counts nothing until 100 ms pass
+# without new tier-0 code (1 s when the process is pinned to one CPU, as here), and a server that keeps
+# meeting new code paths kept recompiling on its one CPU through the measured runs (p99 at 32 connections).
+# BENCH_TC_DELAY_MS=default leaves the runtime's own delay.
+TC_DELAY_MS = os.environ.get("BENCH_TC_DELAY_MS", "0")
+if TC_DELAY_MS != "default":
+    os.environ["DOTNET_TC_CallCountingDelayMs"] = TC_DELAY_MS
 STREAM_EVENTS = 5 if SMOKE else 40
 ALL_PEERS = ["gatehouse", "nginx", "haproxy", "yarp", "kestrel"]
 PEERS = [p for p in os.environ.get("BENCH_PEERS", ",".join(ALL_PEERS)).split(",") if p]
