@@ -14,11 +14,12 @@ internal sealed class ConnectionPipes
 {
     private readonly SwitchableStream _stream = new();
 
-    public ConnectionPipes(MemoryPool<byte> pool, StreamPipeReaderOptions readerOptions, StreamPipeWriterOptions writerOptions)
+    public ConnectionPipes(MemoryPool<byte> pool)
     {
         Pool = pool;
-        Reader = PipeReader.Create(_stream, readerOptions);
-        Writer = PipeWriter.Create(_stream, writerOptions);
+        // Zero-byte reads: the reader waits for data without holding a pooled buffer (SslStream supports them).
+        Reader = PipeReader.Create(_stream, new StreamPipeReaderOptions(pool, bufferSize: 16 * 1024, minimumReadSize: 4 * 1024, leaveOpen: true, useZeroByteReads: true));
+        Writer = PipeWriter.Create(_stream, new StreamPipeWriterOptions(pool, minimumBufferSize: 16 * 1024, leaveOpen: true));
     }
 
     /// <summary>Where the pipes' blocks come from: a set serves only connections of the same pool.</summary>

@@ -1,4 +1,5 @@
 using Gatehouse.Wire;
+using Gatehouse.Wire.Async;
 
 namespace Gatehouse.Http1;
 
@@ -12,47 +13,17 @@ internal sealed class ExchangePartsPool(Limits limits)
     /// <summary>Beyond this many free sets, a returned one is left to the GC.</summary>
     public const int Capacity = 1024;
 
-    private readonly Lock _lock = new();
-    private readonly ExchangeParts[] _free = new ExchangeParts[Capacity];
-    private int _count;
+    private readonly BoundedFreeList<ExchangeParts> _free = new(Capacity);
 
     /// <summary>Free sets held now (tests).</summary>
-    internal int Count
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _count;
-            }
-        }
-    }
+    internal int Count => _free.Count;
 
-    public ExchangeParts Rent()
-    {
-        lock (_lock)
-        {
-            if (_count > 0)
-            {
-                var parts = _free[--_count];
-                _free[_count] = null!;
-                return parts;
-            }
-        }
-
-        return new ExchangeParts(limits);
-    }
+    public ExchangeParts Rent() => _free.TryTake(out var parts) ? parts : new ExchangeParts(limits);
 
     /// <summary>Gives <paramref name="parts"/> back; only when no request can still touch them.</summary>
     public void Return(ExchangeParts parts)
     {
         parts.Unbind();
-        lock (_lock)
-        {
-            if (_count < Capacity)
-            {
-                _free[_count++] = parts;
-            }
-        }
+        _free.TryAdd(parts);
     }
 }

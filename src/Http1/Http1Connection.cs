@@ -35,7 +35,6 @@ public sealed class Http1Connection
     private string? _remoteAddress; // text of the client's address, made once for all its requests
     private ConnectionInput? _input;
     private long _bytesSinceTrim; // body bytes both ways since the TLS buffers were last trimmed
-    private static volatile PipeOptionsSet? s_pipeOptions; // the last pool's (one per server; tests start many)
 
     private Http1Connection(WireConnection connection, IRequestHandler handler, Limits limits, ILogger logger, ExchangePartsPool partsPool)
     {
@@ -122,7 +121,7 @@ public sealed class Http1Connection
                 parts ??= _partsPool.Rent();
                 if (pipes is null)
                 {
-                    pipes = parts.TakePipes(memory) ?? NewPipes(memory);
+                    pipes = parts.TakePipes(memory) ?? new ConnectionPipes(memory);
                     pipes.Bind(stream);
                     input.Attach(pipes.Reader);
                 }
@@ -185,33 +184,6 @@ public sealed class Http1Connection
         {
             await LingeringClose.RunAsync(_connection).ConfigureAwait(false);
         }
-    }
-
-    /// <summary>
-    /// The pipes' options for <paramref name="pool"/>, made once and shared by every connection: the
-    /// reader keeps its options object for its whole life, 40 B per idle connection otherwise.
-    /// </summary>
-    private static ConnectionPipes NewPipes(System.Buffers.MemoryPool<byte> pool)
-    {
-        var options = PipeOptionsFor(pool);
-        return new ConnectionPipes(pool, options.Reader, options.Writer);
-    }
-
-    private static PipeOptionsSet PipeOptionsFor(System.Buffers.MemoryPool<byte> pool)
-    {
-        var current = s_pipeOptions;
-        if (current is null || !ReferenceEquals(current.Pool, pool))
-        {
-            // Zero-byte reads: an idle keep-alive connection waits for data without holding a pooled
-            // buffer (SslStream supports them), which is most of the memory of 5,000 idle connections.
-            current = new PipeOptionsSet(
-                pool,
-                new StreamPipeReaderOptions(pool, bufferSize: 16 * 1024, minimumReadSize: 4 * 1024, leaveOpen: true, useZeroByteReads: true),
-                new StreamPipeWriterOptions(pool, minimumBufferSize: 16 * 1024, leaveOpen: true));
-            s_pipeOptions = current; // a race makes a second set, never a wrong one
-        }
-
-        return current;
     }
 
     /// <summary>
@@ -422,6 +394,4 @@ public sealed class Http1Connection
             _logger.LogDebug("could not send {Status} to {Remote}: {Message}", status, _connection.RemoteEndPoint, ex.Message);
         }
     }
-
-    private sealed record PipeOptionsSet(System.Buffers.MemoryPool<byte> Pool, StreamPipeReaderOptions Reader, StreamPipeWriterOptions Writer);
 }

@@ -1,3 +1,5 @@
+using Gatehouse.Wire.Async;
+
 namespace Gatehouse.Wire;
 
 /// <summary>
@@ -12,31 +14,15 @@ namespace Gatehouse.Wire;
 /// </summary>
 internal sealed class HandshakeDeadlines(TimeSpan timeout, int capacity)
 {
-    private readonly Lock _lock = new();
-    private readonly Stack<CancellationTokenSource> _idle = new();
+    private readonly BoundedFreeList<CancellationTokenSource> _idle = new(capacity);
 
     /// <summary>Sources kept for reuse now (at most the capacity).</summary>
-    internal int Idle
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _idle.Count;
-            }
-        }
-    }
+    internal int Idle => _idle.Count;
 
     /// <summary>A deadline for one handshake: cancelled after the timeout, or when <paramref name="stopping"/> is.</summary>
     public Deadline Start(CancellationToken stopping)
     {
-        CancellationTokenSource? source = null;
-        lock (_lock)
-        {
-            _idle.TryPop(out source);
-        }
-
-        source ??= new CancellationTokenSource();
+        CancellationTokenSource source = _idle.TryTake(out var reused) ? reused : new CancellationTokenSource();
         source.CancelAfter(timeout);
         CancellationTokenRegistration stop = stopping.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), source);
         return new Deadline(source, stop);
@@ -49,19 +35,10 @@ internal sealed class HandshakeDeadlines(TimeSpan timeout, int capacity)
         deadline.Stop.Dispose();
         CancellationTokenSource source = deadline.Source;
         // TryReset fails once cancelled (or when the timer fired meanwhile) and drops the registrations left.
-        if (source.TryReset())
+        if (!source.TryReset() || !_idle.TryAdd(source))
         {
-            lock (_lock)
-            {
-                if (_idle.Count < capacity)
-                {
-                    _idle.Push(source);
-                    return;
-                }
-            }
+            source.Dispose();
         }
-
-        source.Dispose();
     }
 
     /// <summary>One handshake's deadline; give it back with <see cref="Finish"/>.</summary>

@@ -52,9 +52,7 @@ internal sealed class PooledBox<TResult, TStateMachine> : PooledBox<TResult>
     // left to the GC rather than held forever after a burst.
     private const int PoolCapacity = 1024;
 
-    private static readonly Lock PoolLock = new();
-    private static readonly PooledBox<TResult, TStateMachine>?[] Pool = new PooledBox<TResult, TStateMachine>?[PoolCapacity];
-    private static int s_pooled;
+    private static readonly BoundedFreeList<PooledBox<TResult, TStateMachine>> Pool = new(PoolCapacity);
     private static readonly ContextCallback MoveNextInContext = state => ((PooledBox<TResult, TStateMachine>)state!).StateMachine.MoveNext();
 
     private ExecutionContext? _context;
@@ -71,31 +69,10 @@ internal sealed class PooledBox<TResult, TStateMachine> : PooledBox<TResult>
     public Action MoveNextAction { get; }
 
     /// <summary>How many boxes wait in this method's pool (for tests).</summary>
-    internal static int PooledCount
-    {
-        get
-        {
-            lock (PoolLock)
-            {
-                return s_pooled;
-            }
-        }
-    }
+    internal static int PooledCount => Pool.Count;
 
-    public static PooledBox<TResult, TStateMachine> Rent()
-    {
-        lock (PoolLock)
-        {
-            if (s_pooled > 0)
-            {
-                var box = Pool[--s_pooled]!;
-                Pool[s_pooled] = null;
-                return box;
-            }
-        }
-
-        return new PooledBox<TResult, TStateMachine>();
-    }
+    public static PooledBox<TResult, TStateMachine> Rent() =>
+        Pool.TryTake(out var box) ? box : new PooledBox<TResult, TStateMachine>();
 
     /// <summary>Remembers the waiting code's execution context (AsyncLocal values) for its resumption.</summary>
     public void CaptureContext() => _context = ExecutionContext.Capture();
@@ -104,13 +81,7 @@ internal sealed class PooledBox<TResult, TStateMachine> : PooledBox<TResult>
     {
         StateMachine = default!;
         _context = null;
-        lock (PoolLock)
-        {
-            if (s_pooled < PoolCapacity)
-            {
-                Pool[s_pooled++] = this;
-            }
-        }
+        Pool.TryAdd(this);
     }
 
     private void MoveNext()
