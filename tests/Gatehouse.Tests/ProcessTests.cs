@@ -172,4 +172,15 @@ public sealed class ProcessTests
         var init = await GatehouseProcess.RunAsync(null, "init", dir.Path, "--no-passphrase", "--name", "localhost");
         Assert.True(init.ExitCode == 0, init.Stderr);
     }
+
+    /// <summary>
+    /// The client key <see cref="InitPlainAsync"/> made, loaded for a .NET TLS client: re-imported through
+    /// PKCS#12, since a key loaded from PEM is ephemeral, which SslStream does not take on every platform.
+    /// </summary>
+    internal static System.Security.Cryptography.X509Certificates.X509Certificate2 InitClientCertificate(TempDirectory dir)
+    {
+        using var pem = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(dir.File("client.crt"), dir.File("client.key"));
+        return System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadPkcs12(
+            pem.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pkcs12), null);
+    }
 }

@@ -39,11 +39,11 @@ public sealed class ShutdownTests
         using var tcp = new TcpClient();
         await tcp.ConnectAsync(System.Net.IPAddress.Loopback, port);
         await using var tls = new SslStream(tcp.GetStream());
-        using var client = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(dir.File("client.crt"), dir.File("client.key"));
+        using var client = ProcessTests.InitClientCertificate(dir);
         await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
         {
             TargetHost = "localhost",
-            ClientCertificates = [System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadPkcs12(client.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pkcs12), null)],
+            ClientCertificates = [client],
             RemoteCertificateValidationCallback = (_, _, _, _) => true,
         });
         var id = new string('a', 64);

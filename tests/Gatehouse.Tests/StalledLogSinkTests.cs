@@ -1,5 +1,4 @@
 using System.Net;
-using System.Security.Cryptography.X509Certificates;
 
 namespace Gatehouse.Tests;
 
@@ -23,13 +22,13 @@ public sealed class StalledLogSinkTests
         var ready = await gatehouse.WaitReadyAsync();
         var port = ready.GetProperty("listen")[0].GetProperty("port").GetInt32();
 
-        using var client = X509Certificate2.CreateFromPemFile(dir.File("client.crt"), dir.File("client.key"));
+        using var client = ProcessTests.InitClientCertificate(dir);
         using var handler = new SocketsHttpHandler
         {
             MaxConnectionsPerServer = 4,
             SslOptions =
             {
-                ClientCertificates = [X509CertificateLoader.LoadPkcs12(client.Export(X509ContentType.Pkcs12), null)],
+                ClientCertificates = [client],
                 RemoteCertificateValidationCallback = (_, _, _, _) => true,
             },
         };
