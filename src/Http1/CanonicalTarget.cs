@@ -100,7 +100,13 @@ public sealed class CanonicalTarget
     /// Re-serializes the target in origin-form, leaving out the first <paramref name="skipSegments"/>
     /// segments (a route's mount prefix). Every segment is re-encoded from its decoded form.
     /// </summary>
-    public string ToOriginForm(int skipSegments = 0)
+    public string ToOriginForm(int skipSegments = 0) => ToOriginForm(skipSegments, Query);
+
+    /// <summary>
+    /// As <see cref="ToOriginForm(int)"/>, with <paramref name="query"/> (no '?'; null for none) in
+    /// place of the client's: a handler that judged the query parameters forwards what it rebuilt.
+    /// </summary>
+    public string ToOriginForm(int skipSegments, string? query)
     {
         if (IsAsterisk)
         {
@@ -122,9 +128,9 @@ public sealed class CanonicalTarget
             builder.Append('/');
         }
 
-        if (Query is not null)
+        if (query is not null)
         {
-            builder.Append('?').Append(Query);
+            builder.Append('?').Append(query);
         }
 
         var text = builder.ToString();

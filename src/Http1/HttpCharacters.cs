@@ -23,9 +23,13 @@ public static class HttpCharacters
     public static readonly SearchValues<byte> QueryChar =
         SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~%!$&'()*+,;=:@/?"u8);
 
-    /// <summary>Bytes a segment keeps unescaped when re-serialized: unreserved, sub-delims, ':' and '@'.</summary>
+    /// <summary>
+    /// Bytes a segment keeps unescaped when re-serialized: unreserved, sub-delims but ';', ':' and '@'.
+    /// ';' goes out as %3B: servlet containers read "..;" as ".." and strip ";params" from a segment
+    /// (issue 17), while CouchDB, Node and Python decode %3B to the same ';' the client meant.
+    /// </summary>
     public static readonly SearchValues<byte> SegmentVerbatim =
-        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@"u8);
+        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,=:@"u8);
 
     /// <summary>Host: reg-name / IPv4 / IP-literal, with an optional port (RFC 3986 §3.2.2). No userinfo, no path.</summary>
     public static readonly SearchValues<byte> HostChar =

@@ -15,6 +15,7 @@ public sealed class ForwardPlan
     // the same (immutable) target object when a target repeats, so a repeated forward reuses the text.
     private CanonicalTarget? _formedFrom;
     private int _formedSkip;
+    private string? _formedQuery;
     private string _formed = "/";
 
     /// <summary>
@@ -30,11 +31,22 @@ public sealed class ForwardPlan
     public void TargetFrom(CanonicalTarget target, int skipSegments)
     {
         ArgumentNullException.ThrowIfNull(target);
-        if (!ReferenceEquals(target, _formedFrom) || skipSegments != _formedSkip)
+        TargetFrom(target, skipSegments, target.Query);
+    }
+
+    /// <summary>
+    /// As <see cref="TargetFrom(CanonicalTarget, int)"/>, with <paramref name="query"/> (rebuilt from
+    /// the parameters the policy judged, issue 17) in place of the client's query.
+    /// </summary>
+    public void TargetFrom(CanonicalTarget target, int skipSegments, string? query)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        if (!ReferenceEquals(target, _formedFrom) || skipSegments != _formedSkip || !string.Equals(query, _formedQuery, StringComparison.Ordinal))
         {
-            _formed = target.ToOriginForm(skipSegments);
+            _formed = target.ToOriginForm(skipSegments, query);
             _formedFrom = target;
             _formedSkip = skipSegments;
+            _formedQuery = query;
         }
 
         Target = _formed;

@@ -63,17 +63,25 @@ public sealed class PolicyReloadTests(ITestOutputHelper output) : IAsyncLifetime
         await using var peerFeed = await KeepAliveClient.OpenAsync(endpoint, _peer);
         Assert.Equal(200, await peerFeed.StartStreamAsync("/couch/novacut-0-alpha/_changes?feed=continuous&since=now&heartbeat=1000"));
 
-        // Reload 1: the peer loses novacut-0-alpha but keeps novacut-0-beta. Its next request for
-        // alpha is refused on the same connection; nothing is closed, since it still has a grant.
+        // Reload 1: the peer loses novacut-0-alpha but keeps novacut-0-beta. Its feed on alpha lived by
+        // that grant and closes within a second (issue 17); its idle connection stays, and its next
+        // request for alpha is refused on it.
+        var alphaFeedClosed = peerFeed.WaitClosedAsync();
+        var watch = Stopwatch.StartNew();
         var first = await ReloadAsync(gateway, Config(peerDatabases: "\"novacut-0-beta\""));
-        Assert.Equal(0, first.RevokedConnections);
+        await alphaFeedClosed.WaitAsync(TimeSpan.FromSeconds(10));
+        output.WriteLine($"the peer's alpha feed closed {watch.Elapsed.TotalMilliseconds:F0} ms after the reload began");
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(1), $"the alpha feed closed {watch.Elapsed} after the reload began");
+        Assert.Equal(1, first.RevokedConnections);
         Assert.Equal(403, await peerIdle.GetStatusAsync("/couch/novacut-0-alpha"));
         Assert.Equal(200, await peerIdle.GetStatusAsync("/couch/novacut-0-beta"));
         await AssertEchoesAsync(tunnel, "after reload 1");
 
-        // Reload 2: no rule names the peer any more. Its idle connection and its feed close within a second.
+        // Reload 2: no rule names the peer any more. Its idle connection and its beta feed close within a second.
+        await using var betaFeed = await KeepAliveClient.OpenAsync(endpoint, _peer);
+        Assert.Equal(200, await betaFeed.StartStreamAsync("/couch/novacut-0-beta/_changes?feed=continuous&since=now&heartbeat=1000"));
         var peerIdleClosed = peerIdle.WaitClosedAsync();
-        var peerFeedClosed = peerFeed.WaitClosedAsync();
+        var peerFeedClosed = betaFeed.WaitClosedAsync();
         var stopwatch = Stopwatch.StartNew();
         var second = await ReloadAsync(gateway, Config(peerDatabases: null));
         await Task.WhenAll(peerIdleClosed, peerFeedClosed).WaitAsync(TimeSpan.FromSeconds(10));
@@ -103,6 +111,44 @@ public sealed class PolicyReloadTests(ITestOutputHelper output) : IAsyncLifetime
         await using var peerAgain = await KeepAliveClient.OpenAsync(endpoint, _peer);
         Assert.Equal(403, await peerAgain.GetStatusAsync("/couch/novacut-0-alpha"));
         await tunnel.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task ATunnelAndAFeedCloseWhenTheirOwnGrantGoesThoughTheKeyKeepsOthers()
+    {
+        await using var gateway = await StartAsync();
+        var endpoint = new IPEndPoint(IPAddress.Loopback, gateway.Port);
+        using var laptop = CertificateFactory.IssueClient(gateway.Ca, "alice-laptop");
+        using var tunnel = await GatehouseWebSocket.ConnectAsync(new Uri($"wss://127.0.0.1:{gateway.Port}/feed/"), gateway.Server.Pin, laptop);
+        await AssertEchoesAsync(tunnel, "before the reload");
+        await using var feed = await KeepAliveClient.OpenAsync(endpoint, laptop);
+        Assert.Equal(200, await feed.StartStreamAsync(LaptopFeed));
+
+        // The laptop loses the "feed" WebSocket route and dmedia-0, and keeps the novacut databases.
+        var feedClosed = feed.WaitClosedAsync();
+        var stopwatch = Stopwatch.StartNew();
+        var status = await ReloadAsync(gateway, Config(AllNovacut, laptopGrants: "\"proxy\": [], \"couchdb\": { \"databases\": [ \"novacut-0-*\" ], \"allow\": [ \"pull\" ] }"));
+        await feedClosed.WaitAsync(TimeSpan.FromSeconds(10));
+        var buffer = new byte[256];
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            var result = await tunnel.ReceiveAsync(buffer, timeout.Token);
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                throw new WebSocketException("closed");
+            }
+        });
+        var elapsed = stopwatch.Elapsed;
+        output.WriteLine($"tunnel and feed closed {elapsed.TotalMilliseconds:F0} ms after the reload began");
+        Assert.False(timeout.IsCancellationRequested, "the tunnel was still open 10 s after its grant went");
+        Assert.True(elapsed < TimeSpan.FromSeconds(1), $"closed {elapsed} after the reload began");
+        Assert.Equal(2, status.RevokedConnections);
+
+        // The key keeps what it still has.
+        await using var fresh = await KeepAliveClient.OpenAsync(endpoint, laptop);
+        Assert.Equal(200, await fresh.GetStatusAsync("/couch/novacut-0-alpha"));
+        Assert.Equal(403, await fresh.GetStatusAsync("/couch/dmedia-0"));
     }
 
     [Fact]
@@ -187,15 +233,15 @@ public sealed class PolicyReloadTests(ITestOutputHelper output) : IAsyncLifetime
             reloadable: true);
     }
 
-    private string Config(string? peerDatabases, string? extraRoute = null, bool extraRule = false) =>
-        ConfigFor(KeyPin.Compute(_peer), peerDatabases, extraRoute, extraRule);
+    private string Config(string? peerDatabases, string? extraRoute = null, bool extraRule = false, string? laptopGrants = null) =>
+        ConfigFor(KeyPin.Compute(_peer), peerDatabases, extraRoute, extraRule, laptopGrants);
 
     /// <summary>
     /// A TLS listener and the local user's loopback listener; the user CA's laptop may use every
     /// database and the "feed" WebSocket route; the pinned peer may pull <paramref name="peerDatabases"/>
     /// (no rule at all when null). File watching is off: these tests reload explicitly.
     /// </summary>
-    private static string ConfigFor(string peerPin, string? peerDatabases, string? extraRoute = null, bool extraRule = false) => $$"""
+    private static string ConfigFor(string peerPin, string? peerDatabases, string? extraRoute = null, bool extraRule = false, string? laptopGrants = null) => $$"""
         {
           "listen": [ { "address": "127.0.0.1", "port": 0 }, { "address": "127.0.0.1", "port": 0, "tls": false, "local": true } ],
           "tls": { "certificate": "server.crt", "key": "server.key" },
@@ -206,8 +252,8 @@ public sealed class PolicyReloadTests(ITestOutputHelper output) : IAsyncLifetime
             {{(extraRoute is null ? string.Empty : ", " + extraRoute)}}
           ],
           "rules": [
-            { "principals": [ "ca:user" ], "role": "device", "proxy": [ "feed" ],
-              "couchdb": { "databases": [ "*" ], "allow": [ "pull", "push", "read", "write", "create" ] } }
+            { "principals": [ "ca:user" ], "role": "device",
+              {{laptopGrants ?? """ "proxy": [ "feed" ], "couchdb": { "databases": [ "*" ], "allow": [ "pull", "push", "read", "write", "create" ] } """}} }
             {{(peerDatabases is null ? string.Empty : $$""", { "principals": [ "pinned:peer" ], "role": "peer", "couchdb": { "databases": [ {{peerDatabases}} ], "allow": [ "pull" ] } }""")}}
             {{(extraRule ? """, { "principals": [ "pinned:nobody" ], "files": [ "read" ] }""" : string.Empty)}}
           ],

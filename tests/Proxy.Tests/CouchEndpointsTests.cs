@@ -162,4 +162,44 @@ public sealed class CouchEndpointsTests
         Assert.False(Classify("POST", "/db/_bulk_docs").IsGrantedBy([CouchAccess.Pull, CouchAccess.Write]));
         Assert.False(Classify("PUT", "/db").IsGrantedBy([CouchAccess.Pull, CouchAccess.Push, CouchAccess.Write]));
     }
+
+    [Theory]
+    [InlineData("GET", "/db/_changes?since=0;filter=app/f")] // mochiweb ends a pair at ';'
+    [InlineData("GET", "/db/_changes?since=0;view=app/v")]
+    [InlineData("GET", "/db/doc?rev=1-a;callback=x")]
+    [InlineData("PUT", "/db/_design/app?rev=1-a;new_edits=false")]
+    public void SemicolonSeparatesParametersAsCouchDbReadsThem(string method, string target) =>
+        Assert.True(Classify(method, target).IsDenied);
+
+    [Fact]
+    public void SemicolonNewEditsIsAReplicatedWrite() =>
+        Assert.Equal(CouchAccess.Push, Classify("PUT", "/db/doc?batch=ok;new_edits=false").Access);
+
+    [Theory]
+    [InlineData("GET", "/db?reduce=false", "reduce")]
+    [InlineData("GET", "/db/_all_docs?limit=1&group=true", "group")]
+    [InlineData("POST", "/db/_bulk_docs?new_edits=false", "new_edits")] // new_edits belongs in the body
+    [InlineData("GET", "/db/doc?Rev=1-a", "Rev")]
+    [InlineData("GET", "/db/doc?rev=1-a&rev=2-b", "rev")]
+    [InlineData("PUT", "/db/_local/x?new_edits=false", "new_edits")]
+    public void UnknownOrConflictingParameterIsABadRequest(string method, string target, string name)
+    {
+        var result = Classify(method, target);
+        Assert.True(result.IsDenied);
+        Assert.True(result.IsBadRequest);
+        Assert.Contains($"parameter {name} ", result.Reason, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("GET", "/db/_changes?feed=longpoll;since=now", "feed=longpoll&since=now")]
+    [InlineData("GET", "/db/_all_docs?startkey=%22a+b%22&startkey=%22a%20b%22", "startkey=%22a%20b%22")]
+    [InlineData("GET", "/db/doc?revs", "revs=")]
+    [InlineData("GET", "/db/doc?%72ev=1-a", "rev=1-a")]
+    [InlineData("GET", "/db/doc?rev=%E2%82%AC", "rev=%E2%82%AC")]
+    [InlineData("GET", "/db/doc", null)]
+    public void ForwardQueryIsRebuiltFromJudgedPairs(string method, string target, string? forward) =>
+        Assert.Equal(forward, Classify(method, target).ForwardQuery);
+
+    [Fact]
+    public void QueryThatIsNotUtf8IsABadRequest() => Assert.True(Classify("GET", "/db/doc?rev=%C0%AF").IsBadRequest);
 }

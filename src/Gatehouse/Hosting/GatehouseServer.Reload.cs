@@ -174,6 +174,9 @@ public sealed partial class GatehouseServer
         var previousRules = _router.Generation.Rules;
         _router.Replace(generation);
         var revoked = _wire.UpdateTrust(identity, trust, _options.Policy is null ? LostEveryGrant(previousRules, generation.Rules) : null);
+        // A principal that kept some grant keeps its connections, but not a feed, tunnel or download
+        // whose own grant is gone (issue 17).
+        revoked += _router.RejudgeLiveRequests();
         _router.PeerLinks?.Replace(peers);
         if (identity is not null)
         {

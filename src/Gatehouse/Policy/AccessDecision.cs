@@ -6,6 +6,9 @@ public readonly record struct AccessDecision(bool Allowed, string Reason, string
     /// <summary>For an allowed file upload: the largest body this principal may send (413 beyond it); null for no limit of its own.</summary>
     public long? MaxUploadBytes { get; init; }
 
+    /// <summary>The status of a refusal: 403 unless the request itself was malformed for its endpoint (400).</summary>
+    public int StatusCode { get; init; } = 403;
+
     public static AccessDecision Allow(string? role = null) => new(true, "allowed", role);
 
     public static AccessDecision Deny(string reason) => new(false, reason, null);

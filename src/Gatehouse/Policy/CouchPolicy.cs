@@ -17,7 +17,7 @@ internal static class CouchPolicy
         var classification = Classify(request, route);
         if (classification.IsDenied)
         {
-            return AccessDecision.Deny(classification.Reason);
+            return classification.IsBadRequest ? AccessDecision.Deny(classification.Reason) with { StatusCode = 400 } : AccessDecision.Deny(classification.Reason);
         }
 
         // The gateway's own record of who created what (issue 7): no rule, not even "*", opens it.

@@ -49,7 +49,7 @@ internal sealed class CouchRouteHandler : IAsyncDisposable
         }
 
         var plan = Forwarder.PlanFor(exchange);
-        plan.TargetFrom(exchange.Request.Target, route.PrefixSegments.Count);
+        plan.TargetFrom(exchange.Request.Target, route.PrefixSegments.Count, classification.ForwardQuery);
         if (role is not null && _headersByRole.TryGetValue(role, out var credential))
         {
             foreach (var header in credential)

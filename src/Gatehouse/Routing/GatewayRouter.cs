@@ -28,6 +28,7 @@ internal sealed class GatewayRouter : IRequestHandler, IAsyncDisposable
     private readonly Observability.MetricsEndpoint _metrics = new();
     private readonly CancellationTokenSource _disposing = new();
     private readonly List<Task> _retiring = [];
+    private readonly LiveRequests _live;
     private RouteGeneration _generation; // swapped whole by Replace; each request reads it once
     private int _disposed;
 
@@ -38,6 +39,7 @@ internal sealed class GatewayRouter : IRequestHandler, IAsyncDisposable
     {
         _generation = generation;
         _logger = loggers.CreateLogger("Gatehouse.Access");
+        _live = new LiveRequests(loggers.CreateLogger("Gatehouse.Reload"));
     }
 
     /// <summary>Supplies <c>/_gatehouse/status</c>; set by the server that owns this router.</summary>
@@ -148,6 +150,34 @@ internal sealed class GatewayRouter : IRequestHandler, IAsyncDisposable
         }
 
         var decision = generation.Policy.Authorize(exchange.Principal, request, route);
+        if (decision.Allowed && !_live.TryAdd(exchange, generation, Generation))
+        {
+            decision = AccessDecision.Deny("the rules were reloaded and refuse it");
+        }
+
+        try
+        {
+            await ServeAsync(exchange, generation, route, decision, stopping).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (decision.Allowed)
+            {
+                _live.Remove(exchange);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Judges every request in flight by the rules now in force (issue 17): one whose grant a reload
+    /// took away has its connection closed. Returns how many were closed.
+    /// </summary>
+    public int RejudgeLiveRequests() => _live.Rejudge(Generation);
+
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(Gatehouse.Wire.Async.PooledValueTaskMethodBuilder))]
+    private async ValueTask ServeAsync(HttpExchange exchange, RouteGeneration generation, Route route, AccessDecision decision, CancellationToken stopping)
+    {
+        var request = exchange.Request;
         if (route.Kind == RouteKind.Proxy)
         {
             // Proxy routes also let in Basic logins and the unrestricted local user, and answer
@@ -159,7 +189,7 @@ internal sealed class GatewayRouter : IRequestHandler, IAsyncDisposable
 
         if (!decision.Allowed)
         {
-            await exchange.Response.SendErrorAsync(403, decision.Reason, stopping).ConfigureAwait(false);
+            await exchange.Response.SendErrorAsync(decision.StatusCode, decision.Reason, stopping).ConfigureAwait(false);
             Log(exchange, route, decision.Reason);
             return;
         }

@@ -17,6 +17,15 @@ public readonly record struct CouchClassification(CouchAccess Access, string? Da
 
     public bool IsDenied => Access == CouchAccess.Denied;
 
+    /// <summary>Refused as malformed (400) rather than forbidden (403): a query parameter the endpoint does not take.</summary>
+    public bool IsBadRequest { get; init; }
+
+    /// <summary>The query parameter names this endpoint accepts; null accepts none.</summary>
+    public System.Collections.Frozen.FrozenSet<string>? Parameters { get; init; }
+
+    /// <summary>The query to forward, rebuilt from the judged parameters (without '?'); null for none.</summary>
+    public string? ForwardQuery { get; init; }
+
     /// <summary>True when any of <paramref name="granted"/> opens this endpoint. Denied endpoints are never granted.</summary>
     public bool IsGrantedBy(IEnumerable<CouchAccess> granted)
     {

@@ -52,6 +52,11 @@ public static class CouchEndpoints
         }
 
         var parameters = CouchQuery.Parse(query);
+        if (parameters is null)
+        {
+            return BadRequest(null, "query parameters must be UTF-8");
+        }
+
         foreach (var (name, _) in parameters)
         {
             // JSONP turns any GET into a cross-origin read (CouchDB allow_jsonp).
@@ -61,9 +66,22 @@ public static class CouchEndpoints
             }
         }
 
+        var row = ClassifyPath(verb, segments, parameters);
+        if (row.IsDenied)
+        {
+            return row;
+        }
+
+        // Judged by name, then forwarded as rebuilt from what was judged (issue 17).
+        var refusal = CouchQuery.Judge(parameters, row.Parameters ?? CouchParameters.None, out var forward);
+        return refusal is null ? row with { ForwardQuery = forward } : BadRequest(row.Database, refusal);
+    }
+
+    private static CouchClassification ClassifyPath(Verb verb, IReadOnlyList<string> segments, List<(string Name, string Value)> parameters)
+    {
         if (segments.Count == 0)
         {
-            return verb == Verb.Get ? new(CouchAccess.ServerInfo, null, "server info") : Deny(null, "only GET on /");
+            return verb == Verb.Get ? new(CouchAccess.ServerInfo, null, "server info") { Parameters = CouchParameters.Reads } : Deny(null, "only GET on /");
         }
 
         var first = segments[0];
@@ -71,7 +89,7 @@ public static class CouchEndpoints
         {
             if (first == "_all_dbs" && segments.Count == 1 && verb == Verb.Get)
             {
-                return new(CouchAccess.AllDbs, null, "database list");
+                return new(CouchAccess.AllDbs, null, "database list") { Parameters = CouchParameters.AllDbs };
             }
 
             return Deny(null, $"server endpoint {first} is closed");
@@ -95,9 +113,9 @@ public static class CouchEndpoints
 
     private static CouchClassification ClassifyDatabase(Verb verb, string db) => verb switch
     {
-        Verb.Get => new(CouchAccess.Pull, db, "database info") { AlsoGrantedBy = CouchAccess.Push },
-        Verb.Put => new(CouchAccess.Create, db, "create database"),
-        Verb.Post => new(CouchAccess.Write, db, "new document"),
+        Verb.Get => new(CouchAccess.Pull, db, "database info") { AlsoGrantedBy = CouchAccess.Push, Parameters = CouchParameters.Reads },
+        Verb.Put => new(CouchAccess.Create, db, "create database") { Parameters = CouchParameters.CreateDatabase },
+        Verb.Post => new(CouchAccess.Write, db, "new document") { Parameters = CouchParameters.NewDocument },
         _ => Deny(db, "deleting a database is closed"),
     };
 
@@ -115,9 +133,9 @@ public static class CouchEndpoints
             case "_changes" when single && verb is Verb.Get or Verb.Post:
                 return ClassifyChanges(db, parameters);
             case "_all_docs" when single && verb is Verb.Get or Verb.Post:
-                return new(CouchAccess.Pull, db, "all documents");
+                return new(CouchAccess.Pull, db, "all documents") { Parameters = CouchParameters.AllDocs };
             case "_bulk_get" when single && verb == Verb.Post:
-                return new(CouchAccess.Pull, db, "bulk get");
+                return new(CouchAccess.Pull, db, "bulk get") { Parameters = CouchParameters.BulkGet };
             case "_revs_diff" when single && verb == Verb.Post:
                 return new(CouchAccess.Push, db, "revs diff");
             case "_missing_revs" when single && verb == Verb.Post:
@@ -152,7 +170,7 @@ public static class CouchEndpoints
             }
         }
 
-        return new(CouchAccess.Pull, db, "changes feed");
+        return new(CouchAccess.Pull, db, "changes feed") { Parameters = CouchParameters.Changes };
     }
 
     private static CouchClassification ClassifyLocal(Verb verb, string db, List<string> rest)
@@ -164,8 +182,8 @@ public static class CouchEndpoints
 
         return verb switch
         {
-            Verb.Get => new(CouchAccess.Pull, db, "replication checkpoint") { AlsoGrantedBy = CouchAccess.Push },
-            Verb.Put => new(CouchAccess.Pull, db, "replication checkpoint write") { AlsoGrantedBy = CouchAccess.Push },
+            Verb.Get => new(CouchAccess.Pull, db, "replication checkpoint") { AlsoGrantedBy = CouchAccess.Push, Parameters = CouchParameters.Local },
+            Verb.Put => new(CouchAccess.Pull, db, "replication checkpoint write") { AlsoGrantedBy = CouchAccess.Push, Parameters = CouchParameters.Local },
             _ => Deny(db, "only GET and PUT on _local documents"),
         };
     }
@@ -180,7 +198,7 @@ public static class CouchEndpoints
         // A replicator's new_edits=false PUT would ship code under the push grant's cover: closed.
         if (verb == Verb.Put && rest.Count == 2 && !HasValue(parameters, "new_edits", "false"))
         {
-            return new(CouchAccess.Design, db, "design document write");
+            return new(CouchAccess.Design, db, "design document write") { Parameters = CouchParameters.DocumentDelete };
         }
 
         if (verb != Verb.Get)
@@ -198,8 +216,8 @@ public static class CouchEndpoints
         }
 
         return rest.Count == 2
-            ? new(CouchAccess.Read, db, "design document") { AlsoGrantedBy = CouchAccess.Pull }
-            : new(CouchAccess.Read, db, "design document attachment") { AlsoGrantedBy = CouchAccess.Pull };
+            ? new(CouchAccess.Read, db, "design document") { AlsoGrantedBy = CouchAccess.Pull, Parameters = CouchParameters.DocumentRead }
+            : new(CouchAccess.Read, db, "design document attachment") { AlsoGrantedBy = CouchAccess.Pull, Parameters = CouchParameters.AttachmentRead };
     }
 
     private static CouchClassification ClassifyDocument(Verb verb, string db, List<string> rest, List<(string Name, string Value)> parameters)
@@ -216,17 +234,21 @@ public static class CouchEndpoints
         switch (verb)
         {
             case Verb.Get when isAttachment:
-                return new(CouchAccess.Read, db, "attachment") { AlsoGrantedBy = CouchAccess.Pull };
+                return new(CouchAccess.Read, db, "attachment") { AlsoGrantedBy = CouchAccess.Pull, Parameters = CouchParameters.AttachmentRead };
             case Verb.Get when HasAny(parameters, ReplicationReadParameters):
-                return new(CouchAccess.Pull, db, "document revisions") { AlsoGrantedBy = CouchAccess.Read };
+                return new(CouchAccess.Pull, db, "document revisions") { AlsoGrantedBy = CouchAccess.Read, Parameters = CouchParameters.DocumentRead };
             case Verb.Get:
-                return new(CouchAccess.Read, db, "document") { AlsoGrantedBy = CouchAccess.Pull };
+                return new(CouchAccess.Read, db, "document") { AlsoGrantedBy = CouchAccess.Pull, Parameters = CouchParameters.DocumentRead };
             case Verb.Put when !isAttachment && HasValue(parameters, "new_edits", "false"):
-                return new(CouchAccess.Push, db, "replicated document");
-            case Verb.Put or Verb.Delete:
-                return new(CouchAccess.Write, db, isAttachment ? "attachment write" : "document write");
+                return new(CouchAccess.Push, db, "replicated document") { Parameters = CouchParameters.DocumentWrite };
+            case Verb.Put or Verb.Delete when isAttachment:
+                return new(CouchAccess.Write, db, "attachment write") { Parameters = CouchParameters.AttachmentWrite };
+            case Verb.Put:
+                return new(CouchAccess.Write, db, "document write") { Parameters = CouchParameters.DocumentWrite };
+            case Verb.Delete:
+                return new(CouchAccess.Write, db, "document delete") { Parameters = CouchParameters.DocumentDelete };
             case Verb.Post when !isAttachment:
-                return new(CouchAccess.Write, db, "document write");
+                return new(CouchAccess.Write, db, "document write") { Parameters = CouchParameters.NewDocument };
             default:
                 return Deny(db, "method not allowed on an attachment");
         }
@@ -289,6 +311,8 @@ public static class CouchEndpoints
     }
 
     private static CouchClassification Deny(string? db, string reason) => new(CouchAccess.Denied, db, reason);
+
+    private static CouchClassification BadRequest(string? db, string reason) => new(CouchAccess.Denied, db, reason) { IsBadRequest = true };
 
     private static Verb ToVerb(string method) => method switch
     {

@@ -160,9 +160,18 @@ public sealed class CanonicalTargetTests
     }
 
     [Fact]
-    public void KeepsSubDelimsColonAndAtVerbatim()
+    public void KeepsSubDelimsButSemicolonColonAndAtVerbatim()
     {
-        Assert.Equal("/a:b@c!$&'()*+,;=", Parse("/a:b@c!$&'()*+,;=").ToOriginForm());
+        // ';' would start a servlet path parameter ("..;/" is ".." to Tomcat): sent as %3B.
+        Assert.Equal("/a:b@c!$&'()*+,%3B=/..%3B", Parse("/a:b@c!$&'()*+,;=/..;").ToOriginForm());
+    }
+
+    [Fact]
+    public void QueryOverrideReplacesTheClientsQuery()
+    {
+        var target = Parse("/couch/db/_changes?since=0;filter=x");
+        Assert.Equal("/db/_changes?since=0&filter=x", target.ToOriginForm(1, "since=0&filter=x"));
+        Assert.Equal("/db/_changes", target.ToOriginForm(1, null));
     }
 
     [Fact]
