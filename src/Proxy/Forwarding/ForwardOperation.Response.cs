@@ -211,9 +211,26 @@ internal sealed partial class ForwardOperation
             // fixed 32 KiB ask opened a second segment, and the pipe writes each on its own.
             var memory = Response.GetMemory((int)Math.Min(PieceSize, body.BytesOwed));
             int read;
+            ClientDepartureWatch? watch = null;
             try
             {
-                read = await body.ReadAsync(memory, idle.Arm(_options.IdleTimeout)).ConfigureAwait(false);
+                var pending = body.ReadAsync(memory, idle.Arm(_options.IdleTimeout));
+                if (!pending.IsCompleted && (pump is null || pump.IsCompleted))
+                {
+                    // A quiet upstream (a longpoll, a feed between heartbeats) would hold this
+                    // connection for a client that left until its next byte (issue 18): watch the
+                    // client while waiting. Bytes already buffered never pay for the timer.
+                    watch = connection.DepartureWatch;
+                    watch.Start(_exchange.Connection.Socket, idle);
+                }
+
+                read = await pending.ConfigureAwait(false);
+            }
+            catch (Exception ex) when (watch is { ClientGone: true } && ex is OperationCanceledException)
+            {
+                connection.Abort();
+                _logger.LogDebug("client {Remote} left while {Node} was quiet mid-answer to {Method} {Path}", _exchange.RemoteEndPoint, connection.Node, Request.Method, Request.Target.Path);
+                return ClientGone(ex);
             }
             catch (Exception ex) when (IsUpstreamFault(ex))
             {
@@ -222,6 +239,7 @@ internal sealed partial class ForwardOperation
             }
             finally
             {
+                watch?.Stop();
                 idle.Disarm();
             }
 
