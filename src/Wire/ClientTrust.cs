@@ -9,10 +9,13 @@ namespace Gatehouse.Wire;
 /// 1. no certificate → refused;
 /// 2. the key is on the deny list → refused (the deny list wins over everything);
 /// 3. outside its validity period → refused ("expired keys are out", for pins too);
-/// 4. an EKU extension without clientAuth → refused (RFC 5280 §4.2.1.12);
-/// 5. the key is on the whitelist → in, as <see cref="TrustSource.PinnedKey"/> (self-signed is fine);
-/// 6. it chains to one of the user CAs with a custom root trust, never the system store → in,
-///    as <see cref="TrustSource.CertificateAuthority"/>.
+/// 4. an EKU extension without clientAuth or anyExtendedKeyUsage → refused (RFC 5280 §4.2.1.12);
+/// 5. a weak key (under RSA 2048 or P-256) or a SHA-1/MD5 signature → refused, pinned or not
+///    (<see cref="CertificateStrength"/>);
+/// 6. the key is on the whitelist → in, as <see cref="TrustSource.PinnedKey"/> (self-signed is fine,
+///    and so is its cA=TRUE, which <c>openssl req -x509</c> sets);
+/// 7. it chains to one of the user CAs with a custom root trust, never the system store, through no
+///    weak certificate, and is not itself a CA certificate → in, as <see cref="TrustSource.CertificateAuthority"/>.
 /// Thread-safe: one instance serves every handshake.
 /// </summary>
 public sealed class ClientTrust
@@ -116,38 +119,64 @@ public sealed class ClientTrust
             return TrustDecision.Refuse(Reasons.NotForClientAuth);
         }
 
+        if (!CertificateStrength.KeyIsStrong(clientCertificate))
+        {
+            return TrustDecision.Refuse(Reasons.WeakKey);
+        }
+
+        // A pinned self-signed leaf is its own anchor, so its signature proves little; it is checked
+        // all the same: one rule for every leaf is simpler to state and to trust than an exception.
+        if (!CertificateStrength.SignatureIsStrong(clientCertificate))
+        {
+            return TrustDecision.Refuse(Reasons.WeakSignature);
+        }
+
         string subject = clientCertificate.Subject;
         if (_pins.TryGetValue(pin, out string? entryName))
         {
             return TrustDecision.Allow(new Principal(pin, subject, TrustSource.PinnedKey, entryName));
         }
 
-        if (handshakeChain is not null && _handshakeChain?.Anchor(handshakeChain, clientCertificate) is { } issuer)
-        {
-            return TrustDecision.Allow(new Principal(pin, subject, TrustSource.CertificateAuthority, issuer.Name));
-        }
-
+        // The handshake's chain is the leaf and the CA alone (see HandshakeChain.Anchor): nothing in
+        // between to judge, and the leaf was judged above.
+        TrustedCa? issuer = handshakeChain is null ? null : _handshakeChain?.Anchor(handshakeChain, clientCertificate);
         string reason = Reasons.UnknownIssuer;
-        foreach (TrustedCa ca in _cas)
+        for (int i = 0; issuer is null && i < _cas.Length; i++)
         {
-            string? failure = ChainFailure(clientCertificate, ca.Certificate, now);
+            string? failure = ChainFailure(clientCertificate, _cas[i].Certificate, now);
             if (failure is null)
             {
-                return TrustDecision.Allow(new Principal(pin, subject, TrustSource.CertificateAuthority, ca.Name));
+                issuer = _cas[i];
             }
-
-            // With several CAs, a specific failure from the CA that did issue it (say, a bad signature)
-            // says more than "unknown issuer" from the others.
-            if (failure != Reasons.UnknownIssuer)
+            else if (failure != Reasons.UnknownIssuer)
             {
+                // With several CAs, a specific failure from the CA that did issue it (say, a bad signature)
+                // says more than "unknown issuer" from the others.
                 reason = failure;
             }
         }
 
-        return TrustDecision.Refuse(reason);
+        if (issuer is null)
+        {
+            return TrustDecision.Refuse(reason);
+        }
+
+        // Judged only once a CA vouches for it: an unpinned `openssl req -x509` certificate (cA=TRUE)
+        // is an unknown issuer, and saying "CA certificate" would hide the fix (pin it).
+        if (clientCertificate.Extensions[Oids.BasicConstraints] is X509BasicConstraintsExtension { CertificateAuthority: true })
+        {
+            return TrustDecision.Refuse(Reasons.CaCertificate);
+        }
+
+        return TrustDecision.Allow(new Principal(pin, subject, TrustSource.CertificateAuthority, issuer.Name));
     }
 
-    /// <summary>RFC 5280 §4.2.1.12: if the EKU extension is present, the key may be used only for the listed purposes.</summary>
+    /// <summary>
+    /// RFC 5280 §4.2.1.12: if the EKU extension is present, the key may be used only for the listed
+    /// purposes, and anyExtendedKeyUsage lists every purpose. So a certificate without the extension
+    /// and one that lists anyExtendedKeyUsage are let in alike: refusing both instead would lock out
+    /// pinned keys made by <c>openssl req -x509</c> (no EKU) that are let in today.
+    /// </summary>
     private static bool AllowsClientAuth(X509Certificate2 certificate)
     {
         if (certificate.Extensions[Oids.EnhancedKeyUsage] is not X509EnhancedKeyUsageExtension eku)
@@ -157,7 +186,7 @@ public sealed class ClientTrust
 
         foreach (Oid usage in eku.EnhancedKeyUsages)
         {
-            if (usage.Value == Oids.ClientAuth)
+            if (usage.Value is Oids.ClientAuth or Oids.AnyExtendedKeyUsage)
             {
                 return true;
             }
@@ -179,12 +208,13 @@ public sealed class ClientTrust
         // Never fetch issuers over the network (AIA) during a handshake.
         policy.DisableCertificateDownloads = true;
         policy.VerificationTime = now.UtcDateTime;
-        policy.ApplicationPolicy.Add(new Oid(Oids.ClientAuth));
+        // No ApplicationPolicy: the platform would read anyExtendedKeyUsage as not clientAuth, and so
+        // refuse what AllowsClientAuth lets in; ChainElementFailure asks every issuer the same question.
 
         try
         {
             bool built = chain.Build(leaf);
-            return built ? null : Describe(chain.ChainStatus);
+            return built ? ChainElementFailure(chain.ChainElements) : Describe(chain.ChainStatus);
         }
         catch (CryptographicException)
         {
@@ -202,6 +232,37 @@ public sealed class ClientTrust
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// What is wrong with the issuers of a chain that built, or null. Every one of them, the CA
+    /// included, must allow clientAuth (EKU chaining, as the platform's ApplicationPolicy did). Those
+    /// between the leaf (judged already) and the CA must have a strong key and signature; the CA's own
+    /// key is the user's choice, and its own signature proves nothing: it is a trust anchor, taken on trust.
+    /// </summary>
+    internal static string? ChainElementFailure(X509ChainElementCollection elements)
+    {
+        for (int i = 1; i < elements.Count; i++)
+        {
+            X509Certificate2 issuer = elements[i].Certificate;
+            if (!AllowsClientAuth(issuer))
+            {
+                return Reasons.NotForClientAuth;
+            }
+
+            bool anchor = i == elements.Count - 1;
+            if (!anchor && !CertificateStrength.KeyIsStrong(issuer))
+            {
+                return Reasons.WeakKey;
+            }
+
+            if (!anchor && !CertificateStrength.SignatureIsStrong(issuer))
+            {
+                return Reasons.WeakSignature;
+            }
+        }
+
+        return null;
     }
 
     private static string Describe(X509ChainStatus[] statuses)
@@ -254,5 +315,8 @@ public sealed class ClientTrust
         public const string BadSignature = "bad signature";
         public const string IssuerExpired = "issuer expired";
         public const string InvalidChain = "invalid chain";
+        public const string CaCertificate = "CA certificate";
+        public const string WeakKey = "weak key";
+        public const string WeakSignature = "weak signature";
     }
 }

@@ -37,7 +37,9 @@ internal sealed class HandshakeChain
 
         var policy = new X509ChainPolicy
         {
-            // The same rules as ClientTrust's per-CA build, with every user CA at once.
+            // ClientTrust's per-CA rules, with every user CA at once; and clientAuth as the platform
+            // reads it, stricter than ClientTrust (it refuses anyExtendedKeyUsage): such a key is
+            // judged by ClientTrust's own build instead.
             TrustMode = X509ChainTrustMode.CustomRootTrust,
             RevocationMode = X509RevocationMode.NoCheck,
             DisableCertificateDownloads = true,
