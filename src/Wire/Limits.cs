@@ -30,6 +30,21 @@ public sealed class Limits
     /// <summary>Connections open at once for one principal (key pin); more are closed after the handshake. Default 1,000.</summary>
     public int MaxConnectionsPerPrincipal { get; set; } = 1_000;
 
+    /// <summary>Connections open at once to one upstream node (a CouchDB node, a proxied app); more requests wait. Default 64.</summary>
+    public int MaxUpstreamConnectionsPerNode { get; set; } = 64;
+
+    /// <summary>
+    /// Upstream connections of one CouchDB route one key may hold at once (issue 18); past it a short
+    /// request waits for one of its own, a feed gets 429. 0 (default): a quarter of the route's pool.
+    /// </summary>
+    public int UpstreamConnectionsPerPrincipal { get; set; }
+
+    /// <summary>
+    /// Upstream connections of one CouchDB route that long-lived requests (continuous, longpoll and
+    /// eventsource feeds) may hold at once, over all keys; past it 429. 0 (default): half the route's pool.
+    /// </summary>
+    public int LongLivedUpstreamConnections { get; set; }
+
     /// <summary>
     /// TLS handshakes in progress at once. Default 256. When full, the oldest pending handshake is
     /// closed to make room for the new one: a flood of connections that never finish TLS cannot

@@ -72,7 +72,7 @@ public sealed partial class GatehouseServer : IAsyncDisposable
         var trust = LoadTrust(config);
         RequireCouchEnvironment(config, environment);
         var logins = new Front.LoginThrottle();
-        var generation = RouteGeneration.Build(config, options.Policy, environment, options.WebSocketRoutes, logins, options.Loggers, options.Buffers, previous: null);
+        var generation = RouteGeneration.Build(config, options.Policy, environment, options.WebSocketRoutes, logins, options.Loggers, options.Buffers, limits, previous: null);
         var peers = new Peers.PeerLinkHandler(Peers.PeerTable.Create(config, environment, identity, options.Loggers, options.Buffers), options.Loggers);
         var router = new GatewayRouter(generation, options.Loggers) { PeerLinks = peers };
         var endpoints = config.Listen.Select(ConfigLoader.ToEndpoint).ToList();

@@ -17,6 +17,7 @@ namespace Gatehouse.Routing;
 internal sealed class CouchRouteHandler : IAsyncDisposable
 {
     private readonly UpstreamPool _upstream;
+    private readonly UpstreamShares _shares;
     private readonly IReadOnlyDictionary<string, KeyValuePair<string, string>[]> _headersByRole;
     private readonly Uri _firstNode;
     private readonly HttpClient _gatewayClient;
@@ -25,11 +26,16 @@ internal sealed class CouchRouteHandler : IAsyncDisposable
     /// <summary>Who created what (issue 7); null when recording is off for this route.</summary>
     private readonly Provenance.ProvenanceRecorder? _provenance;
 
-    public CouchRouteHandler(Route route, CouchEnvironment environment, ILoggerFactory loggers, Wire.BufferPools buffers)
+    public CouchRouteHandler(Route route, CouchEnvironment environment, Wire.Limits limits, ILoggerFactory loggers, Wire.BufferPools buffers)
     {
         var nodes = environment.NodeUrls();
         _firstNode = nodes[0];
-        _upstream = new UpstreamPool(nodes, new UpstreamOptions { Buffers = buffers }, loggers.CreateLogger("Gatehouse.Upstream"));
+        var options = new UpstreamOptions { Buffers = buffers, MaxConnectionsPerNode = limits.MaxUpstreamConnectionsPerNode };
+        _upstream = new UpstreamPool(nodes, options, loggers.CreateLogger("Gatehouse.Upstream"));
+        var pool = options.MaxConnectionsPerNode * nodes.Count;
+        _shares = new UpstreamShares(
+            limits.UpstreamConnectionsPerPrincipal > 0 ? limits.UpstreamConnectionsPerPrincipal : Math.Max(1, pool / 4),
+            limits.LongLivedUpstreamConnections > 0 ? limits.LongLivedUpstreamConnections : Math.Max(1, pool / 2));
         _headersByRole = environment.Credentials.ToDictionary(
             pair => pair.Key,
             pair => CouchCredentialHeaders.For(environment, pair.Value));
@@ -48,6 +54,29 @@ internal sealed class CouchRouteHandler : IAsyncDisposable
             return;
         }
 
+        // No key may take the connections another needs (issue 18), feeds least of all.
+        var key = exchange.Principal.Pin;
+        var longLived = classification.IsLongLived;
+        if (await _shares.EnterAsync(key, longLived, _upstream.Options.ResponseHeaderTimeout, stopping).ConfigureAwait(false) is { } busy)
+        {
+            exchange.Response.Headers.Set("Retry-After", longLived ? "30" : "1");
+            await exchange.Response.SendErrorAsync(429, busy, stopping).ConfigureAwait(false);
+            _logger.LogInformation("refused {Method} {Path} of {Pin}: {Reason}", exchange.Request.Method, exchange.Request.Target.Path, key, busy);
+            return;
+        }
+
+        try
+        {
+            await ForwardAsync(exchange, route, role, classification, stopping).ConfigureAwait(false);
+        }
+        finally
+        {
+            _shares.Leave(key, longLived);
+        }
+    }
+
+    private async Task ForwardAsync(HttpExchange exchange, Route route, string? role, CouchClassification classification, CancellationToken stopping)
+    {
         var plan = Forwarder.PlanFor(exchange);
         plan.TargetFrom(exchange.Request.Target, route.PrefixSegments.Count, classification.ForwardQuery);
         if (role is not null && _headersByRole.TryGetValue(role, out var credential))

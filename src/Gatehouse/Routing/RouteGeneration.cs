@@ -55,6 +55,7 @@ internal sealed class RouteGeneration
         LoginThrottle logins,
         ILoggerFactory loggers,
         Wire.BufferPools buffers,
+        Wire.Limits limits,
         RouteGeneration? previous)
     {
         var routes = new RouteTable(config.Routes);
@@ -76,7 +77,7 @@ internal sealed class RouteGeneration
                 {
                     RouteKind.Files => reused as FileEndpoint
                         ?? new FileEndpoint(new FileStore(new FileStoreOptions { StoreRoots = routeConfig.Stores! }), loggers.CreateLogger("Gatehouse.Files")),
-                    RouteKind.CouchDb => reused as CouchRouteHandler ?? new CouchRouteHandler(route, environment!.Couchdb!, loggers, buffers),
+                    RouteKind.CouchDb => reused as CouchRouteHandler ?? new CouchRouteHandler(route, environment!.Couchdb!, limits, loggers, buffers),
                     RouteKind.WebSocket => reused as WebSocketEndpoint ?? CreateWebSocketEndpoint(route, webSocketRoutes, loggers),
                     _ => reused as ProxyRouteHandler ?? new ProxyRouteHandler(route, logins, loggers, buffers),
                 };

@@ -23,6 +23,9 @@ public readonly record struct CouchClassification(CouchAccess Access, string? Da
     /// <summary>The query parameter names this endpoint accepts; null accepts none.</summary>
     public System.Collections.Frozen.FrozenSet<string>? Parameters { get; init; }
 
+    /// <summary>A feed that holds its upstream connection until a change or a timeout (continuous, longpoll, eventsource).</summary>
+    public bool IsLongLived { get; init; }
+
     /// <summary>The query to forward, rebuilt from the judged parameters (without '?'); null for none.</summary>
     public string? ForwardQuery { get; init; }
 

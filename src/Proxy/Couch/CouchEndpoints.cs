@@ -170,7 +170,20 @@ public static class CouchEndpoints
             }
         }
 
-        return new(CouchAccess.Pull, db, "changes feed") { Parameters = CouchParameters.Changes };
+        return new(CouchAccess.Pull, db, "changes feed") { Parameters = CouchParameters.Changes, IsLongLived = IsHeldOpen(parameters) };
+    }
+
+    private static bool IsHeldOpen(List<(string Name, string Value)> parameters)
+    {
+        foreach (var (name, value) in parameters)
+        {
+            if (name == "feed" && value is "continuous" or "longpoll" or "eventsource")
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static CouchClassification ClassifyLocal(Verb verb, string db, List<string> rest)
