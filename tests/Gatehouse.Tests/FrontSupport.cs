@@ -25,23 +25,42 @@ internal sealed class PythonHttpServer : IDisposable
 
     public string Root { get; }
 
+    /// <summary>Starts on port 0 and learns the port from the line the server prints when it listens.</summary>
     public static async Task<PythonHttpServer> StartAsync(string root)
     {
-        var port = FrontPorts.Free();
         var info = new ProcessStartInfo("python3") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { "-m", "http.server", "--bind", "127.0.0.1", "--directory", root, port.ToString() })
+        info.Environment["PYTHONUNBUFFERED"] = "1"; // the "Serving HTTP on … port N" line must not wait in a pipe buffer
+        foreach (var arg in new[] { "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", root })
         {
             info.ArgumentList.Add(arg);
         }
 
+        var listening = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
         var process = Process.Start(info)!;
-        process.OutputDataReceived += (_, _) => { };
+        process.OutputDataReceived += (_, e) =>
+        {
+            var match = e.Data is null ? null : System.Text.RegularExpressions.Regex.Match(e.Data, @" port (\d+) ");
+            if (match is { Success: true })
+            {
+                listening.TrySetResult(int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+            }
+        };
         process.ErrorDataReceived += (_, _) => { };
+        process.EnableRaisingEvents = true;
+        process.Exited += (_, _) => listening.TrySetException(new InvalidOperationException("python3 http.server exited before listening"));
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var server = new PythonHttpServer(process, port, root);
-        await FrontPorts.WaitAsync(port, process);
-        return server;
+        try
+        {
+            var port = await listening.Task.WaitAsync(TimeSpan.FromSeconds(15));
+            return new PythonHttpServer(process, port, root);
+        }
+        catch
+        {
+            process.Kill(entireProcessTree: true);
+            process.Dispose();
+            throw;
+        }
     }
 
     public void Dispose()

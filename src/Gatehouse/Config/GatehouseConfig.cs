@@ -124,6 +124,13 @@ public sealed class RouteConfig
     /// <summary>Pass <c>Upgrade: websocket</c> requests through to the backend (default true).</summary>
     public bool? WebSockets { get; set; }
 
+    /// <summary>
+    /// proxy: forward path segments holding an encoded <c>/</c> or <c>\</c> (<c>%2F</c>, <c>%5C</c>)
+    /// instead of refusing them with 400 (default false; Apache's AllowEncodedSlashes). A backend that
+    /// decodes before it normalises reads <c>..%2F</c> as a step out of the mount.
+    /// </summary>
+    public bool? AllowEncodedSlashes { get; set; }
+
     /// <summary>couchdb: where and with which credential the gateway records who created what (issue 7).</summary>
     public ProvenanceConfig? Provenance { get; set; }
 
