@@ -55,8 +55,10 @@ public sealed class ForwardPlan
     public IReadOnlySet<string>? RemoveHeaders { get; set; }
 
     /// <summary>
-    /// Forward an <c>Upgrade</c> request (WebSocket) as one, and tunnel bytes both ways after the
-    /// upstream's <c>101</c> (issue 5). Off: Upgrade is hop-by-hop and dropped, the upstream answers plainly.
+    /// Forward a valid WebSocket upgrade as one, and tunnel bytes both ways after the upstream's
+    /// <c>101</c> (issue 5). Any other Upgrade (h2c, websocket on a POST or without a valid key) and
+    /// every Upgrade when this is off: Upgrade is hop-by-hop and dropped, the upstream answers
+    /// plainly, and a 101 anyway is a 502 (issue 17).
     /// </summary>
     public bool AllowUpgrade { get; set; }
 

@@ -146,6 +146,11 @@ internal sealed class RecordingBackend : IAsyncDisposable
 
     public ConcurrentQueue<string> Heads { get; } = new();
 
+    /// <summary>Connections accepted so far (a discarded upstream connection shows as a new one next time).</summary>
+    public int Accepted => Volatile.Read(ref _accepted);
+
+    private int _accepted;
+
     /// <summary>The values of <paramref name="name"/> in the last recorded head.</summary>
     public List<string> Values(string name) =>
         Heads.Last().Split("\r\n").Skip(1)
@@ -166,6 +171,7 @@ internal sealed class RecordingBackend : IAsyncDisposable
                 return;
             }
 
+            Interlocked.Increment(ref _accepted);
             _ = ServeAsync(client);
         }
     }

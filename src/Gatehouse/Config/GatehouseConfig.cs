@@ -121,7 +121,7 @@ public sealed class RouteConfig
     /// <summary>Seconds without a byte either way before a WebSocket tunnel is closed (default 600).</summary>
     public double? TunnelIdleTimeout { get; set; }
 
-    /// <summary>Pass <c>Upgrade: websocket</c> requests through to the backend (default true).</summary>
+    /// <summary>Tunnel valid WebSocket upgrades to the backend (default false: every Upgrade is dropped).</summary>
     public bool? WebSockets { get; set; }
 
     /// <summary>

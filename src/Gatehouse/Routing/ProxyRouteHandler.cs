@@ -14,7 +14,7 @@ namespace Gatehouse.Routing;
 /// 2. the judged request goes to the backend (TCP or Unix socket) with the mount prefix removed
 ///    when the route strips it, and the identity headers only the gateway sets;
 /// 3. Location/Content-Location at the backend's origin come back as the public origin;
-/// 4. WebSocket upgrades are tunnelled (idle-bounded, never cut by request timeouts);
+/// 4. on routes with webSockets on, valid WebSocket upgrades are tunnelled (idle-bounded, never cut by request timeouts);
 /// 5. a backend that is down is a 502 page without detail.
 /// </summary>
 internal sealed class ProxyRouteHandler : IAsyncDisposable
@@ -44,7 +44,7 @@ internal sealed class ProxyRouteHandler : IAsyncDisposable
         _access = new ProxyAccess(config, route.Name, logins, loggers.CreateLogger("Gatehouse.Login"));
         _identity = new IdentityHeaders(config.Headers);
         _locations = new LocationRewriter(backend, route.StripPrefix ? route.Prefix : string.Empty);
-        _webSockets = config.WebSockets ?? true;
+        _webSockets = config.WebSockets ?? false; // opt-in: a backend that never expected a tunnel gets none
         _allowEncodedSlashes = config.AllowEncodedSlashes ?? false;
         _tunnelIdle = config.TunnelIdleTimeout is { } seconds ? TimeSpan.FromSeconds(seconds) : DefaultTunnelIdle;
         _rewriteLocation = (exchange, name, value) => LocationRewriter.Applies(name) ? _locations.Rewrite(value, PublicOrigin(exchange)) : value;

@@ -6,11 +6,14 @@ namespace Gatehouse.Proxy;
 /// <summary>Which header fields cross the gateway, in one place (issue 3, RFC 9110 §7.6.1).</summary>
 internal static class ForwardedHeaders
 {
-    /// <summary>Hop-by-hop fields: they describe one connection, never the message (RFC 9110 §7.6.1).</summary>
+    /// <summary>
+    /// Hop-by-hop fields: they describe one connection, never the message (RFC 9110 §7.6.1).
+    /// HTTP2-Settings belongs to an h2c upgrade (RFC 7540 §3.2.1), which is never forwarded as one.
+    /// </summary>
     public static readonly FrozenSet<string> HopByHop = FrozenSet.Create(
         StringComparer.OrdinalIgnoreCase,
         "Connection", "Keep-Alive", "Proxy-Connection", "TE", "Trailer", "Transfer-Encoding", "Upgrade",
-        "Proxy-Authorization", "Proxy-Authenticate");
+        "Proxy-Authorization", "Proxy-Authenticate", "HTTP2-Settings");
 
     /// <summary>
     /// Client fields never sent upstream besides the hop-by-hop ones: credentials and identity
