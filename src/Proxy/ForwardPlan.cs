@@ -62,6 +62,13 @@ public sealed class ForwardPlan
     /// </summary>
     public bool AllowUpgrade { get; set; }
 
+    /// <summary>
+    /// Forward client fields whose name holds <c>_</c> (a proxy route's opt-in, issue 17). Off: they
+    /// are dropped, since WSGI/CGI servers read <c>_</c> as <c>-</c>. On: still dropped when the
+    /// dashed reading names a field the gateway sets or strips (identity, X-Forwarded-*, Forwarded …).
+    /// </summary>
+    public bool AllowUnderscoreHeaders { get; set; }
+
     /// <summary>A tunnel with no byte either way for this long is closed. Default 10 min.</summary>
     public TimeSpan TunnelIdleTimeout { get; set; } = DefaultTunnelIdleTimeout;
 
@@ -85,6 +92,7 @@ public sealed class ForwardPlan
         AddHeaders.Clear(); // keeps its array for the next request's fields
         RemoveHeaders = null;
         AllowUpgrade = false;
+        AllowUnderscoreHeaders = false;
         TunnelIdleTimeout = DefaultTunnelIdleTimeout;
         RewriteResponseField = null;
         SendError = null;

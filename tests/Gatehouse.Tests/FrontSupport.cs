@@ -9,7 +9,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Tests;
 
-/// <summary>A real backend no one here wrote: <c>python3 -m http.server</c> on loopback, killed on Dispose.</summary>
+/// <summary>A real backend no one here wrote: <c>python3 -m http.server</c> (or a wsgiref app) on loopback, killed on Dispose.</summary>
 internal sealed class PythonHttpServer : IDisposable
 {
     private readonly Process _process;
@@ -25,12 +25,35 @@ internal sealed class PythonHttpServer : IDisposable
 
     public string Root { get; }
 
+    /// <summary>
+    /// A WSGI app on Python's own server (wsgiref) answering each request with its environ's
+    /// <c>HTTP_*</c> keys as JSON: what a WSGI/CGI app reads, where <c>X_User</c> and <c>X-User</c>
+    /// are both <c>HTTP_X_USER</c> (repeats are joined with ",").
+    /// </summary>
+    public static Task<PythonHttpServer> StartWsgiEnvironAsync() => StartAsync(string.Empty, ["-c", """
+        import json
+        from wsgiref.simple_server import make_server, WSGIRequestHandler
+        class Quiet(WSGIRequestHandler):
+            def log_message(self, *args): pass
+        def app(environ, start_response):
+            body = json.dumps({k: v for k, v in environ.items() if k.startswith('HTTP_')}).encode()
+            start_response('200 OK', [('Content-Type', 'application/json'), ('Content-Length', str(len(body)))])
+            return [body]
+        server = make_server('127.0.0.1', 0, app, handler_class=Quiet)
+        print('Serving WSGI on 127.0.0.1 port %d ' % server.server_port)
+        server.serve_forever()
+        """]);
+
+    /// <summary>Serves <paramref name="root"/> with <c>python3 -m http.server</c>.</summary>
+    public static Task<PythonHttpServer> StartAsync(string root) =>
+        StartAsync(root, ["-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", root]);
+
     /// <summary>Starts on port 0 and learns the port from the line the server prints when it listens.</summary>
-    public static async Task<PythonHttpServer> StartAsync(string root)
+    private static async Task<PythonHttpServer> StartAsync(string root, string[] args)
     {
         var info = new ProcessStartInfo("python3") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         info.Environment["PYTHONUNBUFFERED"] = "1"; // the "Serving HTTP on … port N" line must not wait in a pipe buffer
-        foreach (var arg in new[] { "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", root })
+        foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);
         }
@@ -47,7 +70,7 @@ internal sealed class PythonHttpServer : IDisposable
         };
         process.ErrorDataReceived += (_, _) => { };
         process.EnableRaisingEvents = true;
-        process.Exited += (_, _) => listening.TrySetException(new InvalidOperationException("python3 http.server exited before listening"));
+        process.Exited += (_, _) => listening.TrySetException(new InvalidOperationException("python3 exited before listening"));
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         try

@@ -131,6 +131,13 @@ public sealed class RouteConfig
     /// </summary>
     public bool? AllowEncodedSlashes { get; set; }
 
+    /// <summary>
+    /// proxy: forward client header fields whose name holds <c>_</c> (default false: dropped, since
+    /// WSGI/CGI servers read <c>X_User</c> as <c>X-User</c>). Even then a name that reads as a header
+    /// the gateway sets or strips (<c>X_Gatehouse_User</c>, <c>X_Forwarded_For</c>) is dropped.
+    /// </summary>
+    public bool? AllowUnderscoreHeaders { get; set; }
+
     /// <summary>couchdb: where and with which credential the gateway records who created what (issue 7).</summary>
     public ProvenanceConfig? Provenance { get; set; }
 

@@ -26,6 +26,7 @@ internal sealed class ProxyRouteHandler : IAsyncDisposable
     private readonly LocationRewriter _locations;
     private readonly bool _webSockets;
     private readonly bool _allowEncodedSlashes;
+    private readonly bool _allowUnderscoreHeaders;
     private readonly TimeSpan _tunnelIdle;
     private readonly ILogger _logger;
 
@@ -46,6 +47,7 @@ internal sealed class ProxyRouteHandler : IAsyncDisposable
         _locations = new LocationRewriter(backend, route.StripPrefix ? route.Prefix : string.Empty);
         _webSockets = config.WebSockets ?? false; // opt-in: a backend that never expected a tunnel gets none
         _allowEncodedSlashes = config.AllowEncodedSlashes ?? false;
+        _allowUnderscoreHeaders = config.AllowUnderscoreHeaders ?? false;
         _tunnelIdle = config.TunnelIdleTimeout is { } seconds ? TimeSpan.FromSeconds(seconds) : DefaultTunnelIdle;
         _rewriteLocation = (exchange, name, value) => LocationRewriter.Applies(name) ? _locations.Rewrite(value, PublicOrigin(exchange)) : value;
     }
@@ -78,6 +80,7 @@ internal sealed class ProxyRouteHandler : IAsyncDisposable
         var plan = Forwarder.PlanFor(exchange);
         plan.TargetFrom(request.Target, route.StrippedSegments);
         plan.AllowUpgrade = _webSockets;
+        plan.AllowUnderscoreHeaders = _allowUnderscoreHeaders;
         plan.TunnelIdleTimeout = _tunnelIdle;
         plan.RewriteResponseField = _rewriteLocation;
         plan.SendError = SendErrorPage;
