@@ -67,10 +67,19 @@ public sealed class ForwardPlan
     public IReadOnlySet<string>? RemoveHeaders { get; set; }
 
     /// <summary>
-    /// Forward an <c>Upgrade</c> request (WebSocket) as one, and tunnel bytes both ways after the
-    /// upstream's <c>101</c> (issue 5). Off: Upgrade is hop-by-hop and dropped, the upstream answers plainly.
+    /// Forward a valid WebSocket upgrade as one, and tunnel bytes both ways after the upstream's
+    /// <c>101</c> (issue 5). Any other Upgrade (h2c, websocket on a POST or without a valid key) and
+    /// every Upgrade when this is off: Upgrade is hop-by-hop and dropped, the upstream answers
+    /// plainly, and a 101 anyway is a 502 (issue 17).
     /// </summary>
     public bool AllowUpgrade { get; set; }
+
+    /// <summary>
+    /// Forward client fields whose name holds <c>_</c> (a proxy route's opt-in, issue 17). Off: they
+    /// are dropped, since WSGI/CGI servers read <c>_</c> as <c>-</c>. On: still dropped when the
+    /// dashed reading names a field the gateway sets or strips (identity, X-Forwarded-*, Forwarded …).
+    /// </summary>
+    public bool AllowUnderscoreHeaders { get; set; }
 
     /// <summary>A tunnel with no byte either way for this long is closed. Default 10 min.</summary>
     public TimeSpan TunnelIdleTimeout { get; set; } = DefaultTunnelIdleTimeout;
@@ -95,6 +104,7 @@ public sealed class ForwardPlan
         AddHeaders.Clear(); // keeps its array for the next request's fields
         RemoveHeaders = null;
         AllowUpgrade = false;
+        AllowUnderscoreHeaders = false;
         TunnelIdleTimeout = DefaultTunnelIdleTimeout;
         RewriteResponseField = null;
         SendError = null;

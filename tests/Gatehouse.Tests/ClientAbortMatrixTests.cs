@@ -307,7 +307,7 @@ public sealed class ClientAbortMatrixTests
               "routes": [
                 { "kind": "files", "prefix": "/files/", "stores": [ "store" ] },
                 { "kind": "couchdb", "prefix": "/couch/" },
-                { "kind": "proxy", "name": "app", "prefix": "/app/", "backend": "http://127.0.0.1:{{backendPort}}" }
+                { "kind": "proxy", "name": "app", "prefix": "/app/", "backend": "http://127.0.0.1:{{backendPort}}", "webSockets": true }
               ],
               "rules": [ { "principals": [ "ca:user" ], "role": "device", "files": [ "read", "write" ], "proxy": [ "app" ],
                            "couchdb": { "databases": [ "*" ], "allow": [ "pull", "push", "read", "write", "create" ] } } ],

@@ -9,7 +9,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Tests;
 
-/// <summary>A real backend no one here wrote: <c>python3 -m http.server</c> on loopback, killed on Dispose.</summary>
+/// <summary>A real backend no one here wrote: <c>python3 -m http.server</c> (or a wsgiref app) on loopback, killed on Dispose.</summary>
 internal sealed class PythonHttpServer : IDisposable
 {
     private readonly Process _process;
@@ -25,23 +25,65 @@ internal sealed class PythonHttpServer : IDisposable
 
     public string Root { get; }
 
-    public static async Task<PythonHttpServer> StartAsync(string root)
+    /// <summary>
+    /// A WSGI app on Python's own server (wsgiref) answering each request with its environ's
+    /// <c>HTTP_*</c> keys as JSON: what a WSGI/CGI app reads, where <c>X_User</c> and <c>X-User</c>
+    /// are both <c>HTTP_X_USER</c> (repeats are joined with ",").
+    /// </summary>
+    public static Task<PythonHttpServer> StartWsgiEnvironAsync() => StartAsync(string.Empty, ["-c", """
+        import json
+        from wsgiref.simple_server import make_server, WSGIRequestHandler
+        class Quiet(WSGIRequestHandler):
+            def log_message(self, *args): pass
+        def app(environ, start_response):
+            body = json.dumps({k: v for k, v in environ.items() if k.startswith('HTTP_')}).encode()
+            start_response('200 OK', [('Content-Type', 'application/json'), ('Content-Length', str(len(body)))])
+            return [body]
+        server = make_server('127.0.0.1', 0, app, handler_class=Quiet)
+        print('Serving WSGI on 127.0.0.1 port %d ' % server.server_port)
+        server.serve_forever()
+        """]);
+
+    /// <summary>Serves <paramref name="root"/> with <c>python3 -m http.server</c>.</summary>
+    public static Task<PythonHttpServer> StartAsync(string root) =>
+        StartAsync(root, ["-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", root]);
+
+    /// <summary>Starts on port 0 and learns the port from the line the server prints when it listens.</summary>
+    private static async Task<PythonHttpServer> StartAsync(string root, string[] args)
     {
-        var port = FrontPorts.Free();
         var info = new ProcessStartInfo("python3") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { "-m", "http.server", "--bind", "127.0.0.1", "--directory", root, port.ToString() })
+        info.Environment["PYTHONUNBUFFERED"] = "1"; // the "Serving HTTP on … port N" line must not wait in a pipe buffer
+        foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);
         }
 
+        var listening = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
         var process = Process.Start(info)!;
-        process.OutputDataReceived += (_, _) => { };
+        process.OutputDataReceived += (_, e) =>
+        {
+            var match = e.Data is null ? null : System.Text.RegularExpressions.Regex.Match(e.Data, @" port (\d+) ");
+            if (match is { Success: true })
+            {
+                listening.TrySetResult(int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+            }
+        };
         process.ErrorDataReceived += (_, _) => { };
+        process.EnableRaisingEvents = true;
+        process.Exited += (_, _) => listening.TrySetException(new InvalidOperationException("python3 exited before listening"));
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var server = new PythonHttpServer(process, port, root);
-        await FrontPorts.WaitAsync(port, process);
-        return server;
+        try
+        {
+            var port = await listening.Task.WaitAsync(TimeSpan.FromSeconds(15));
+            return new PythonHttpServer(process, port, root);
+        }
+        catch
+        {
+            process.Kill(entireProcessTree: true);
+            process.Dispose();
+            throw;
+        }
     }
 
     public void Dispose()
@@ -127,6 +169,11 @@ internal sealed class RecordingBackend : IAsyncDisposable
 
     public ConcurrentQueue<string> Heads { get; } = new();
 
+    /// <summary>Connections accepted so far (a discarded upstream connection shows as a new one next time).</summary>
+    public int Accepted => Volatile.Read(ref _accepted);
+
+    private int _accepted;
+
     /// <summary>The values of <paramref name="name"/> in the last recorded head.</summary>
     public List<string> Values(string name) =>
         Heads.Last().Split("\r\n").Skip(1)
@@ -147,6 +194,7 @@ internal sealed class RecordingBackend : IAsyncDisposable
                 return;
             }
 
+            Interlocked.Increment(ref _accepted);
             _ = ServeAsync(client);
         }
     }

@@ -55,7 +55,7 @@ public sealed class FrontWebSocketTests
     }
 
     private static Task<InProcessGateway> StartGatewayAsync(int backendPort, int idleSeconds) => InProcessGateway.StartAsync(configJson: FrontConfig.Json(
-        $$"""[ { "kind": "proxy", "name": "ws", "prefix": "/ws/", "backend": "http://127.0.0.1:{{backendPort}}", "tunnelIdleTimeout": {{idleSeconds}} } ]""",
+        $$"""[ { "kind": "proxy", "name": "ws", "prefix": "/ws/", "backend": "http://127.0.0.1:{{backendPort}}", "webSockets": true, "tunnelIdleTimeout": {{idleSeconds}} } ]""",
         """[ { "principals": [ "ca:user" ], "proxy": [ "ws" ] } ]"""));
 
     private static async Task<JsonElement> RunClientAsync(InProcessGateway gateway, ClientPem client, string mode)

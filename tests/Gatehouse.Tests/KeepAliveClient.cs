@@ -89,10 +89,40 @@ public sealed class KeepAliveClient : IAsyncDisposable
             cts.Token);
     }
 
+    /// <summary>Sends <paramref name="request"/> byte for byte and returns the answer's head; the rest is left for <see cref="ReadBodyAsync"/>.</summary>
+    public async Task<string> SendRawAsync(string request)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await _tls.WriteAsync(Encoding.Latin1.GetBytes(request), cts.Token);
+        return await ReadHeadAsync(cts.Token);
+    }
+
+    /// <summary>Sends <paramref name="bytes"/> without waiting for an answer (bytes into a tunnel).</summary>
+    public async Task WriteRawAsync(string bytes)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await _tls.WriteAsync(Encoding.Latin1.GetBytes(bytes), cts.Token);
+    }
+
+    /// <summary>Reads <paramref name="length"/> bytes after a head (a Content-Length body, or tunnelled bytes).</summary>
+    public async Task<string> ReadBodyAsync(int length)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await ReadMoreUntilAsync(() => _received.Count >= length, "the server closed the connection mid-body", cts.Token);
+        var body = Encoding.Latin1.GetString([.. _received.Take(length)]);
+        _received.RemoveRange(0, length);
+        return body;
+    }
+
     /// <summary>Sends a GET and reads the answer's head, which it returns; what follows stays in <see cref="_received"/>.</summary>
     private async Task<string> SendGetAsync(string path, CancellationToken cancellationToken)
     {
         await _tls.WriteAsync(Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n"), cancellationToken);
+        return await ReadHeadAsync(cancellationToken);
+    }
+
+    private async Task<string> ReadHeadAsync(CancellationToken cancellationToken)
+    {
         var headerEnd = -1;
         await ReadMoreUntilAsync(() => (headerEnd = IndexOfHeaderEnd(_received)) >= 0, "the server closed the connection", cancellationToken);
         var head = Encoding.ASCII.GetString([.. _received.Take(headerEnd)]);

@@ -121,8 +121,22 @@ public sealed class RouteConfig
     /// <summary>Seconds without a byte either way before a WebSocket tunnel is closed (default 600).</summary>
     public double? TunnelIdleTimeout { get; set; }
 
-    /// <summary>Pass <c>Upgrade: websocket</c> requests through to the backend (default true).</summary>
+    /// <summary>Tunnel valid WebSocket upgrades to the backend (default false: every Upgrade is dropped).</summary>
     public bool? WebSockets { get; set; }
+
+    /// <summary>
+    /// proxy: forward path segments holding an encoded <c>/</c> or <c>\</c> (<c>%2F</c>, <c>%5C</c>)
+    /// instead of refusing them with 400 (default false; Apache's AllowEncodedSlashes). A backend that
+    /// decodes before it normalises reads <c>..%2F</c> as a step out of the mount.
+    /// </summary>
+    public bool? AllowEncodedSlashes { get; set; }
+
+    /// <summary>
+    /// proxy: forward client header fields whose name holds <c>_</c> (default false: dropped, since
+    /// WSGI/CGI servers read <c>X_User</c> as <c>X-User</c>). Even then a name that reads as a header
+    /// the gateway sets or strips (<c>X_Gatehouse_User</c>, <c>X_Forwarded_For</c>) is dropped.
+    /// </summary>
+    public bool? AllowUnderscoreHeaders { get; set; }
 
     /// <summary>couchdb: where and with which credential the gateway records who created what (issue 7).</summary>
     public ProvenanceConfig? Provenance { get; set; }

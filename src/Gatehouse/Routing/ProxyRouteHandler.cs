@@ -8,12 +8,13 @@ namespace Gatehouse.Routing;
 
 /// <summary>
 /// Fronts a local web app (issue 5):
+/// 0. a path segment with an encoded / or \ is a 400 unless the route allows it (issue 17);
 /// 1. access: the local user, a principal the policy allowed, or a Basic login (<see cref="ProxyAccess"/>);
 ///    otherwise 401/403/429, as HTML for browsers;
 /// 2. the judged request goes to the backend (TCP or Unix socket) with the mount prefix removed
 ///    when the route strips it, and the identity headers only the gateway sets;
 /// 3. Location/Content-Location at the backend's origin come back as the public origin;
-/// 4. WebSocket upgrades are tunnelled (idle-bounded, never cut by request timeouts);
+/// 4. on routes with webSockets on, valid WebSocket upgrades are tunnelled (idle-bounded, never cut by request timeouts);
 /// 5. a backend that is down is a 502 page without detail.
 /// </summary>
 internal sealed class ProxyRouteHandler : IAsyncDisposable
@@ -24,6 +25,8 @@ internal sealed class ProxyRouteHandler : IAsyncDisposable
     private readonly IdentityHeaders _identity;
     private readonly LocationRewriter _locations;
     private readonly bool _webSockets;
+    private readonly bool _allowEncodedSlashes;
+    private readonly bool _allowUnderscoreHeaders;
     private readonly TimeSpan _tunnelIdle;
     private readonly ILogger _logger;
 
@@ -42,7 +45,9 @@ internal sealed class ProxyRouteHandler : IAsyncDisposable
         _access = new ProxyAccess(config, route.Name, logins, loggers.CreateLogger("Gatehouse.Login"));
         _identity = new IdentityHeaders(config.Headers);
         _locations = new LocationRewriter(backend, route.StripPrefix ? route.Prefix : string.Empty);
-        _webSockets = config.WebSockets ?? true;
+        _webSockets = config.WebSockets ?? false; // opt-in: a backend that never expected a tunnel gets none
+        _allowEncodedSlashes = config.AllowEncodedSlashes ?? false;
+        _allowUnderscoreHeaders = config.AllowUnderscoreHeaders ?? false;
         _tunnelIdle = config.TunnelIdleTimeout is { } seconds ? TimeSpan.FromSeconds(seconds) : DefaultTunnelIdle;
         _rewriteLocation = (exchange, name, value) => LocationRewriter.Applies(name) ? _locations.Rewrite(value, PublicOrigin(exchange)) : value;
     }
@@ -57,6 +62,14 @@ internal sealed class ProxyRouteHandler : IAsyncDisposable
     public async ValueTask<string?> HandleAsync(HttpExchange exchange, Route route, AccessDecision decision, CancellationToken stopping)
     {
         var request = exchange.Request;
+        if (!_allowEncodedSlashes && EncodedSlashes.In(request.Target))
+        {
+            // Refused like the parser's ambiguous targets (dot segments, "//"): 400, and the connection closes.
+            exchange.Response.KeepAlive = false;
+            await exchange.Response.SendErrorAsync(400, EncodedSlashes.Reason, stopping).ConfigureAwait(false);
+            return EncodedSlashes.Reason;
+        }
+
         var access = await _access.CheckAsync(exchange, decision).ConfigureAwait(false);
         if (!access.Allowed)
         {
@@ -67,6 +80,7 @@ internal sealed class ProxyRouteHandler : IAsyncDisposable
         var plan = Forwarder.PlanFor(exchange);
         plan.TargetFrom(request.Target, route.StrippedSegments);
         plan.AllowUpgrade = _webSockets;
+        plan.AllowUnderscoreHeaders = _allowUnderscoreHeaders;
         plan.TunnelIdleTimeout = _tunnelIdle;
         plan.RewriteResponseField = _rewriteLocation;
         plan.SendError = SendErrorPage;

@@ -6,7 +6,8 @@ namespace Gatehouse.Routing;
 
 /// <summary>
 /// The config checks of issue 5's route fields (match, stripPrefix, access, headers,
-/// tunnelIdleTimeout, backend) and of unrestricted local listeners. Called by
+/// tunnelIdleTimeout, webSockets, allowEncodedSlashes,
+/// allowUnderscoreHeaders, backend) and of unrestricted local listeners. Called by
 /// <see cref="ConfigLoader"/>; every failure names the JSON path.
 /// </summary>
 internal static class RouteConfigRules
@@ -73,9 +74,10 @@ internal static class RouteConfigRules
         {
             ValidateProxy(route, field, folder, fail);
         }
-        else if (route.Access is not null || route.Headers is not null || route.TunnelIdleTimeout is not null || route.WebSockets is not null)
+        else if (route.Access is not null || route.Headers is not null || route.TunnelIdleTimeout is not null || route.WebSockets is not null
+            || route.AllowEncodedSlashes is not null || route.AllowUnderscoreHeaders is not null)
         {
-            fail(field, "access, headers, tunnelIdleTimeout and webSockets are for proxy routes");
+            fail(field, "access, headers, tunnelIdleTimeout, webSockets, allowEncodedSlashes and allowUnderscoreHeaders are for proxy routes");
         }
     }
 

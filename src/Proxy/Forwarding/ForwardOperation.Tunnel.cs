@@ -1,23 +1,29 @@
 using Gatehouse.Http1;
+using Gatehouse.Http1.WebSockets;
 using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Proxy;
 
 /// <summary>
-/// WebSocket (any Upgrade) pass-through, issue 5: the Upgrade request goes upstream as one, the
-/// upstream's 101 is relayed with its headers, and then <see cref="ByteTunnel"/> copies bytes
-/// both ways until either side closes or the tunnel is idle too long.
+/// WebSocket pass-through, issue 5: a valid WebSocket upgrade goes upstream as one, the upstream's
+/// 101 is relayed with its headers, and then <see cref="ByteTunnel"/> copies bytes both ways until
+/// either side closes or the tunnel is idle too long. Only a WebSocket handshake may open a tunnel
+/// (issue 17 item 4): any other Upgrade is forwarded as an ordinary request, and a 101 nobody
+/// asked for is a 502.
 /// </summary>
 internal sealed partial class ForwardOperation
 {
     /// <summary>
-    /// The upstream was asked to switch protocols. Only a bodiless HTTP/1.1 Upgrade request on a
-    /// plan that allows it: a body would have to be framed before the switch, and the client side
-    /// can switch only then (<see cref="HttpExchange.AcceptUpgradeAsync"/>).
+    /// The upstream was asked to switch protocols: a plan that allows it and a valid WebSocket
+    /// handshake (GET, no body, key and version checked). <c>Upgrade: h2c</c> and the like would
+    /// turn the connection into a tunnel the gateway never judged (DESIGN.md decision 2).
     /// </summary>
-    private bool UpgradeSent => _plan.AllowUpgrade && Request.IsUpgrade && !Request.HasBody;
+    private bool UpgradeSent => _plan.AllowUpgrade && WebSocketUpgradeRequest.IsValid(Request);
 
-    /// <summary>RFC 9110 §7.8: Upgrade and its Connection token are hop-by-hop, so a gateway that tunnels re-adds them.</summary>
+    /// <summary>
+    /// RFC 9110 §7.8: Upgrade and its Connection token are hop-by-hop (always dropped with the
+    /// client's other hop-by-hop fields), so a gateway that tunnels re-adds them, naming only websocket.
+    /// </summary>
     private void WriteUpgradeFields(RequestHeadWriter head)
     {
         if (!UpgradeSent)
@@ -25,7 +31,7 @@ internal sealed partial class ForwardOperation
             return;
         }
 
-        head.Field(KnownHeaderNames.Upgrade, string.Join(", ", Request.Headers.GetValues(KnownHeaderNames.Upgrade)));
+        head.Field(KnownHeaderNames.Upgrade, WebSocketUpgradeRequest.Protocol);
         head.Field(KnownHeaderNames.Connection, "upgrade");
     }
 
@@ -35,11 +41,19 @@ internal sealed partial class ForwardOperation
     /// </summary>
     private async ValueTask<ForwardResult> TunnelAsync(UpstreamConnection connection, UpstreamResponseHead head)
     {
-        var upgrade = head.Headers.FirstOrDefault(f => f.Name.Equals(KnownHeaderNames.Upgrade, StringComparison.OrdinalIgnoreCase));
-        if (upgrade.Name is null)
+        if (!UpgradeSent)
         {
-            // RFC 9110 §15.2.2: a 101 names the protocol switched to; without it there is nothing to tunnel.
-            _logger.LogWarning("upstream {Node} answered 101 without Upgrade for {Path}", connection.Node, Request.Target.Path);
+            // RFC 9110 §15.2.2: a server may switch only to what the request's Upgrade offered. The
+            // caller discards the connection: whatever the upstream now speaks, it is not HTTP/1.1.
+            _logger.LogWarning("upstream {Node} answered 101 to {Method} {Path}, which asked for no WebSocket", connection.Node, Request.Method, Request.Target.Path);
+            return await FailAsync(502, ForwardResult.UpstreamFailedBeforeResponse, "upstream switched protocols unasked").ConfigureAwait(false);
+        }
+
+        var upgrade = head.Headers.FirstOrDefault(f => f.Name.Equals(KnownHeaderNames.Upgrade, StringComparison.OrdinalIgnoreCase));
+        if (upgrade.Name is null || !upgrade.Value.AsSpan().Trim(" \t").Equals(WebSocketUpgradeRequest.Protocol, StringComparison.OrdinalIgnoreCase))
+        {
+            // RFC 9110 §15.2.2: a 101 names the protocol switched to; only websocket was offered.
+            _logger.LogWarning("upstream {Node} answered 101 without Upgrade: websocket for {Path}", connection.Node, Request.Target.Path);
             return await FailAsync(502, ForwardResult.UpstreamFailedBeforeResponse, "upstream sent a malformed answer").ConfigureAwait(false);
         }
 

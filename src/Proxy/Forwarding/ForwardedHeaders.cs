@@ -6,11 +6,14 @@ namespace Gatehouse.Proxy;
 /// <summary>Which header fields cross the gateway, in one place (issue 3, RFC 9110 §7.6.1).</summary>
 internal static class ForwardedHeaders
 {
-    /// <summary>Hop-by-hop fields: they describe one connection, never the message (RFC 9110 §7.6.1).</summary>
+    /// <summary>
+    /// Hop-by-hop fields: they describe one connection, never the message (RFC 9110 §7.6.1).
+    /// HTTP2-Settings belongs to an h2c upgrade (RFC 7540 §3.2.1), which is never forwarded as one.
+    /// </summary>
     public static readonly FrozenSet<string> HopByHop = FrozenSet.Create(
         StringComparer.OrdinalIgnoreCase,
         "Connection", "Keep-Alive", "Proxy-Connection", "TE", "Trailer", "Transfer-Encoding", "Upgrade",
-        "Proxy-Authorization", "Proxy-Authenticate");
+        "Proxy-Authorization", "Proxy-Authenticate", "HTTP2-Settings");
 
     /// <summary>
     /// Client fields never sent upstream besides the hop-by-hop ones: credentials and identity
@@ -29,9 +32,49 @@ internal static class ForwardedHeaders
     private static readonly FrozenSet<string> ResponseDropped = FrozenSet.Create(
         StringComparer.OrdinalIgnoreCase, KnownHeaderNames.ContentLength, KnownHeaderNames.Date);
 
-    public static bool IsRequestFieldForwarded(string name, IReadOnlyList<string> connectionTokens, IList<KeyValuePair<string, string>> added, IReadOnlySet<string>? removed = null)
+    // Span lookups into the sets, for the dashed reading of an underscore name (built on the stack).
+    private static readonly FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>> HopByHopBySpan = HopByHop.GetAlternateLookup<ReadOnlySpan<char>>();
+    private static readonly FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>> ClientDroppedBySpan = ClientDropped.GetAlternateLookup<ReadOnlySpan<char>>();
+
+    /// <summary>Longest underscore name the opt-in reads with dashes (on the stack); a longer one is dropped.</summary>
+    private const int MaxDashedName = 256;
+
+    /// <summary>
+    /// Whether a client field goes upstream. Besides the fixed and the plan's dropped names, a name
+    /// holding <c>_</c> is dropped (issue 17 item 5): WSGI/CGI servers read <c>X_Gatehouse_User</c>
+    /// as <c>X-Gatehouse-User</c>, so a client could forge what only the gateway may say (DESIGN.md
+    /// decision 4, "in any spelling"). With <paramref name="allowUnderscore"/> (a route's opt-in)
+    /// such a name passes unless, with <c>_</c> read as <c>-</c>, it is one the gateway sets or strips.
+    /// </summary>
+    public static bool IsRequestFieldForwarded(string name, IReadOnlyList<string> connectionTokens, IList<KeyValuePair<string, string>> added, IReadOnlySet<string>? removed = null, bool allowUnderscore = false)
     {
-        if (HopByHop.Contains(name) || ClientDropped.Contains(name) || IsNamedIn(name, connectionTokens) || removed?.Contains(name) == true)
+        if (!IsClientFieldAllowed(name, connectionTokens, added, removed))
+        {
+            return false;
+        }
+
+        if (!name.Contains('_'))
+        {
+            return true;
+        }
+
+        if (allowUnderscore && name.Length <= MaxDashedName)
+        {
+            Span<char> dashed = stackalloc char[name.Length];
+            name.AsSpan().Replace(dashed, '_', '-');
+            if (IsClientFieldAllowed(dashed, connectionTokens, added, removed))
+            {
+                return true;
+            }
+        }
+
+        ProxyMetrics.UnderscoreHeadersDropped.Add(1);
+        return false;
+    }
+
+    private static bool IsClientFieldAllowed(ReadOnlySpan<char> name, IReadOnlyList<string> connectionTokens, IList<KeyValuePair<string, string>> added, IReadOnlySet<string>? removed)
+    {
+        if (HopByHopBySpan.Contains(name) || ClientDroppedBySpan.Contains(name) || IsNamedIn(name, connectionTokens) || IsIn(name, removed))
         {
             return false;
         }
@@ -48,7 +91,7 @@ internal static class ForwardedHeaders
         // By index: foreach over the IList would box an enumerator for every request field.
         for (var i = 0; i < added.Count; i++)
         {
-            if (string.Equals(added[i].Key, name, StringComparison.OrdinalIgnoreCase))
+            if (name.Equals(added[i].Key, StringComparison.OrdinalIgnoreCase))
             {
                 return false;
             }
@@ -56,6 +99,14 @@ internal static class ForwardedHeaders
 
         return true;
     }
+
+    /// <summary>The plan's set is a route's frozen set (span lookup); any other set is asked with a string.</summary>
+    private static bool IsIn(ReadOnlySpan<char> name, IReadOnlySet<string>? set) => set switch
+    {
+        null => false,
+        FrozenSet<string> frozen when frozen.TryGetAlternateLookup<ReadOnlySpan<char>>(out var lookup) => lookup.Contains(name),
+        _ => set.Contains(name.ToString()),
+    };
 
     public static bool IsResponseFieldForwarded(string name, IReadOnlyList<string> connectionTokens) =>
         !HopByHop.Contains(name) && !ResponseDropped.Contains(name) && !IsNamedIn(name, connectionTokens);
@@ -85,11 +136,11 @@ internal static class ForwardedHeaders
         return tokens ?? (IReadOnlyList<string>)[];
     }
 
-    private static bool IsNamedIn(string name, IReadOnlyList<string> tokens)
+    private static bool IsNamedIn(ReadOnlySpan<char> name, IReadOnlyList<string> tokens)
     {
         for (var i = 0; i < tokens.Count; i++)
         {
-            if (string.Equals(tokens[i], name, StringComparison.OrdinalIgnoreCase))
+            if (name.Equals(tokens[i], StringComparison.OrdinalIgnoreCase))
             {
                 return true;
             }

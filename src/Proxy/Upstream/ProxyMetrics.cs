@@ -5,7 +5,7 @@ namespace Gatehouse.Proxy;
 /// <summary>
 /// Instruments of the upstream pools under the meter "Gatehouse.Proxy" (issue 11): connections per
 /// upstream (open, idle, in use), waits for a free slot and how long they took, connects, connect
-/// failures and stale-connection retries. The <c>upstream</c> tag is the node as configured (a
+/// failures, stale-connection retries, and client header fields dropped for an underscore in the name. The <c>upstream</c> tag is the node as configured (a
 /// CouchDB node URL, a proxy backend, a peer address), so the number of series stays bounded.
 /// </summary>
 public static class ProxyMetrics
@@ -31,6 +31,9 @@ public static class ProxyMetrics
 
     internal static readonly Counter<long> Retries =
         Meter.CreateCounter<long>("gatehouse.upstream.retries", "{request}", "Idempotent requests sent again on a fresh connection because a pooled one turned out stale");
+
+    internal static readonly Counter<long> UnderscoreHeadersDropped =
+        Meter.CreateCounter<long>("gatehouse.request.headers.dropped.underscore", "{field}", "Client header fields not forwarded because their name holds '_' (WSGI/CGI read it as '-'), on every route kind that forwards");
 
     internal static readonly ObservableGauge<int> PoolConnections =
         Meter.CreateObservableGauge("gatehouse.upstream.pool.connections", () => Observe(PoolCount.Open), "{connection}", "Upstream connections open now (idle plus in use)");
