@@ -13,6 +13,24 @@ public sealed class ExchangePartsPoolingTests
     [Fact]
     public async Task AnIdleConnectionsPartsServeTheNextConnectionWithNothingOfTheFirst()
     {
+        // The client can read the first answer a moment before the server's connection hands its
+        // parts back; on a loaded machine the second request then gets fresh ones. What must hold
+        // every time is that nothing of the first shows; the reuse must show in one of a few tries.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await OneRoundAsync();
+                return;
+            }
+            catch (Xunit.Sdk.NotSameException) when (attempt < 5)
+            {
+            }
+        }
+    }
+
+    private static async Task OneRoundAsync()
+    {
         var seen = new List<(HttpExchange Exchange, Request Request, System.IO.Pipelines.PipeWriter? Writer, string Text, int RemotePort)>();
         var handler = new Handler(async exchange =>
         {
