@@ -27,9 +27,10 @@ namespace Gatehouse.Proxy;
 /// PUT  /db/{id}?new_edits=false          Push
 /// PUT|POST|DELETE /db/{id}, PUT|DELETE /db/{id}/{att}   Write
 /// GET  /db/_design/{name}[/{att}]        Read (also Pull)
-/// PUT  /db/_design/{name}                Design (its own grant, issue 7); other writes (DELETE, attachments,
-///                                        new_edits=false)
+/// PUT  /db/_design/{name}                Design (its own grant, issue 7); DELETE it, PUT|DELETE its
+///                                        attachments: Design too (issue 17); new_edits=false, POST
 ///                                        and /_show, /_list, /_update, /_rewrite, /_view … Denied
+/// POST /db, PUT /db/{id}, POST _bulk_docs  body inspected for design ids without the design grant
 /// every other /db/_… (_security, _purge, _compact, _view_cleanup, _revs_limit, _index, _find …) Denied
 /// </code>
 /// Also denied everywhere: methods other than GET/HEAD/POST/PUT/DELETE (COPY included), a
@@ -97,7 +98,7 @@ public static class CouchEndpoints
     {
         Verb.Get => new(CouchAccess.Pull, db, "database info") { AlsoGrantedBy = CouchAccess.Push },
         Verb.Put => new(CouchAccess.Create, db, "create database"),
-        Verb.Post => new(CouchAccess.Write, db, "new document"),
+        Verb.Post => new(CouchAccess.Write, db, "new document") { Inspect = CouchBodyInspection.Document },
         _ => Deny(db, "deleting a database is closed"),
     };
 
@@ -123,7 +124,7 @@ public static class CouchEndpoints
             case "_missing_revs" when single && verb == Verb.Post:
                 return new(CouchAccess.Push, db, "missing revs");
             case "_bulk_docs" when single && verb == Verb.Post:
-                return new(CouchAccess.Push, db, "bulk docs");
+                return new(CouchAccess.Push, db, "bulk docs") { Inspect = CouchBodyInspection.BulkDocs };
             case "_ensure_full_commit" when single && verb == Verb.Post:
                 return new(CouchAccess.Push, db, "ensure full commit");
             case "_local":
@@ -183,11 +184,6 @@ public static class CouchEndpoints
             return new(CouchAccess.Design, db, "design document write");
         }
 
-        if (verb != Verb.Get)
-        {
-            return Deny(db, "only GET, and PUT with the design grant, on design documents");
-        }
-
         for (var i = 2; i < rest.Count; i++)
         {
             // _show, _list, _update, _rewrite, _view, _info, _search …: server-side functions.
@@ -195,6 +191,17 @@ public static class CouchEndpoints
             {
                 return Deny(db, $"design function {rest[i]} is closed");
             }
+        }
+
+        // Deleting a design document, or writing its attachments, changes server code as much as writing it.
+        if (verb == Verb.Delete || (verb == Verb.Put && rest.Count > 2))
+        {
+            return new(CouchAccess.Design, db, rest.Count == 2 ? "design document delete" : "design document attachment write");
+        }
+
+        if (verb != Verb.Get)
+        {
+            return Deny(db, "only GET, and PUT or DELETE with the design grant, on design documents");
         }
 
         return rest.Count == 2
@@ -222,7 +229,9 @@ public static class CouchEndpoints
             case Verb.Get:
                 return new(CouchAccess.Read, db, "document") { AlsoGrantedBy = CouchAccess.Pull };
             case Verb.Put when !isAttachment && HasValue(parameters, "new_edits", "false"):
-                return new(CouchAccess.Push, db, "replicated document");
+                return new(CouchAccess.Push, db, "replicated document") { Inspect = CouchBodyInspection.Document };
+            case Verb.Put when !isAttachment:
+                return new(CouchAccess.Write, db, "document write") { Inspect = CouchBodyInspection.Document };
             case Verb.Put or Verb.Delete:
                 return new(CouchAccess.Write, db, isAttachment ? "attachment write" : "document write");
             case Verb.Post when !isAttachment:
