@@ -27,13 +27,15 @@ public sealed class DesignBodyThroughGatewayTests : IClassFixture<DesignBodyGate
     public async Task ThePlainBackendStoresDesignDocumentsFromBodies()
     {
         // What the gateway must stand in front of: pouchdb-server reads the id from the body, even on
-        // PUT /db/{id} (CouchDB would take the URL's) and from ?id=.
+        // PUT /db/{id} and PUT /db/_local/{id} (CouchDB would take the URL's), and from ?id=.
         await AdminExpectAsync(HttpMethod.Post, DesignBodyGateway.Database, """{"_id":"_design/plain-post"}""");
         await AdminExpectAsync(HttpMethod.Put, $"{DesignBodyGateway.Database}/not-design", """{"_id":"_design/plain-put"}""");
         await AdminExpectAsync(HttpMethod.Put, $"{DesignBodyGateway.Database}/not-design-2?id=_design/plain-query", "{}");
+        await AdminExpectAsync(HttpMethod.Put, $"{DesignBodyGateway.Database}/_local/not-design", """{"_id":"_design/plain-local"}""");
         Assert.Equal(HttpStatusCode.OK, await _fixture.StoredStatusAsync("_design/plain-post"));
         Assert.Equal(HttpStatusCode.OK, await _fixture.StoredStatusAsync("_design/plain-put"));
         Assert.Equal(HttpStatusCode.OK, await _fixture.StoredStatusAsync("_design/plain-query"));
+        Assert.Equal(HttpStatusCode.OK, await _fixture.StoredStatusAsync("_design/plain-local"));
     }
 
     [Theory]
@@ -46,6 +48,7 @@ public sealed class DesignBodyThroughGatewayTests : IClassFixture<DesignBodyGate
     [InlineData("PUT", Db + "/plain-p7", """{"_id":"_design/p7"}""", "_design/p7")]
     [InlineData("PUT", Db + "/plain-p8?new_edits=false", """{"_id":"_design/p8","_rev":"1-abc"}""", "_design/p8")]
     [InlineData("PUT", Db + "/plain-p9?id=_design/p9", "{}", "_design/p9")]
+    [InlineData("PUT", Db + "/_local/p10", """{"_id":"_design/p10"}""", "_design/p10")]
     public async Task RefusesEachProbeAndNothingIsStored(string method, string target, string body, string id)
     {
         using var http = _fixture.DeviceClient();

@@ -11,8 +11,9 @@ public enum CouchBodyInspection
     None,
 
     /// <summary>
-    /// One document as the top-level object: <c>POST /db</c>, and <c>PUT /db/{id}</c> (CouchDB takes
-    /// the id from the URL, but pouchdb-server takes a body <c>_id</c> first).
+    /// One document as the top-level object: <c>POST /db</c>, and <c>PUT /db/{id}</c> and
+    /// <c>PUT /db/_local/{id}</c> (CouchDB takes the id from the URL, but pouchdb-server takes a body
+    /// <c>_id</c> first).
     /// </summary>
     Document,
 

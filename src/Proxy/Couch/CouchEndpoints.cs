@@ -30,7 +30,7 @@ namespace Gatehouse.Proxy;
 /// PUT  /db/_design/{name}                Design (its own grant, issue 7); DELETE it, PUT|DELETE its
 ///                                        attachments: Design too (issue 17); new_edits=false, POST
 ///                                        and /_show, /_list, /_update, /_rewrite, /_view … Denied
-/// POST /db, PUT /db/{id}, POST _bulk_docs  body inspected for design ids without the design grant
+/// POST /db, PUT /db/{id}, PUT _local/{id}, POST _bulk_docs   body read for design ids without the design grant
 /// every other /db/_… (_security, _purge, _compact, _view_cleanup, _revs_limit, _index, _find …) Denied
 /// </code>
 /// Also denied everywhere: methods other than GET/HEAD/POST/PUT/DELETE (COPY included), a
@@ -166,7 +166,7 @@ public static class CouchEndpoints
         return verb switch
         {
             Verb.Get => new(CouchAccess.Pull, db, "replication checkpoint") { AlsoGrantedBy = CouchAccess.Push },
-            Verb.Put => new(CouchAccess.Pull, db, "replication checkpoint write") { AlsoGrantedBy = CouchAccess.Push },
+            Verb.Put => new(CouchAccess.Pull, db, "replication checkpoint write") { AlsoGrantedBy = CouchAccess.Push, Inspect = CouchBodyInspection.Document },
             _ => Deny(db, "only GET and PUT on _local documents"),
         };
     }
