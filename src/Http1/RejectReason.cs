@@ -24,6 +24,15 @@ public enum RejectReason
     ExpectationFailed,
     HeaderTimeout,
     BodyTimeout,
+
+    /// <summary>A route read the body and refused what it says (a design document without the grant).</summary>
+    BodyForbidden,
+
+    /// <summary>A route reads the body as JSON, and it is not.</summary>
+    InvalidJsonBody,
+
+    /// <summary>A route reads the body, and its coding or charset is one it cannot read.</summary>
+    UnsupportedBodyEncoding,
 }
 
 /// <summary>Status codes and client-facing texts for <see cref="RejectReason"/>.</summary>
@@ -37,6 +46,8 @@ public static class RejectReasons
         RejectReason.BodyTooLarge => 413,
         RejectReason.ExpectationFailed => 417,
         RejectReason.HeaderTimeout or RejectReason.BodyTimeout => 408,
+        RejectReason.BodyForbidden => 403,
+        RejectReason.UnsupportedBodyEncoding => 415,
         _ => 400,
     };
 
@@ -63,6 +74,9 @@ public static class RejectReasons
         RejectReason.ExpectationFailed => "only 100-continue is understood in Expect",
         RejectReason.HeaderTimeout => "request header not received in time",
         RejectReason.BodyTimeout => "request body stalled",
+        RejectReason.BodyForbidden => "request body refused",
+        RejectReason.InvalidJsonBody => "request body is not valid JSON",
+        RejectReason.UnsupportedBodyEncoding => "request body coding or charset not supported here",
         _ => "bad request",
     };
 }

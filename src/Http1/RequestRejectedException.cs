@@ -14,6 +14,13 @@ public sealed class RequestRejectedException : Exception
         Reason = reason;
     }
 
+    /// <summary>A refusal with its own client-facing text (a route's body check names what it refused).</summary>
+    public RequestRejectedException(RejectReason reason, string message)
+        : base(message)
+    {
+        Reason = reason;
+    }
+
     public RequestRejectedException()
         : this(RejectReason.InvalidRequestLine)
     {

@@ -97,6 +97,14 @@ public sealed class ForwardPlan
     /// </summary>
     public Func<HttpExchange, int, string, CancellationToken, ValueTask>? SendError { get; set; }
 
+    /// <summary>
+    /// The body to send instead of the exchange's own: a wrapper that reads the client's body and
+    /// may refuse it (a design document in a CouchDB write, issue 17) by throwing
+    /// <see cref="RequestRejectedException"/>, which ends the forward with that status and aborts the
+    /// upstream request before its body is complete. Null: the exchange's body, untouched.
+    /// </summary>
+    public RequestBody? Body { get; set; }
+
     /// <summary>Every field back to its default, so nothing of the previous request's plan is sent with the next.</summary>
     internal void Reset()
     {
@@ -108,5 +116,6 @@ public sealed class ForwardPlan
         TunnelIdleTimeout = DefaultTunnelIdleTimeout;
         RewriteResponseField = null;
         SendError = null;
+        Body = null;
     }
 }

@@ -54,6 +54,9 @@ public sealed class ClientAbortMatrixTests
     private const int DownloadBytes = 8 << 20;
     private static readonly byte[] s_upload = RandomNumberGenerator.GetBytes(UploadBytes);
     private static readonly string s_uploadId = Convert.ToHexStringLower(SHA256.HashData(s_upload));
+
+    // A CouchDB document write is read as JSON on its way (issue 17): same size, but a JSON object.
+    private static readonly byte[] s_couchUpload = JsonOfSize(UploadBytes);
     private static readonly byte[] s_download = RandomNumberGenerator.GetBytes(DownloadBytes);
     private static readonly string s_downloadId = Convert.ToHexStringLower(SHA256.HashData(s_download));
 
@@ -207,7 +210,7 @@ public sealed class ClientAbortMatrixTests
             _ => $"PUT {Base(target)}doc HTTP/1.1\r\nHost: localhost\r\n{framing}\r\n\r\n",
         };
         var hasBody = target == AbortTarget.FileUpload || phase is AbortPhase.ContentLengthBody or AbortPhase.ChunkedBody || (phase == AbortPhase.RequestHead && target != AbortTarget.FileDownload && target != AbortTarget.WebSocketTunnel);
-        return (Encoding.ASCII.GetBytes(head), hasBody ? s_upload : []);
+        return (Encoding.ASCII.GetBytes(head), hasBody ? (target == AbortTarget.CouchDb ? s_couchUpload : s_upload) : []);
     }
 
     private static string Base(AbortTarget target) => target == AbortTarget.CouchDb ? "/couch/db/" : "/app/";
@@ -270,7 +273,8 @@ public sealed class ClientAbortMatrixTests
                 break;
             default:
                 Assert.Equal("ok", await http.GetStringAsync($"{Base(target)}doc"));
-                using (var put = await http.PutAsync($"{Base(target)}doc", new ByteArrayContent(s_upload.AsSpan(0, 100_000).ToArray())))
+                var small = target == AbortTarget.CouchDb ? JsonOfSize(100_000) : s_upload.AsSpan(0, 100_000).ToArray();
+                using (var put = await http.PutAsync($"{Base(target)}doc", new ByteArrayContent(small)))
                 {
                     Assert.Equal(HttpStatusCode.OK, put.StatusCode);
                 }
@@ -278,6 +282,9 @@ public sealed class ClientAbortMatrixTests
                 break;
         }
     }
+
+    /// <summary>A JSON object of exactly <paramref name="size"/> bytes.</summary>
+    private static byte[] JsonOfSize(int size) => Encoding.ASCII.GetBytes("{\"pad\":\"" + new string('a', size - 10) + "\"}");
 
     private static SslClientAuthenticationOptions ClientOptions(X509Certificate2 client) => new()
     {

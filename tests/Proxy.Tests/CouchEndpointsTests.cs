@@ -52,6 +52,12 @@ public sealed class CouchEndpointsTests
     [InlineData("PUT", "/db/_design/app", CouchAccess.Design)]
     [InlineData("PUT", "/db/_design%2Fapp", CouchAccess.Design)]
     [InlineData("PUT", "/db/_design/app?rev=1-a", CouchAccess.Design)]
+    [InlineData("DELETE", "/db/_design/app?rev=1-a", CouchAccess.Design)]
+    [InlineData("DELETE", "/db/_design%2Fapp?rev=1-a", CouchAccess.Design)]
+    [InlineData("PUT", "/db/_design/app/att?rev=1-a", CouchAccess.Design)]
+    [InlineData("PUT", "/db/_design%2Fapp%2Fatt", CouchAccess.Design)]
+    [InlineData("PUT", "/db/_design/app/dir/att", CouchAccess.Design)]
+    [InlineData("DELETE", "/db/_design/app/att?rev=1-a", CouchAccess.Design)]
     [InlineData("PUT", "/novacut-0-abc", CouchAccess.Create)]
     [InlineData("GET", "/a%2Fb", CouchAccess.Pull)]
     [InlineData("GET", "/db$(x)+y-z_1/doc", CouchAccess.Read)]
@@ -98,9 +104,10 @@ public sealed class CouchEndpointsTests
     [InlineData("DELETE", "/db/_index/app/json/idx")]
     [InlineData("POST", "/db/_find")]
     [InlineData("POST", "/db/_temp_view")]
-    [InlineData("DELETE", "/db/_design/app?rev=1-a")]
-    [InlineData("PUT", "/db/_design/app/att")]
     [InlineData("PUT", "/db/_design/app?new_edits=false")]
+    [InlineData("POST", "/db/_design/app")]
+    [InlineData("PUT", "/db/_design/app/_update/u")]
+    [InlineData("DELETE", "/db/_design/app/_view/v")]
     [InlineData("GET", "/db/_design/app/_show/s/doc")]
     [InlineData("GET", "/db/_design/app/_list/l/v")]
     [InlineData("POST", "/db/_design/app/_update/u/doc")]
@@ -143,6 +150,23 @@ public sealed class CouchEndpointsTests
         Assert.Equal(CouchAccess.Denied, result.Access);
         Assert.False(result.IsGrantedBy([CouchAccess.Pull, CouchAccess.Push, CouchAccess.Read, CouchAccess.Write, CouchAccess.Create]));
     }
+
+    [Theory]
+    [InlineData("POST", "/db", CouchBodyInspection.Document)]
+    [InlineData("PUT", "/db/doc", CouchBodyInspection.Document)]
+    [InlineData("PUT", "/db/doc?new_edits=false", CouchBodyInspection.Document)]
+    [InlineData("POST", "/db/_bulk_docs", CouchBodyInspection.BulkDocs)]
+    [InlineData("PUT", "/db/doc/att", CouchBodyInspection.None)]
+    [InlineData("PUT", "/db/_local/x", CouchBodyInspection.Document)]
+    [InlineData("GET", "/db/_local/x", CouchBodyInspection.None)]
+    [InlineData("PUT", "/db/_design/app", CouchBodyInspection.None)]
+    [InlineData("PUT", "/db", CouchBodyInspection.None)]
+    [InlineData("POST", "/db/_revs_diff", CouchBodyInspection.None)]
+    [InlineData("POST", "/db/_all_docs", CouchBodyInspection.None)]
+    [InlineData("POST", "/db/doc", CouchBodyInspection.None)]
+    [InlineData("DELETE", "/db/doc", CouchBodyInspection.None)]
+    public void MarksWritesWhoseBodyMayNameADesignDocument(string method, string target, CouchBodyInspection expected) =>
+        Assert.Equal(expected, Classify(method, target).Inspect);
 
     [Fact]
     public void ReportsTheDatabase()

@@ -61,6 +61,13 @@ internal static class CouchPolicy
     public static bool CanSee(IEnumerable<RuleConfig> rules, Route route, string database) =>
         !IsProvenanceDatabase(route, database) && rules.Any(rule => rule.Couchdb is { } couch && couch.Allow.Count > 0 && couch.Databases.Any(pattern => DatabasePattern.Matches(pattern, database)));
 
+    /// <summary>True when some rule of <paramref name="rules"/> grants <c>design</c> on <paramref name="database"/>.</summary>
+    public static bool HasDesignGrant(IEnumerable<RuleConfig> rules, string? database) =>
+        database is not null
+        && rules.Any(rule => rule.Couchdb is { } couch
+            && couch.Allow.Any(grant => ToAccess(grant) == CouchAccess.Design)
+            && couch.Databases.Any(pattern => DatabasePattern.Matches(pattern, database)));
+
     private static CouchAccess ToAccess(string grant) => grant switch
     {
         "pull" => CouchAccess.Pull,

@@ -78,9 +78,10 @@ internal sealed class ProvenanceRecorder : IAsyncDisposable
             return;
         }
 
-        // After the database: "_design/NAME", whether it came as two segments or one with %2F.
+        // After the database: "_design/NAME", whether it came as two segments or one with %2F; an
+        // attachment write (issue 17) is recorded as a write of its design document.
         var docId = kind == ProvenanceRecord.DesignKind
-            ? string.Join('/', exchange.Request.Target.Segments.Skip(route.PrefixSegments.Count + 1))
+            ? string.Join('/', string.Join('/', exchange.Request.Target.Segments.Skip(route.PrefixSegments.Count + 1)).Split('/').Take(2))
             : null;
         var principal = exchange.Principal;
         var holder = HolderOf(principal);

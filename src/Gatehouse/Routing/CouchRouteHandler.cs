@@ -67,7 +67,7 @@ internal sealed class CouchRouteHandler : IAsyncDisposable
 
         try
         {
-            await ForwardAsync(exchange, route, role, classification, stopping).ConfigureAwait(false);
+            await ForwardAsync(exchange, route, role, rules, classification, stopping).ConfigureAwait(false);
         }
         finally
         {
@@ -75,7 +75,7 @@ internal sealed class CouchRouteHandler : IAsyncDisposable
         }
     }
 
-    private async Task ForwardAsync(HttpExchange exchange, Route route, string? role, CouchClassification classification, CancellationToken stopping)
+    private async Task ForwardAsync(HttpExchange exchange, Route route, string? role, ConfigPolicy rules, CouchClassification classification, CancellationToken stopping)
     {
         var plan = Forwarder.PlanFor(exchange);
         plan.TargetFrom(exchange.Request.Target, route.PrefixSegments.Count, classification.ForwardQuery);
@@ -87,6 +87,15 @@ internal sealed class CouchRouteHandler : IAsyncDisposable
             }
         }
 
+        using var guard = GuardFor(exchange, classification, rules, out var refused);
+        if (refused is not null)
+        {
+            _logger.LogInformation("refused {Method} {Path} from {Remote}: {Reason}", exchange.Request.Method, exchange.Request.Target.Path, exchange.RemoteEndPoint, refused.Message);
+            await exchange.Response.SendErrorAsync(refused.StatusCode, refused.Message, stopping).ConfigureAwait(false);
+            return;
+        }
+
+        plan.Body = guard;
         ForwardResult result;
         try
         {
@@ -102,6 +111,25 @@ internal sealed class CouchRouteHandler : IAsyncDisposable
         {
             _logger.LogInformation("forward {Method} {Path}: {Result}", exchange.Request.Method, exchange.Request.Target.Path, result);
         }
+    }
+
+    /// <summary>
+    /// Without the design grant, a write whose body may name a design document (issue 17) is judged
+    /// as it streams: the wrapper to forward instead of the client's body, or a refusal of its head.
+    /// </summary>
+    private static DesignGuardBody? GuardFor(HttpExchange exchange, CouchClassification classification, ConfigPolicy rules, out RequestRejectedException? refused)
+    {
+        refused = null;
+        if (classification.Inspect == CouchBodyInspection.None
+            || CouchPolicy.HasDesignGrant(rules.RulesFor(exchange.Principal), classification.Database))
+        {
+            return null;
+        }
+
+        refused = DesignWriteGuard.CheckHead(exchange.Request, classification.Inspect);
+        return refused is null && DesignWriteGuard.ReadsBody(exchange.Request, classification.Inspect)
+            ? new DesignGuardBody(exchange.Body, classification.Inspect, exchange.Connection.Buffers.Arrays)
+            : null;
     }
 
     private async Task AnswerAllDbsAsync(HttpExchange exchange, Route route, string? role, ConfigPolicy rules, CancellationToken stopping)

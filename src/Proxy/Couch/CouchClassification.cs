@@ -15,6 +15,9 @@ public readonly record struct CouchClassification(CouchAccess Access, string? Da
     /// <summary>A second class that also grants this endpoint, or <see cref="CouchAccess.Denied"/> when none.</summary>
     public CouchAccess AlsoGrantedBy { get; init; }
 
+    /// <summary>How the body must be read before it may reach CouchDB without the design grant (issue 17).</summary>
+    public CouchBodyInspection Inspect { get; init; }
+
     public bool IsDenied => Access == CouchAccess.Denied;
 
     /// <summary>Refused as malformed (400) rather than forbidden (403): a query parameter the endpoint does not take.</summary>

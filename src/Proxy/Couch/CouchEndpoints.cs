@@ -27,9 +27,10 @@ namespace Gatehouse.Proxy;
 /// PUT  /db/{id}?new_edits=false          Push
 /// PUT|POST|DELETE /db/{id}, PUT|DELETE /db/{id}/{att}   Write
 /// GET  /db/_design/{name}[/{att}]        Read (also Pull)
-/// PUT  /db/_design/{name}                Design (its own grant, issue 7); other writes (DELETE, attachments,
-///                                        new_edits=false)
+/// PUT  /db/_design/{name}                Design (its own grant, issue 7); DELETE it, PUT|DELETE its
+///                                        attachments: Design too (issue 17); new_edits=false, POST
 ///                                        and /_show, /_list, /_update, /_rewrite, /_view … Denied
+/// POST /db, PUT /db/{id}, PUT _local/{id}, POST _bulk_docs   body read for design ids without the design grant
 /// every other /db/_… (_security, _purge, _compact, _view_cleanup, _revs_limit, _index, _find …) Denied
 /// </code>
 /// Also denied everywhere: methods other than GET/HEAD/POST/PUT/DELETE (COPY included), a
@@ -115,7 +116,7 @@ public static class CouchEndpoints
     {
         Verb.Get => new(CouchAccess.Pull, db, "database info") { AlsoGrantedBy = CouchAccess.Push, Parameters = CouchParameters.Reads },
         Verb.Put => new(CouchAccess.Create, db, "create database") { Parameters = CouchParameters.CreateDatabase },
-        Verb.Post => new(CouchAccess.Write, db, "new document") { Parameters = CouchParameters.NewDocument },
+        Verb.Post => new(CouchAccess.Write, db, "new document") { Parameters = CouchParameters.NewDocument, Inspect = CouchBodyInspection.Document },
         _ => Deny(db, "deleting a database is closed"),
     };
 
@@ -141,7 +142,7 @@ public static class CouchEndpoints
             case "_missing_revs" when single && verb == Verb.Post:
                 return new(CouchAccess.Push, db, "missing revs");
             case "_bulk_docs" when single && verb == Verb.Post:
-                return new(CouchAccess.Push, db, "bulk docs");
+                return new(CouchAccess.Push, db, "bulk docs") { Inspect = CouchBodyInspection.BulkDocs };
             case "_ensure_full_commit" when single && verb == Verb.Post:
                 return new(CouchAccess.Push, db, "ensure full commit");
             case "_local":
@@ -196,7 +197,7 @@ public static class CouchEndpoints
         return verb switch
         {
             Verb.Get => new(CouchAccess.Pull, db, "replication checkpoint") { AlsoGrantedBy = CouchAccess.Push, Parameters = CouchParameters.Local },
-            Verb.Put => new(CouchAccess.Pull, db, "replication checkpoint write") { AlsoGrantedBy = CouchAccess.Push, Parameters = CouchParameters.Local },
+            Verb.Put => new(CouchAccess.Pull, db, "replication checkpoint write") { AlsoGrantedBy = CouchAccess.Push, Parameters = CouchParameters.Local, Inspect = CouchBodyInspection.Document },
             _ => Deny(db, "only GET and PUT on _local documents"),
         };
     }
@@ -214,11 +215,6 @@ public static class CouchEndpoints
             return new(CouchAccess.Design, db, "design document write") { Parameters = CouchParameters.DocumentDelete };
         }
 
-        if (verb != Verb.Get)
-        {
-            return Deny(db, "only GET, and PUT with the design grant, on design documents");
-        }
-
         for (var i = 2; i < rest.Count; i++)
         {
             // _show, _list, _update, _rewrite, _view, _info, _search …: server-side functions.
@@ -226,6 +222,20 @@ public static class CouchEndpoints
             {
                 return Deny(db, $"design function {rest[i]} is closed");
             }
+        }
+
+        // Deleting a design document, or writing its attachments, changes server code as much as writing it.
+        if (verb == Verb.Delete || (verb == Verb.Put && rest.Count > 2))
+        {
+            return new(CouchAccess.Design, db, rest.Count == 2 ? "design document delete" : "design document attachment write")
+            {
+                Parameters = rest.Count == 2 ? CouchParameters.DocumentDelete : CouchParameters.AttachmentWrite,
+            };
+        }
+
+        if (verb != Verb.Get)
+        {
+            return Deny(db, "only GET, and PUT or DELETE with the design grant, on design documents");
         }
 
         return rest.Count == 2
@@ -253,11 +263,11 @@ public static class CouchEndpoints
             case Verb.Get:
                 return new(CouchAccess.Read, db, "document") { AlsoGrantedBy = CouchAccess.Pull, Parameters = CouchParameters.DocumentRead };
             case Verb.Put when !isAttachment && HasValue(parameters, "new_edits", "false"):
-                return new(CouchAccess.Push, db, "replicated document") { Parameters = CouchParameters.DocumentWrite };
+                return new(CouchAccess.Push, db, "replicated document") { Parameters = CouchParameters.DocumentWrite, Inspect = CouchBodyInspection.Document };
             case Verb.Put or Verb.Delete when isAttachment:
                 return new(CouchAccess.Write, db, "attachment write") { Parameters = CouchParameters.AttachmentWrite };
             case Verb.Put:
-                return new(CouchAccess.Write, db, "document write") { Parameters = CouchParameters.DocumentWrite };
+                return new(CouchAccess.Write, db, "document write") { Parameters = CouchParameters.DocumentWrite, Inspect = CouchBodyInspection.Document };
             case Verb.Delete:
                 return new(CouchAccess.Write, db, "document delete") { Parameters = CouchParameters.DocumentDelete };
             case Verb.Post when !isAttachment:

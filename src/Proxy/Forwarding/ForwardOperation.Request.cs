@@ -95,7 +95,7 @@ internal sealed partial class ForwardOperation
                 int read;
                 try
                 {
-                    read = await _exchange.Body.ReadAsync(_buffer.AsMemory(ChunkHeadRoom, PieceSize), _cancellationToken).ConfigureAwait(false);
+                    read = await Body.ReadAsync(_buffer.AsMemory(ChunkHeadRoom, PieceSize), _cancellationToken).ConfigureAwait(false);
                     _bufferUsed = Math.Max(_bufferUsed, ChunkHeadRoom + read);
                 }
                 catch (RequestRejectedException ex)

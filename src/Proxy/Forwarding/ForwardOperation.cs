@@ -87,6 +87,9 @@ internal sealed partial class ForwardOperation
 
     private HttpResponse Response => _exchange.Response;
 
+    /// <summary>What is sent upstream: the plan's wrapper when it has one, else the client's body.</summary>
+    private RequestBody Body => _plan.Body ?? _exchange.Body;
+
     /// <summary>The client sent chunks: so does the upstream request (no buffering to learn the length).</summary>
     private bool SendChunked => Request.Framing == BodyFraming.Chunked && !_bodyInHand;
 
@@ -176,7 +179,7 @@ internal sealed partial class ForwardOperation
         {
             do
             {
-                var read = await _exchange.Body.ReadAsync(_buffer.AsMemory(ChunkHeadRoom + _firstPieceLength, PieceSize - _firstPieceLength), _cancellationToken).ConfigureAwait(false);
+                var read = await Body.ReadAsync(_buffer.AsMemory(ChunkHeadRoom + _firstPieceLength, PieceSize - _firstPieceLength), _cancellationToken).ConfigureAwait(false);
                 _firstPieceLength += read;
                 _bufferUsed = Math.Max(_bufferUsed, ChunkHeadRoom + _firstPieceLength);
                 if (read == 0)
@@ -184,7 +187,7 @@ internal sealed partial class ForwardOperation
                     break;
                 }
             }
-            while (wholeFits && !_exchange.Body.IsComplete);
+            while (wholeFits && !Body.IsComplete);
         }
         catch (RequestRejectedException ex)
         {
@@ -196,7 +199,7 @@ internal sealed partial class ForwardOperation
             return await ClientBodyFailedAsync(ForwardResult.ClientGone).ConfigureAwait(false);
         }
 
-        _bodyInHand = _exchange.Body.IsComplete;
+        _bodyInHand = Body.IsComplete;
         return null;
     }
 
