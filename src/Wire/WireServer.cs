@@ -142,8 +142,10 @@ public sealed partial class WireServer : IAsyncDisposable
         {
             ListenEndpoint endpoint = _endpoints[i];
             Socket socket = _listenSockets[i];
-            WireLog.Listening(_logger, bound[i].ToString(), endpoint.Tls ? "tls" : "plain");
-            _acceptLoops.Add(Task.Run(() => AcceptLoopAsync(socket, endpoint)));
+            // Log lines name the port bound, never the configured 0.
+            var boundText = bound[i].ToString();
+            WireLog.Listening(_logger, boundText, endpoint.Tls ? "tls" : "plain");
+            _acceptLoops.Add(Task.Run(() => AcceptLoopAsync(socket, endpoint, boundText)));
         }
     }
 
@@ -256,8 +258,11 @@ public sealed partial class WireServer : IAsyncDisposable
         endpoint.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(endpoint.Address.MapToIPv4(), endpoint.Port) : endpoint;
 
     /// <summary>One accepted socket's bookkeeping, so shutdown can wait for it or abort it, and a reload re-judge it.</summary>
-    private sealed class ConnectionSlot(long id, Socket socket, ListenEndpoint listener)
+    private sealed class ConnectionSlot(long id, Socket socket, ListenEndpoint listener, string listenerText)
     {
+        /// <summary>The listener's bound address and port, for log lines.</summary>
+        public string ListenerText { get; } = listenerText;
+
         private WireConnection? _connection;
         private int _revoked;
 
