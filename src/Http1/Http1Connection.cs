@@ -133,7 +133,7 @@ public sealed class Http1Connection
                 }
 
                 var keepAlive = request.KeepAlive && served + 1 < _limits.MaxRequestsPerConnection;
-                response = parts.ResponseFor(request, keepAlive, pipes.Writer, plainSocket);
+                response = parts.ResponseFor(request, keepAlive, pipes.Writer, plainSocket).CloseWhen(stopping);
                 if (!await ServeAsync(request, input, pipes.Writer, response, parts, stopping).ConfigureAwait(false))
                 {
                     break;
@@ -317,9 +317,12 @@ public sealed class Http1Connection
 
         _remoteAddress ??= _connection.RemoteEndPoint.Address.ToString();
         var exchange = parts.ExchangeFor(request, (RequestBody?)body ?? EmptyBody.Instance, response, _connection, input.Reader, writer, _remoteAddress);
+        exchange.Stopping = stopping;
         try
         {
-            await _handler.HandleAsync(exchange, stopping).ConfigureAwait(false);
+            // The abort token, not stopping: a stop lets the request in hand finish within the
+            // grace (the handler sees the drain on exchange.Stopping); only the grace's end cancels it.
+            await _handler.HandleAsync(exchange, _connection.Aborted).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not (RequestRejectedException or IOException or OperationCanceledException))
         {

@@ -39,6 +39,9 @@ public sealed class HttpExchange
         Body = body;
         Response = response;
         StartedTimestamp = System.Diagnostics.Stopwatch.GetTimestamp();
+        UpstreamStartedTimestamp = 0;
+        UpstreamFirstByteTimestamp = 0;
+        UpstreamEndedTimestamp = 0;
         IsUpgraded = false;
         return this;
     }
@@ -60,6 +63,7 @@ public sealed class HttpExchange
     {
         Forget();
         Connection = null!;
+        Stopping = default;
         _reader = null;
         _writer = null;
         _remoteAddress = null;
@@ -96,6 +100,26 @@ public sealed class HttpExchange
     }
 
     public Request Request { get; private set; }
+
+    /// <summary>
+    /// Fires when the server begins to stop (drain). The request in hand goes on; what would never
+    /// end by itself (a continuous feed, a WebSocket) should end now, cleanly. The handler's own
+    /// token is the abort: it fires only when the shutdown grace is over.
+    /// </summary>
+    public CancellationToken Stopping { get; internal set; }
+
+    /// <summary>
+    /// When a forward of this request sent its head upstream, read the upstream's first answer byte
+    /// and finished (<see cref="System.Diagnostics.Stopwatch"/> ticks); 0 when it was not forwarded
+    /// or did not get that far. For the access log.
+    /// </summary>
+    public long UpstreamStartedTimestamp { get; set; }
+
+    /// <inheritdoc cref="UpstreamStartedTimestamp"/>
+    public long UpstreamFirstByteTimestamp { get; set; }
+
+    /// <inheritdoc cref="UpstreamStartedTimestamp"/>
+    public long UpstreamEndedTimestamp { get; set; }
 
     /// <summary>When the request head had been parsed (<see cref="System.Diagnostics.Stopwatch"/> ticks), for durations in logs.</summary>
     public long StartedTimestamp { get; private set; } = System.Diagnostics.Stopwatch.GetTimestamp();

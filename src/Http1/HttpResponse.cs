@@ -28,6 +28,7 @@ public sealed partial class HttpResponse
     private BodyMode _mode;
     private long _bodyBytes;
     private Memory<byte> _chunkMemory;
+    private CancellationToken _draining; // the server is stopping: a head written from then on says Connection: close
 
     /// <param name="plainSocket">The socket under <paramref name="output"/> when nothing (no TLS) sits between them; enables <see cref="SendFileAsync"/>.</param>
     internal HttpResponse(PipeWriter output, HttpVersion version, bool isHead, bool keepAlive, Socket? plainSocket = null)
@@ -45,6 +46,7 @@ public sealed partial class HttpResponse
     /// </summary>
     internal HttpResponse Restart(PipeWriter output, Socket? plainSocket, HttpVersion version, bool isHead, bool keepAlive)
     {
+        _draining = default;
         _output = output;
         _plainSocket = plainSocket;
         _version = version;
@@ -59,9 +61,20 @@ public sealed partial class HttpResponse
         return this;
     }
 
+    /// <summary>
+    /// A response whose head is written after <paramref name="draining"/> fires closes its connection
+    /// (and says so), since the connection will carry no further request.
+    /// </summary>
+    internal HttpResponse CloseWhen(CancellationToken draining)
+    {
+        _draining = draining;
+        return this;
+    }
+
     /// <summary>Lets go of the connection's writer and socket while this response waits in the pool.</summary>
     internal void Unbind()
     {
+        _draining = default;
         _output = null!;
         _plainSocket = null;
         _chunkMemory = default;
@@ -310,6 +323,11 @@ public sealed partial class HttpResponse
         else if (_mode == BodyMode.Chunked)
         {
             writer.Write("Transfer-Encoding: chunked\r\n"u8);
+        }
+
+        if (_draining.IsCancellationRequested)
+        {
+            KeepAlive = false;
         }
 
         if (StatusCode == 101)

@@ -81,6 +81,13 @@ public sealed class ForwardPlan
     /// </summary>
     public bool AllowUnderscoreHeaders { get; set; }
 
+    /// <summary>
+    /// The answer is a feed that never ends by itself (a continuous <c>_changes</c>): when the server
+    /// begins to stop, it is ended at once with a clean last chunk, so the client reconnects, instead of
+    /// holding the drain for the whole grace. Answers of type <c>text/event-stream</c> count as feeds too.
+    /// </summary>
+    public bool IsFeed { get; set; }
+
     /// <summary>A tunnel with no byte either way for this long is closed. Default 10 min.</summary>
     public TimeSpan TunnelIdleTimeout { get; set; } = DefaultTunnelIdleTimeout;
 
@@ -113,6 +120,7 @@ public sealed class ForwardPlan
         RemoveHeaders = null;
         AllowUpgrade = false;
         AllowUnderscoreHeaders = false;
+        IsFeed = false;
         TunnelIdleTimeout = DefaultTunnelIdleTimeout;
         RewriteResponseField = null;
         SendError = null;

@@ -27,7 +27,7 @@ internal sealed class TlsAcceptor(Limits limits, ILogger logger)
     /// after a reload; valid until the stream is disposed), or null (already logged) when refused or failed.
     /// </summary>
     public async Task<(SslStream Stream, Principal Principal, X509Certificate2? ClientCertificate)?> AcceptAsync(
-        GateKeys keys, Stream transport, ListenEndpoint listener, string remote, CancellationToken stopping)
+        GateKeys keys, Stream transport, ListenEndpoint listener, string listenerText, string remote, CancellationToken stopping)
     {
         ServerIdentity identity = keys.Identity ?? throw new InvalidOperationException("a TLS listener needs a server identity");
         var check = new ClientCertificateCheck(keys.Trust, listener.ClientCertificate);
@@ -47,7 +47,7 @@ internal sealed class TlsAcceptor(Limits limits, ILogger logger)
             };
             if (principal is null)
             {
-                WireLog.Refused(logger, remote, listener.ToString(), check.Decision?.RefusalReason ?? ClientTrust.Reasons.NoCertificate);
+                WireLog.Refused(logger, remote, listenerText, check.Decision?.RefusalReason ?? ClientTrust.Reasons.NoCertificate);
                 WireMetrics.Handshake("refused", check.Decision?.RefusalReason ?? ClientTrust.Reasons.NoCertificate);
                 return null;
             }
@@ -62,7 +62,7 @@ internal sealed class TlsAcceptor(Limits limits, ILogger logger)
         }
         catch (Exception) when (check.Decision is { RefusalReason: { } reason })
         {
-            WireLog.Refused(logger, remote, listener.ToString(), reason);
+            WireLog.Refused(logger, remote, listenerText, reason);
             WireMetrics.Handshake("refused", reason);
             return null;
         }

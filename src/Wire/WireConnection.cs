@@ -15,8 +15,9 @@ public sealed class WireConnection : IAsyncDisposable
 
     private int _disposed;
 
-    internal WireConnection(Stream stream, Socket socket, Principal principal, X509Certificate2? clientCertificate, IPEndPoint remoteEndPoint, IPEndPoint localEndPoint, ListenEndpoint listener, BufferPools buffers)
+    internal WireConnection(Stream stream, Socket socket, Principal principal, X509Certificate2? clientCertificate, IPEndPoint remoteEndPoint, IPEndPoint localEndPoint, ListenEndpoint listener, BufferPools buffers, CancellationToken aborted = default)
     {
+        Aborted = aborted;
         Buffers = buffers;
         Stream = stream;
         Socket = socket;
@@ -33,6 +34,13 @@ public sealed class WireConnection : IAsyncDisposable
             NegotiatedProtocol = protocol == SslApplicationProtocol.Http11 ? Http11 : protocol.ToString();
         }
     }
+
+    /// <summary>
+    /// Fires when the server's shutdown grace is over and the connection is about to be closed. Not
+    /// the handler's <c>stopping</c> token, which fires when the drain begins: work in hand goes on
+    /// then, and only this one cancels it.
+    /// </summary>
+    public CancellationToken Aborted { get; }
 
     /// <summary>The <see cref="SslStream"/> on TLS listeners, the <see cref="NetworkStream"/> on plain ones.</summary>
     public Stream Stream { get; }

@@ -6,7 +6,7 @@ namespace Gatehouse.Wire;
 /// <summary>The accept loop: admission against the limits, then one task per connection.</summary>
 public sealed partial class WireServer
 {
-    private async Task AcceptLoopAsync(Socket listenSocket, ListenEndpoint endpoint)
+    private async Task AcceptLoopAsync(Socket listenSocket, ListenEndpoint endpoint, string boundText)
     {
         CancellationToken stopping = _stopping.Token;
         while (!stopping.IsCancellationRequested)
@@ -28,16 +28,16 @@ public sealed partial class WireServer
             catch (SocketException ex)
             {
                 // Typically EMFILE (out of descriptors): back off briefly instead of spinning on the error.
-                WireLog.AcceptFault(_logger, ex, endpoint.ToString());
+                WireLog.AcceptFault(_logger, ex, boundText);
                 await Task.Delay(TimeSpan.FromMilliseconds(100), CancellationToken.None).ConfigureAwait(false);
                 continue;
             }
 
-            Admit(socket, endpoint);
+            Admit(socket, endpoint, boundText);
         }
     }
 
-    private void Admit(Socket socket, ListenEndpoint endpoint)
+    private void Admit(Socket socket, ListenEndpoint endpoint, string boundText)
     {
         if (Interlocked.Increment(ref _open) > _limits.MaxConnections)
         {
@@ -76,7 +76,7 @@ public sealed partial class WireServer
         }
 
         WireMetrics.OpenConnections.Add(1);
-        var slot = new ConnectionSlot(Interlocked.Increment(ref _nextConnectionId), socket, endpoint) { AddressKey = address, Handshake = handshake };
+        var slot = new ConnectionSlot(Interlocked.Increment(ref _nextConnectionId), socket, endpoint, boundText) { AddressKey = address, Handshake = handshake };
         _connections[slot.Id] = slot;
         // Each connection on its own task: a slow handshake must never hold up the accept loop.
         // Queued with the slot as state rather than by Task.Run over a lambda: the closure, delegate

@@ -73,7 +73,7 @@ public sealed partial class WireServer
         if (listener.Tls)
         {
             (SslStream Stream, Principal Principal, X509Certificate2? Certificate)? accepted =
-                await _tls!.AcceptAsync(judgedBy, network, listener, remote.ToString(), _stopping.Token).ConfigureAwait(false);
+                await _tls!.AcceptAsync(judgedBy, network, listener, slot.ListenerText, remote.ToString(), _stopping.Token).ConfigureAwait(false);
             FinishHandshake(slot);
             if (accepted is not { } admitted)
             {
@@ -85,7 +85,7 @@ public sealed partial class WireServer
             {
                 if (!_perPrincipal.TryAcquire(principal.Pin, _limits.MaxConnectionsPerPrincipal))
                 {
-                    WireLog.Refused(_logger, remote.ToString(), listener.ToString(), "too many connections for this key (limits.maxConnectionsPerPrincipal)");
+                    WireLog.Refused(_logger, remote.ToString(), slot.ListenerText, "too many connections for this key (limits.maxConnectionsPerPrincipal)");
                     WireMetrics.ClosedAtAccept.Add(1, new KeyValuePair<string, object?>("reason", "limits.maxConnectionsPerPrincipal"));
                     try
                     {
@@ -109,7 +109,7 @@ public sealed partial class WireServer
         }
 
         // From here the connection owns the certificate: RunConnectionAsync disposes it at the end.
-        var connection = new WireConnection(stream, socket, principal, clientCertificate, remote, local, listener, _buffers);
+        var connection = new WireConnection(stream, socket, principal, clientCertificate, remote, local, listener, _buffers, _aborting.Token);
         slot.Admit(connection);
         // A reload that landed while this handshake ran judged the open connections without this
         // one; judge it now against the keys in force, before the handler sees a byte.

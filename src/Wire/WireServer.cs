@@ -28,7 +28,8 @@ public sealed partial class WireServer : IAsyncDisposable
     private readonly TlsAcceptor? _tls;
     private readonly Lock _updating = new();
     private GateKeys _keys; // swapped whole by UpdateTrust; each handshake reads it once
-    private readonly CancellationTokenSource _stopping = new();
+    private readonly CancellationTokenSource _stopping = new(); // stop accepting and drain: handlers finish what they hold
+    private readonly CancellationTokenSource _aborting = new(); // the grace is over: handlers give up now
     private readonly ConcurrentDictionary<long, ConnectionSlot> _connections = new();
     private readonly List<Socket> _listenSockets = [];
     private readonly List<Task> _acceptLoops = [];
@@ -141,14 +142,17 @@ public sealed partial class WireServer : IAsyncDisposable
         {
             ListenEndpoint endpoint = _endpoints[i];
             Socket socket = _listenSockets[i];
-            WireLog.Listening(_logger, bound[i].ToString(), endpoint.Tls ? "tls" : "plain");
-            _acceptLoops.Add(Task.Run(() => AcceptLoopAsync(socket, endpoint)));
+            // Log lines name the port bound, never the configured 0.
+            var boundText = bound[i].ToString();
+            WireLog.Listening(_logger, boundText, endpoint.Tls ? "tls" : "plain");
+            _acceptLoops.Add(Task.Run(() => AcceptLoopAsync(socket, endpoint, boundText)));
         }
     }
 
     /// <summary>
-    /// Stops accepting, signals running handlers through their <c>stopping</c> token, waits up to
-    /// <paramref name="grace"/> for them to finish, then aborts the rest. Safe to call more than once.
+    /// Stops accepting, signals running handlers through their <c>stopping</c> token (drain: finish
+    /// the request in hand), waits up to <paramref name="grace"/> for them to finish, then cancels
+    /// <see cref="WireConnection.Aborted"/> and closes the rest. Safe to call more than once.
     /// </summary>
     public Task StopAsync(TimeSpan grace)
     {
@@ -169,6 +173,7 @@ public sealed partial class WireServer : IAsyncDisposable
         if (_connections.IsEmpty)
         {
             _stopping.Dispose();
+            _aborting.Dispose();
         }
     }
 
@@ -194,8 +199,10 @@ public sealed partial class WireServer : IAsyncDisposable
             return;
         }
 
-        // 3. Abort the rest: closing the socket fails their pending reads and writes.
+        // 3. Abort the rest: the abort token ends what waits on something else than the client
+        // (an upstream's answer), closing the socket fails their pending reads and writes.
         WireLog.AbortingAfterGrace(_logger, _connections.Count, grace);
+        await _aborting.CancelAsync().ConfigureAwait(false);
         foreach (ConnectionSlot slot in _connections.Values)
         {
             slot.Socket.Dispose();
@@ -251,8 +258,11 @@ public sealed partial class WireServer : IAsyncDisposable
         endpoint.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(endpoint.Address.MapToIPv4(), endpoint.Port) : endpoint;
 
     /// <summary>One accepted socket's bookkeeping, so shutdown can wait for it or abort it, and a reload re-judge it.</summary>
-    private sealed class ConnectionSlot(long id, Socket socket, ListenEndpoint listener)
+    private sealed class ConnectionSlot(long id, Socket socket, ListenEndpoint listener, string listenerText)
     {
+        /// <summary>The listener's bound address and port, for log lines.</summary>
+        public string ListenerText { get; } = listenerText;
+
         private WireConnection? _connection;
         private int _revoked;
 

@@ -59,6 +59,26 @@ public sealed class ProcessTests
     }
 
     [Fact]
+    public async Task LogLinesNameTheBoundPortNotTheConfiguredZero()
+    {
+        using var dir = new TempDirectory();
+        await InitPlainAsync(dir);
+        using var gatehouse = GatehouseProcess.Start(null, "serve", "--config", dir.File("gatehouse.json"));
+        var port = (await gatehouse.WaitReadyAsync()).GetProperty("listen")[0].GetProperty("port").GetInt32();
+
+        // A client without a certificate is refused; the refusal names the listener it came to.
+        var anonymous = await Curl.RunAsync("-k", $"https://localhost:{port}/_gatehouse/whoami");
+        Assert.NotEqual(0, anonymous.ExitCode);
+        gatehouse.Signal(SigTerm);
+        Assert.Equal(0, await gatehouse.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+
+        var errors = gatehouse.StandardError;
+        Assert.Contains($"listening on [::]:{port} (tls)", errors);
+        Assert.Contains($" on [::]:{port}: ", errors); // the refusal (before: "on [::]:0")
+        Assert.DoesNotContain("]:0", errors);
+    }
+
+    [Fact]
     public async Task MalformedStdinExitsTwoWithAMessage()
     {
         using var dir = new TempDirectory();

@@ -12,6 +12,16 @@ public sealed class CouchEndpointsTests
     }
 
     [Theory]
+    [InlineData("/db/_changes?feed=continuous&heartbeat=10000", true)]
+    [InlineData("/db/_changes?since=now&feed=eventsource", true)]
+    [InlineData("/db/_changes?feed=longpoll", false)]
+    [InlineData("/db/_changes?feed=normal", false)]
+    [InlineData("/db/_changes", false)]
+    [InlineData("/db/_all_docs?feed=continuous", false)]
+    public void OnlyContinuousAndEventSourceChangesAreEndlessFeeds(string target, bool endless) =>
+        Assert.Equal(endless, Couch.CouchFeeds.IsEndless(Classify("GET", target)));
+
+    [Theory]
     [InlineData("GET", "/", CouchAccess.ServerInfo)]
     [InlineData("HEAD", "/", CouchAccess.ServerInfo)]
     [InlineData("GET", "/_all_dbs", CouchAccess.AllDbs)]

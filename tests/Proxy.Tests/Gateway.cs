@@ -69,6 +69,9 @@ internal sealed class Gateway : IAsyncDisposable, IRequestHandler
         return new TestClient(client);
     }
 
+    /// <summary>Stops as the executable does on SIGTERM: drain, then abort past <paramref name="grace"/>.</summary>
+    public Task StopAsync(TimeSpan grace) => _server.StopAsync(grace);
+
     public async ValueTask DisposeAsync()
     {
         await _server.DisposeAsync();

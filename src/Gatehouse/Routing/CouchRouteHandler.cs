@@ -79,6 +79,7 @@ internal sealed class CouchRouteHandler : IAsyncDisposable
     {
         var plan = Forwarder.PlanFor(exchange);
         plan.TargetFrom(exchange.Request.Target, route.PrefixSegments.Count, classification.ForwardQuery);
+        plan.IsFeed = Proxy.Couch.CouchFeeds.IsEndless(classification);
         if (role is not null && _headersByRole.TryGetValue(role, out var credential))
         {
             foreach (var header in credential)

@@ -207,8 +207,8 @@ internal sealed class GatewayRouter : IRequestHandler, IAsyncDisposable
                     HttpMethods.Delete => FileRights.Delete,
                     _ => FileRights.Write,
                 };
-                // Not the stopping token: a transfer in flight at shutdown finishes within the grace
-                // period (issue 10); past it, the Wire layer aborts the connection and the upload's temp file goes.
+                // No token: a transfer in flight at shutdown finishes within the grace period (issue
+                // 10); past it, the Wire layer closes the connection, and the upload's temp file goes.
                 await generation.Files[route].HandleAsync(exchange, Tail(request, route), rights, decision.MaxUploadBytes, CancellationToken.None).ConfigureAwait(false);
                 break;
             case RouteKind.CouchDb:
@@ -286,8 +286,30 @@ internal sealed class GatewayRouter : IRequestHandler, IAsyncDisposable
         }
 
         // Access log: the canonical path only, never the query (it may carry secrets).
+        var durationMs = Milliseconds(exchange.StartedTimestamp, System.Diagnostics.Stopwatch.GetTimestamp());
+        var refused = refusal is null ? string.Empty : " refused=" + refusal;
+        if (exchange.UpstreamStartedTimestamp == 0)
+        {
+            _logger.LogInformation(
+                "{Method} {Path} {Status} principal={Pin} subject={Subject} remote={Remote} route={Route} in={BytesIn} out={BytesOut} ms={DurationMs}{Refusal}",
+                exchange.Request.Method,
+                exchange.Request.Target.Path,
+                exchange.Response.StatusCode,
+                exchange.Principal.Pin,
+                exchange.Principal.Subject,
+                exchange.RemoteEndPoint,
+                route?.Name ?? "-",
+                exchange.Body.BytesRead,
+                exchange.Response.BodyBytesWritten,
+                durationMs,
+                refused);
+            return;
+        }
+
+        // Forwarded: how long the upstream took to its first answer byte and to its end, so a slow
+        // request can be laid at the backend's door or the gateway's. No first byte: -1.
         _logger.LogInformation(
-            "{Method} {Path} {Status} principal={Pin} subject={Subject} remote={Remote} route={Route} in={BytesIn} out={BytesOut} ms={DurationMs}{Refusal}",
+            "{Method} {Path} {Status} principal={Pin} subject={Subject} remote={Remote} route={Route} in={BytesIn} out={BytesOut} ms={DurationMs} upstreamFirstByteMs={UpstreamFirstByteMs} upstreamTotalMs={UpstreamTotalMs}{Refusal}",
             exchange.Request.Method,
             exchange.Request.Target.Path,
             exchange.Response.StatusCode,
@@ -297,7 +319,12 @@ internal sealed class GatewayRouter : IRequestHandler, IAsyncDisposable
             route?.Name ?? "-",
             exchange.Body.BytesRead,
             exchange.Response.BodyBytesWritten,
-            Math.Round(System.Diagnostics.Stopwatch.GetElapsedTime(exchange.StartedTimestamp).TotalMilliseconds, 2),
-            refusal is null ? string.Empty : " refused=" + refusal);
+            durationMs,
+            exchange.UpstreamFirstByteTimestamp == 0 ? -1 : Milliseconds(exchange.UpstreamStartedTimestamp, exchange.UpstreamFirstByteTimestamp),
+            Milliseconds(exchange.UpstreamStartedTimestamp, exchange.UpstreamEndedTimestamp == 0 ? System.Diagnostics.Stopwatch.GetTimestamp() : exchange.UpstreamEndedTimestamp),
+            refused);
     }
+
+    private static double Milliseconds(long from, long to) =>
+        Math.Round(System.Diagnostics.Stopwatch.GetElapsedTime(from, to).TotalMilliseconds, 2);
 }

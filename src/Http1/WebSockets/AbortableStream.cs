@@ -7,8 +7,9 @@ namespace Gatehouse.Http1.WebSockets;
 /// upgraded stream cancels its pipe's pending read and flush), and what then surfaces as a
 /// cancellation nobody asked for is reported as <see cref="ObjectDisposedException"/>. No token
 /// is linked per read or write: that was a token source and two registrations per message.
+/// With a <see cref="DeclaredSizeLimit"/>, the incoming frame headers are also followed.
 /// </summary>
-internal sealed class AbortableStream(Stream inner) : Stream
+internal sealed class AbortableStream(Stream inner, DeclaredSizeLimit? sizeLimit = null) : Stream
 {
     private int _disposed;
 
@@ -31,7 +32,10 @@ internal sealed class AbortableStream(Stream inner) : Stream
         ThrowIfAborted();
         try
         {
-            return await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+            var read = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+            // Every byte the framework reads passes here, so frame headers can be followed.
+            sizeLimit?.Observe(buffer.Span[..read]);
+            return read;
         }
         catch (OperationCanceledException) when (IsAborted && !cancellationToken.IsCancellationRequested)
         {

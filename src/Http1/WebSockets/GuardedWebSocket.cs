@@ -11,6 +11,7 @@ internal sealed class GuardedWebSocket(WebSocket inner, int maxMessageBytes, str
 {
     private long _receivedInMessage;
     private int _disposed;
+    private Task? _declaredTooBig; // the 1009 close sent when a frame header declared too much
 
     public override WebSocketCloseStatus? CloseStatus => inner.CloseStatus;
 
@@ -47,6 +48,12 @@ internal sealed class GuardedWebSocket(WebSocket inner, int maxMessageBytes, str
         {
             WebSocketMetrics.KeepAliveFailed(side);
             throw;
+        }
+        catch (Exception ex) when (_declaredTooBig is { } closing && ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The abort after our 1009 ended this receive: report it as the limit, like a counted overrun.
+            await closing.ConfigureAwait(false);
+            throw new WebSocketException(WebSocketError.Faulted, $"message declared larger than {maxMessageBytes} bytes: closed with 1009 (message too big)", ex);
         }
 
         if (result.MessageType == WebSocketMessageType.Close)
@@ -88,6 +95,18 @@ internal sealed class GuardedWebSocket(WebSocket inner, int maxMessageBytes, str
             inner.Dispose();
             WebSocketMetrics.StreamClosed(side);
         }
+    }
+
+    /// <summary>
+    /// Closes with 1009 as soon as <paramref name="limit"/> (fed by the stream under the framework)
+    /// sees a header that declares more than the limit, without waiting for its payload; a pending
+    /// receive then ends with <see cref="WebSocketException"/>.
+    /// </summary>
+    public GuardedWebSocket WatchDeclaredSizes(DeclaredSizeLimit limit)
+    {
+        // Off the read that saw the header: the close takes the send lock and aborts the stream under that read.
+        limit.OnExceeded = () => _declaredTooBig ??= Task.Run(() => MessageTooBig.CloseAsync(inner));
+        return this;
     }
 
     /// <summary>Counts the stream as open; paired with <see cref="Dispose"/>.</summary>

@@ -11,7 +11,13 @@ internal static class MessageTooBig
 
     public static async Task CloseAndThrowAsync(WebSocket socket, long maxMessageBytes)
     {
-        var reason = $"message larger than {maxMessageBytes} bytes";
+        await CloseAsync(socket).ConfigureAwait(false);
+        throw new WebSocketException(WebSocketError.Faulted, $"message larger than {maxMessageBytes} bytes: closed with 1009 (message too big)");
+    }
+
+    /// <summary>Sends close 1009 (bounded by <see cref="CloseWait"/>), then aborts the stream.</summary>
+    public static async Task CloseAsync(WebSocket socket)
+    {
         try
         {
             if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
@@ -28,7 +34,5 @@ internal static class MessageTooBig
         {
             socket.Abort();
         }
-
-        throw new WebSocketException(WebSocketError.Faulted, reason + ": closed with 1009 (message too big)");
     }
 }

@@ -54,19 +54,21 @@ public sealed class WebSocketEndpoint : IRequestHandler
         }
 
         var stream = await exchange.AcceptUpgradeAsync(stopping).ConfigureAwait(false);
-        var framed = WebSocket.CreateFromStream(new AbortableStream(stream), new WebSocketCreationOptions
+        var declared = new DeclaredSizeLimit(_options.MaxMessageBytes);
+        var framed = WebSocket.CreateFromStream(new AbortableStream(stream, declared), new WebSocketCreationOptions
         {
             IsServer = true,
             SubProtocol = decision.SubProtocol,
             KeepAliveInterval = _options.KeepAliveInterval,
             KeepAliveTimeout = _options.KeepAliveTimeout,
         });
-        using var socket = new GuardedWebSocket(framed, _options.MaxMessageBytes, "server").Opened();
+        using var socket = new GuardedWebSocket(framed, _options.MaxMessageBytes, "server").WatchDeclaredSizes(declared).Opened();
         var info = new WebSocketConnectionInfo(exchange.Connection.RemoteEndPoint, exchange.Connection.LocalEndPoint, exchange.Principal, decision.SubProtocol);
         var closeStatus = WebSocketCloseStatus.NormalClosure;
         try
         {
-            await _handler(socket, info, stopping).ConfigureAwait(false);
+            // The drain, not the abort: a stream never ends by itself, so it ends when the stop begins.
+            await _handler(socket, info, exchange.Stopping).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException)
         {
@@ -77,6 +79,11 @@ public sealed class WebSocketEndpoint : IRequestHandler
         {
             _logger.LogError(ex, "websocket handler failed for {Remote}", info.RemoteEndPoint);
             closeStatus = WebSocketCloseStatus.InternalServerError;
+        }
+
+        if (closeStatus == WebSocketCloseStatus.NormalClosure && exchange.Stopping.IsCancellationRequested)
+        {
+            closeStatus = WebSocketCloseStatus.EndpointUnavailable; // 1001 going away: the client may reconnect elsewhere or later
         }
 
         await CloseLeftoverAsync(socket, closeStatus).ConfigureAwait(false);
@@ -97,6 +104,15 @@ public sealed class WebSocketEndpoint : IRequestHandler
         await response.SendErrorAsync(decision.StatusCode, decision.Reason, cancellationToken).ConfigureAwait(false);
     }
 
+    private static string? CloseReason(WebSocketCloseStatus status) => status switch
+    {
+        WebSocketCloseStatus.Empty => null, // 1005 is never sent: an empty close frame echoes it
+        WebSocketCloseStatus.NormalClosure => "done",
+        WebSocketCloseStatus.EndpointUnavailable => "server stopping",
+        WebSocketCloseStatus.InternalServerError => "server error",
+        _ => null,
+    };
+
     /// <summary>Sends our close frame if the handler did not (RFC 6455 §7.1.2), bounded; then the TCP connection ends.</summary>
     private async Task CloseLeftoverAsync(WebSocket socket, WebSocketCloseStatus status)
     {
@@ -105,10 +121,16 @@ public sealed class WebSocketEndpoint : IRequestHandler
             return;
         }
 
+        // RFC 6455 §5.5.1: the reply to a close frame echoes the status code it received.
+        if (socket.State == WebSocketState.CloseReceived && status == WebSocketCloseStatus.NormalClosure && socket.CloseStatus is { } received)
+        {
+            status = received;
+        }
+
         try
         {
             using var timeout = new CancellationTokenSource(FinalCloseWait);
-            await socket.CloseOutputAsync(status, status == WebSocketCloseStatus.NormalClosure ? "done" : "server error", timeout.Token).ConfigureAwait(false);
+            await socket.CloseOutputAsync(status, CloseReason(status), timeout.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
         {

@@ -23,17 +23,25 @@ internal static class ByteTunnel
 {
     private const int PieceSize = 16 * 1024;
 
-    public static async Task<TunnelEnd> RunAsync(Stream client, PipeReader upstreamReader, Stream upstreamWriter, TimeSpan idleTimeout, ArrayPool<byte> pool, CancellationToken stopping)
+    /// <summary>Close 1001 (going away), unmasked as a server's frames are.</summary>
+    private static readonly byte[] GoingAway = [0x88, 0x02, 0x03, 0xE9];
+
+    /// <param name="webSocket">The tunnel carries WebSocket frames: on <paramref name="draining"/> the frame under way finishes and the client gets close 1001.</param>
+    /// <param name="draining">The server begins to stop: the tunnel ends (a tunnel never ends by itself).</param>
+    /// <param name="aborting">The shutdown grace is over: the tunnel ends at once.</param>
+    public static async Task<TunnelEnd> RunAsync(Stream client, PipeReader upstreamReader, Stream upstreamWriter, TimeSpan idleTimeout, ArrayPool<byte> pool, bool webSocket, CancellationToken draining, CancellationToken aborting)
     {
-        using var tunnel = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        using var tunnel = CancellationTokenSource.CreateLinkedTokenSource(aborting, webSocket ? default : draining);
+        // The upstream read wakes up to look at the drain; it then ends at the next frame boundary.
+        using var wake = webSocket ? draining.UnsafeRegister(static reader => ((PipeReader)reader!).CancelPendingRead(), upstreamReader) : default;
         var activity = new TunnelActivity();
         var toUpstream = ClientToUpstreamAsync(client, upstreamWriter, activity, pool, tunnel.Token);
-        var toClient = UpstreamToClientAsync(upstreamReader, client, activity, tunnel.Token);
+        var toClient = UpstreamToClientAsync(upstreamReader, client, activity, webSocket ? new WebSocketFrameCursor() : null, draining, tunnel.Token);
         var watchdog = WatchIdleAsync(activity, idleTimeout, tunnel);
         var first = await Task.WhenAny(toUpstream, toClient, watchdog).ConfigureAwait(false);
         await tunnel.CancelAsync().ConfigureAwait(false);
         await Task.WhenAll(Quietly(toUpstream), Quietly(toClient), Quietly(watchdog)).ConfigureAwait(false);
-        if (stopping.IsCancellationRequested)
+        if (draining.IsCancellationRequested || aborting.IsCancellationRequested)
         {
             return TunnelEnd.Stopping;
         }
@@ -68,26 +76,44 @@ internal static class ByteTunnel
         }
     }
 
-    private static async Task UpstreamToClientAsync(PipeReader upstream, Stream client, TunnelActivity activity, CancellationToken cancellationToken)
+    private static async Task UpstreamToClientAsync(PipeReader upstream, Stream client, TunnelActivity activity, WebSocketFrameCursor? frames, CancellationToken draining, CancellationToken cancellationToken)
     {
         while (true)
         {
             var result = await upstream.ReadAsync(cancellationToken).ConfigureAwait(false);
             var buffer = result.Buffer;
+            var stopAt = frames is not null && draining.IsCancellationRequested;
+            var consumed = buffer.Start;
             try
             {
                 foreach (var segment in buffer)
                 {
+                    if (stopAt && frames!.AtBoundary)
+                    {
+                        break;
+                    }
+
+                    // Following the frames costs a look at each header; payload bytes are counted, not read.
+                    var length = frames?.Advance(segment.Span, stopAt) ?? segment.Length;
                     activity.Touch();
-                    await client.WriteAsync(segment, cancellationToken).ConfigureAwait(false);
+                    await client.WriteAsync(segment[..length], cancellationToken).ConfigureAwait(false);
+                    consumed = buffer.GetPosition(length, consumed);
                 }
             }
             finally
             {
-                upstream.AdvanceTo(buffer.End);
+                upstream.AdvanceTo(consumed, buffer.End);
             }
 
-            if (result.IsCompleted || result.IsCanceled)
+            if (stopAt && frames!.AtBoundary)
+            {
+                // RFC 6455 §7.4.1: 1001, the server is going away; the client reconnects later.
+                await client.WriteAsync(GoingAway, cancellationToken).ConfigureAwait(false);
+                await client.FlushAsync(cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
+            if (result.IsCompleted || (result.IsCanceled && frames is null))
             {
                 return;
             }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Net.Sockets;
 using Gatehouse.Http1;
@@ -28,6 +29,8 @@ internal sealed partial class ForwardOperation
         _responseBytesSeen = false;
         try
         {
+            _exchange.UpstreamStartedTimestamp = Stopwatch.GetTimestamp();
+            _exchange.UpstreamFirstByteTimestamp = 0;
             try
             {
                 await SendHeadAsync(connection, writeDeadline).ConfigureAwait(false);
@@ -89,6 +92,7 @@ internal sealed partial class ForwardOperation
         }
         finally
         {
+            _exchange.UpstreamEndedTimestamp = Stopwatch.GetTimestamp();
             if (reusable)
             {
                 // RelayAsync already gave it back to the pool (its pump, if any, had completed).
@@ -160,9 +164,12 @@ internal sealed partial class ForwardOperation
         {
             var idle = connection.BodyDeadline;
             idle.Attach(_cancellationToken);
+            var feed = framing is UpstreamFraming.Chunked or UpstreamFraming.UntilClose && (_plan.IsFeed || IsEventStream(head));
+            // A feed's read wakes up when the drain begins (the deadline fires), to end the feed then.
+            using var stopping = feed ? _exchange.Stopping.UnsafeRegister(static deadline => ((IdleDeadline)deadline!).Cancel(), idle) : default;
             try
             {
-                if (await CopyBodyAsync(connection, body, idle, pump).ConfigureAwait(false) is { } gone)
+                if (await CopyBodyAsync(connection, body, idle, pump, feed).ConfigureAwait(false) is { } gone)
                 {
                     return (gone, false);
                 }
@@ -202,7 +209,7 @@ internal sealed partial class ForwardOperation
     /// <summary>Step 5's body: piece by piece into the client's buffers. Null when the body ended; the result when the client left.</summary>
     // Awaited once per request on the hot path: a pooled box instead of a new one each time.
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
-    private async ValueTask<ForwardResult?> CopyBodyAsync(UpstreamConnection connection, UpstreamBody body, IdleDeadline idle, Task<PumpOutcome>? pump)
+    private async ValueTask<ForwardResult?> CopyBodyAsync(UpstreamConnection connection, UpstreamBody body, IdleDeadline idle, Task<PumpOutcome>? pump, bool feed)
     {
         while (true)
         {
@@ -214,7 +221,14 @@ internal sealed partial class ForwardOperation
             ClientDepartureWatch? watch = null;
             try
             {
-                var pending = body.ReadAsync(memory, idle.Arm(_options.IdleTimeout));
+                var deadline = idle.Arm(_options.IdleTimeout);
+                // Looked at after arming: a drain that fired before was dropped with the old deadline.
+                if (feed && _exchange.Stopping.IsCancellationRequested)
+                {
+                    return EndFeed(connection);
+                }
+
+                var pending = body.ReadAsync(memory, deadline);
                 if (!pending.IsCompleted && (pump is null || pump.IsCompleted))
                 {
                     // A quiet upstream (a longpoll, a feed between heartbeats) would hold this
@@ -231,6 +245,10 @@ internal sealed partial class ForwardOperation
                 connection.Abort();
                 _logger.LogDebug("client {Remote} left while {Node} was quiet mid-answer to {Method} {Path}", _exchange.RemoteEndPoint, connection.Node, Request.Method, Request.Target.Path);
                 return ClientGone(ex);
+            }
+            catch (Exception ex) when (feed && _exchange.Stopping.IsCancellationRequested && IsUpstreamFault(ex))
+            {
+                return EndFeed(connection);
             }
             catch (Exception ex) when (IsUpstreamFault(ex))
             {
@@ -265,6 +283,32 @@ internal sealed partial class ForwardOperation
                 return ClientGone(ex);
             }
         }
+    }
+
+    /// <summary>
+    /// The server is stopping and this answer is a feed: it ends here, and the caller's completion
+    /// writes the last chunk, so the client sees a clean end and reconnects (to this gateway once it
+    /// is back, or another). The upstream connection, mid-answer, is closed.
+    /// </summary>
+    private ForwardResult? EndFeed(UpstreamConnection connection)
+    {
+        connection.Abort();
+        Response.KeepAlive = false;
+        _logger.LogInformation("feed {Method} {Path} ended: the server is stopping", Request.Method, Request.Target.Path);
+        return null;
+    }
+
+    private static bool IsEventStream(UpstreamResponseHead head)
+    {
+        foreach (var field in head.Headers)
+        {
+            if (field.Name.Equals("Content-Type", StringComparison.OrdinalIgnoreCase))
+            {
+                return field.Value.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase);
+            }
+        }
+
+        return false;
     }
 
     /// <summary>The answer began and cannot be finished: close the client connection (issue 3).</summary>
@@ -376,7 +420,12 @@ internal sealed partial class ForwardOperation
     private bool TryTakeHead(UpstreamConnection connection, ReadResult result)
     {
         var buffer = result.Buffer;
-        _responseBytesSeen |= !buffer.IsEmpty;
+        if (!_responseBytesSeen && !buffer.IsEmpty)
+        {
+            _responseBytesSeen = true;
+            _exchange.UpstreamFirstByteTimestamp = Stopwatch.GetTimestamp();
+        }
+
         var sequence = new SequenceReader<byte>(buffer);
         var done = false;
         try

@@ -70,7 +70,8 @@ internal sealed partial class ForwardOperation
         }
 
         // Bytes the upstream sent right after its 101 wait in connection.Reader: the tunnel reads from there.
-        var end = await ByteTunnel.RunAsync(client, connection.Reader, connection.Stream, _plan.TunnelIdleTimeout, _buffers, _cancellationToken).ConfigureAwait(false);
+        var webSocket = upgrade.Value.Contains("websocket", StringComparison.OrdinalIgnoreCase);
+        var end = await ByteTunnel.RunAsync(client, connection.Reader, connection.Stream, _plan.TunnelIdleTimeout, _buffers, webSocket, _exchange.Stopping, _cancellationToken).ConfigureAwait(false);
         _logger.LogDebug("tunnel for {Path} to {Node} ended: {End}", Request.Target.Path, connection.Node, end);
         return ForwardResult.Completed;
     }
