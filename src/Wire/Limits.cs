@@ -34,16 +34,16 @@ public sealed class Limits
     public int MaxUpstreamConnectionsPerNode { get; set; } = 64;
 
     /// <summary>
-    /// Upstream connections of one CouchDB route one key may hold at once (issue 18); past it a short
-    /// request waits for one of its own, a feed gets 429. 0 (default): a quarter of the route's pool.
+    /// Connections to each node of a CouchDB route one key may hold at once (issue 18); past it a short
+    /// request waits for one of its own, a feed gets 429. Default 16, a quarter of the default pool.
     /// </summary>
-    public int UpstreamConnectionsPerPrincipal { get; set; }
+    public int UpstreamConnectionsPerPrincipal { get; set; } = 16;
 
     /// <summary>
-    /// Upstream connections of one CouchDB route that long-lived requests (continuous, longpoll and
-    /// eventsource feeds) may hold at once, over all keys; past it 429. 0 (default): half the route's pool.
+    /// Connections to each node of a CouchDB route that long-lived requests (continuous, longpoll and
+    /// eventsource feeds) may hold at once, over all keys; past it 429. Default 32, half the default pool.
     /// </summary>
-    public int LongLivedUpstreamConnections { get; set; }
+    public int LongLivedUpstreamConnections { get; set; } = 32;
 
     /// <summary>
     /// TLS handshakes in progress at once. Default 256. When full, the oldest pending handshake is

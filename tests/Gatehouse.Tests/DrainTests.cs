@@ -196,7 +196,7 @@ public sealed partial class DrainTests(ITestOutputHelper output)
                   ],
                   "tls": { "certificate": "server.crt", "key": "server.key" },
                   "trust": { "cas": [ { "name": "user", "certificate": "ca.crt" } ] },
-                  "routes": [ { "kind": "proxy", "name": "app", "prefix": "/app/", "backend": "http://127.0.0.1:{{backend.Port}}" } ],
+                  "routes": [ { "kind": "proxy", "name": "app", "prefix": "/app/", "backend": "http://127.0.0.1:{{backend.Port}}", "webSockets": true } ],
                   "rules": [],
                   "limits": { "shutdownGrace": {{graceSeconds.ToString(CultureInfo.InvariantCulture)}} }
                 }

@@ -105,14 +105,10 @@ public sealed class CouchEndpointsTests
     [InlineData("PUT", "/db/_security")]
     [InlineData("PUT", "/db/%5Fsecurity")]
     [InlineData("POST", "/db/_purge")]
-    [InlineData("POST", "/db/_compact")]
-    [InlineData("POST", "/db/_compact/app")]
-    [InlineData("POST", "/db/_view_cleanup")]
     [InlineData("PUT", "/db/_revs_limit")]
     [InlineData("GET", "/db/_revs_limit")]
     [InlineData("POST", "/db/_index")]
     [InlineData("DELETE", "/db/_index/app/json/idx")]
-    [InlineData("POST", "/db/_find")]
     [InlineData("POST", "/db/_temp_view")]
     [InlineData("PUT", "/db/_design/app?new_edits=false")]
     [InlineData("POST", "/db/_design/app")]
@@ -122,17 +118,11 @@ public sealed class CouchEndpointsTests
     [InlineData("GET", "/db/_design/app/_list/l/v")]
     [InlineData("POST", "/db/_design/app/_update/u/doc")]
     [InlineData("GET", "/db/_design/app/_rewrite/x")]
-    [InlineData("GET", "/db/_design/app/_view/v")]
     [InlineData("GET", "/db/_design%2Fapp%2F_show%2Fs")]
     [InlineData("GET", "/db/_design%2Fapp/_show/s")]
     [InlineData("GET", "/db/_design")]
     [InlineData("GET", "/db/_design%2F")]
-    [InlineData("GET", "/db/_changes?filter=app/f")]
-    [InlineData("GET", "/db/_changes?filter=app%2Ff")]
-    [InlineData("GET", "/db/_changes?filter=_view&view=app/v")]
-    [InlineData("GET", "/db/_changes?%66ilter=app/f")]
     [InlineData("GET", "/db/_changes?filter=_doc_ids&filter=app/f")]
-    [InlineData("DELETE", "/db")]
     [InlineData("COPY", "/db/doc")]
     [InlineData("PATCH", "/db/doc")]
     [InlineData("OPTIONS", "/db")]
@@ -146,7 +136,6 @@ public sealed class CouchEndpointsTests
     [InlineData("GET", "/1db")]
     [InlineData("GET", "/db%20x")]
     [InlineData("GET", "/db/_local/a/b")]
-    [InlineData("DELETE", "/db/_local/a")]
     [InlineData("GET", "/db/_local")]
     [InlineData("GET", "/db/_other")]
     [InlineData("GET", "/db/doc/_att")]
@@ -198,8 +187,48 @@ public sealed class CouchEndpointsTests
     }
 
     [Theory]
-    [InlineData("GET", "/db/_changes?since=0;filter=app/f")] // mochiweb ends a pair at ';'
-    [InlineData("GET", "/db/_changes?since=0;view=app/v")]
+    [InlineData("GET", "/db/_changes?since=0;filter=app/f", CouchAccess.Query)] // mochiweb ends a pair at ';'
+    [InlineData("GET", "/db/_changes?since=0;view=app/v", CouchAccess.Query)]
+    [InlineData("GET", "/db/_changes?filter=app/f", CouchAccess.Query)]
+    [InlineData("GET", "/db/_changes?filter=app%2Ff", CouchAccess.Query)]
+    [InlineData("GET", "/db/_changes?%66ilter=app/f&anything=passes", CouchAccess.Query)] // req.query of the filter
+    [InlineData("GET", "/db/_changes?filter=_view&view=app/v", CouchAccess.Query)]
+    [InlineData("GET", "/db/_changes?filter=_design", CouchAccess.Pull)]
+    [InlineData("GET", "/db/_design/app/_view/v?reduce=false&group_level=2", CouchAccess.Query)]
+    [InlineData("POST", "/db/_design/app/_view/v", CouchAccess.Query)]
+    [InlineData("POST", "/db/_find", CouchAccess.Query)]
+    [InlineData("POST", "/db/_explain", CouchAccess.Query)]
+    [InlineData("DELETE", "/db", CouchAccess.Delete)]
+    [InlineData("POST", "/db/_compact", CouchAccess.Maintain)]
+    [InlineData("POST", "/db/_compact/app", CouchAccess.Maintain)]
+    [InlineData("POST", "/db/_view_cleanup", CouchAccess.Maintain)]
+    [InlineData("DELETE", "/db/_local/a?rev=0-1", CouchAccess.Push)]
+    public void GrantableClassesOfIssue23(string method, string target, CouchAccess expected) =>
+        Assert.Equal(expected, Classify(method, target).Access);
+
+    [Fact]
+    public void LocalDocumentsHaveNoAttachments()
+    {
+        var result = Classify("GET", "/db/_local/a/att.txt");
+        Assert.True(result.IsDenied);
+        Assert.True(result.IsNotFound);
+    }
+
+    [Fact]
+    public void CheckpointDeleteIsGrantedByWriteToo() =>
+        Assert.True(Classify("DELETE", "/db/_local/a").IsGrantedBy([CouchAccess.Write]));
+
+    [Theory]
+    [InlineData("GET", "/db/_changes?filter=nodesign")]
+    [InlineData("GET", "/db/_changes?filter=_other")]
+    [InlineData("GET", "/db/_changes?filter=a/b/c")]
+    [InlineData("GET", "/db/_design/app/_view/_v")]
+    [InlineData("PUT", "/db/_design/app/_view/v")]
+    [InlineData("GET", "/db/_design/app/_view/v/extra")]
+    [InlineData("POST", "/db/_compact/app/more")]
+    public void StaysClosedBesideTheNewClasses(string method, string target) => Assert.True(Classify(method, target).IsDenied);
+
+    [Theory]
     [InlineData("GET", "/db/doc?rev=1-a;callback=x")]
     [InlineData("PUT", "/db/_design/app?rev=1-a;new_edits=false")]
     public void SemicolonSeparatesParametersAsCouchDbReadsThem(string method, string target) =>

@@ -231,6 +231,6 @@ public sealed class CouchRuleConfig
     /// <summary>Database names, with '*' as a wildcard ("novacut-0-*").</summary>
     public List<string> Databases { get; set; } = [];
 
-    /// <summary>"pull", "push", "read", "write", "create", "design" (PUT of a design document).</summary>
+    /// <summary>"pull", "push", "read", "write", "create", "design" (design document writes), "query" (views, _find, design filters), "delete" (DELETE /db), "maintain" (_compact, _view_cleanup).</summary>
     public List<string> Allow { get; set; } = [];
 }

@@ -17,7 +17,7 @@ internal static class CouchPolicy
         var classification = Classify(request, route);
         if (classification.IsDenied)
         {
-            return classification.IsBadRequest ? AccessDecision.Deny(classification.Reason) with { StatusCode = 400 } : AccessDecision.Deny(classification.Reason);
+            return AccessDecision.Deny(classification.Reason) with { StatusCode = classification.IsBadRequest ? 400 : classification.IsNotFound ? 404 : 403 };
         }
 
         // The gateway's own record of who created what (issue 7): no rule, not even "*", opens it.
@@ -76,6 +76,9 @@ internal static class CouchPolicy
         "write" => CouchAccess.Write,
         "create" => CouchAccess.Create,
         "design" => CouchAccess.Design,
+        "query" => CouchAccess.Query,
+        "delete" => CouchAccess.Delete,
+        "maintain" => CouchAccess.Maintain,
         _ => CouchAccess.Denied,
     };
 }

@@ -32,10 +32,8 @@ internal sealed class CouchRouteHandler : IAsyncDisposable
         _firstNode = nodes[0];
         var options = new UpstreamOptions { Buffers = buffers, MaxConnectionsPerNode = limits.MaxUpstreamConnectionsPerNode };
         _upstream = new UpstreamPool(nodes, options, loggers.CreateLogger("Gatehouse.Upstream"));
-        var pool = options.MaxConnectionsPerNode * nodes.Count;
-        _shares = new UpstreamShares(
-            limits.UpstreamConnectionsPerPrincipal > 0 ? limits.UpstreamConnectionsPerPrincipal : Math.Max(1, pool / 4),
-            limits.LongLivedUpstreamConnections > 0 ? limits.LongLivedUpstreamConnections : Math.Max(1, pool / 2));
+        // Per node, as the pool's size: a cluster of three gives each key three times the share.
+        _shares = new UpstreamShares(limits.UpstreamConnectionsPerPrincipal * nodes.Count, limits.LongLivedUpstreamConnections * nodes.Count);
         _headersByRole = environment.Credentials.ToDictionary(
             pair => pair.Key,
             pair => CouchCredentialHeaders.For(environment, pair.Value));

@@ -35,4 +35,17 @@ public enum CouchAccess
     /// (views, validate_doc_update). Its own grant, never implied by write; its functions stay closed.
     /// </summary>
     Design,
+
+    /// <summary>
+    /// Running design code a <see cref="Design"/> grant put there, read-only (issue 23): views
+    /// (<c>_design/x/_view/y</c>), Mango <c>_find</c>/<c>_explain</c>, and changes filtered by a design
+    /// function or a view.
+    /// </summary>
+    Query,
+
+    /// <summary><c>DELETE /db</c> (issue 23).</summary>
+    Delete,
+
+    /// <summary><c>_compact</c>, <c>_compact/{ddoc}</c> and <c>_view_cleanup</c> (issue 23).</summary>
+    Maintain,
 }

@@ -23,6 +23,12 @@ public readonly record struct CouchClassification(CouchAccess Access, string? Da
     /// <summary>Refused as malformed (400) rather than forbidden (403): a query parameter the endpoint does not take.</summary>
     public bool IsBadRequest { get; init; }
 
+    /// <summary>Refused as CouchDB itself would, 404 <c>not_found</c>: a path that names nothing there (a <c>_local</c> attachment).</summary>
+    public bool IsNotFound { get; init; }
+
+    /// <summary>The endpoint passes query parameters it does not know to design code (a design filter's <c>req.query</c>).</summary>
+    public bool PassesUnknownParameters { get; init; }
+
     /// <summary>The query parameter names this endpoint accepts; null accepts none.</summary>
     public System.Collections.Frozen.FrozenSet<string>? Parameters { get; init; }
 

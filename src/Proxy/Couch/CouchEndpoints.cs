@@ -74,7 +74,7 @@ public static class CouchEndpoints
         }
 
         // Judged by name, then forwarded as rebuilt from what was judged (issue 17).
-        var refusal = CouchQuery.Judge(parameters, row.Parameters ?? CouchParameters.None, out var forward);
+        var refusal = CouchQuery.Judge(parameters, row.Parameters ?? CouchParameters.None, row.PassesUnknownParameters, out var forward);
         return refusal is null ? row with { ForwardQuery = forward } : BadRequest(row.Database, refusal);
     }
 
@@ -117,7 +117,7 @@ public static class CouchEndpoints
         Verb.Get => new(CouchAccess.Pull, db, "database info") { AlsoGrantedBy = CouchAccess.Push, Parameters = CouchParameters.Reads },
         Verb.Put => new(CouchAccess.Create, db, "create database") { Parameters = CouchParameters.CreateDatabase },
         Verb.Post => new(CouchAccess.Write, db, "new document") { Parameters = CouchParameters.NewDocument, Inspect = CouchBodyInspection.Document },
-        _ => Deny(db, "deleting a database is closed"),
+        _ => new(CouchAccess.Delete, db, "delete database"),
     };
 
     private static CouchClassification ClassifyInDatabase(Verb verb, string db, List<string> rest, List<(string Name, string Value)> parameters)
@@ -149,6 +149,12 @@ public static class CouchEndpoints
                 return ClassifyLocal(verb, db, rest);
             case "_design":
                 return ClassifyDesign(verb, db, rest, parameters);
+            case "_find" or "_explain" when single && verb == Verb.Post:
+                return new(CouchAccess.Query, db, "mango query") { Parameters = CouchParameters.None };
+            case "_compact" when rest.Count <= 2 && verb == Verb.Post:
+                return new(CouchAccess.Maintain, db, rest.Count == 1 ? "compaction" : "view compaction");
+            case "_view_cleanup" when single && verb == Verb.Post:
+                return new(CouchAccess.Maintain, db, "view cleanup");
             default:
                 return Deny(db, $"database endpoint {head} is closed");
         }
@@ -156,22 +162,45 @@ public static class CouchEndpoints
 
     private static CouchClassification ClassifyChanges(string db, List<(string Name, string Value)> parameters)
     {
+        var runsDesignCode = false;
+        var designFilter = false;
         foreach (var (name, value) in parameters)
         {
-            // A named filter or view runs design-document code on the server; the two built-in
-            // filters do not (issue 3: `_changes?filter=` naming a design function is closed).
-            if (name == "filter" && value is not ("_doc_ids" or "_selector"))
+            // A design filter or a view runs design-document code on the server (the query grant,
+            // issue 23); the built-in filters do not.
+            if (name == "filter" && value is not ("_doc_ids" or "_selector" or "_design"))
             {
-                return Deny(db, "changes filter must be _doc_ids or _selector");
+                if (value != "_view" && !IsDesignFunctionName(value))
+                {
+                    return Deny(db, "changes filter must be _doc_ids, _selector, _design, _view or ddoc/name");
+                }
+
+                runsDesignCode = true;
+                designFilter |= value != "_view";
             }
 
             if (name == "view")
             {
-                return Deny(db, "changes view filter is closed");
+                runsDesignCode = true;
             }
         }
 
-        return new(CouchAccess.Pull, db, "changes feed") { Parameters = CouchParameters.Changes, IsLongLived = IsHeldOpen(parameters) };
+        return runsDesignCode
+            ? new(CouchAccess.Query, db, "changes filtered by design code")
+            {
+                Parameters = CouchParameters.Changes,
+                IsLongLived = IsHeldOpen(parameters),
+                // CouchDB hands every parameter to a filter function as req.query (PouchDB's query_params).
+                PassesUnknownParameters = designFilter,
+            }
+            : new(CouchAccess.Pull, db, "changes feed") { Parameters = CouchParameters.Changes, IsLongLived = IsHeldOpen(parameters) };
+    }
+
+    /// <summary><c>ddoc/name</c>: a design document's function, named as CouchDB's filter= takes it.</summary>
+    private static bool IsDesignFunctionName(string value)
+    {
+        var slash = value.IndexOf('/', StringComparison.Ordinal);
+        return slash > 0 && slash < value.Length - 1 && value.IndexOf('/', slash + 1) < 0;
     }
 
     private static bool IsHeldOpen(List<(string Name, string Value)> parameters)
@@ -189,6 +218,12 @@ public static class CouchEndpoints
 
     private static CouchClassification ClassifyLocal(Verb verb, string db, List<string> rest)
     {
+        if (rest.Count > 2)
+        {
+            // CouchDB's answer: a _local document has no attachments, so the path names nothing.
+            return new(CouchAccess.Denied, db, "missing") { IsNotFound = true };
+        }
+
         if (rest.Count != 2)
         {
             return Deny(db, "malformed _local path");
@@ -198,6 +233,8 @@ public static class CouchEndpoints
         {
             Verb.Get => new(CouchAccess.Pull, db, "replication checkpoint") { AlsoGrantedBy = CouchAccess.Push, Parameters = CouchParameters.Local },
             Verb.Put => new(CouchAccess.Pull, db, "replication checkpoint write") { AlsoGrantedBy = CouchAccess.Push, Parameters = CouchParameters.Local, Inspect = CouchBodyInspection.Document },
+            // Replicators clean their checkpoints up this way.
+            Verb.Delete => new(CouchAccess.Push, db, "replication checkpoint delete") { AlsoGrantedBy = CouchAccess.Write, Parameters = CouchParameters.Local },
             _ => Deny(db, "only GET and PUT on _local documents"),
         };
     }
@@ -215,9 +252,14 @@ public static class CouchEndpoints
             return new(CouchAccess.Design, db, "design document write") { Parameters = CouchParameters.DocumentDelete };
         }
 
+        if (rest.Count == 4 && rest[2] == "_view" && verb is Verb.Get or Verb.Post && !rest[3].StartsWith('_'))
+        {
+            return new(CouchAccess.Query, db, "view query") { Parameters = CouchParameters.View };
+        }
+
         for (var i = 2; i < rest.Count; i++)
         {
-            // _show, _list, _update, _rewrite, _view, _info, _search …: server-side functions.
+            // _show, _list, _update, _rewrite, _info, _search …: server-side functions.
             if (rest[i].StartsWith('_'))
             {
                 return Deny(db, $"design function {rest[i]} is closed");

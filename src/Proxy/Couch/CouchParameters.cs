@@ -49,6 +49,12 @@ public static class CouchParameters
 
     public static readonly FrozenSet<string> BulkGet = Set("revs", "latest", "attachments", "att_encoding_info");
 
+    public static readonly FrozenSet<string> View = Set(
+        "conflicts", "descending", "endkey", "end_key", "endkey_docid", "end_key_doc_id", "group", "group_level",
+        "include_docs", "attachments", "att_encoding_info", "inclusive_end", "key", "keys", "limit", "reduce", "skip",
+        "sorted", "stable", "stale", "startkey", "start_key", "startkey_docid", "start_key_doc_id", "update",
+        "update_seq", "_nonce");
+
     /// <summary>Answered by the gateway, which reads none of them; accepted so a client's paging does not fail.</summary>
     public static readonly FrozenSet<string> AllDbs = Set("descending", "endkey", "end_key", "limit", "skip", "startkey", "start_key", "_nonce");
 

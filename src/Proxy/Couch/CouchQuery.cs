@@ -50,7 +50,8 @@ internal static class CouchQuery
     /// percent-encoded. Returns the reason to refuse (400), or null with <paramref name="forward"/> set
     /// (null when there is nothing to forward).
     /// </summary>
-    public static string? Judge(List<(string Name, string Value)> pairs, FrozenSet<string> accepted, out string? forward)
+    /// <param name="passUnknown">Names outside <paramref name="accepted"/> pass too (they reach design code, not CouchDB).</param>
+    public static string? Judge(List<(string Name, string Value)> pairs, FrozenSet<string> accepted, bool passUnknown, out string? forward)
     {
         forward = null;
         if (pairs.Count == 0)
@@ -62,7 +63,7 @@ internal static class CouchQuery
         for (var i = 0; i < pairs.Count; i++)
         {
             var (name, value) = pairs[i];
-            if (!accepted.Contains(name))
+            if (!passUnknown && !accepted.Contains(name))
             {
                 return $"query parameter {Printable(name)} is not accepted here";
             }
