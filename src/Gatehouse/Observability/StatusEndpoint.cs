@@ -81,6 +81,19 @@ internal static class StatusEndpoint
                 json.WriteNull("lastReload");
             }
 
+            // Nodes a failed connect took out stay skipped for nodeRetryAfter, then traffic tries them again.
+            json.WriteStartArray("upstreams");
+            foreach (var node in Proxy.ProxyMetrics.NodeStates())
+            {
+                json.WriteStartObject();
+                json.WriteString("upstream", node.Upstream);
+                json.WriteString("state", node.Up ? "up" : "down");
+                json.WriteNumber("inUse", node.InUse);
+                json.WriteNumber("idle", node.Idle);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
             json.WriteStartObject("connections");
             json.WriteNumber("open", status.OpenConnections);
             json.WriteStartObject("byPrincipal");

@@ -47,12 +47,16 @@ public static class ProxyMetrics
     internal static readonly ObservableGauge<int> PoolPending =
         Meter.CreateObservableGauge("gatehouse.upstream.pool.pending", () => Observe(PoolCount.Pending), "{request}", "Requests waiting now for a connection slot (every slot to the upstream held)");
 
+    internal static readonly ObservableGauge<int> NodeUp =
+        Meter.CreateObservableGauge("gatehouse.upstream.node.up", () => Observe(PoolCount.Up), "{node}", "1 while the node is let in, 0 while it is skipped after a failed connect (passive health; tried again after nodeRetryAfter)");
+
     internal enum PoolCount
     {
         Open,
         Idle,
         InUse,
         Pending,
+        Up,
     }
 
     internal static readonly KeyValuePair<string, object?> ResultOk = new("result", "ok");
@@ -62,6 +66,28 @@ public static class ProxyMetrics
     internal static readonly KeyValuePair<string, object?> ReasonTimeout = new("reason", "timeout");
     internal static readonly KeyValuePair<string, object?> ReasonPinMismatch = new("reason", "pin_mismatch");
     internal static readonly KeyValuePair<string, object?> ReasonTls = new("reason", "tls");
+
+    /// <summary>Each upstream node of every live pool, for the status page (issue 18): one entry per node, a node any pool skips shows down.</summary>
+    public static IReadOnlyList<UpstreamNodeState> NodeStates()
+    {
+        var states = new SortedDictionary<string, UpstreamNodeState>(StringComparer.Ordinal);
+        lock (Pools)
+        {
+            foreach (var pool in Pools)
+            {
+                foreach (var node in pool.Nodes)
+                {
+                    var name = node.Node.ToString();
+                    var up = node.Node.IsHealthy;
+                    states[name] = states.TryGetValue(name, out var seen)
+                        ? seen with { Up = seen.Up && up, InUse = seen.InUse + node.InUseCount, Idle = seen.Idle + node.IdleCount }
+                        : new UpstreamNodeState(name, up, node.InUseCount, node.IdleCount);
+                }
+            }
+        }
+
+        return [.. states.Values];
+    }
 
     internal static void Track(UpstreamPool pool)
     {
@@ -94,10 +120,14 @@ public static class ProxyMetrics
                         PoolCount.Idle => node.IdleCount,
                         PoolCount.InUse => node.InUseCount,
                         PoolCount.Pending => node.WaitingCount,
+                        PoolCount.Up => node.Node.IsHealthy ? 1 : 0,
                         _ => node.IdleCount + node.InUseCount,
                     };
                     var name = node.Node.ToString();
-                    totals[name] = totals.GetValueOrDefault(name) + value;
+                    // Up: a node any route has marked down shows down.
+                    totals[name] = what == PoolCount.Up
+                        ? Math.Min(totals.GetValueOrDefault(name, 1), value)
+                        : totals.GetValueOrDefault(name) + value;
                 }
             }
         }
