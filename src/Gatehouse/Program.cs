@@ -18,6 +18,12 @@ var root = new RootCommand("Gatehouse: one mutual-TLS door for a device's files,
     VersionCommand.Create(),
 };
 
+// `gatehouse help [COMMAND]` is what people type first; it means `gatehouse [COMMAND] --help`.
+if (args is ["help", .. var rest])
+{
+    args = [.. rest, "--help"];
+}
+
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)
 {

@@ -197,6 +197,26 @@ public sealed class ProcessTests
     /// The client key <see cref="InitPlainAsync"/> made, loaded for a .NET TLS client: re-imported through
     /// PKCS#12, since a key loaded from PEM is ephemeral, which SslStream does not take on every platform.
     /// </summary>
+    [Fact]
+    public async Task InitWarnsOfAShortPassphraseAndStillWorks()
+    {
+        using var dir = new TempDirectory();
+        var (code, _, stderr) = await GatehouseProcess.RunAsync("short\n", "init", dir.Path, "--name", "localhost");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("warning: the passphrase has 5 characters; 12 or more", stderr, StringComparison.Ordinal);
+        Assert.True(File.Exists(dir.File("ca.key")));
+    }
+
+    [Theory]
+    [InlineData(new[] { "help" }, "serve")]
+    [InlineData(new[] { "help", "serve" }, "--env-stdin")]
+    public async Task HelpCommandShowsTheHelp(string[] args, string expected)
+    {
+        var (code, stdout, stderr) = await GatehouseProcess.RunAsync(null, args);
+        Assert.True(code == 0, stderr);
+        Assert.Contains(expected, stdout, StringComparison.Ordinal);
+    }
+
     internal static System.Security.Cryptography.X509Certificates.X509Certificate2 InitClientCertificate(TempDirectory dir)
     {
         using var pem = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(dir.File("client.crt"), dir.File("client.key"));

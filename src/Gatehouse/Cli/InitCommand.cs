@@ -24,6 +24,8 @@ internal static class InitCommand
         return command;
     }
 
+    private const int MinPassphraseLength = 12;
+
     private static int Run(DirectoryInfo directory, bool noPassphrase, string deviceName)
     {
         var existing = Files.Where(f => File.Exists(Path.Combine(directory.FullName, f))).ToList();
@@ -41,6 +43,12 @@ internal static class InitCommand
             {
                 Console.Error.WriteLine("gatehouse: init reads the key passphrase from stdin; give one, or pass --no-passphrase");
                 return ExitCodes.Usage;
+            }
+
+            if (passphrase.Length < MinPassphraseLength)
+            {
+                // The CA key signs every device's key: a short passphrase guards it poorly once the file is copied.
+                Console.Error.WriteLine($"gatehouse: warning: the passphrase has {passphrase.Length} characters; {MinPassphraseLength} or more keep the CA key safer if the file is copied (change it later with `gatehouse key rekey`)");
             }
         }
 
