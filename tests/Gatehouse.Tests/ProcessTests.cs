@@ -198,6 +198,23 @@ public sealed class ProcessTests
     /// PKCS#12, since a key loaded from PEM is ephemeral, which SslStream does not take on every platform.
     /// </summary>
     [Fact]
+    public async Task AnEncryptedKeyWithoutStdinAndNonJsonStdinSayWhatIsExpected()
+    {
+        using var dir = new TempDirectory();
+        var init = await GatehouseProcess.RunAsync("a long enough passphrase\n", "init", dir.Path, "--name", "localhost");
+        Assert.True(init.ExitCode == 0, init.Stderr);
+
+        var noStdin = await GatehouseProcess.RunAsync(null, "serve", "--config", dir.File("gatehouse.json"));
+        Assert.Equal(2, noStdin.ExitCode);
+        Assert.Contains("""echo '{"keyPassphrase":"…"}' | gatehouse serve --config""", noStdin.Stderr, StringComparison.Ordinal);
+
+        var notJson = await GatehouseProcess.RunAsync("a long enough passphrase\n", "serve", "--config", dir.File("gatehouse.json"), "--env-stdin");
+        Assert.Equal(2, notJson.ExitCode);
+        Assert.Contains("""expected one object such as {"keyPassphrase":""", notJson.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("a long enough passphrase", notJson.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task InitWarnsOfAShortPassphraseAndStillWorks()
     {
         using var dir = new TempDirectory();

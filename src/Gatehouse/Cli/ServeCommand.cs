@@ -42,6 +42,12 @@ internal static class ServeCommand
         catch (ConfigException ex)
         {
             await Console.Error.WriteLineAsync("gatehouse: " + ex.Message).ConfigureAwait(false);
+            if (!envStdin && ex.Message.Contains("a passphrase is needed", StringComparison.Ordinal))
+            {
+                // Secrets never come in argv or the environment: say where this one goes.
+                await Console.Error.WriteLineAsync($$"""gatehouse: give it on stdin: echo '{"keyPassphrase":"…"}' | gatehouse serve --config {{configFile}} --env-stdin""").ConfigureAwait(false);
+            }
+
             return ExitCodes.Usage;
         }
 

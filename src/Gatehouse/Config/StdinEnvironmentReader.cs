@@ -10,6 +10,8 @@ namespace Gatehouse.Config;
 /// </summary>
 public static class StdinEnvironmentReader
 {
+    private const string ExpectedShape = """{"keyPassphrase":"…","couchdb":{"url":"http://127.0.0.1:5984/","credentials":{"device":{"username":"…","password":"…"}}}}""";
+
     private const int MaxBytes = 1024 * 1024;
 
     public static async Task<StdinEnvironment> ReadAsync(Stream input, TimeSpan timeout)
@@ -47,7 +49,7 @@ public static class StdinEnvironmentReader
         catch (JsonException ex)
         {
             // The message says where, never what: the bytes are secrets.
-            throw new ConfigException($"stdin: {ex.Path ?? "$"}: malformed environment JSON (line {ex.LineNumber + 1}, byte {ex.BytePositionInLine})", ex);
+            throw new ConfigException($"stdin: {ex.Path ?? "$"}: malformed environment JSON (line {ex.LineNumber + 1}, byte {ex.BytePositionInLine}); expected one object such as {ExpectedShape}", ex);
         }
 
         if (environment is null)
