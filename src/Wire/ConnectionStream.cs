@@ -15,6 +15,9 @@ internal sealed class ConnectionStream : NetworkStream
 {
     private readonly Socket _socket;
 
+    /// <summary>The first byte the client sent, or -1 before it came: a TLS port can tell plain HTTP (a letter) from a handshake (0x16).</summary>
+    private int _firstByte = -1;
+
     /// <summary>Owns <paramref name="socket"/>, which is switched to non-blocking mode (see <see cref="WriteAsync(ReadOnlyMemory{byte}, CancellationToken)"/>).</summary>
     public ConnectionStream(Socket socket)
         : base(socket, ownsSocket: true)
@@ -24,6 +27,23 @@ internal sealed class ConnectionStream : NetworkStream
         // buffer is full; non-blocking, it reports WouldBlock and the rest goes asynchronously.
         // NetworkStream itself refuses a non-blocking socket at construction only.
         socket.Blocking = false;
+    }
+
+    /// <summary>The first byte read from the client, or -1 when none came yet.</summary>
+    public int FirstByte => _firstByte;
+
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+        _firstByte >= 0 ? base.ReadAsync(buffer, cancellationToken) : ReadFirstAsync(buffer, cancellationToken);
+
+    private async ValueTask<int> ReadFirstAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        var read = await base.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+        if (read > 0)
+        {
+            _firstByte = buffer.Span[0];
+        }
+
+        return read;
     }
 
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)

@@ -72,6 +72,15 @@ internal sealed class TlsAcceptor(Limits limits, ILogger logger)
             WireMetrics.Handshake("timeout");
             return null;
         }
+        catch (Exception ex) when (transport is ConnectionStream { FirstByte: >= 'A' and <= 'Z' } plain && Disconnects.IsExpectedInHandshake(ex))
+        {
+            // A request line where a TLS record should be: say so in words, as nginx does, rather
+            // than leave curl with "Empty reply from server".
+            WireLog.HandshakeFailed(logger, remote, "plain HTTP on a TLS port");
+            WireMetrics.Handshake("failed");
+            await PlainHttpRefusal.SendAsync(plain).ConfigureAwait(false);
+            return null;
+        }
         catch (Exception ex) when (Disconnects.IsExpectedInHandshake(ex))
         {
             WireLog.HandshakeFailed(logger, remote, ex.Message);
