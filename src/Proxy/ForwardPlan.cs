@@ -82,6 +82,13 @@ public sealed class ForwardPlan
     public bool AllowUnderscoreHeaders { get; set; }
 
     /// <summary>
+    /// The client's own <c>Cookie</c> / <c>Authorization</c> to send upstream (a proxy route, issue 19).
+    /// Default none: both are dropped, as CouchDB routes and peer links need. A name in
+    /// <see cref="AddHeaders"/> still replaces the client's copy.
+    /// </summary>
+    public ClientCredentials PassCredentials { get; set; }
+
+    /// <summary>
     /// The answer is a feed that never ends by itself (a continuous <c>_changes</c>): when the server
     /// begins to stop, it is ended at once with a clean last chunk, so the client reconnects, instead of
     /// holding the drain for the whole grace. Answers of type <c>text/event-stream</c> count as feeds too.
@@ -120,6 +127,7 @@ public sealed class ForwardPlan
         RemoveHeaders = null;
         AllowUpgrade = false;
         AllowUnderscoreHeaders = false;
+        PassCredentials = ClientCredentials.None;
         IsFeed = false;
         TunnelIdleTimeout = DefaultTunnelIdleTimeout;
         RewriteResponseField = null;

@@ -138,6 +138,26 @@ public sealed class RouteConfig
     /// </summary>
     public bool? AllowUnderscoreHeaders { get; set; }
 
+    /// <summary>
+    /// proxy: pass the client's own <c>Authorization</c> to the app (issue 19). Default: true when
+    /// the route has no <c>access.usersFile</c>; with one the gateway reads the Basic login itself
+    /// and never forwards it (true is then a config error).
+    /// </summary>
+    public bool? PassAuthorization { get; set; }
+
+    /// <summary>
+    /// proxy: "rewrite" (default) puts the stripped mount in front of a <c>Set-Cookie</c> Path
+    /// (<c>Path=/</c> under "/notebook/" becomes <c>Path=/notebook/</c>, as nginx's proxy_cookie_path);
+    /// "keep" passes it unchanged. Changes nothing on routes that strip no prefix.
+    /// </summary>
+    public string? CookiePath { get; set; }
+
+    /// <summary>
+    /// proxy: "drop" (default) removes a <c>Set-Cookie</c> Domain attribute, so the cookie binds to
+    /// the host the client reached the gateway at; "keep" passes it unchanged.
+    /// </summary>
+    public string? CookieDomain { get; set; }
+
     /// <summary>couchdb: where and with which credential the gateway records who created what (issue 7).</summary>
     public ProvenanceConfig? Provenance { get; set; }
 

@@ -13,7 +13,9 @@ namespace Gatehouse.Routing;
 ///    otherwise 401/403/429, as HTML for browsers;
 /// 2. the judged request goes to the backend (TCP or Unix socket) with the mount prefix removed
 ///    when the route strips it, and the identity headers only the gateway sets;
-/// 3. Location/Content-Location at the backend's origin come back as the public origin;
+///    and the client's own Cookie (and Authorization, where the route does no Basic login; issue 19);
+/// 3. Location/Content-Location at the backend's origin come back as the public origin, and
+///    Set-Cookie Path/Domain are fitted to the mount (<see cref="SetCookieRewriter"/>);
 /// 4. on routes with webSockets on, valid WebSocket upgrades are tunnelled (idle-bounded, never cut by request timeouts);
 /// 5. a backend that is down is a 502 page without detail.
 /// </summary>
@@ -24,6 +26,8 @@ internal sealed class ProxyRouteHandler : IAsyncDisposable
     private readonly ProxyAccess _access;
     private readonly IdentityHeaders _identity;
     private readonly LocationRewriter _locations;
+    private readonly SetCookieRewriter _cookies;
+    private readonly ClientCredentials _passedCredentials;
     private readonly bool _webSockets;
     private readonly bool _allowEncodedSlashes;
     private readonly bool _allowUnderscoreHeaders;
@@ -34,7 +38,7 @@ internal sealed class ProxyRouteHandler : IAsyncDisposable
     private static readonly Func<HttpExchange, int, string, CancellationToken, ValueTask> SendErrorPage =
         static (exchange, status, reason, token) => ErrorPages.SendAsync(exchange.Request, exchange.Response, status, reason, token);
 
-    private readonly Func<HttpExchange, string, string, string> _rewriteLocation;
+    private readonly Func<HttpExchange, string, string, string> _rewriteResponseField;
 
     public ProxyRouteHandler(Route route, LoginThrottle logins, ILoggerFactory loggers, Wire.BufferPools buffers)
     {
@@ -44,12 +48,22 @@ internal sealed class ProxyRouteHandler : IAsyncDisposable
         _logger = loggers.CreateLogger("Gatehouse.Proxy");
         _access = new ProxyAccess(config, route.Name, logins, loggers.CreateLogger("Gatehouse.Login"));
         _identity = new IdentityHeaders(config.Headers);
-        _locations = new LocationRewriter(backend, route.StripPrefix ? route.Prefix : string.Empty);
+        var mount = route.StripPrefix ? route.Prefix : string.Empty;
+        _locations = new LocationRewriter(backend, mount);
+        _cookies = new SetCookieRewriter(backend, mount, rewritePath: config.CookiePath != "keep", dropDomain: config.CookieDomain != "keep");
+
+        // The app's session cookie always passes; its Authorization only where the gateway does not
+        // read a Basic login itself (a users file), so a gateway password never reaches the app.
+        var passAuthorization = config.PassAuthorization ?? config.Access?.UsersFile is null;
+        _passedCredentials = ClientCredentials.Cookie | (passAuthorization ? ClientCredentials.Authorization : ClientCredentials.None);
         _webSockets = config.WebSockets ?? false; // opt-in: a backend that never expected a tunnel gets none
         _allowEncodedSlashes = config.AllowEncodedSlashes ?? false;
         _allowUnderscoreHeaders = config.AllowUnderscoreHeaders ?? false;
         _tunnelIdle = config.TunnelIdleTimeout is { } seconds ? TimeSpan.FromSeconds(seconds) : DefaultTunnelIdle;
-        _rewriteLocation = (exchange, name, value) => LocationRewriter.Applies(name) ? _locations.Rewrite(value, PublicOrigin(exchange)) : value;
+        _rewriteResponseField = (exchange, name, value) =>
+            LocationRewriter.Applies(name) ? _locations.Rewrite(value, PublicOrigin(exchange))
+            : _cookies.IsActive && SetCookieRewriter.Applies(name) ? _cookies.Rewrite(value)
+            : value;
     }
 
     /// <summary>The origin the client reached us at (only when a Location needs it), or null without a Host.</summary>
@@ -82,7 +96,8 @@ internal sealed class ProxyRouteHandler : IAsyncDisposable
         plan.AllowUpgrade = _webSockets;
         plan.AllowUnderscoreHeaders = _allowUnderscoreHeaders;
         plan.TunnelIdleTimeout = _tunnelIdle;
-        plan.RewriteResponseField = _rewriteLocation;
+        plan.PassCredentials = _passedCredentials;
+        plan.RewriteResponseField = _rewriteResponseField;
         plan.SendError = SendErrorPage;
         _identity.Apply(plan, exchange, access.User);
 

@@ -7,7 +7,7 @@ namespace Gatehouse.Routing;
 /// <summary>
 /// The config checks of issue 5's route fields (match, stripPrefix, access, headers,
 /// tunnelIdleTimeout, webSockets, allowEncodedSlashes,
-/// allowUnderscoreHeaders, backend) and of unrestricted local listeners. Called by
+/// allowUnderscoreHeaders, backend), of issue 19's passAuthorization, cookiePath and cookieDomain, and of unrestricted local listeners. Called by
 /// <see cref="ConfigLoader"/>; every failure names the JSON path.
 /// </summary>
 internal static class RouteConfigRules
@@ -75,9 +75,11 @@ internal static class RouteConfigRules
             ValidateProxy(route, field, folder, fail);
         }
         else if (route.Access is not null || route.Headers is not null || route.TunnelIdleTimeout is not null || route.WebSockets is not null
-            || route.AllowEncodedSlashes is not null || route.AllowUnderscoreHeaders is not null)
+            || route.AllowEncodedSlashes is not null || route.AllowUnderscoreHeaders is not null
+            || route.PassAuthorization is not null || route.CookiePath is not null || route.CookieDomain is not null)
         {
-            fail(field, "access, headers, tunnelIdleTimeout, webSockets, allowEncodedSlashes and allowUnderscoreHeaders are for proxy routes");
+            // On CouchDB routes the client's Cookie and Authorization never pass (DESIGN.md decision 4).
+            fail(field, "access, headers, tunnelIdleTimeout, webSockets, allowEncodedSlashes, allowUnderscoreHeaders, passAuthorization, cookiePath and cookieDomain are for proxy routes");
         }
     }
 
@@ -157,6 +159,21 @@ internal static class RouteConfigRules
                     fail($"{field}.headers.{name}", "must be a header field name (or \"\" to leave it out)");
                 }
             }
+        }
+
+        if (route.PassAuthorization == true && route.Access?.UsersFile is not null)
+        {
+            fail(field + ".passAuthorization", "the route logs users in with access.usersFile itself: their Basic password is never forwarded");
+        }
+
+        if (route.CookiePath is not (null or "rewrite" or "keep"))
+        {
+            fail(field + ".cookiePath", "must be \"rewrite\" or \"keep\"");
+        }
+
+        if (route.CookieDomain is not (null or "drop" or "keep"))
+        {
+            fail(field + ".cookieDomain", "must be \"drop\" or \"keep\"");
         }
 
         if (route.TunnelIdleTimeout is { } idle && !(idle > 0 && idle <= TimeSpan.MaxValue.TotalSeconds / 2))

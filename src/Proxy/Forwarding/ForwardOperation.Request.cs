@@ -50,7 +50,7 @@ internal sealed partial class ForwardOperation
         var connectionTokens = ForwardedHeaders.ConnectionTokens(Request.Headers);
         foreach (var field in Request.Headers)
         {
-            if (ForwardedHeaders.IsRequestFieldForwarded(field.Name, connectionTokens, _plan.AddHeaders, _plan.RemoveHeaders, _plan.AllowUnderscoreHeaders))
+            if (ForwardedHeaders.IsRequestFieldForwarded(field.Name, connectionTokens, _plan.AddHeaders, _plan.RemoveHeaders, _plan.AllowUnderscoreHeaders, _plan.PassCredentials))
             {
                 head.Field(field.Name, field.Value);
             }

@@ -17,8 +17,9 @@ internal static class ForwardedHeaders
 
     /// <summary>
     /// Client fields never sent upstream besides the hop-by-hop ones: credentials and identity
-    /// (DESIGN.md decision 4: the gateway injects its own), CouchDB's vhost rewriting inputs, and
-    /// the fields the gateway sets itself (Host, framing, Expect — 100-continue is answered here).
+    /// (DESIGN.md decision 4: the gateway injects its own; a plan may let the client's Cookie and
+    /// Authorization through, see <see cref="ClientCredentials"/>), CouchDB's vhost rewriting inputs,
+    /// and the fields the gateway sets itself (Host, framing, Expect — 100-continue is answered here).
     /// </summary>
     private static readonly FrozenSet<string> ClientDropped = FrozenSet.Create(
         StringComparer.OrdinalIgnoreCase,
@@ -46,9 +47,9 @@ internal static class ForwardedHeaders
     /// decision 4, "in any spelling"). With <paramref name="allowUnderscore"/> (a route's opt-in)
     /// such a name passes unless, with <c>_</c> read as <c>-</c>, it is one the gateway sets or strips.
     /// </summary>
-    public static bool IsRequestFieldForwarded(string name, IReadOnlyList<string> connectionTokens, IList<KeyValuePair<string, string>> added, IReadOnlySet<string>? removed = null, bool allowUnderscore = false)
+    public static bool IsRequestFieldForwarded(string name, IReadOnlyList<string> connectionTokens, IList<KeyValuePair<string, string>> added, IReadOnlySet<string>? removed = null, bool allowUnderscore = false, ClientCredentials passed = ClientCredentials.None)
     {
-        if (!IsClientFieldAllowed(name, connectionTokens, added, removed))
+        if (!IsClientFieldAllowed(name, connectionTokens, added, removed, passed))
         {
             return false;
         }
@@ -62,7 +63,8 @@ internal static class ForwardedHeaders
         {
             Span<char> dashed = stackalloc char[name.Length];
             name.AsSpan().Replace(dashed, '_', '-');
-            if (IsClientFieldAllowed(dashed, connectionTokens, added, removed))
+            // Never the credentials' passes: "Cookie"/"Authorization" hold no dash, so no underscore name reads as one.
+            if (IsClientFieldAllowed(dashed, connectionTokens, added, removed, ClientCredentials.None))
             {
                 return true;
             }
@@ -72,9 +74,9 @@ internal static class ForwardedHeaders
         return false;
     }
 
-    private static bool IsClientFieldAllowed(ReadOnlySpan<char> name, IReadOnlyList<string> connectionTokens, IList<KeyValuePair<string, string>> added, IReadOnlySet<string>? removed)
+    private static bool IsClientFieldAllowed(ReadOnlySpan<char> name, IReadOnlyList<string> connectionTokens, IList<KeyValuePair<string, string>> added, IReadOnlySet<string>? removed, ClientCredentials passed)
     {
-        if (HopByHopBySpan.Contains(name) || ClientDroppedBySpan.Contains(name) || IsNamedIn(name, connectionTokens) || IsIn(name, removed))
+        if (HopByHopBySpan.Contains(name) || (ClientDroppedBySpan.Contains(name) && !IsPassedCredential(name, passed)) || IsNamedIn(name, connectionTokens) || IsIn(name, removed))
         {
             return false;
         }
@@ -99,6 +101,11 @@ internal static class ForwardedHeaders
 
         return true;
     }
+
+    private static bool IsPassedCredential(ReadOnlySpan<char> name, ClientCredentials passed) =>
+        passed != ClientCredentials.None
+        && ((passed.HasFlag(ClientCredentials.Cookie) && name.Equals("Cookie", StringComparison.OrdinalIgnoreCase))
+            || (passed.HasFlag(ClientCredentials.Authorization) && name.Equals(KnownHeaderNames.Authorization, StringComparison.OrdinalIgnoreCase)));
 
     /// <summary>The plan's set is a route's frozen set (span lookup); any other set is asked with a string.</summary>
     private static bool IsIn(ReadOnlySpan<char> name, IReadOnlySet<string>? set) => set switch
