@@ -16,8 +16,9 @@ namespace Gatehouse.Proxy;
 ///    target, filtered headers, Host, X-Forwarded-*, Via, the plan's headers — with what body is in hand.
 /// 3. Pump the rest of the body on its own task (re-chunked when the client sent chunks), while
 ///    this task waits for the status line (the header timeout starts when the upload ends).
-/// 4. A pooled connection that fails before any answer byte, for an idempotent request whose
-///    body is in hand, is retried once on a fresh connection. Otherwise: 502, or 504 on timeout.
+/// 4. A pooled connection (or any connection, when the pool has several nodes) that fails before
+///    any answer byte, for an idempotent request whose body is in hand, is retried once on a fresh
+///    connection. Otherwise: 502, or 504 on timeout.
 /// 5. Skip 1xx, copy status and end-to-end headers, stream the body with a flush per piece (so
 ///    feeds and heartbeats pass at once); only silence longer than the idle timeout fails.
 /// 6. Return the connection to the pool only after a complete keep-alive answer with nothing
@@ -127,7 +128,11 @@ internal sealed partial class ForwardOperation
                         : await FailAsync(502, ForwardResult.UpstreamConnectFailed, ex.ClientReason ?? "upstream unavailable").ConfigureAwait(false);
                 }
 
-                var mayRetry = attempt == 0 && connection.CompletedExchanges > 0 && _bodyInHand && IsIdempotent(Request.Method);
+                // A pooled connection may have gone stale; with several nodes (a CouchDB cluster), a node
+                // may have died under a fresh one (issue 18): either way an idempotent request whose
+                // answer had not begun is sent once more, on a fresh connection the pool's turn gives.
+                var mayRetry = attempt == 0 && _bodyInHand && IsIdempotent(Request.Method)
+                    && (connection.CompletedExchanges > 0 || _pool.Nodes.Count > 1);
                 var result = await ExchangeAsync(connection, mayRetry).ConfigureAwait(false);
                 if (result is { } done)
                 {
