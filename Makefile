@@ -20,7 +20,7 @@ test: tools
 	bash scripts/test.sh
 
 # PouchDB's own integration suite through the gateway's CouchDB mount vs straight at pouchdb-server
-# (issue 23; also part of `make test`). POUCHDB_SUITE_KEY=pullpush: a key granted only pull and push.
+# (issue 23; also part of `make test`). POUCHDB_SUITE_FILES=get,changes picks files.
 pouchdb-suite: tools
 	bash scripts/pouchdb-suite/run.sh
 

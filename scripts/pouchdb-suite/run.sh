@@ -2,8 +2,7 @@
 # `make pouchdb-suite`: PouchDB's own integration suite (../shared/pouchdb-suite) through the real
 # gateway's CouchDB mount and straight at pouchdb-server, compared test by test (run.js says how).
 # GATEHOUSE_DLL names an already built gatehouse.dll (scripts/test.sh passes its Debug build);
-# without it the gateway is built here. POUCHDB_SUITE_KEY=pullpush runs with a pull+push-only key,
-# POUCHDB_SUITE_FILES=a,b picks files. Ends with "pouchdb-suite: ok" or exits non-zero.
+# without it the gateway is built here. POUCHDB_SUITE_FILES=a,b picks files. Ends with "pouchdb-suite: ok" or exits non-zero.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 [ -f tools/node_modules/mocha/bin/mocha.js ] || { echo "pouchdb-suite: the Node tools are missing; run 'make tools'" >&2; exit 1; }
