@@ -2,7 +2,7 @@
 DOTNET ?= dotnet
 CONFIG ?= Release
 
-.PHONY: all build run test tools bench bench-micro bench-alloc publish publish-aot startup-time soak clean
+.PHONY: all build run test tools pouchdb-suite bench bench-micro bench-alloc publish publish-aot startup-time soak clean
 
 all: build
 
@@ -26,6 +26,11 @@ run:
 
 test: tools
 	bash scripts/test.sh
+
+# PouchDB's own integration suite through the gateway's CouchDB mount vs straight at pouchdb-server
+# (issue 23; also part of `make test`). POUCHDB_SUITE_FILES=get,changes picks files.
+pouchdb-suite: tools
+	bash scripts/pouchdb-suite/run.sh
 
 # A self-contained single-file binary in out/publish/gatehouse (no .NET install needed to run it).
 publish:
