@@ -207,6 +207,15 @@ public sealed class CouchEndpointsTests
         Assert.Equal(expected, Classify(method, target).Access);
 
     [Fact]
+    public void PlainChangesPassUnknownParametersOnRebuilt()
+    {
+        // PouchDB's query_params for a function filter it runs itself; CouchDB's feed ignores them.
+        var result = Classify("GET", "/db/_changes?style=all_docs&since=0&even=true");
+        Assert.Equal(CouchAccess.Pull, result.Access);
+        Assert.Equal("style=all_docs&since=0&even=true", result.ForwardQuery);
+    }
+
+    [Fact]
     public void LocalDocumentsHaveNoAttachments()
     {
         var result = Classify("GET", "/db/_local/a/att.txt");

@@ -163,7 +163,6 @@ public static class CouchEndpoints
     private static CouchClassification ClassifyChanges(string db, List<(string Name, string Value)> parameters)
     {
         var runsDesignCode = false;
-        var designFilter = false;
         foreach (var (name, value) in parameters)
         {
             // A design filter or a view runs design-document code on the server (the query grant,
@@ -176,7 +175,6 @@ public static class CouchEndpoints
                 }
 
                 runsDesignCode = true;
-                designFilter |= value != "_view";
             }
 
             if (name == "view")
@@ -185,15 +183,13 @@ public static class CouchEndpoints
             }
         }
 
+        // Other names pass (rebuilt like the rest): CouchDB's changes parser reads only the names in
+        // CouchParameters.Changes, which are judged above, and hands every parameter to a design
+        // filter as req.query; PouchDB sends a filter's query_params on the plain feed too, when it
+        // runs a function filter itself.
         return runsDesignCode
-            ? new(CouchAccess.Query, db, "changes filtered by design code")
-            {
-                Parameters = CouchParameters.Changes,
-                IsLongLived = IsHeldOpen(parameters),
-                // CouchDB hands every parameter to a filter function as req.query (PouchDB's query_params).
-                PassesUnknownParameters = designFilter,
-            }
-            : new(CouchAccess.Pull, db, "changes feed") { Parameters = CouchParameters.Changes, IsLongLived = IsHeldOpen(parameters) };
+            ? new(CouchAccess.Query, db, "changes filtered by design code") { Parameters = CouchParameters.Changes, IsLongLived = IsHeldOpen(parameters), PassesUnknownParameters = true }
+            : new(CouchAccess.Pull, db, "changes feed") { Parameters = CouchParameters.Changes, IsLongLived = IsHeldOpen(parameters), PassesUnknownParameters = true };
     }
 
     /// <summary><c>ddoc/name</c>: a design document's function, named as CouchDB's filter= takes it.</summary>
