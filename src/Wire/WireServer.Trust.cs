@@ -107,7 +107,7 @@ public sealed partial class WireServer
         }
 
         WireLog.Revoked(_logger, connection.RemoteEndPoint.ToString(), principal.Pin, reason);
-        Abort(slot.Socket);
+        SocketAbort.Abort(slot.Socket);
         return true;
     }
 
@@ -117,19 +117,4 @@ public sealed partial class WireServer
         TrustSource.PinnedKey => "pinned:" + principal.TrustName,
         _ => principal.Source.ToString(),
     };
-
-    /// <summary>Closes the socket under the connection: its pending reads and writes fail, the peer sees the end.</summary>
-    private static void Abort(Socket socket)
-    {
-        try
-        {
-            socket.Shutdown(SocketShutdown.Both);
-        }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
-        {
-            // Already gone.
-        }
-
-        socket.Dispose();
-    }
 }

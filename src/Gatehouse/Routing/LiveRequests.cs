@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using Gatehouse.Http1;
 using Gatehouse.Policy;
 using Microsoft.Extensions.Logging;
@@ -72,7 +71,7 @@ internal sealed class LiveRequests
                         exchange.Principal.Pin,
                         exchange.RemoteAddress,
                         reason);
-                    Abort(exchange.Connection.Socket);
+                    Wire.SocketAbort.Abort(exchange.Connection.Socket);
                     closed++;
                 }
             }
@@ -97,20 +96,5 @@ internal sealed class LiveRequests
 
         var decision = generation.Policy.Authorize(exchange.Principal, exchange.Request, route);
         return decision.Allowed ? null : "the reloaded rules refuse it: " + decision.Reason;
-    }
-
-    /// <summary>Ends the connection under the request: its reads and writes fail at once and the client sees the close.</summary>
-    private static void Abort(Socket socket)
-    {
-        try
-        {
-            socket.Shutdown(SocketShutdown.Both);
-        }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
-        {
-            // Already gone.
-        }
-
-        socket.Dispose();
     }
 }
