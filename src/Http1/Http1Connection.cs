@@ -46,10 +46,13 @@ public sealed class Http1Connection
     }
 
     /// <summary>The Wire-level handler that speaks HTTP/1.1 on every accepted connection.</summary>
-    public static ConnectionHandler CreateHandler(IRequestHandler handler, Limits limits, ILogger? logger = null)
+    public static ConnectionHandler CreateHandler(IRequestHandler handler, Limits limits, ILogger? logger = null) =>
+        CreateHandler(handler, limits, new ExchangePartsPool(limits), logger);
+
+    /// <summary>As above, with the pool given so a test can see when a connection has handed its parts back.</summary>
+    internal static ConnectionHandler CreateHandler(IRequestHandler handler, Limits limits, ExchangePartsPool partsPool, ILogger? logger = null)
     {
         var log = logger ?? NullLogger.Instance;
-        var partsPool = new ExchangePartsPool(limits);
         return (connection, stopping) => new Http1Connection(connection, handler, limits, log, partsPool).RunAsync(stopping);
     }
 

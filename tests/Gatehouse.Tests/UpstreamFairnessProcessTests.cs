@@ -143,11 +143,23 @@ public sealed partial class UpstreamFairnessProcessTests(ITestOutputHelper outpu
         await WaitForInUseAsync(count => count == 16, TimeSpan.FromSeconds(10));
 
         // Key B's 200 short requests again, with A's feeds open: all answered, and about as fast.
-        var during = await ShortRequestLatenciesAsync(_keyB, Feeds);
-        output.WriteLine($"key B, alone: median {before.Median:F1} ms, p99 {before.P99:F1} ms; beside A's feeds: median {during.Median:F1} ms, p99 {during.P99:F1} ms");
         // 100 ms on a quiet machine (issue 18); the suite runs test classes side by side on two
-        // cores, so a busy run is judged against B's own figure taken in the same test.
-        Assert.True(during.P99 < Math.Max(100, 2 * before.P99 + 20), $"key B's p99 was {during.P99:F1} ms beside the feeds, {before.P99:F1} ms alone");
+        // cores, so a busy run is judged against B's own figure taken in the same test, and a
+        // round spoiled by another process gets up to two more. Starvation would spoil all three
+        // (a request waiting on the pool takes seconds, or ends 504, which fails at once).
+        var bound = Math.Max(100, 2 * before.P99 + 20);
+        (double Median, double P99) during = default;
+        for (var round = 1; round <= 3; round++)
+        {
+            during = await ShortRequestLatenciesAsync(_keyB, Feeds);
+            output.WriteLine($"key B, alone: median {before.Median:F1} ms, p99 {before.P99:F1} ms; beside A's feeds (round {round}): median {during.Median:F1} ms, p99 {during.P99:F1} ms");
+            if (during.P99 < bound)
+            {
+                break;
+            }
+        }
+
+        Assert.True(during.P99 < bound, $"key B's p99 was {during.P99:F1} ms beside the feeds, {before.P99:F1} ms alone");
 
         foreach (var (tcp, tls) in feeds)
         {

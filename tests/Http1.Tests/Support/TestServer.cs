@@ -40,16 +40,17 @@ internal sealed class TestServer : IAsyncDisposable
         return limits;
     }
 
-    public static TestServer StartPlain(Limits? limits = null, IRequestHandler? handler = null)
+    public static TestServer StartPlain(Limits? limits = null, IRequestHandler? handler = null, ExchangePartsPool? partsPool = null)
     {
         handler ??= new RecordingHandler();
         limits ??= ShortLimits();
+        partsPool ??= new ExchangePartsPool(limits);
         var server = new WireServer(
             [new ListenEndpoint { Address = IPAddress.Loopback, Port = 0, Tls = false, Local = true }],
             identity: null,
             new ClientTrust([], [], []),
             limits,
-            Http1Connection.CreateHandler(handler, limits));
+            Http1Connection.CreateHandler(handler, limits, partsPool));
         server.Start();
         return new TestServer(server, handler);
     }
