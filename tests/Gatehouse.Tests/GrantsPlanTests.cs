@@ -47,6 +47,21 @@ public sealed class GrantsPlanTests
     }
 
     [Fact]
+    public void AReplicationIsListedForCancellingOnCouchDbAndNeverRemovesItsTarget()
+    {
+        ProvenanceRecord[] records =
+        [
+            new() { Holder = Revoked, Kind = ProvenanceRecord.ReplicationKind, Database = "copy-0", DocId = "from media-0" },
+            Db(Revoked, "media-0"),
+        ];
+
+        var report = GrantsPlan.For(Revoked, records, new TrustedHolders(Config()));
+
+        Assert.Equal(GrantsItem.CancelOnCouch, report.Resources.Single(item => item.Kind == ProvenanceRecord.ReplicationKind).Action);
+        Assert.Equal(GrantsItem.Remove, report.Resources.Single(item => item.Kind == ProvenanceRecord.DatabaseKind).Action);
+    }
+
+    [Fact]
     public void ADesignDocumentOfAnotherKeepsItsDatabaseButNotTheOtherWayRound()
     {
         ProvenanceRecord[] records =

@@ -119,7 +119,8 @@ internal static class GrantsCommand
             item.Action = removed ? GrantsItem.Removed : GrantsItem.AlreadyGone;
         }
 
-        foreach (var record in records.Where(r => r.Holder == pin))
+        // A replication record stays: revoke does not cancel it, and the record says who started it.
+        foreach (var record in records.Where(r => r.Holder == pin && r.Kind != ProvenanceRecord.ReplicationKind))
         {
             await couch.RemoveRecordAsync(record, cancellationToken).ConfigureAwait(false);
         }

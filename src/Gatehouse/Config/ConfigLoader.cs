@@ -13,7 +13,7 @@ public static class ConfigLoader
 {
     private static readonly string[] RouteKinds = ["files", "couchdb", "proxy", "websocket"];
     private static readonly string[] CertificateModes = ["required", "optional", "none"];
-    private static readonly string[] CouchGrants = ["pull", "push", "read", "write", "create", "design", "query", "delete", "maintain"];
+    private static readonly string[] CouchGrants = ["pull", "push", "read", "write", "create", "design", "query", "delete", "maintain", "replicate"];
     private static readonly string[] FileGrants = ["read", "write", "delete"];
 
     public static GatehouseConfig Load(string path)

@@ -251,6 +251,6 @@ public sealed class CouchRuleConfig
     /// <summary>Database names, with '*' as a wildcard ("novacut-0-*").</summary>
     public List<string> Databases { get; set; } = [];
 
-    /// <summary>"pull", "push", "read", "write", "create", "design" (design document writes), "query" (views, _find, design filters), "delete" (DELETE /db), "maintain" (_compact, _view_cleanup).</summary>
+    /// <summary>"pull", "push", "read", "write", "create", "design" (design document writes), "query" (views, _find, design filters), "delete" (DELETE /db), "maintain" (_compact, _view_cleanup), "replicate" (POST /_replicate between databases and peer links the key may use).</summary>
     public List<string> Allow { get; set; } = [];
 }

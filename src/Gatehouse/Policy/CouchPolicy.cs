@@ -39,6 +39,13 @@ internal static class CouchPolicy
                 return AccessDecision.Allow(rule.Role);
             }
 
+            // Only the door: which databases and peers a replication may touch is judged on its
+            // body (CouchReplication), against every rule of the key.
+            if (classification.Access == CouchAccess.Replicate && couch.Allow.Any(grant => ToAccess(grant) == CouchAccess.Replicate))
+            {
+                return AccessDecision.Allow(rule.Role);
+            }
+
             if (classification.Database is { } database
                 && couch.Databases.Any(pattern => DatabasePattern.Matches(pattern, database))
                 && classification.IsGrantedBy(couch.Allow.Select(ToAccess)))
@@ -63,9 +70,12 @@ internal static class CouchPolicy
 
     /// <summary>True when some rule of <paramref name="rules"/> grants <c>design</c> on <paramref name="database"/>.</summary>
     public static bool HasDesignGrant(IEnumerable<RuleConfig> rules, string? database) =>
-        database is not null
-        && rules.Any(rule => rule.Couchdb is { } couch
-            && couch.Allow.Any(grant => ToAccess(grant) == CouchAccess.Design)
+        database is not null && HasGrant(rules, database, CouchAccess.Design);
+
+    /// <summary>True when some rule of <paramref name="rules"/> grants <paramref name="access"/> on <paramref name="database"/>.</summary>
+    public static bool HasGrant(IEnumerable<RuleConfig> rules, string database, CouchAccess access) =>
+        rules.Any(rule => rule.Couchdb is { } couch
+            && couch.Allow.Any(grant => ToAccess(grant) == access)
             && couch.Databases.Any(pattern => DatabasePattern.Matches(pattern, database)));
 
     private static CouchAccess ToAccess(string grant) => grant switch
@@ -79,6 +89,7 @@ internal static class CouchPolicy
         "query" => CouchAccess.Query,
         "delete" => CouchAccess.Delete,
         "maintain" => CouchAccess.Maintain,
+        "replicate" => CouchAccess.Replicate,
         _ => CouchAccess.Denied,
     };
 }

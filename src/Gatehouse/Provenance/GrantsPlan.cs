@@ -30,7 +30,8 @@ internal static class GrantsPlan
                 How = record.How,
                 At = record.At,
                 AlsoHeldBy = holders,
-                Action = holders.Count > 0 ? GrantsItem.Keep : GrantsItem.Remove,
+                Action = record.Kind == ProvenanceRecord.ReplicationKind ? GrantsItem.CancelOnCouch
+                    : holders.Count > 0 ? GrantsItem.Keep : GrantsItem.Remove,
             });
         }
 

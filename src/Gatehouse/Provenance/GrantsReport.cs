@@ -21,6 +21,9 @@ internal sealed class GrantsItem
     public const string Removed = "removed";
     public const string AlreadyGone = "already gone";
 
+    /// <summary>A replication: revoke does not cancel it (the gateway holds no replication id to cancel by); cancel it on CouchDB.</summary>
+    public const string CancelOnCouch = "cancel on CouchDB";
+
     public string Kind { get; set; } = string.Empty;
 
     public string Database { get; set; } = string.Empty;

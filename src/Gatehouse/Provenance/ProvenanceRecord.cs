@@ -11,6 +11,9 @@ public sealed class ProvenanceRecord
 {
     public const string DatabaseKind = "database";
     public const string DesignKind = "design";
+
+    /// <summary>A replication started with <c>POST /_replicate</c> (issue 23): <see cref="Database"/> is its target, <see cref="DocId"/> "from SOURCE".</summary>
+    public const string ReplicationKind = "replication";
     public const string Created = "created";
     public const string Claimed = "claimed";
 
@@ -32,7 +35,7 @@ public sealed class ProvenanceRecord
 
     public string TrustName { get; set; } = string.Empty;
 
-    /// <summary><see cref="DatabaseKind"/> or <see cref="DesignKind"/>.</summary>
+    /// <summary><see cref="DatabaseKind"/>, <see cref="DesignKind"/> or <see cref="ReplicationKind"/>.</summary>
     public string Kind { get; set; } = string.Empty;
 
     public string Database { get; set; } = string.Empty;

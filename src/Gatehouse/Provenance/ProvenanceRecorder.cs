@@ -83,7 +83,23 @@ internal sealed class ProvenanceRecorder : IAsyncDisposable
         var docId = kind == ProvenanceRecord.DesignKind
             ? string.Join('/', string.Join('/', exchange.Request.Target.Segments.Skip(route.PrefixSegments.Count + 1)).Split('/').Take(2))
             : null;
-        var principal = exchange.Principal;
+        Queue(exchange.Principal, kind, database, docId, how);
+    }
+
+    /// <summary>
+    /// Called when CouchDB took a replication the key asked for (2xx): who started which one. A
+    /// cancel is not a creation. Kept apart from databases: a revoke never deletes by this record.
+    /// </summary>
+    public void ObserveReplication(HttpExchange exchange, ReplicationRequest replication)
+    {
+        if (!replication.Cancel)
+        {
+            Queue(exchange.Principal, ProvenanceRecord.ReplicationKind, replication.Target.ToString(), "from " + replication.Source, ProvenanceRecord.Created);
+        }
+    }
+
+    private void Queue(Principal principal, string kind, string database, string? docId, string how)
+    {
         var holder = HolderOf(principal);
         var record = new ProvenanceRecord
         {

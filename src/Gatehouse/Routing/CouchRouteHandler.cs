@@ -26,7 +26,9 @@ internal sealed class CouchRouteHandler : IAsyncDisposable
     /// <summary>Who created what (issue 7); null when recording is off for this route.</summary>
     private readonly Provenance.ProvenanceRecorder? _provenance;
 
-    public CouchRouteHandler(Route route, CouchEnvironment environment, Wire.Limits limits, ILoggerFactory loggers, Wire.BufferPools buffers)
+    private readonly CouchReplication _replication;
+
+    public CouchRouteHandler(Route route, CouchEnvironment environment, Uri? peerLinks, Wire.Limits limits, ILoggerFactory loggers, Wire.BufferPools buffers)
     {
         var nodes = environment.NodeUrls();
         _firstNode = nodes[0];
@@ -40,6 +42,7 @@ internal sealed class CouchRouteHandler : IAsyncDisposable
         _logger = loggers.CreateLogger("Gatehouse.CouchDb");
         _gatewayClient = new HttpClient(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(5) }) { Timeout = TimeSpan.FromSeconds(30) };
         _provenance = Provenance.ProvenanceRecorder.Create(route, environment, loggers);
+        _replication = new CouchReplication(_firstNode, environment, peerLinks, _logger);
     }
 
     /// <param name="rules">The rules in force when the request arrived (a reload may swap them, issue 7).</param>
@@ -65,6 +68,16 @@ internal sealed class CouchRouteHandler : IAsyncDisposable
 
         try
         {
+            if (classification.Access == CouchAccess.Replicate)
+            {
+                if (await _replication.HandleAsync(exchange, route, role, rules, stopping).ConfigureAwait(false) is { } replication)
+                {
+                    _provenance?.ObserveReplication(exchange, replication);
+                }
+
+                return;
+            }
+
             await ForwardAsync(exchange, route, role, rules, classification, stopping).ConfigureAwait(false);
         }
         finally
@@ -174,6 +187,7 @@ internal sealed class CouchRouteHandler : IAsyncDisposable
         }
 
         _gatewayClient.Dispose();
+        _replication.Dispose();
         await _upstream.DisposeAsync().ConfigureAwait(false);
     }
 }

@@ -48,4 +48,10 @@ public enum CouchAccess
 
     /// <summary><c>_compact</c>, <c>_compact/{ddoc}</c> and <c>_view_cleanup</c> (issue 23).</summary>
     Maintain,
+
+    /// <summary>
+    /// <c>POST /_replicate</c> (issue 23): a server-side replication between databases the key may
+    /// pull from and push to, or a peer link it may use; the body is judged and rewritten whole.
+    /// </summary>
+    Replicate,
 }

@@ -13,7 +13,8 @@ namespace Gatehouse.Proxy;
 /// <code>
 /// GET /                                  ServerInfo
 /// GET /_all_dbs                          AllDbs (answered by the gateway, filtered)
-/// GET /_anything-else, any /_…           Denied (server endpoints: _config, _node, _users, _session …)
+/// POST /_replicate                      Replicate (body judged and rewritten: ReplicationRequest)
+/// GET /_anything-else, any /_…           Denied (server endpoints: _config, _node, _users, _session, _replicator …)
 /// GET  /db                               Pull (also Push: a replicator reads the target's info)
 /// PUT  /db                               Create
 /// POST /db                               Write (new document with a server id)
@@ -91,6 +92,11 @@ public static class CouchEndpoints
             if (first == "_all_dbs" && segments.Count == 1 && verb == Verb.Get)
             {
                 return new(CouchAccess.AllDbs, null, "database list") { Parameters = CouchParameters.AllDbs };
+            }
+
+            if (first == "_replicate" && segments.Count == 1 && verb == Verb.Post)
+            {
+                return new(CouchAccess.Replicate, null, "replication") { IsLongLived = true };
             }
 
             return Deny(null, $"server endpoint {first} is closed");

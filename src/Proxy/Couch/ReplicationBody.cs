@@ -1,0 +1,133 @@
+using System.Text;
+using System.Text.Json;
+
+namespace Gatehouse.Proxy;
+
+/// <summary>Where the server's replicator reaches each end, and as whom (chosen by the gateway).</summary>
+/// <param name="Couch">The CouchDB node the request goes to; local ends are databases on it.</param>
+/// <param name="Username">The role's CouchDB user, put in a local end's URL (Basic)…</param>
+/// <param name="Password">…with its password; null when the role authenticates by headers instead.</param>
+/// <param name="Headers">Proxy-authentication headers for local ends when there is no password.</param>
+/// <param name="PeerLinks">The plain loopback listener whose <c>/_peers/NAME/</c> carries peer ends; null when none is configured.</param>
+public sealed record ReplicationUpstream(Uri Couch, string Username, string? Password, IReadOnlyList<KeyValuePair<string, string>> Headers, Uri? PeerLinks);
+
+/// <summary>
+/// Rebuilds a judged <see cref="ReplicationRequest"/> as the body CouchDB gets (issue 23 item 2):
+/// the judged fields only, each end turned into the URL the gateway chose. With a password the
+/// credential rides in the URL's user information (CouchDB and PouchDB both read it there, and
+/// CouchDB masks it in its task lists); with proxy authentication an end is CouchDB's
+/// <c>{"url", "headers"}</c> object.
+/// </summary>
+public static class ReplicationBody
+{
+    public static byte[] Write(ReplicationRequest request, ReplicationUpstream upstream)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(upstream);
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WritePropertyName("source");
+            WriteEnd(json, request.Source, upstream);
+            json.WritePropertyName("target");
+            WriteEnd(json, request.Target, upstream);
+            if (request.Continuous)
+            {
+                json.WriteBoolean("continuous", true);
+            }
+
+            if (request.Cancel)
+            {
+                json.WriteBoolean("cancel", true);
+            }
+
+            if (request.CreateTarget)
+            {
+                json.WriteBoolean("create_target", true);
+            }
+
+            if (request.DocIds is { } ids)
+            {
+                json.WriteStartArray("doc_ids");
+                foreach (var id in ids)
+                {
+                    json.WriteStringValue(id);
+                }
+
+                json.WriteEndArray();
+            }
+
+            if (request.Filter is { } filter)
+            {
+                json.WriteString("filter", filter);
+            }
+
+            WriteElement(json, "selector", request.Selector);
+            WriteElement(json, "query_params", request.QueryParams);
+            WriteElement(json, "since_seq", request.SinceSeq);
+            json.WriteEndObject();
+        }
+
+        return buffer.ToArray();
+    }
+
+    /// <summary>The URL the replicator is given for <paramref name="end"/>, credential included for a local end with a password.</summary>
+    public static string UrlOf(ReplicationEnd end, ReplicationUpstream upstream, bool withCredential)
+    {
+        ArgumentNullException.ThrowIfNull(upstream);
+        var database = Uri.EscapeDataString(end.Database);
+        if (end.Peer is { } peer)
+        {
+            var links = upstream.PeerLinks ?? throw new InvalidOperationException("no loopback listener carries peer links");
+            return $"{links.GetLeftPart(UriPartial.Authority)}/_peers/{Uri.EscapeDataString(peer)}{EscapePath(end.PeerPrefix)}{database}";
+        }
+
+        var couch = upstream.Couch;
+        var userInfo = withCredential && upstream.Password is { } password
+            ? Uri.EscapeDataString(upstream.Username) + ":" + Uri.EscapeDataString(password) + "@"
+            : string.Empty;
+        var path = couch.AbsolutePath.EndsWith('/') ? couch.AbsolutePath : couch.AbsolutePath + "/";
+        return $"{couch.Scheme}://{userInfo}{couch.Authority}{path}{database}";
+    }
+
+    private static void WriteEnd(Utf8JsonWriter json, ReplicationEnd end, ReplicationUpstream upstream)
+    {
+        if (end.IsLocal && upstream.Password is null)
+        {
+            json.WriteStartObject();
+            json.WriteString("url", UrlOf(end, upstream, withCredential: false));
+            json.WriteStartObject("headers");
+            foreach (var (name, value) in upstream.Headers)
+            {
+                json.WriteString(name, value);
+            }
+
+            json.WriteEndObject();
+            json.WriteEndObject();
+            return;
+        }
+
+        json.WriteStringValue(UrlOf(end, upstream, withCredential: true));
+    }
+
+    private static void WriteElement(Utf8JsonWriter json, string name, JsonElement? element)
+    {
+        if (element is { } value)
+        {
+            json.WritePropertyName(name);
+            value.WriteTo(json);
+        }
+    }
+
+    private static string EscapePath(string prefix)
+    {
+        var escaped = new StringBuilder("/");
+        foreach (var segment in prefix.Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            escaped.Append(Uri.EscapeDataString(segment)).Append('/');
+        }
+
+        return escaped.ToString();
+    }
+}
