@@ -55,12 +55,15 @@ internal sealed class PeerDevices : IAsyncDisposable
     /// <param name="pinsOfB">A's pins for B, given B's real pin; default that pin.</param>
     /// <param name="localGrant">The local user's peers grant on A (null: no grant).</param>
     /// <param name="editB">Adds B's routes and rules for A (A is trusted as "pinned:device-a").</param>
+    /// <param name="editA">Adds A's own routes and rules (a CouchDB of its own, say).</param>
     public static async Task<PeerDevices> StartAsync(
         Func<int, string[]>? addresses = null,
         Func<string, string[]>? pinsOfB = null,
         string? localGrant = "B",
         Action<GatehouseConfig>? editB = null,
-        StdinEnvironment? environmentB = null)
+        StdinEnvironment? environmentB = null,
+        Action<GatehouseConfig>? editA = null,
+        StdinEnvironment? environmentA = null)
     {
         var aLogs = new CapturedLogs();
         var bLogs = new CapturedLogs();
@@ -97,6 +100,12 @@ internal sealed class PeerDevices : IAsyncDisposable
                 }
                 """;
             a = await InProcessGateway.StartAsync(
+                edit: config =>
+                {
+                    editA?.Invoke(config);
+                    return config;
+                },
+                environment: environmentA,
                 configJson: json,
                 prepare: dir =>
                 {

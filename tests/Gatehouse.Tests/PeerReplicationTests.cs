@@ -98,6 +98,61 @@ public sealed class PeerReplicationTests
         Assert.Equal(0, json.RootElement.GetProperty("total_rows").GetInt32());
     }
 
+    [Fact]
+    public async Task AReplicationAsksAsOwnCouchDbToPushThroughThePeerLink()
+    {
+        // A's CouchDB replicates its notes into B's project-db: the local app asks A's gateway
+        // (POST /_replicate, a peer end), A's CouchDB enters the peer link on A's loopback listener,
+        // and B judges the writes as A's device key, as any replication over the link.
+        await using var couchA = await PouchDbServer.StartAsync();
+        await using var couchB = await PouchDbServer.StartAsync();
+        await couchB.CreateUserAsync("peer", PeerPassword);
+        await couchB.CreateDatabaseAsync("project-db", "peer");
+        using (var create = await couchA.Admin.PutAsync("notes-0", null))
+        {
+            Assert.Equal(HttpStatusCode.Created, create.StatusCode);
+        }
+
+        for (var n = 1; n <= 3; n++)
+        {
+            using var put = await couchA.Admin.PutAsync($"notes-0/note-{n}", PouchDbServer.Json($$"""{ "n": {{n}} }"""));
+            Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+        }
+
+        var environmentA = JsonSerializer.Deserialize(
+            $$"""{ "couchdb": { "url": "{{couchA.Url}}", "credentials": { "owner": { "username": "{{PouchDbServer.AdminName}}", "password": "{{PouchDbServer.AdminPassword}}" } } } }""",
+            ConfigJsonContext.Default.StdinEnvironment)!;
+        await using var devices = await PeerDevices.StartAsync(
+            editB: GrantProjects,
+            environmentB: Environment(couchB),
+            editA: config =>
+            {
+                config.Routes.Add(new RouteConfig { Kind = "couchdb", Prefix = "/couch/" });
+                var local = config.Rules.First(rule => rule.Principals.Contains("local"));
+                local.Role = "owner";
+                local.Couchdb = new CouchRuleConfig { Databases = ["notes-*"], Allow = ["pull", "replicate"] };
+            },
+            environmentA: environmentA);
+
+        using var app = devices.LocalClient();
+        using var answer = await app.PostAsync("/couch/_replicate", PouchDbServer.Json("""{ "source": "notes-0", "target": { "peer": "B", "db": "project-db" } }"""));
+        var text = await answer.Content.ReadAsStringAsync();
+        Assert.True(answer.StatusCode == HttpStatusCode.OK, text);
+        Assert.DoesNotContain(PouchDbServer.AdminPassword, text, StringComparison.Ordinal);
+
+        using var all = await couchB.Admin.GetAsync("project-db/_all_docs");
+        using var json = JsonDocument.Parse(await all.Content.ReadAsStringAsync());
+        Assert.Equal(["note-1", "note-2", "note-3"], json.RootElement.GetProperty("rows").EnumerateArray().Select(row => row.GetProperty("id").GetString()));
+
+        // A peer the local rule does not grant, and a database B does not open to A.
+        using var otherPeer = await app.PostAsync("/couch/_replicate", PouchDbServer.Json("""{ "source": "notes-0", "target": { "peer": "C", "db": "project-db" } }"""));
+        Assert.Equal(HttpStatusCode.Forbidden, otherPeer.StatusCode);
+        using var closed = await app.PostAsync("/couch/_replicate", PouchDbServer.Json("""{ "source": "notes-0", "target": { "peer": "B", "db": "secret-db" } }"""));
+        // B's own refusal, passed back by A's CouchDB's replicator.
+        Assert.False(closed.IsSuccessStatusCode);
+        Assert.Contains("no pull grant on secret-db", await closed.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
     private static Process StartNode(string url, string mode, string argument) => NodeReplicator.Start("replicate-http.js", url, mode, argument);
 
     private static void GrantProjects(GatehouseConfig config)

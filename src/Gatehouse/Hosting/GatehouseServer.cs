@@ -72,19 +72,24 @@ public sealed partial class GatehouseServer : IAsyncDisposable
         var trust = LoadTrust(config);
         RequireCouchEnvironment(config, environment);
         var logins = new Front.LoginThrottle();
-        var generation = RouteGeneration.Build(config, options.Policy, environment, options.WebSocketRoutes, logins, options.Loggers, options.Buffers, limits, previous: null);
+        var peerLinks = new PeerLinkEntrance();
+        var generation = RouteGeneration.Build(config, options.Policy, environment, options.WebSocketRoutes, logins, options.Loggers, options.Buffers, limits, previous: null, peerLinks);
         var peers = new Peers.PeerLinkHandler(Peers.PeerTable.Create(config, environment, identity, options.Loggers, options.Buffers), options.Loggers);
         var router = new GatewayRouter(generation, options.Loggers) { PeerLinks = peers };
         var endpoints = config.Listen.Select(ConfigLoader.ToEndpoint).ToList();
         var handler = Http1Connection.CreateHandler(router, limits, options.Loggers.CreateLogger("Gatehouse.Http"));
         var wire = new WireServer(endpoints, identity, trust, limits, handler, options.Loggers.CreateLogger("Gatehouse.Wire"), options.Buffers);
-        return new GatehouseServer(config, wire, identity, limits, router, options, logins);
+        return new GatehouseServer(config, wire, identity, limits, router, options, logins) { PeerLinks = peerLinks };
     }
+
+    /// <summary>Where a local replicator enters the peer links; bound in <see cref="Start"/>.</summary>
+    internal PeerLinkEntrance PeerLinks { get; private init; } = new();
 
     /// <summary>Binds every listener (synchronously, so ports are known on return) and starts accepting.</summary>
     public void Start()
     {
         _wire.Start();
+        PeerLinks.Bind(_config, BoundEndpoints);
         StartWatching();
     }
 

@@ -4,7 +4,6 @@ using Gatehouse.Config;
 using Gatehouse.Http1;
 using Gatehouse.Policy;
 using Gatehouse.Proxy;
-using Gatehouse.Wire;
 using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Routing;
@@ -17,29 +16,12 @@ namespace Gatehouse.Routing;
 /// the role's credential and the gateway's own URLs before CouchDB sees it. Sent by the gateway
 /// itself, not the forwarder: the forwarded body is a different one from the client's.
 /// </summary>
-internal sealed class CouchReplication(Uri node, CouchEnvironment environment, Uri? peerLinks, ILogger logger) : IDisposable
+internal sealed class CouchReplication(Uri node, CouchEnvironment environment, PeerLinkEntrance peerLinks, ILogger logger) : IDisposable
 {
     /// <summary>A replication that is not continuous answers when it is done; bounded all the same.</summary>
     private static readonly TimeSpan ReplicationTimeout = TimeSpan.FromMinutes(10);
 
     private const int MaxAnswerBytes = 1024 * 1024;
-
-    /// <summary>
-    /// Where the server's replicator reaches a peer: the plain loopback listener with a fixed port
-    /// (the URL <c>gatehouse url</c> prints); null when the config has none.
-    /// </summary>
-    public static Uri? PeerLinksOf(GatehouseConfig config)
-    {
-        ArgumentNullException.ThrowIfNull(config);
-        if (config.Listen.FirstOrDefault(l => l.Local && !l.Tls && l.Port != 0) is not { } loopback)
-        {
-            return null;
-        }
-
-        var address = ListenEndpoint.ParseAddress(loopback.Address);
-        var host = address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{address}]" : address.ToString();
-        return new Uri($"http://{host}:{loopback.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)}/");
-    }
 
     private readonly HttpClient _client = new(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(5) }) { Timeout = Timeout.InfiniteTimeSpan };
 
@@ -88,7 +70,7 @@ internal sealed class CouchReplication(Uri node, CouchEnvironment environment, U
             credential.Username,
             environment.ProxyAuthSecret is { Length: > 0 } ? null : credential.Password,
             CouchCredentialHeaders.For(environment, credential),
-            peerLinks);
+            peerLinks.Url);
         return await SendAsync(exchange, request, upstream, credential, stopping).ConfigureAwait(false) ? request : null;
     }
 
@@ -139,7 +121,7 @@ internal sealed class CouchReplication(Uri node, CouchEnvironment environment, U
                     return (403, $"{side}: no grant of peer link {peer} for this key");
                 }
 
-                if (peerLinks is null)
+                if (peerLinks.Url is null)
                 {
                     return (403, $"{side}: peer ends need a plain loopback listener with a fixed port (it carries the link)");
                 }

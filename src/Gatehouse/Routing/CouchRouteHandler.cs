@@ -28,7 +28,7 @@ internal sealed class CouchRouteHandler : IAsyncDisposable
 
     private readonly CouchReplication _replication;
 
-    public CouchRouteHandler(Route route, CouchEnvironment environment, Uri? peerLinks, Wire.Limits limits, ILoggerFactory loggers, Wire.BufferPools buffers)
+    public CouchRouteHandler(Route route, CouchEnvironment environment, PeerLinkEntrance peerLinks, Wire.Limits limits, ILoggerFactory loggers, Wire.BufferPools buffers)
     {
         var nodes = environment.NodeUrls();
         _firstNode = nodes[0];

@@ -56,7 +56,8 @@ internal sealed class RouteGeneration
         ILoggerFactory loggers,
         Wire.BufferPools buffers,
         Wire.Limits limits,
-        RouteGeneration? previous)
+        RouteGeneration? previous,
+        PeerLinkEntrance? peerLinks = null)
     {
         var routes = new RouteTable(config.Routes);
         var rules = new ConfigPolicy(routes, config.Rules);
@@ -77,7 +78,7 @@ internal sealed class RouteGeneration
                 {
                     RouteKind.Files => reused as FileEndpoint
                         ?? new FileEndpoint(new FileStore(new FileStoreOptions { StoreRoots = routeConfig.Stores! }), loggers.CreateLogger("Gatehouse.Files")),
-                    RouteKind.CouchDb => reused as CouchRouteHandler ?? new CouchRouteHandler(route, environment!.Couchdb!, CouchReplication.PeerLinksOf(config), limits, loggers, buffers),
+                    RouteKind.CouchDb => reused as CouchRouteHandler ?? new CouchRouteHandler(route, environment!.Couchdb!, peerLinks ?? new PeerLinkEntrance(), limits, loggers, buffers),
                     RouteKind.WebSocket => reused as WebSocketEndpoint ?? CreateWebSocketEndpoint(route, webSocketRoutes, loggers),
                     _ => reused as ProxyRouteHandler ?? new ProxyRouteHandler(route, logins, loggers, buffers),
                 };
