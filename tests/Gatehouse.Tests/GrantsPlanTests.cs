@@ -47,17 +47,20 @@ public sealed class GrantsPlanTests
     }
 
     [Fact]
-    public void AReplicationIsListedForCancellingOnCouchDbAndNeverRemovesItsTarget()
+    public void ReplicationsAndDeletionsAreListedButNeverRemoveADatabase()
     {
         ProvenanceRecord[] records =
         [
             new() { Holder = Revoked, Kind = ProvenanceRecord.ReplicationKind, Database = "copy-0", DocId = "from media-0" },
+            new() { Holder = Revoked, Kind = ProvenanceRecord.DeletionKind, Database = "media-0" },
             Db(Revoked, "media-0"),
+            Db(Pinned, "copy-0"),
         ];
 
         var report = GrantsPlan.For(Revoked, records, new TrustedHolders(Config()));
 
         Assert.Equal(GrantsItem.CancelOnCouch, report.Resources.Single(item => item.Kind == ProvenanceRecord.ReplicationKind).Action);
+        Assert.Equal(GrantsItem.Done, report.Resources.Single(item => item.Kind == ProvenanceRecord.DeletionKind).Action);
         Assert.Equal(GrantsItem.Remove, report.Resources.Single(item => item.Kind == ProvenanceRecord.DatabaseKind).Action);
     }
 

@@ -60,7 +60,7 @@ public sealed class ProvenanceGateway : IAsyncLifetime
                      "deny": [ {{string.Join(", ", denied.Select(pin => $"\"{pin}\""))}} ] },
           "routes": [ { "kind": "couchdb", "prefix": "/couch/", "provenance": { "database": "gatehouse-provenance", "role": "provenance" } } ],
           "rules": [ { "principals": [ "ca:user", "pinned:bob", "pinned:carol" ], "role": "creator",
-                       "couchdb": { "databases": [ "*" ], "allow": [ "pull", "push", "read", "write", "create", "design" ] } } ]
+                       "couchdb": { "databases": [ "*" ], "allow": [ "pull", "push", "read", "write", "create", "design", "delete" ] } } ]
         }
         """;
 

@@ -126,6 +126,20 @@ public sealed class ProvenanceTests : IClassFixture<ProvenanceGateway>
         Assert.DoesNotContain(Design(_fixture.BobPin, "once-db", "bad"), await _fixture.RecordIdsAsync());
     }
 
+    [Fact]
+    public async Task ADeletedDatabaseIsRecordedAsADeedThatRevokeKeeps()
+    {
+        using var bob = _fixture.Client(_fixture.Bob);
+        await ExpectAsync(HttpStatusCode.Created, bob, HttpMethod.Put, "/couch/gone-db");
+        await ExpectAsync(HttpStatusCode.OK, bob, HttpMethod.Delete, "/couch/gone-db");
+
+        var deletion = ProvenanceRecord.IdFor(_fixture.BobPin, ProvenanceRecord.DeletionKind, "gone-db", null);
+        await _fixture.WaitForRecordsAsync(Db(_fixture.BobPin, "gone-db"), deletion);
+        using var record = JsonDocument.Parse(await _fixture.Couch.Admin.GetStringAsync("gatehouse-provenance/" + Uri.EscapeDataString(deletion)));
+        Assert.Equal("deleted", record.RootElement.GetProperty("how").GetString());
+        Assert.Equal("1", record.RootElement.GetProperty("_rev").GetString()!.Split('-')[0]);
+    }
+
     [Theory]
     [InlineData("GET", "/couch/gatehouse-provenance")]
     [InlineData("GET", "/couch/gatehouse-provenance/")]
@@ -260,7 +274,7 @@ public sealed class ProvenanceTests : IClassFixture<ProvenanceGateway>
 
         Assert.True(result.ExitCode == 0, result.Stderr);
         Assert.Contains("recorded in gatehouse-provenance with the \"provenance\" credential", result.Stdout, StringComparison.Ordinal);
-        Assert.Contains("couchdb pull/push/read/write/create/design on *", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("couchdb pull/push/read/write/create/design/delete on *", result.Stdout, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -119,8 +119,8 @@ internal static class GrantsCommand
             item.Action = removed ? GrantsItem.Removed : GrantsItem.AlreadyGone;
         }
 
-        // A replication record stays: revoke does not cancel it, and the record says who started it.
-        foreach (var record in records.Where(r => r.Holder == pin && r.Kind != ProvenanceRecord.ReplicationKind))
+        // Deletions and replications stay: the record of what the principal did outlives its trust.
+        foreach (var record in records.Where(r => r.Holder == pin && !r.IsDeed))
         {
             await couch.RemoveRecordAsync(record, cancellationToken).ConfigureAwait(false);
         }

@@ -18,7 +18,7 @@ internal static class GrantsPlan
         foreach (var record in mine.OrderBy(r => r.Kind == ProvenanceRecord.DatabaseKind).ThenBy(r => r.Resource, StringComparer.Ordinal))
         {
             var holders = others
-                .Where(other => Needs(other, record))
+                .Where(other => !record.IsDeed && Needs(other, record))
                 .Select(other => new GrantsHolder(other.Holder, other.Subject))
                 .Distinct()
                 .ToList();
@@ -30,8 +30,12 @@ internal static class GrantsPlan
                 How = record.How,
                 At = record.At,
                 AlsoHeldBy = holders,
-                Action = record.Kind == ProvenanceRecord.ReplicationKind ? GrantsItem.CancelOnCouch
-                    : holders.Count > 0 ? GrantsItem.Keep : GrantsItem.Remove,
+                Action = record.Kind switch
+                {
+                    ProvenanceRecord.ReplicationKind => GrantsItem.CancelOnCouch,
+                    ProvenanceRecord.DeletionKind => GrantsItem.Done,
+                    _ => holders.Count > 0 ? GrantsItem.Keep : GrantsItem.Remove,
+                },
             });
         }
 

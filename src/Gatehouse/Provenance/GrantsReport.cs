@@ -21,6 +21,9 @@ internal sealed class GrantsItem
     public const string Removed = "removed";
     public const string AlreadyGone = "already gone";
 
+    /// <summary>A deletion the principal made: nothing to remove; listed so a person sees it.</summary>
+    public const string Done = "nothing to remove";
+
     /// <summary>A replication: revoke does not cancel it (the gateway holds no replication id to cancel by); cancel it on CouchDB.</summary>
     public const string CancelOnCouch = "cancel on CouchDB";
 

@@ -12,10 +12,18 @@ public sealed class ProvenanceRecord
     public const string DatabaseKind = "database";
     public const string DesignKind = "design";
 
+    /// <summary>A database the holder deleted (issue 23, the <c>delete</c> grant): who removed what, kept for the record.</summary>
+    public const string DeletionKind = "deletion";
+
     /// <summary>A replication started with <c>POST /_replicate</c> (issue 23): <see cref="Database"/> is its target, <see cref="DocId"/> "from SOURCE".</summary>
     public const string ReplicationKind = "replication";
     public const string Created = "created";
     public const string Claimed = "claimed";
+    public const string Deleted = "deleted";
+
+    /// <summary>Records a revoke lists but neither removes by nor deletes: what the holder did, not what it holds.</summary>
+    [JsonIgnore]
+    public bool IsDeed => Kind is DeletionKind or ReplicationKind;
 
     [JsonPropertyName("_id")]
     public string Id { get; set; } = string.Empty;
@@ -35,7 +43,7 @@ public sealed class ProvenanceRecord
 
     public string TrustName { get; set; } = string.Empty;
 
-    /// <summary><see cref="DatabaseKind"/>, <see cref="DesignKind"/> or <see cref="ReplicationKind"/>.</summary>
+    /// <summary><see cref="DatabaseKind"/>, <see cref="DesignKind"/>, <see cref="DeletionKind"/> or <see cref="ReplicationKind"/>.</summary>
     public string Kind { get; set; } = string.Empty;
 
     public string Database { get; set; } = string.Empty;

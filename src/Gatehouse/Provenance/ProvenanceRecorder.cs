@@ -71,6 +71,7 @@ internal sealed class ProvenanceRecorder : IAsyncDisposable
             CouchAccess.Create when status is 201 or 202 => (ProvenanceRecord.DatabaseKind, ProvenanceRecord.Created),
             CouchAccess.Create when status is 412 => (ProvenanceRecord.DatabaseKind, ProvenanceRecord.Claimed),
             CouchAccess.Design when status is 201 or 202 => (ProvenanceRecord.DesignKind, ProvenanceRecord.Created),
+            CouchAccess.Delete when status is 200 or 202 => (ProvenanceRecord.DeletionKind, ProvenanceRecord.Deleted),
             _ => (null, null),
         };
         if (kind is null || how is null || classification.Database is not { } database)
