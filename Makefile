@@ -9,15 +9,17 @@ all: build
 build:
 	$(DOTNET) build Gatehouse.slnx -c $(CONFIG) -nologo -v minimal
 
-# Node packages used by the integration tests (pouchdb-server, pouchdb, ws), pinned by tools/package-lock.json.
+# Node packages used by the integration tests (pouchdb-server, pouchdb, ws, puppeteer-core), pinned by
+# tools/package-lock.json. PUPPETEER_SKIP_DOWNLOAD=1: never a browser download; the browser test drives
+# Debian's /usr/bin/chromium.
 # Installs only when the lockfile changed since the last install (the stamp holds its hash): npm ci
 # wipes and reinstalls everything, about a minute, on every `make test` otherwise.
 tools:
 	@if [ -f tools/package-lock.json ]; then \
 	    want=$$(sha256sum tools/package-lock.json | cut -d' ' -f1); \
 	    if [ "$$(cat tools/node_modules/.gatehouse-lock 2>/dev/null)" != "$$want" ]; then \
-	        echo "tools: installing the Node packages (pouchdb-server, pouchdb, ws) into tools/node_modules"; \
-	        npm ci --prefix tools --no-audit --no-fund --loglevel=error && echo "$$want" > tools/node_modules/.gatehouse-lock; \
+	        echo "tools: installing the Node packages (pouchdb-server, pouchdb, ws, puppeteer-core) into tools/node_modules"; \
+	        PUPPETEER_SKIP_DOWNLOAD=1 npm ci --prefix tools --no-audit --no-fund --loglevel=error && echo "$$want" > tools/node_modules/.gatehouse-lock; \
 	    fi; \
 	fi
 
