@@ -2,7 +2,7 @@
 DOTNET ?= dotnet
 CONFIG ?= Release
 
-.PHONY: all build run test tools pouchdb-suite bench bench-micro bench-alloc publish publish-aot startup-time soak clean
+.PHONY: all build run test tools pouchdb-suite browser-test bench bench-micro bench-alloc publish publish-aot startup-time soak clean
 
 all: build
 
@@ -33,6 +33,12 @@ test: tools
 # (issue 23; also part of `make test`). POUCHDB_SUITE_FILES=get,changes picks files.
 pouchdb-suite: tools
 	bash scripts/pouchdb-suite/run.sh
+
+# Jupyter Notebook through the gateway in Debian's headless chromium, with a client certificate and as
+# a friend with a password (issue 19; also part of `make test`). Needs root and
+# apt-get install -y chromium libnss3-tools jupyter-notebook, else SKIPPED. Screenshots: .run/browser/.
+browser-test: tools
+	bash scripts/browser/run.sh
 
 # A self-contained single-file binary in out/publish/gatehouse (no .NET install needed to run it).
 publish:
