@@ -29,8 +29,11 @@ const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const STEP_MS = Number(process.env.BROWSER_STEP_TIMEOUT_MS || 20000);
 const POLICY_DIR = '/etc/chromium/policies/managed';
 // Every process this run starts inherits this variable; the last sweep ends any that is left
-// (kernels run in their own session, chromium's helpers in chromium's group).
-const RUN_MARK = `GATEHOUSE_BROWSER_RUN=${process.pid}-${crypto.randomBytes(6).toString('hex')}`;
+// (kernels run in their own session, chromium's helpers in chromium's group). run.sh passes one
+// in and sweeps again after this script, in case it was killed outright.
+const RUN_ID = /^[A-Za-z0-9-]+$/.test(process.env.GATEHOUSE_BROWSER_RUN || '') ? process.env.GATEHOUSE_BROWSER_RUN
+  : `${process.pid}-${crypto.randomBytes(6).toString('hex')}`;
+const RUN_MARK = `GATEHOUSE_BROWSER_RUN=${RUN_ID}`;
 const SKIP = 77;
 
 const began = Date.now();
@@ -84,7 +87,7 @@ function run(cmd, args, opts = {}) {
 function markedPids() {
   const pids = [];
   for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid || Number(entry) === process.ppid) continue;
     try {
       if (fs.readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0').includes(RUN_MARK)) pids.push(Number(entry));
     } catch { /* gone, or not ours to read */ }
@@ -277,7 +280,7 @@ function writePolicy(port) {
   const created = [];
   for (let d = POLICY_DIR; !fs.existsSync(d); d = path.dirname(d)) created.unshift(d);
   fs.mkdirSync(POLICY_DIR, { recursive: true });
-  const file = path.join(POLICY_DIR, `gatehouse-browser-test-${process.pid}.json`);
+  const file = path.join(POLICY_DIR, `gatehouse-browser-test-${RUN_ID}.json`);
   cleanups.push(() => {
     fs.rmSync(file, { force: true });
     for (const d of created.reverse()) { try { fs.rmdirSync(d); } catch { /* not empty: someone else's */ } }
@@ -402,13 +405,14 @@ async function main() {
   const keys = makeKeys();
   const homeMe = makeHome('me', keys, true);
   const homeFriend = makeHome('friend', keys, false);
+  log('keys made (gatehouse init), NSS databases ready');
   // The gateway first (its ports, from its ready line, are the notebook's allowed origins).
   const jupyterPort = await freePort();
   const gw = await startGateway(keys, jupyterPort);
+  log(`gatehouse ready: certificate listener 127.0.0.1:${gw.certPort}, optional listener 127.0.0.1:${gw.optionalPort}`);
   const jupyter = await startJupyter(token, jupyterPort, [`https://127.0.0.1:${gw.certPort}`, `https://127.0.0.1:${gw.optionalPort}`]);
   await jupyter.ready;
   log(`jupyter notebook on 127.0.0.1:${jupyter.port} (base_url /notebook/)`);
-  log(`gatehouse: certificate listener 127.0.0.1:${gw.certPort}, optional listener 127.0.0.1:${gw.optionalPort}`);
   const policy = writePolicy(gw.certPort);
   log(`policy ${policy} selects the client certificate for https://127.0.0.1:${gw.certPort}`);
 
@@ -472,7 +476,7 @@ async function finish(code) {
   for (const fn of cleanups.reverse()) { try { await fn(); } catch (err) { log(`cleanup: ${err.message}`); } }
   const left = await stopAll();
   if (left.length) log(`killed ${left.length} leftover processes of this run: ${left.join(' ')}`);
-  const policyLeft = fs.existsSync(POLICY_DIR) && fs.readdirSync(POLICY_DIR).some(f => f.startsWith(`gatehouse-browser-test-${process.pid}`));
+  const policyLeft = fs.existsSync(POLICY_DIR) && fs.existsSync(path.join(POLICY_DIR, `gatehouse-browser-test-${RUN_ID}.json`));
   if (policyLeft) { log('the policy file is still there'); code = 1; }
   if (code !== SKIP) {
     const passed = results.filter(r => r.ok).length;
@@ -485,6 +489,10 @@ async function finish(code) {
   process.exit(code);
 }
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => { log(`${sig}: stopping`); finish(1); });
+// A closed stdout/stderr (a reader that went away) must not end the run before its clean-up.
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
+process.on('uncaughtException', err => { log(`uncaught: ${err.stack || err}`); finish(1); });
+process.on('unhandledRejection', err => { log(`unhandled: ${err && err.stack ? err.stack : err}`); finish(1); });
 
 main().then(code => { exitCode = code; }, err => { log(err.stack || String(err)); exitCode = 1; })
   .finally(() => finish(exitCode));
