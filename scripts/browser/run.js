@@ -35,6 +35,8 @@ const RUN_ID = /^[A-Za-z0-9-]+$/.test(process.env.GATEHOUSE_BROWSER_RUN || '') ?
   : `${process.pid}-${crypto.randomBytes(6).toString('hex')}`;
 const RUN_MARK = `GATEHOUSE_BROWSER_RUN=${RUN_ID}`;
 const SKIP = 77;
+const WHO = { me: 'Chromium, my client certificate (picked by policy)',
+  friend: 'Chromium, no certificate, Basic login as "friend"' };
 
 const began = Date.now();
 const children = new Set();
@@ -315,8 +317,17 @@ async function launch(puppeteer, name, home) {
   return browser;
 }
 
-async function screenshot(page, name) {
+// A strip along the bottom, marked as the test's, says what the window would show in its address
+// bar (headless has none) and who is looking.
+async function screenshot(page, name, who) {
   const file = path.join(OUT, `${name}.png`);
+  await page.evaluate((url, who) => {
+    const note = document.createElement('div');
+    note.textContent = `[test note] ${url} — ${who}`;
+    note.style.cssText = 'position:fixed;left:0;right:0;bottom:0;padding:4px 8px;font:13px monospace;' +
+      'background:#333;color:#fff;z-index:99999';
+    document.body.appendChild(note);
+  }, page.url(), who);
   await page.screenshot({ path: file });
   shots.push(file);
   return path.relative(ROOT, file);
@@ -365,7 +376,7 @@ async function useNotebook(browser, page, who, origin, token) {
     const opened = browser.waitForTarget(t => t.url().includes('/notebook/notebooks/'), { timeout: STEP_MS });
     await page.click('#kernel-python3 a');
     nb = await (await opened).page();
-    await nb.setViewport({ width: 1200, height: 800 });
+    await nb.setViewport({ width: 1100, height: 560 });
     return new URL(nb.url()).pathname;
   });
   await step(who, 'the kernel connects over its WebSocket', async () => {
@@ -385,7 +396,7 @@ async function useNotebook(browser, page, who, origin, token) {
     }, { timeout: STEP_MS });
     return await nb.evaluate(() => document.querySelector('.cell .input_prompt').textContent.trim() + ' → 42');
   });
-  await step(who, 'screenshot of the notebook', () => screenshot(nb, `${who}-notebook`));
+  await step(who, 'screenshot of the notebook', () => screenshot(nb, `${who}-notebook`, WHO[who]));
   return nb;
 }
 
@@ -432,7 +443,7 @@ async function main() {
     const res = await page.goto(`${certOrigin}/private/`, { waitUntil: 'domcontentloaded' });
     if (res.status() !== 403) throw new Error(`status ${res.status()}`);
     if (!/^text\/html/.test(res.headers()['content-type'] || '')) throw new Error(`content-type ${res.headers()['content-type']}`);
-    return `403, ${await screenshot(page, 'me-403')}`;
+    return `403, ${await screenshot(page, 'me-403', WHO.me)}`;
   });
 
   // 2. A friend without a certificate, on the optional listener.
@@ -447,7 +458,7 @@ async function main() {
     if (res.status() !== 401) throw new Error(`status ${res.status()}`);
     if (!/^Basic realm=/.test(res.headers()['www-authenticate'] || '')) throw new Error(`WWW-Authenticate ${res.headers()['www-authenticate']}`);
     if (login.challenges !== 1) throw new Error(`${login.challenges} login dialogs`);
-    return `401, ${await screenshot(fpage, 'friend-401')}`;
+    return `401, ${await screenshot(fpage, 'friend-401', 'Chromium, no certificate, login dialog cancelled')}`;
   });
   login.credentials = { username: 'friend', password: gw.friendPassword };
   await useNotebook(friend, fpage, 'friend', optOrigin, token);
