@@ -2,22 +2,24 @@
 DOTNET ?= dotnet
 CONFIG ?= Release
 
-.PHONY: all build run test tools pouchdb-suite bench bench-micro bench-alloc publish publish-aot startup-time soak clean
+.PHONY: all build run test tools pouchdb-suite browser-test bench bench-micro bench-alloc publish publish-aot startup-time soak clean
 
 all: build
 
 build:
 	$(DOTNET) build Gatehouse.slnx -c $(CONFIG) -nologo -v minimal
 
-# Node packages used by the integration tests (pouchdb-server, pouchdb, ws), pinned by tools/package-lock.json.
+# Node packages used by the integration tests (pouchdb-server, pouchdb, ws, puppeteer-core), pinned by
+# tools/package-lock.json. PUPPETEER_SKIP_DOWNLOAD=1: never a browser download; the browser test drives
+# Debian's /usr/bin/chromium.
 # Installs only when the lockfile changed since the last install (the stamp holds its hash): npm ci
 # wipes and reinstalls everything, about a minute, on every `make test` otherwise.
 tools:
 	@if [ -f tools/package-lock.json ]; then \
 	    want=$$(sha256sum tools/package-lock.json | cut -d' ' -f1); \
 	    if [ "$$(cat tools/node_modules/.gatehouse-lock 2>/dev/null)" != "$$want" ]; then \
-	        echo "tools: installing the Node packages (pouchdb-server, pouchdb, ws) into tools/node_modules"; \
-	        npm ci --prefix tools --no-audit --no-fund --loglevel=error && echo "$$want" > tools/node_modules/.gatehouse-lock; \
+	        echo "tools: installing the Node packages (pouchdb-server, pouchdb, ws, puppeteer-core) into tools/node_modules"; \
+	        PUPPETEER_SKIP_DOWNLOAD=1 npm ci --prefix tools --no-audit --no-fund --loglevel=error && echo "$$want" > tools/node_modules/.gatehouse-lock; \
 	    fi; \
 	fi
 
@@ -31,6 +33,12 @@ test: tools
 # (issue 23; also part of `make test`). POUCHDB_SUITE_FILES=get,changes picks files.
 pouchdb-suite: tools
 	bash scripts/pouchdb-suite/run.sh
+
+# Jupyter Notebook through the gateway in Debian's headless chromium, with a client certificate and as
+# a friend with a password (issue 19; also part of `make test`). Needs root and
+# apt-get install -y chromium libnss3-tools jupyter-notebook, else SKIPPED. Screenshots: .run/browser/.
+browser-test: tools
+	bash scripts/browser/run.sh
 
 # A self-contained single-file binary in out/publish/gatehouse (no .NET install needed to run it).
 publish:
