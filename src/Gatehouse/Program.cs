@@ -15,6 +15,7 @@ var root = new RootCommand("Gatehouse: one mutual-TLS door for a device's files,
     PeerCommand.Create(),
     UrlCommand.Create(),
     GrantsCommand.Create(),
+    StatusCommand.Create(),
     VersionCommand.Create(),
 };
 

@@ -37,7 +37,12 @@ public sealed partial class GatehouseServer : IAsyncDisposable
         CreateReadyLine().Listen,
         ReloadStatus,
         _wire.OpenConnections,
-        _wire.OpenConnectionsByPrincipal());
+        _wire.OpenConnectionsByPrincipal())
+    {
+        Pin = Pin,
+        Routes = [.. _router.Generation.Rules.WhoMayUse().Select(pair => new RouteStatus(pair.Route.Kind.ToString().ToLowerInvariant(), pair.Route.Prefix, pair.Route.Name, pair.Grants))],
+        Refusals = [.. _router.Refusals.Snapshot().Select(r => new RefusalStatus(r.Time, r.Principal, r.Method, r.Path, r.Status, r.Reason))],
+    };
 
     /// <summary>When this server object was built.</summary>
     public DateTimeOffset StartedAt { get; } = DateTimeOffset.UtcNow;

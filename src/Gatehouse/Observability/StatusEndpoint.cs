@@ -8,9 +8,10 @@ using Gatehouse.Wire;
 namespace Gatehouse.Observability;
 
 /// <summary>
-/// <c>GET /_gatehouse/status</c> (issue 7): the listeners, the last reload's time and result, and
-/// the open connections per principal — for the local user and <c>"admin": true</c> principals
-/// only, like the metrics: who is connected is nobody else's business.
+/// <c>GET /_gatehouse/status</c> (issue 7): the listeners, the last reload's time and result, the
+/// open connections per principal, the routes and who may use them, the last refusals — and the
+/// same as an HTML page at <c>/_gatehouse/</c> (issue 19) — for the local user and
+/// <c>"admin": true</c> principals only, like the metrics: who is connected is nobody else's business.
 /// </summary>
 internal static class StatusEndpoint
 {
@@ -20,7 +21,11 @@ internal static class StatusEndpoint
     /// <summary>Supplies the status; set by <see cref="GatehouseServer"/> once it exists.</summary>
     public delegate GatehouseStatus Source();
 
-    public static bool Matches(Request request) => !request.Target.IsAsterisk && request.Target.PathEquals(Path);
+    /// <summary>The same, as a page for people (issue 19 item 5).</summary>
+    public const string PagePath = "/_gatehouse/";
+
+    public static bool Matches(Request request) =>
+        !request.Target.IsAsterisk && (request.Target.PathEquals(Path) || request.Target.PathEquals(PagePath));
 
     /// <summary>Answers; returns the refusal reason for the access log, or null when served.</summary>
     /// <param name="rules">The rules in force, which say who is an admin (reloadable, issue 7).</param>
@@ -41,6 +46,14 @@ internal static class StatusEndpoint
         }
 
         exchange.Response.Headers.Set("Cache-Control", "no-store");
+        if (exchange.Request.Target.PathEquals(PagePath))
+        {
+            // Self-contained: no script, no outside asset, nothing the page could be made to load.
+            exchange.Response.Headers.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'");
+            await exchange.Response.SendAsync(200, "text/html; charset=utf-8", StatusPage.Render(source()), stopping).ConfigureAwait(false);
+            return null;
+        }
+
         await exchange.Response.SendAsync(200, "application/json", Render(source()), stopping).ConfigureAwait(false);
         return null;
     }
@@ -51,6 +64,7 @@ internal static class StatusEndpoint
         using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             json.WriteStartObject();
+            json.WriteString("pin", status.Pin);
             json.WriteString("startedAt", status.StartedAt);
             json.WriteStartArray("listen");
             foreach (var listener in status.Listeners)
@@ -104,6 +118,38 @@ internal static class StatusEndpoint
 
             json.WriteEndObject();
             json.WriteEndObject();
+            json.WriteStartArray("routes");
+            foreach (var route in status.Routes)
+            {
+                json.WriteStartObject();
+                json.WriteString("kind", route.Kind);
+                json.WriteString("prefix", route.Prefix);
+                json.WriteString("name", route.Name);
+                json.WriteStartArray("grants");
+                foreach (var grant in route.Grants)
+                {
+                    json.WriteStringValue(grant);
+                }
+
+                json.WriteEndArray();
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+            json.WriteStartArray("refusals");
+            foreach (var refusal in status.Refusals)
+            {
+                json.WriteStartObject();
+                json.WriteString("time", refusal.Time);
+                json.WriteString("principal", refusal.Principal);
+                json.WriteString("method", refusal.Method);
+                json.WriteString("path", refusal.Path);
+                json.WriteNumber("status", refusal.Status);
+                json.WriteString("reason", refusal.Reason);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
             json.WriteEndObject();
         }
 

@@ -60,6 +60,45 @@ public sealed class ConfigPolicy : IAccessPolicy
             || rule.Couchdb is { Databases.Count: > 0, Allow.Count: > 0 })
         || _routes.Routes.Any(route => route.Config?.Access?.Principals?.Any(selector => PrincipalSelector.Matches(selector, principal)) == true);
 
+    /// <summary>
+    /// Who may use each route, as a person reads it on the status page (issue 19 item 5): the
+    /// selectors of the rules that grant something on it, with what, and the route's own access list.
+    /// </summary>
+    public IEnumerable<(Route Route, IReadOnlyList<string> Grants)> WhoMayUse()
+    {
+        foreach (var route in _routes.Routes)
+        {
+            if (route.Kind == RouteKind.WhoAmI)
+            {
+                continue;
+            }
+
+            var grants = new List<string>();
+            foreach (var rule in _rules)
+            {
+                var what = route.Kind switch
+                {
+                    RouteKind.Files when rule.Files is { Count: > 0 } files => "files " + string.Join('/', files),
+                    RouteKind.CouchDb when rule.Couchdb is { Databases.Count: > 0, Allow.Count: > 0 } couch =>
+                        string.Join('/', couch.Allow) + " on " + string.Join(", ", couch.Databases),
+                    RouteKind.Proxy or RouteKind.WebSocket when rule.Proxy is { } names && NamesRoute(names, route) => "use",
+                    _ => null,
+                };
+                if (what is not null)
+                {
+                    grants.Add(string.Join(", ", rule.Principals) + ": " + what);
+                }
+            }
+
+            if (route.Config?.Access?.Principals is { Count: > 0 } selectors)
+            {
+                grants.Add(string.Join(", ", selectors) + ": use (the route's access list)");
+            }
+
+            yield return (route, grants);
+        }
+    }
+
     /// <summary>The rules whose selectors name <paramref name="principal"/>.</summary>
     /// <remarks>
     /// Worked out once per principal object (one per connection) and kept as long as that object

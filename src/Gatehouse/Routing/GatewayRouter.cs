@@ -48,6 +48,9 @@ internal sealed class GatewayRouter : IRequestHandler, IAsyncDisposable
     /// <summary>The routes, rules and handlers new requests get.</summary>
     public RouteGeneration Generation => Volatile.Read(ref _generation);
 
+    /// <summary>The last refusals, for the status page (issue 19 item 5).</summary>
+    internal Observability.RecentRefusals Refusals { get; } = new();
+
     /// <summary>
     /// Puts a reloaded generation in force for new requests (issue 7); requests in flight finish
     /// with the one they started with. Handlers the new generation did not take over close a little later.
@@ -280,6 +283,12 @@ internal sealed class GatewayRouter : IRequestHandler, IAsyncDisposable
     private void Log(HttpExchange exchange, Route? route, string? refusal)
     {
         Observability.GatewayMetrics.Answered(route?.MetricsTag ?? OwnTag(exchange.Request), exchange.Response.StatusCode);
+        if (refusal is not null)
+        {
+            var principal = exchange.Principal;
+            Refusals.Add(principal.HasKey ? principal.Pin : principal.Source.ToString(), exchange.Request.Method, exchange.Request.Target.Path, exchange.Response.StatusCode, refusal);
+        }
+
         if (!_logger.IsEnabled(LogLevel.Information))
         {
             return;
