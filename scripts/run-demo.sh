@@ -5,7 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 demo=.run/demo
-dotnet build src/Gatehouse -c Release -nologo -v quiet -o .run/bin >/dev/null
+# A first start restores and compiles (a minute or more on a small machine): say so, and show the
+# build's own errors if it fails rather than going quiet.
+mkdir -p .run
+echo "make run: building Gatehouse (Release) into .run/bin; the first build takes a minute or two" >&2
+dotnet build src/Gatehouse -c Release -nologo -v quiet -o .run/bin >.run/build.log 2>&1 || { cat .run/build.log >&2; exit 1; }
 if [ ! -f "$demo/gatehouse.json" ]; then
     dotnet .run/bin/gatehouse.dll init "$demo" --no-passphrase --name localhost >/dev/null
 fi
@@ -20,9 +24,13 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 # CouchDB: pouchdb-server in memory on a free loopback port, a limited "device" user and a database.
-[ -x tools/node_modules/.bin/pouchdb-server ] || make -s tools >/dev/null 2>&1 || true
+if [ ! -x tools/node_modules/.bin/pouchdb-server ]; then
+    echo "make run: installing pouchdb-server into tools/node_modules (once, about a minute)" >&2
+    make -s tools >/dev/null 2>&1 || true
+fi
 couch_port=""
 if [ -x tools/node_modules/.bin/pouchdb-server ]; then
+    echo "make run: starting pouchdb-server in memory" >&2
     couch_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
     # pouchdb-server keeps its admin in config.json in its folder: start from a clean one each run.
     rm -rf "$demo/couch" && mkdir -p "$demo/couch"

@@ -48,9 +48,10 @@ internal static class CheckConfigCommand
     {
         var warnings = new List<string>();
         var cas = new List<(string Name, X509Certificate2 Certificate)>();
-        foreach (var ca in config.Trust.Cas)
+        for (var i = 0; i < config.Trust.Cas.Count; i++)
         {
-            var certificate = Load(() => PemFiles.LoadCertificate(ca.Certificate));
+            var ca = config.Trust.Cas[i];
+            var certificate = Load(config, $"$.trust.cas[{i}].certificate", () => PemFiles.LoadCertificate(ca.Certificate));
             cas.Add((ca.Name, certificate));
             WarnOnExpiry(warnings, $"CA \"{ca.Name}\" ({ca.Certificate})", certificate);
         }
@@ -58,8 +59,8 @@ internal static class CheckConfigCommand
         if (config.Tls is { } tls && config.Listen.Any(l => l.Tls))
         {
             using var server = environment is null && IsEncrypted(tls.Key)
-                ? Load(() => PemFiles.LoadCertificate(tls.Certificate))
-                : Load(() => PemFiles.LoadCertificateWithKey(tls.Certificate, tls.Key, environment?.KeyPassphrase ?? string.Empty));
+                ? Load(config, "$.tls.certificate", () => PemFiles.LoadCertificate(tls.Certificate))
+                : Load(config, "$.tls", () => PemFiles.LoadCertificateWithKey(tls.Certificate, tls.Key, environment?.KeyPassphrase ?? string.Empty));
             if (environment is null && IsEncrypted(tls.Key))
             {
                 warnings.Add($"{tls.Key} is encrypted; pass --env-stdin with keyPassphrase to check it opens");
@@ -156,7 +157,7 @@ internal static class CheckConfigCommand
         }
     }
 
-    private static X509Certificate2 Load(Func<X509Certificate2> load)
+    private static X509Certificate2 Load(GatehouseConfig config, string field, Func<X509Certificate2> load)
     {
         try
         {
@@ -164,7 +165,7 @@ internal static class CheckConfigCommand
         }
         catch (CertificateFileException ex)
         {
-            throw new ConfigException(ex.Message, ex);
+            throw CertificateConfigErrors.For(config, field, ex);
         }
     }
 }

@@ -41,13 +41,15 @@ public static class ConfigLoader
         }
         catch (JsonException ex)
         {
-            throw new ConfigException($"{fullPath}: {ex.Path ?? "$"}: {FirstLine(ex.Message)}", ex);
+            throw new ConfigException($"{fullPath}: {ConfigJsonErrors.Explain(ex, ConfigJsonContext.Default.GatehouseConfig)}", ex);
         }
 
         if (config is null)
         {
             throw new ConfigException($"{fullPath}: expected a JSON object");
         }
+
+        config.SourcePath = fullPath;
 
         var folder = Path.GetDirectoryName(fullPath) ?? ".";
         Validate(config, fullPath, folder);
@@ -273,10 +275,4 @@ public static class ConfigLoader
     };
 
     private static string Resolve(string folder, string path) => Path.GetFullPath(Path.Combine(folder, path));
-
-    private static string FirstLine(string message)
-    {
-        var end = message.IndexOf('\n', StringComparison.Ordinal);
-        return end < 0 ? message : message[..end];
-    }
 }

@@ -9,6 +9,10 @@ public sealed class GatehouseConfig
     [System.Text.Json.Serialization.JsonPropertyName("$schema")]
     public string? Schema { get; set; }
 
+    /// <summary>The file this config was read from (empty when built in code), for error messages.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string SourcePath { get; set; } = string.Empty;
+
     public List<ListenConfig> Listen { get; set; } = [];
 
     public TlsConfig? Tls { get; set; }

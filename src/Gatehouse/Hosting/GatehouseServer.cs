@@ -173,22 +173,23 @@ public sealed partial class GatehouseServer : IAsyncDisposable
         }
         catch (CertificateFileException ex)
         {
-            throw new ConfigException(ex.Message, ex);
+            throw CertificateConfigErrors.For(config, "$.tls", ex);
         }
     }
 
     private static ClientTrust LoadTrust(GatehouseConfig config)
     {
         var cas = new List<TrustedCa>();
-        foreach (var ca in config.Trust.Cas)
+        for (var i = 0; i < config.Trust.Cas.Count; i++)
         {
+            var ca = config.Trust.Cas[i];
             try
             {
                 cas.Add(new TrustedCa(ca.Name, PemFiles.LoadCertificate(ca.Certificate)));
             }
             catch (CertificateFileException ex)
             {
-                throw new ConfigException(ex.Message, ex);
+                throw CertificateConfigErrors.For(config, $"$.trust.cas[{i}].certificate", ex);
             }
         }
 
