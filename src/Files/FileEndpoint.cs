@@ -49,13 +49,7 @@ public sealed class FileEndpoint
         ArgumentNullException.ThrowIfNull(segments);
         var response = exchange.Response;
         var method = exchange.Request.Method;
-        var needed = method switch
-        {
-            HttpMethods.Get or HttpMethods.Head => FileRights.Read,
-            HttpMethods.Put => FileRights.Write,
-            HttpMethods.Delete => FileRights.Delete,
-            _ => FileRights.None,
-        };
+        var needed = FileMethodRights.For(method);
         if (needed == FileRights.None)
         {
             response.Headers.Set("Allow", Allowed);

@@ -123,6 +123,7 @@ public sealed class CouchNodeFailoverTests(ITestOutputHelper output) : IAsyncLif
         }
 
         await Task.Delay(TimeSpan.FromSeconds(1.5)); // load running on two nodes
+        var restartBegan = clock.Elapsed;
         _nodes[1] = await StartNodeAsync(victimPort);
         var restartedAt = clock.Elapsed;
         var connectsBefore = await MetricAsync("gatehouse_upstream_connects_total", victimPort);
@@ -137,9 +138,13 @@ public sealed class CouchNodeFailoverTests(ITestOutputHelper output) : IAsyncLif
         await stopLoad.CancelAsync();
         await Task.WhenAll(load);
 
-        var failed = results.Where(r => r.Status != 200 && r.Status != 201).ToList();
+        // The node's port opens before this test has made its user and database there: a probe may let
+        // it back in meanwhile, and its own 401/404 answers then are the node's, not the gateway's.
+        var settingUp = results.Where(r => r.Status is 401 or 404 && r.At >= restartBegan && r.At <= restartedAt).ToList();
+        var failed = results.Where(r => r.Status != 200 && r.Status != 201 && !settingUp.Contains(r)).ToList();
         var failedGets = failed.Count(r => r.Method == "GET");
         output.WriteLine($"{results.Count} requests; killed at {killedAt.TotalSeconds:F2} s, marked down {(markedDownAt - killedAt).TotalMilliseconds:F0} ms later, restarted at {restartedAt.TotalSeconds:F2} s, let back in {(backAt - restartedAt).TotalMilliseconds:F0} ms after that");
+        output.WriteLine($"answered by the node while it was being set up again: {settingUp.Count}");
         output.WriteLine($"failed: {failed.Count} ({failedGets} GET, {failed.Count - failedGets} PUT): {string.Join(", ", failed.GroupBy(r => (r.Method, r.Status)).Select(g => $"{g.Count()} x {g.Key.Method} {g.Key.Status}"))}");
         if (failed.Count > 0)
         {

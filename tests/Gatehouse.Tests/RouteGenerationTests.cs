@@ -51,5 +51,5 @@ public sealed class RouteGenerationTests
     }
 
     private static ProxyRouteHandler Handler(RouteGeneration generation, string prefix) =>
-        generation.Proxies.Single(pair => pair.Key.Prefix == prefix).Value;
+        (ProxyRouteHandler)generation.HandlerFor(generation.Routes.Routes.Single(route => route.Prefix == prefix));
 }

@@ -72,7 +72,6 @@ public sealed class SchemaTests
     }
 
     [Theory]
-    [InlineData("RouteKinds", "$defs.route.properties.kind")]
     [InlineData("CertificateModes", "$defs.listen.properties.clientCertificate")]
     [InlineData("CouchGrants", "$defs.rule.properties.couchdb.properties.allow.items")]
     [InlineData("FileGrants", "$defs.rule.properties.files.items")]
@@ -87,6 +86,14 @@ public sealed class SchemaTests
 
         var listed = node.GetProperty("enum").EnumerateArray().Select(e => e.GetString()).Order();
         Assert.Equal(accepted.Order(), listed);
+    }
+
+    [Fact]
+    public void SchemaRouteKindsAreTheRegisteredKinds()
+    {
+        var listed = Schema.Value.GetProperty("$defs").GetProperty("route").GetProperty("properties").GetProperty("kind")
+            .GetProperty("enum").EnumerateArray().Select(e => e.GetString()).Order();
+        Assert.Equal(Routing.RouteKinds.ConfigNames.Order(), listed);
     }
 
     [Fact]
@@ -110,7 +117,7 @@ public sealed class SchemaTests
         }
 
         var seen = new HashSet<string>();
-        foreach (var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance))
+        foreach (var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.GetCustomAttribute<JsonIgnoreAttribute>() is null))
         {
             var name = property.GetCustomAttribute<JsonPropertyNameAttribute>()?.Name ?? JsonNamingPolicy.CamelCase.ConvertName(property.Name);
             seen.Add(name);

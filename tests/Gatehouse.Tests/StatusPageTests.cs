@@ -37,6 +37,13 @@ public sealed class StatusPageTests
             Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
         }
 
+        // A refusal is recorded after its answer is sent: one more request on the same keep-alive
+        // connection is served only once the one before it has finished, record included.
+        using (var after = await tls.GetAsync("/_gatehouse/whoami"))
+        {
+            Assert.Equal(HttpStatusCode.OK, after.StatusCode);
+        }
+
         using var local = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
         using var page = await local.GetAsync("/_gatehouse/");
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);

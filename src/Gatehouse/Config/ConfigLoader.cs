@@ -11,7 +11,6 @@ namespace Gatehouse.Config;
 /// </summary>
 public static class ConfigLoader
 {
-    private static readonly string[] RouteKinds = ["files", "couchdb", "proxy", "websocket"];
     private static readonly string[] CertificateModes = ["required", "optional", "none"];
     private static readonly string[] CouchGrants = ["pull", "push", "read", "write", "create", "design", "query", "delete", "maintain", "replicate"];
     private static readonly string[] FileGrants = ["read", "write", "delete"];
@@ -155,9 +154,9 @@ public static class ConfigLoader
         {
             var route = config.Routes[i];
             var field = $"$.routes[{i}]";
-            if (!RouteKinds.Contains(route.Kind))
+            if (Routing.RouteKinds.Parse(route.Kind) is null)
             {
-                fail(field + ".kind", "must be \"files\", \"couchdb\", \"proxy\" or \"websocket\"");
+                fail(field + ".kind", "must be one of " + string.Join(", ", Routing.RouteKinds.ConfigNames.Select(name => $"\"{name}\"")));
             }
 
             // match, stripPrefix, access, headers, tunnelIdleTimeout (issue 5); fills Prefix from match.

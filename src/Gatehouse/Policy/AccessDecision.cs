@@ -6,6 +6,9 @@ public readonly record struct AccessDecision(bool Allowed, string Reason, string
     /// <summary>For an allowed file upload: the largest body this principal may send (413 beyond it); null for no limit of its own.</summary>
     public long? MaxUploadBytes { get; init; }
 
+    /// <summary>On a CouchDB route, the endpoint's class as the policy worked it out (null when the policy did not say): the handler forwards what was judged.</summary>
+    public Proxy.CouchClassification? Couch { get; init; }
+
     /// <summary>The status of a refusal: 403 unless the request itself was malformed for its endpoint (400).</summary>
     public int StatusCode { get; init; } = 403;
 

@@ -1,5 +1,7 @@
 using System.Runtime.CompilerServices;
 using Gatehouse.Config;
+using Gatehouse.Files;
+using Gatehouse.Proxy;
 using Gatehouse.Http1;
 using Gatehouse.Routing;
 using Gatehouse.Wire;
@@ -39,6 +41,25 @@ public sealed class ConfigPolicy : IAccessPolicy
             RouteKind.CouchDb => CouchPolicy.Authorize(request, route, RulesFor(principal)),
             _ => AccessDecision.Deny("unknown route"),
         };
+
+    public bool HasCouchGrant(Principal principal, string database, CouchAccess access) =>
+        CouchPolicy.HasGrant(Matched(principal), database, access);
+
+    public bool MayUsePeer(Principal principal, string peer)
+    {
+        foreach (var rule in Matched(principal))
+        {
+            if (rule.Peers is { } peers && (peers.Contains(peer) || peers.Contains("*")))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    public bool MaySeeDatabase(Principal principal, Route route, string database) =>
+        CouchPolicy.CanSee(Matched(principal), route, database);
 
     /// <summary>
     /// The gateway's own views (metrics, status) are for the device's local user and for
@@ -115,10 +136,11 @@ public sealed class ConfigPolicy : IAccessPolicy
 
     private AccessDecision AuthorizeFiles(Principal principal, Request request)
     {
-        var needed = request.Method switch
+        // A method files do not answer needs write, as a PUT would: the endpoint then answers 405.
+        var needed = FileMethodRights.For(request.Method) switch
         {
-            HttpMethods.Get or HttpMethods.Head => "read",
-            HttpMethods.Delete => "delete",
+            FileRights.Read => "read",
+            FileRights.Delete => "delete",
             _ => "write",
         };
         foreach (var rule in Matched(principal))

@@ -17,13 +17,13 @@ internal static class CouchPolicy
         var classification = Classify(request, route);
         if (classification.IsDenied)
         {
-            return AccessDecision.Deny(classification.Reason) with { StatusCode = classification.IsBadRequest ? 400 : classification.IsNotFound ? 404 : 403 };
+            return AccessDecision.Deny(classification.Reason) with { StatusCode = classification.IsBadRequest ? 400 : classification.IsNotFound ? 404 : 403, Couch = classification };
         }
 
         // The gateway's own record of who created what (issue 7): no rule, not even "*", opens it.
         if (classification.Database is { } own && IsProvenanceDatabase(route, own))
         {
-            return AccessDecision.Deny("the provenance database is the gateway's own");
+            return AccessDecision.Deny("the provenance database is the gateway's own") with { Couch = classification };
         }
 
         foreach (var rule in rules)
@@ -36,29 +36,29 @@ internal static class CouchPolicy
             // The server's welcome and the (filtered) database list are for anyone with some CouchDB rule.
             if (classification.Access is CouchAccess.ServerInfo or CouchAccess.AllDbs)
             {
-                return AccessDecision.Allow(rule.Role);
+                return AccessDecision.Allow(rule.Role) with { Couch = classification };
             }
 
             // Only the door: which databases and peers a replication may touch is judged on its
             // body (CouchReplication), against every rule of the key.
             if (classification.Access == CouchAccess.Replicate && couch.Allow.Any(grant => ToAccess(grant) == CouchAccess.Replicate))
             {
-                return AccessDecision.Allow(rule.Role);
+                return AccessDecision.Allow(rule.Role) with { Couch = classification };
             }
 
             if (classification.Database is { } database
                 && couch.Databases.Any(pattern => DatabasePattern.Matches(pattern, database))
                 && classification.IsGrantedBy(couch.Allow.Select(ToAccess)))
             {
-                return AccessDecision.Allow(rule.Role);
+                return AccessDecision.Allow(rule.Role) with { Couch = classification };
             }
         }
 
-        return AccessDecision.Deny($"no {classification.Access.ToString().ToLowerInvariant()} grant on {classification.Database ?? "the server"} for this key");
+        return AccessDecision.Deny($"no {classification.Access.ToString().ToLowerInvariant()} grant on {classification.Database ?? "the server"} for this key") with { Couch = classification };
     }
 
     public static CouchClassification Classify(Request request, Route route) =>
-        CouchEndpoints.Classify(request.Method, request.Target.Segments.Skip(route.PrefixSegments.Count).ToArray(), request.Target.Query);
+        CouchEndpoints.Classify(request.Method, route.TailOf(request), request.Target.Query);
 
     /// <summary>The database where <paramref name="route"/> records provenance, closed to every remote principal.</summary>
     public static bool IsProvenanceDatabase(Route route, string database) =>
@@ -67,10 +67,6 @@ internal static class CouchPolicy
     /// <summary>True when some rule of <paramref name="rules"/> grants anything on <paramref name="database"/> (for the filtered _all_dbs).</summary>
     public static bool CanSee(IEnumerable<RuleConfig> rules, Route route, string database) =>
         !IsProvenanceDatabase(route, database) && rules.Any(rule => rule.Couchdb is { } couch && couch.Allow.Count > 0 && couch.Databases.Any(pattern => DatabasePattern.Matches(pattern, database)));
-
-    /// <summary>True when some rule of <paramref name="rules"/> grants <c>design</c> on <paramref name="database"/>.</summary>
-    public static bool HasDesignGrant(IEnumerable<RuleConfig> rules, string? database) =>
-        database is not null && HasGrant(rules, database, CouchAccess.Design);
 
     /// <summary>True when some rule of <paramref name="rules"/> grants <paramref name="access"/> on <paramref name="database"/>.</summary>
     public static bool HasGrant(IEnumerable<RuleConfig> rules, string database, CouchAccess access) =>

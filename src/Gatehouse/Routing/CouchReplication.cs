@@ -26,12 +26,12 @@ internal sealed class CouchReplication(Uri node, CouchEnvironment environment, P
     private readonly HttpClient _client = new(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(5) }) { Timeout = Timeout.InfiniteTimeSpan };
 
     /// <returns>The judged request when CouchDB took it (2xx), for provenance; otherwise null.</returns>
-    public async Task<ReplicationRequest?> HandleAsync(HttpExchange exchange, Route route, string? role, ConfigPolicy rules, CancellationToken stopping)
+    public async Task<ReplicationRequest?> HandleAsync(HttpExchange exchange, Route route, string? role, IAccessPolicy policy, CancellationToken stopping)
     {
         var (request, status, reason) = await ReadAsync(exchange, stopping).ConfigureAwait(false);
         if (request is not null)
         {
-            (status, reason) = Judge(request, route, rules.RulesFor(exchange.Principal));
+            (status, reason) = Judge(request, route, exchange.Principal, policy);
         }
 
         if (request is null || status != 200)
@@ -58,7 +58,7 @@ internal sealed class CouchReplication(Uri node, CouchEnvironment environment, P
                 return null;
             }
 
-            if (exists == false && !CouchPolicy.HasGrant(rules.RulesFor(exchange.Principal), request.Target.Database, CouchAccess.Create))
+            if (exists == false && !policy.HasCouchGrant(exchange.Principal, request.Target.Database, CouchAccess.Create))
             {
                 await exchange.Response.SendErrorAsync(403, $"no create grant on {request.Target.Database} for this key (the target does not exist)", stopping).ConfigureAwait(false);
                 return null;
@@ -110,13 +110,13 @@ internal sealed class CouchReplication(Uri node, CouchEnvironment environment, P
     }
 
     /// <summary>What the key may do with each end; 200 when all of it is granted, else 403 and the first reason.</summary>
-    private (int Status, string? Reason) Judge(ReplicationRequest request, Route route, IReadOnlyList<RuleConfig> rules)
+    private (int Status, string? Reason) Judge(ReplicationRequest request, Route route, Wire.Principal principal, IAccessPolicy policy)
     {
         foreach (var (end, side) in new[] { (request.Source, "source"), (request.Target, "target") })
         {
             if (end.Peer is { } peer)
             {
-                if (!rules.Any(rule => rule.Peers is { } peers && (peers.Contains(peer) || peers.Contains("*"))))
+                if (!policy.MayUsePeer(principal, peer))
                 {
                     return (403, $"{side}: no grant of peer link {peer} for this key");
                 }
@@ -134,7 +134,7 @@ internal sealed class CouchReplication(Uri node, CouchEnvironment environment, P
                 return (403, $"{side}: the provenance database is the gateway's own");
             }
 
-            if (!CouchPolicy.HasGrant(rules, end.Database, CouchAccess.Replicate))
+            if (!policy.HasCouchGrant(principal, end.Database, CouchAccess.Replicate))
             {
                 return (403, $"{side}: no replicate grant on {end.Database} for this key");
             }
@@ -165,7 +165,7 @@ internal sealed class CouchReplication(Uri node, CouchEnvironment environment, P
 
         foreach (var (database, access, why) in needs)
         {
-            if (!CouchPolicy.HasGrant(rules, database, access))
+            if (!policy.HasCouchGrant(principal, database, access))
             {
                 return (403, $"no {access.ToString().ToLowerInvariant()} grant on {database} for this key ({why})");
             }

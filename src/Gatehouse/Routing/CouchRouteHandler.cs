@@ -14,7 +14,7 @@ namespace Gatehouse.Routing;
 /// client's credentials were stripped by the forwarder), or answers <c>GET /_all_dbs</c> itself,
 /// filtered to the databases the caller's rules name.
 /// </summary>
-internal sealed class CouchRouteHandler : IAsyncDisposable
+internal sealed class CouchRouteHandler : IRouteHandler
 {
     private readonly UpstreamPool _upstream;
     private readonly UpstreamShares _shares;
@@ -45,14 +45,15 @@ internal sealed class CouchRouteHandler : IAsyncDisposable
         _replication = new CouchReplication(_firstNode, environment, peerLinks, _logger);
     }
 
-    /// <param name="rules">The rules in force when the request arrived (a reload may swap them, issue 7).</param>
-    public async Task HandleAsync(HttpExchange exchange, Route route, string? role, ConfigPolicy rules, CancellationToken stopping)
+    public async ValueTask<string?> ServeAsync(HttpExchange exchange, Route route, AccessDecision decision, IAccessPolicy policy, CancellationToken stopping)
     {
-        var classification = CouchPolicy.Classify(exchange.Request, route);
+        // Judged once: what the policy classified is what is forwarded (an app's policy may not say).
+        var classification = decision.Couch ?? CouchPolicy.Classify(exchange.Request, route);
+        var role = decision.Role;
         if (classification.Access == CouchAccess.AllDbs)
         {
-            await AnswerAllDbsAsync(exchange, route, role, rules, stopping).ConfigureAwait(false);
-            return;
+            await AnswerAllDbsAsync(exchange, route, role, policy, stopping).ConfigureAwait(false);
+            return null;
         }
 
         // No key may take the connections another needs (issue 18), feeds least of all.
@@ -63,22 +64,22 @@ internal sealed class CouchRouteHandler : IAsyncDisposable
             exchange.Response.Headers.Set("Retry-After", longLived ? "30" : "1");
             await exchange.Response.SendErrorAsync(429, busy, stopping).ConfigureAwait(false);
             _logger.LogInformation("refused {Method} {Path} of {Pin}: {Reason}", exchange.Request.Method, exchange.Request.Target.Path, key, busy);
-            return;
+            return busy;
         }
 
         try
         {
             if (classification.Access == CouchAccess.Replicate)
             {
-                if (await _replication.HandleAsync(exchange, route, role, rules, stopping).ConfigureAwait(false) is { } replication)
+                if (await _replication.HandleAsync(exchange, route, role, policy, stopping).ConfigureAwait(false) is { } replication)
                 {
                     _provenance?.ObserveReplication(exchange, replication);
                 }
 
-                return;
+                return null;
             }
 
-            await ForwardAsync(exchange, route, role, rules, classification, stopping).ConfigureAwait(false);
+            return await ForwardAsync(exchange, route, role, policy, classification, stopping).ConfigureAwait(false);
         }
         finally
         {
@@ -86,7 +87,8 @@ internal sealed class CouchRouteHandler : IAsyncDisposable
         }
     }
 
-    private async Task ForwardAsync(HttpExchange exchange, Route route, string? role, ConfigPolicy rules, CouchClassification classification, CancellationToken stopping)
+    /// <returns>The refusal reason of a body the design guard refused before forwarding, or null.</returns>
+    private async Task<string?> ForwardAsync(HttpExchange exchange, Route route, string? role, IAccessPolicy policy, CouchClassification classification, CancellationToken stopping)
     {
         var plan = Forwarder.PlanFor(exchange);
         plan.TargetFrom(exchange.Request.Target, route.PrefixSegments.Count, classification.ForwardQuery);
@@ -99,12 +101,12 @@ internal sealed class CouchRouteHandler : IAsyncDisposable
             }
         }
 
-        using var guard = GuardFor(exchange, classification, rules, out var refused);
+        using var guard = GuardFor(exchange, classification, policy, out var refused);
         if (refused is not null)
         {
             _logger.LogInformation("refused {Method} {Path} from {Remote}: {Reason}", exchange.Request.Method, exchange.Request.Target.Path, exchange.RemoteEndPoint, refused.Message);
             await exchange.Response.SendErrorAsync(refused.StatusCode, refused.Message, stopping).ConfigureAwait(false);
-            return;
+            return refused.Message;
         }
 
         plan.Body = guard;
@@ -123,17 +125,19 @@ internal sealed class CouchRouteHandler : IAsyncDisposable
         {
             _logger.LogInformation("forward {Method} {Path}: {Result}", exchange.Request.Method, exchange.Request.Target.Path, result);
         }
+
+        return null;
     }
 
     /// <summary>
     /// Without the design grant, a write whose body may name a design document (issue 17) is judged
     /// as it streams: the wrapper to forward instead of the client's body, or a refusal of its head.
     /// </summary>
-    private static DesignGuardBody? GuardFor(HttpExchange exchange, CouchClassification classification, ConfigPolicy rules, out RequestRejectedException? refused)
+    private static DesignGuardBody? GuardFor(HttpExchange exchange, CouchClassification classification, IAccessPolicy policy, out RequestRejectedException? refused)
     {
         refused = null;
         if (classification.Inspect == CouchBodyInspection.None
-            || CouchPolicy.HasDesignGrant(rules.RulesFor(exchange.Principal), classification.Database))
+            || (classification.Database is { } database && policy.HasCouchGrant(exchange.Principal, database, CouchAccess.Design)))
         {
             return null;
         }
@@ -144,7 +148,7 @@ internal sealed class CouchRouteHandler : IAsyncDisposable
             : null;
     }
 
-    private async Task AnswerAllDbsAsync(HttpExchange exchange, Route route, string? role, ConfigPolicy rules, CancellationToken stopping)
+    private async Task AnswerAllDbsAsync(HttpExchange exchange, Route route, string? role, IAccessPolicy policy, CancellationToken stopping)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_firstNode, "_all_dbs"));
         if (role is not null && _headersByRole.TryGetValue(role, out var credential))
@@ -173,8 +177,7 @@ internal sealed class CouchRouteHandler : IAsyncDisposable
             return;
         }
 
-        var granted = rules.RulesFor(exchange.Principal).ToList();
-        var visible = all.Where(db => CouchPolicy.CanSee(granted, route, db)).ToArray();
+        var visible = all.Where(db => policy.MaySeeDatabase(exchange.Principal, route, db)).ToArray();
         var body = JsonSerializer.SerializeToUtf8Bytes(visible, CouchJsonContext.Default.StringArray);
         await exchange.Response.SendAsync(200, "application/json", body, stopping).ConfigureAwait(false);
     }

@@ -1,13 +1,5 @@
-using System.Runtime.CompilerServices;
-using System.Text.Json;
-using Gatehouse.Config;
-using Gatehouse.Files;
-using Gatehouse.Front;
-using Gatehouse.Hosting;
 using Gatehouse.Http1;
-using Gatehouse.Http1.WebSockets;
 using Gatehouse.Policy;
-using Gatehouse.Wire;
 using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Routing;
@@ -180,49 +172,17 @@ internal sealed class GatewayRouter : IRequestHandler, IAsyncDisposable
     [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(Gatehouse.Wire.Async.PooledValueTaskMethodBuilder))]
     private async ValueTask ServeAsync(HttpExchange exchange, RouteGeneration generation, Route route, AccessDecision decision, CancellationToken stopping)
     {
-        var request = exchange.Request;
-        if (route.Kind == RouteKind.Proxy)
-        {
-            // Proxy routes also let in Basic logins and the unrestricted local user, and answer
-            // 401 (with the Basic challenge), 403 or 429 themselves (issue 5).
-            var refusal = await generation.Proxies[route].HandleAsync(exchange, route, decision, stopping).ConfigureAwait(false);
-            Log(exchange, route, refusal);
-            return;
-        }
-
-        if (!decision.Allowed)
+        var handler = generation.HandlerFor(route);
+        if (!decision.Allowed && !handler.AnswersRefusals)
         {
             await exchange.Response.SendErrorAsync(decision.StatusCode, decision.Reason, stopping).ConfigureAwait(false);
             Log(exchange, route, decision.Reason);
             return;
         }
 
-        switch (route.Kind)
-        {
-            case RouteKind.WhoAmI:
-                await WhoAmIAsync(exchange, stopping).ConfigureAwait(false);
-                break;
-            case RouteKind.Files:
-                // The policy already checked the grant this method needs; pass on exactly that right.
-                var rights = request.Method switch
-                {
-                    HttpMethods.Get or HttpMethods.Head => FileRights.Read,
-                    HttpMethods.Delete => FileRights.Delete,
-                    _ => FileRights.Write,
-                };
-                // No token: a transfer in flight at shutdown finishes within the grace period (issue
-                // 10); past it, the Wire layer closes the connection, and the upload's temp file goes.
-                await generation.Files[route].HandleAsync(exchange, Tail(request, route), rights, decision.MaxUploadBytes, CancellationToken.None).ConfigureAwait(false);
-                break;
-            case RouteKind.CouchDb:
-                await generation.Couch[route].HandleAsync(exchange, route, decision.Role, generation.Rules, stopping).ConfigureAwait(false);
-                break;
-            case RouteKind.WebSocket:
-                await generation.WebSockets[route].HandleAsync(exchange, stopping).ConfigureAwait(false);
-                break;
-        }
-
-        Log(exchange, route, null);
+        // The policy in force when the request arrived answers what its body raises (a reload may swap it).
+        var refusal = await handler.ServeAsync(exchange, route, decision, generation.Policy, stopping).ConfigureAwait(false);
+        Log(exchange, route, refusal);
     }
 
     private static readonly KeyValuePair<string, object?> NoRouteTag = Observability.GatewayMetrics.RouteTag(Observability.GatewayMetrics.NoRoute);
@@ -234,51 +194,6 @@ internal sealed class GatewayRouter : IRequestHandler, IAsyncDisposable
         Observability.MetricsEndpoint.Matches(request) || Observability.StatusEndpoint.Matches(request) ? OwnEndpointTag
         : Peers.PeerLinkHandler.IsPeerPath(request) ? PeerLinksTag
         : NoRouteTag;
-
-    private static IReadOnlyList<string> Tail(Request request, Route route) =>
-        request.Target.Segments.Skip(route.PrefixSegments.Count).ToArray();
-
-    private static async ValueTask WhoAmIAsync(HttpExchange exchange, CancellationToken stopping)
-    {
-        if (exchange.Request.Method is not (HttpMethods.Get or HttpMethods.Head))
-        {
-            exchange.Response.Headers.Set("Allow", "GET, HEAD");
-            await exchange.Response.SendErrorAsync(405, "use GET", stopping).ConfigureAwait(false);
-            return;
-        }
-
-        exchange.Response.Headers.Set("Cache-Control", "no-store");
-        await exchange.Response.SendAsync(200, "application/json", WhoAmIBody(exchange.Principal, exchange.RemoteAddress), stopping).ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// The last whoami body of each principal object (one per TLS connection; the local user's is
-    /// shared), kept while the principal lives: the answer depends on nothing else but the address,
-    /// so a connection asking again gets the same bytes instead of a new object and array (issue 9).
-    /// </summary>
-    private static readonly ConditionalWeakTable<Principal, WhoAmIAnswer> WhoAmIAnswers = new();
-
-    private sealed record WhoAmIAnswer(string RemoteAddress, byte[] Json);
-
-    private static byte[] WhoAmIBody(Principal principal, string remoteAddress)
-    {
-        if (WhoAmIAnswers.TryGetValue(principal, out var kept) && kept.RemoteAddress == remoteAddress)
-        {
-            return kept.Json;
-        }
-
-        var body = new WhoAmI
-        {
-            Pin = principal.Pin,
-            Subject = principal.Subject,
-            Trust = TrustLabel.Of(principal.Source),
-            TrustName = principal.TrustName,
-            RemoteAddress = remoteAddress,
-        };
-        var json = JsonSerializer.SerializeToUtf8Bytes(body, ConfigJsonContext.Output.WhoAmI);
-        WhoAmIAnswers.AddOrUpdate(principal, new WhoAmIAnswer(remoteAddress, json));
-        return json;
-    }
 
     private void Log(HttpExchange exchange, Route? route, string? refusal)
     {

@@ -19,7 +19,7 @@ namespace Gatehouse.Routing;
 /// 4. on routes with webSockets on, valid WebSocket upgrades are tunnelled (idle-bounded, never cut by request timeouts);
 /// 5. a backend that is down is a 502 page without detail.
 /// </summary>
-internal sealed class ProxyRouteHandler : IAsyncDisposable
+internal sealed class ProxyRouteHandler : IRouteHandler
 {
     private static readonly TimeSpan DefaultTunnelIdle = TimeSpan.FromMinutes(10);
     private readonly UpstreamPool _upstream;
@@ -70,10 +70,13 @@ internal sealed class ProxyRouteHandler : IAsyncDisposable
     private static string? PublicOrigin(HttpExchange exchange) =>
         exchange.Request.Host.Length > 0 ? (exchange.Connection.IsTls ? "https://" : "http://") + exchange.Request.Host : null;
 
+    /// <summary>Basic logins and the local user come in here although the policy refused them.</summary>
+    public bool AnswersRefusals => true;
+
     /// <summary>Serves the request; returns the refusal reason for the access log, or null when forwarded.</summary>
     // Awaited once per request on the hot path: a pooled box instead of a new one each time.
     [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(Gatehouse.Wire.Async.PooledValueTaskMethodBuilder<>))]
-    public async ValueTask<string?> HandleAsync(HttpExchange exchange, Route route, AccessDecision decision, CancellationToken stopping)
+    public async ValueTask<string?> ServeAsync(HttpExchange exchange, Route route, AccessDecision decision, IAccessPolicy policy, CancellationToken stopping)
     {
         var request = exchange.Request;
         if (!_allowEncodedSlashes && EncodedSlashes.In(request.Target))

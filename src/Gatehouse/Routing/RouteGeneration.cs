@@ -1,9 +1,7 @@
 using System.Text.Json;
 using Gatehouse.Config;
-using Gatehouse.Files;
 using Gatehouse.Front;
 using Gatehouse.Hosting;
-using Gatehouse.Http1.WebSockets;
 using Gatehouse.Policy;
 using Microsoft.Extensions.Logging;
 
@@ -17,7 +15,7 @@ namespace Gatehouse.Routing;
 /// </summary>
 internal sealed class RouteGeneration
 {
-    private readonly Dictionary<string, object> _handlersByConfig = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, IRouteHandler> _handlersByConfig = new(StringComparer.Ordinal);
 
     private RouteGeneration(RouteTable routes, ConfigPolicy rules, IAccessPolicy policy)
     {
@@ -34,13 +32,11 @@ internal sealed class RouteGeneration
     /// <summary>What authorizes a routed request: the rules, or the embedding app's replacement.</summary>
     public IAccessPolicy Policy { get; }
 
-    public Dictionary<Route, FileEndpoint> Files { get; } = [];
+    /// <summary>The handler of each route of <see cref="Routes"/> (the gateway's own whoami included).</summary>
+    private Dictionary<Route, IRouteHandler> Handlers { get; } = [];
 
-    public Dictionary<Route, CouchRouteHandler> Couch { get; } = [];
-
-    public Dictionary<Route, ProxyRouteHandler> Proxies { get; } = [];
-
-    public Dictionary<Route, WebSocketEndpoint> WebSockets { get; } = [];
+    /// <summary>The handler serving <paramref name="route"/>, one of this generation's routes.</summary>
+    public IRouteHandler HandlerFor(Route route) => Handlers[route];
 
     /// <summary>
     /// Builds the routes, rules and handlers of <paramref name="config"/>, taking over the handler of
@@ -62,42 +58,24 @@ internal sealed class RouteGeneration
         var routes = new RouteTable(config.Routes);
         var rules = new ConfigPolicy(routes, config.Rules);
         var generation = new RouteGeneration(routes, rules, appPolicy ?? rules);
+        var context = new RouteHandlerContext(environment, webSocketRoutes, logins, loggers, buffers, limits, peerLinks ?? new PeerLinkEntrance());
         try
         {
             foreach (var route in routes.Routes)
             {
                 if (route.Config is not { } routeConfig)
                 {
-                    continue; // the gateway's own whoami
+                    generation.Handlers[route] = RouteKinds.Create(route, context); // the gateway's own whoami
+                    continue;
                 }
 
+                // The kind is part of the key: a handler taken over always serves the same kind.
                 var key = generation.UniqueKey(JsonSerializer.Serialize(routeConfig, ConfigJsonContext.Default.RouteConfig));
-                object? reused = null;
+                IRouteHandler? reused = null;
                 previous?._handlersByConfig.TryGetValue(key, out reused);
-                object handler = route.Kind switch
-                {
-                    RouteKind.Files => reused as FileEndpoint
-                        ?? new FileEndpoint(new FileStore(new FileStoreOptions { StoreRoots = routeConfig.Stores! }), loggers.CreateLogger("Gatehouse.Files")),
-                    RouteKind.CouchDb => reused as CouchRouteHandler ?? new CouchRouteHandler(route, environment!.Couchdb!, peerLinks ?? new PeerLinkEntrance(), limits, loggers, buffers),
-                    RouteKind.WebSocket => reused as WebSocketEndpoint ?? CreateWebSocketEndpoint(route, webSocketRoutes, loggers),
-                    _ => reused as ProxyRouteHandler ?? new ProxyRouteHandler(route, logins, loggers, buffers),
-                };
+                var handler = reused ?? RouteKinds.Create(route, context);
                 generation._handlersByConfig[key] = handler;
-                switch (handler)
-                {
-                    case FileEndpoint files:
-                        generation.Files[route] = files;
-                        break;
-                    case CouchRouteHandler couch:
-                        generation.Couch[route] = couch;
-                        break;
-                    case WebSocketEndpoint webSocket:
-                        generation.WebSockets[route] = webSocket;
-                        break;
-                    case ProxyRouteHandler proxy:
-                        generation.Proxies[route] = proxy;
-                        break;
-                }
+                generation.Handlers[route] = handler;
             }
         }
         catch
@@ -117,7 +95,6 @@ internal sealed class RouteGeneration
     /// <summary>The disposable handlers of this generation that <paramref name="next"/> does not take over.</summary>
     public IReadOnlyList<IAsyncDisposable> HandlersNotIn(RouteGeneration? next) =>
         _handlersByConfig.Values
-            .OfType<IAsyncDisposable>()
             .Where(handler => next is null || !next._handlersByConfig.ContainsValue(handler))
             .ToList();
 
@@ -131,15 +108,5 @@ internal sealed class RouteGeneration
         }
 
         return key;
-    }
-
-    private static WebSocketEndpoint CreateWebSocketEndpoint(Route route, IDictionary<string, WebSocketRoute> webSocketRoutes, ILoggerFactory loggers)
-    {
-        if (!webSocketRoutes.TryGetValue(route.Name, out var webSocket))
-        {
-            throw new ConfigException($"websocket route \"{route.Name}\" has no handler: the embedding app registers it in GatehouseServerOptions.WebSocketRoutes");
-        }
-
-        return new WebSocketEndpoint(webSocket.Handler, webSocket.Options, loggers.CreateLogger("Gatehouse.WebSockets"));
     }
 }

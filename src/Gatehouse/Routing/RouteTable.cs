@@ -18,14 +18,8 @@ public sealed class RouteTable
         _routes = [new Route(RouteKind.WhoAmI, WhoAmIPath)];
         foreach (var route in routes)
         {
-            var kind = route.Kind switch
-            {
-                "files" => RouteKind.Files,
-                "couchdb" => RouteKind.CouchDb,
-                "websocket" => RouteKind.WebSocket,
-                _ => RouteKind.Proxy,
-            };
-            _routes.Add(new Route(kind, route.Prefix, route));
+            // The loader refuses unknown kinds; a config built in code without one is a proxy route, as before.
+            _routes.Add(new Route(RouteKinds.Parse(route.Kind) ?? RouteKind.Proxy, route.Prefix, route));
         }
     }
 
