@@ -253,6 +253,8 @@ async function startGateway(keys, jupyterPort) {
     listen: [
       { address: '127.0.0.1', port: 0, clientCertificate: 'required' },
       { address: '127.0.0.1', port: 0, clientCertificate: 'optional' },
+      // The device's own user on plain loopback: the status page (/_gatehouse/) is theirs.
+      { address: '127.0.0.1', port: 0, tls: false, local: true },
     ],
     tls: { certificate: path.join(keys, 'server.crt'), key: path.join(keys, 'server.key') },
     trust: { cas: [{ name: 'user', certificate: path.join(keys, 'ca.crt') }] },
@@ -273,7 +275,7 @@ async function startGateway(keys, jupyterPort) {
   const line = await waitForLine(child, child.stdout, l => l.startsWith('{'), 30000, 'gatehouse: its ready line');
   child.stdout.resume();
   const ready = JSON.parse(line);
-  return { child, certPort: ready.listen[0].port, optionalPort: ready.listen[1].port, friendPassword };
+  return { child, certPort: ready.listen[0].port, optionalPort: ready.listen[1].port, localPort: ready.listen[2].port, friendPassword };
 }
 
 // The managed policy that selects the client certificate for the required listener (root only,
@@ -462,6 +464,20 @@ async function main() {
   });
   login.credentials = { username: 'friend', password: gw.friendPassword };
   await useNotebook(friend, fpage, 'friend', optOrigin, token);
+
+  // The status page, as the device's own user sees it while both browsers are still connected:
+  // who is connected, who may use which route, and the refusals just seen (403 and 401).
+  await step('me', 'the status page on the loopback listener', async () => {
+    const spage = await me.newPage();
+    const res = await spage.goto(`http://127.0.0.1:${gw.localPort}/_gatehouse/`, { waitUntil: 'domcontentloaded' });
+    if (res.status() !== 200) throw new Error(`status ${res.status()}`);
+    const text = await spage.evaluate(() => document.body.innerText);
+    const myPin = run('dotnet', [DLL, 'pin', path.join(keys, 'client.crt')]).trim();
+    for (const want of ['/notebook/', 'no grant for this route', myPin]) {
+      if (!text.includes(want)) throw new Error(`the page does not show "${want}"`);
+    }
+    return await screenshot(spage, 'status-page', 'Chromium on the device itself, plain loopback');
+  });
 
   // The kernels' WebSockets went through the gateway: its access log has their 101s, written
   // when each tunnel closes (so after the browsers are gone).

@@ -147,7 +147,7 @@ public sealed class Http1Connection
         {
             _lingerOnClose = true;
             HttpMetrics.Refusals.Add(1, new KeyValuePair<string, object?>("reason", rejected.Reason.ToString()));
-            _logger.LogInformation("request refused from {Remote}: {Reason}", _connection.RemoteEndPoint, rejected.Message);
+            Http1Log.RequestRefused(_logger, _connection.RemoteEndPoint, rejected.Message);
             if (pipes is not null)
             {
                 await TrySendRejectionAsync(pipes.Writer, response, parts?.Parser.IsHead == true, rejected.StatusCode, rejected.Message).ConfigureAwait(false);
@@ -158,13 +158,13 @@ public sealed class Http1Connection
             // Only a request that had started earns a 408; an idle keep-alive connection just closes.
             if (parts?.Parser.HasStarted == true && pipes is not null)
             {
-                _logger.LogInformation("header timeout from {Remote}", _connection.RemoteEndPoint);
+                Http1Log.HeaderTimeout(_logger, _connection.RemoteEndPoint);
                 await TrySendRejectionAsync(pipes.Writer, response, parts.Parser.IsHead, 408, RejectReasons.Text(RejectReason.HeaderTimeout)).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
         {
-            _logger.LogDebug("connection from {Remote} ended: {Message}", _connection.RemoteEndPoint, ex.Message);
+            Http1Log.ConnectionEnded(_logger, _connection.RemoteEndPoint, ex.Message);
             failure = ex;
         }
         finally
@@ -212,7 +212,7 @@ public sealed class Http1Connection
                 }
                 catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
                 {
-                    _logger.LogDebug("could not flush to {Remote}: {Message}", _connection.RemoteEndPoint, ex.Message);
+                    Http1Log.FlushFailed(_logger, _connection.RemoteEndPoint, ex.Message);
                     failure = ex;
                 }
             }
@@ -295,7 +295,7 @@ public sealed class Http1Connection
             {
                 if (parser.HasStarted || !sequenceReader.End)
                 {
-                    _logger.LogDebug("connection from {Remote} closed inside a request head", _connection.RemoteEndPoint);
+                    Http1Log.ClosedInsideHead(_logger, _connection.RemoteEndPoint);
                 }
 
                 return null;
@@ -329,7 +329,7 @@ public sealed class Http1Connection
         }
         catch (Exception ex) when (ex is not (RequestRejectedException or IOException or OperationCanceledException))
         {
-            _logger.LogError(ex, "handler failed for {Method} {Path}", request.Method, request.Target.Path);
+            Http1Log.HandlerFailed(_logger, ex, request.Method, request.Target.Path);
             if (response.HasStarted)
             {
                 throw new IOException("handler failed after the response started", ex);
@@ -397,7 +397,7 @@ public sealed class Http1Connection
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
         {
-            _logger.LogDebug("could not send {Status} to {Remote}: {Message}", status, _connection.RemoteEndPoint, ex.Message);
+            Http1Log.RejectionNotSent(_logger, status, _connection.RemoteEndPoint, ex.Message);
         }
     }
 }

@@ -41,7 +41,7 @@ public sealed class WebSocketEndpoint : IRequestHandler
         var decision = WebSocketHandshake.Validate(request.Method, request.Version, request.Headers, request.HasBody, _options);
         if (!decision.IsAccepted)
         {
-            _logger.LogInformation("websocket upgrade refused from {Remote} ({Status}): {Reason}", exchange.RemoteEndPoint, decision.StatusCode, decision.Reason);
+            Http1Log.WebSocketRefused(_logger, exchange.RemoteEndPoint, decision.StatusCode, decision.Reason);
             await RefuseAsync(exchange.Response, decision, stopping).ConfigureAwait(false);
             return;
         }
@@ -73,11 +73,11 @@ public sealed class WebSocketEndpoint : IRequestHandler
         catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException)
         {
             // The peer went away, broke the protocol, or the server is stopping: an expected end.
-            _logger.LogDebug("websocket stream from {Remote} ended: {Message}", info.RemoteEndPoint, ex.Message);
+            Http1Log.WebSocketEnded(_logger, info.RemoteEndPoint, ex.Message);
         }
         catch (Exception ex)
         {
-            _logger.LogError(ex, "websocket handler failed for {Remote}", info.RemoteEndPoint);
+            Http1Log.WebSocketHandlerFailed(_logger, ex, info.RemoteEndPoint);
             closeStatus = WebSocketCloseStatus.InternalServerError;
         }
 
@@ -134,7 +134,7 @@ public sealed class WebSocketEndpoint : IRequestHandler
         }
         catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
         {
-            _logger.LogDebug("could not close websocket stream: {Message}", ex.Message);
+            Http1Log.WebSocketCloseFailed(_logger, ex.Message);
         }
     }
 }

@@ -61,7 +61,7 @@ internal sealed partial class ForwardOperation
             catch (Exception ex) when (watch is { ClientGone: true } && ex is OperationCanceledException)
             {
                 connection.Abort();
-                _logger.LogDebug("client {Remote} left while {Node} had not answered {Method} {Path}", _exchange.RemoteEndPoint, connection.Node, Request.Method, Request.Target.Path);
+                ProxyLog.ClientLeftBeforeAnswer(_logger, _exchange.RemoteEndPoint, connection.Node, Request.Method, Request.Target.Path);
                 return ClientGone(ex);
             }
             catch (Exception ex) when (IsUpstreamFault(ex))
@@ -125,7 +125,7 @@ internal sealed partial class ForwardOperation
     {
         if (timedOut)
         {
-            _logger.LogWarning("upstream {Node} did not answer {Method} {Path} in time", connection.Node, Request.Method, Request.Target.Path);
+            ProxyLog.UpstreamTimedOut(_logger, connection.Node, Request.Method, Request.Target.Path);
             return await FailAsync(504, ForwardResult.UpstreamTimeout, "upstream timed out").ConfigureAwait(false);
         }
 
@@ -134,7 +134,7 @@ internal sealed partial class ForwardOperation
             return null;
         }
 
-        _logger.LogWarning("upstream {Node} failed before answering {Method} {Path}: {Message}", connection.Node, Request.Method, Request.Target.Path, ex.Message);
+        ProxyLog.UpstreamFailedBeforeAnswer(_logger, connection.Node, Request.Method, Request.Target.Path, ex.Message);
         return await FailAsync(502, ForwardResult.UpstreamFailedBeforeResponse,
             ex is UpstreamProtocolException ? "upstream sent a malformed answer" : "upstream closed the connection").ConfigureAwait(false);
     }
@@ -243,7 +243,7 @@ internal sealed partial class ForwardOperation
             catch (Exception ex) when (watch is { ClientGone: true } && ex is OperationCanceledException)
             {
                 connection.Abort();
-                _logger.LogDebug("client {Remote} left while {Node} was quiet mid-answer to {Method} {Path}", _exchange.RemoteEndPoint, connection.Node, Request.Method, Request.Target.Path);
+                ProxyLog.ClientLeftMidAnswer(_logger, _exchange.RemoteEndPoint, connection.Node, Request.Method, Request.Target.Path);
                 return ClientGone(ex);
             }
             catch (Exception ex) when (feed && _exchange.Stopping.IsCancellationRequested && IsUpstreamFault(ex))
@@ -294,7 +294,7 @@ internal sealed partial class ForwardOperation
     {
         connection.Abort();
         Response.KeepAlive = false;
-        _logger.LogInformation("feed {Method} {Path} ended: the server is stopping", Request.Method, Request.Target.Path);
+        ProxyLog.FeedEndedByStop(_logger, Request.Method, Request.Target.Path);
         return null;
     }
 
@@ -327,8 +327,7 @@ internal sealed partial class ForwardOperation
             }
         }
 
-        _logger.LogWarning("forward of {Method} {Path} cut off after the answer began ({Result}): {Message}",
-            Request.Method, Request.Target.Path, result, timedOut ? "upstream idle timeout" : ex.Message);
+        ProxyLog.AnswerCutOff(_logger, Request.Method, Request.Target.Path, result, timedOut ? "upstream idle timeout" : ex.Message);
         throw new ForwardAbortedException(result, "the upstream answer was cut off", ex);
     }
 

@@ -45,7 +45,7 @@ internal sealed partial class ForwardOperation
         {
             // RFC 9110 §15.2.2: a server may switch only to what the request's Upgrade offered. The
             // caller discards the connection: whatever the upstream now speaks, it is not HTTP/1.1.
-            _logger.LogWarning("upstream {Node} answered 101 to {Method} {Path}, which asked for no WebSocket", connection.Node, Request.Method, Request.Target.Path);
+            ProxyLog.UnaskedSwitch(_logger, connection.Node, Request.Method, Request.Target.Path);
             return await FailAsync(502, ForwardResult.UpstreamFailedBeforeResponse, "upstream switched protocols unasked").ConfigureAwait(false);
         }
 
@@ -53,7 +53,7 @@ internal sealed partial class ForwardOperation
         if (upgrade.Name is null || !upgrade.Value.AsSpan().Trim(" \t").Equals(WebSocketUpgradeRequest.Protocol, StringComparison.OrdinalIgnoreCase))
         {
             // RFC 9110 §15.2.2: a 101 names the protocol switched to; only websocket was offered.
-            _logger.LogWarning("upstream {Node} answered 101 without Upgrade: websocket for {Path}", connection.Node, Request.Target.Path);
+            ProxyLog.SwitchWithoutWebSocket(_logger, connection.Node, Request.Target.Path);
             return await FailAsync(502, ForwardResult.UpstreamFailedBeforeResponse, "upstream sent a malformed answer").ConfigureAwait(false);
         }
 
@@ -72,7 +72,7 @@ internal sealed partial class ForwardOperation
         // Bytes the upstream sent right after its 101 wait in connection.Reader: the tunnel reads from there.
         var webSocket = upgrade.Value.Contains("websocket", StringComparison.OrdinalIgnoreCase);
         var end = await ByteTunnel.RunAsync(client, connection.Reader, connection.Stream, _plan.TunnelIdleTimeout, _buffers, webSocket, _exchange.Stopping, _cancellationToken).ConfigureAwait(false);
-        _logger.LogDebug("tunnel for {Path} to {Node} ended: {End}", Request.Target.Path, connection.Node, end);
+        ProxyLog.TunnelEnded(_logger, Request.Target.Path, connection.Node, end);
         return ForwardResult.Completed;
     }
 }

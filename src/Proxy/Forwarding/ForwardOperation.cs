@@ -122,7 +122,7 @@ internal sealed partial class ForwardOperation
                 }
                 catch (UpstreamConnectException ex)
                 {
-                    _logger.LogWarning("no upstream for {Method} {Path}: {Message}", Request.Method, Request.Target.Path, ex.InnerException?.Message ?? ex.Message);
+                    ProxyLog.NoUpstream(_logger, Request.Method, Request.Target.Path, ex.InnerException?.Message ?? ex.Message);
                     return ex.TimedOut
                         ? await FailAsync(504, ForwardResult.UpstreamTimeout, "upstream timed out").ConfigureAwait(false)
                         : await FailAsync(502, ForwardResult.UpstreamConnectFailed, ex.ClientReason ?? "upstream unavailable").ConfigureAwait(false);
@@ -139,7 +139,7 @@ internal sealed partial class ForwardOperation
                     return done;
                 }
 
-                _logger.LogDebug("stale pooled connection to {Node}; retrying {Method} on a fresh one", connection.Node, Request.Method);
+                ProxyLog.StaleConnectionRetried(_logger, connection.Node, Request.Method);
                 ProxyMetrics.Retries.Add(1, new KeyValuePair<string, object?>("upstream", connection.Node.ToString()));
             }
         }
@@ -242,7 +242,7 @@ internal sealed partial class ForwardOperation
         Response.KeepAlive = false; // the rest of the body cannot be trusted to frame the next request
         if (result == ForwardResult.RequestBodyInvalid && _bodyError is { } error && !Response.HasStarted)
         {
-            _logger.LogInformation("request body from {Remote} refused: {Reason}", _exchange.RemoteEndPoint, error.Message);
+            ProxyLog.RequestBodyRefused(_logger, _exchange.RemoteEndPoint, error.Message);
             try
             {
                 await Response.SendErrorAsync(error.StatusCode, error.Message, _cancellationToken).ConfigureAwait(false);

@@ -140,7 +140,7 @@ public sealed class UpstreamPool : IAsyncDisposable
                 pinMismatch = ex;
                 lastError = ex;
                 timedOut = false;
-                Logger.LogWarning("upstream {Node} refused: {Reason}: {Message}", node.Node, UpstreamPinMismatchException.ClientReason, ex.Message);
+                ProxyLog.UpstreamRefused(Logger, node.Node, UpstreamPinMismatchException.ClientReason, ex.Message);
             }
             catch (Exception ex) when (ex is SocketException or TimeoutException
                 || (node.Node.Tls is not null && ex is AuthenticationException or IOException))
@@ -155,7 +155,7 @@ public sealed class UpstreamPool : IAsyncDisposable
                     _ => ProxyMetrics.ReasonTls,
                 });
                 lastError = ex;
-                Logger.LogWarning("upstream {Node} unreachable, skipped for {RetryAfter}: {Message}", node.Node, Options.NodeRetryAfter, ex.Message);
+                ProxyLog.UpstreamUnreachable(Logger, node.Node, Options.NodeRetryAfter, ex.Message);
             }
             catch
             {
