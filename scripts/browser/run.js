@@ -321,7 +321,7 @@ async function launch(puppeteer, name, home) {
 
 // A strip along the bottom, marked as the test's, says what the window would show in its address
 // bar (headless has none) and who is looking.
-async function screenshot(page, name, who) {
+async function screenshot(page, name, who, fullPage = false) {
   const file = path.join(OUT, `${name}.png`);
   await page.evaluate((url, who) => {
     const note = document.createElement('div');
@@ -330,7 +330,7 @@ async function screenshot(page, name, who) {
       'background:#333;color:#fff;z-index:99999';
     document.body.appendChild(note);
   }, page.url(), who);
-  await page.screenshot({ path: file });
+  await page.screenshot({ path: file, fullPage });
   shots.push(file);
   return path.relative(ROOT, file);
 }
@@ -476,7 +476,7 @@ async function main() {
     for (const want of ['/notebook/', 'no grant for this route', myPin]) {
       if (!text.includes(want)) throw new Error(`the page does not show "${want}"`);
     }
-    return await screenshot(spage, 'status-page', 'Chromium on the device itself, plain loopback');
+    return await screenshot(spage, 'status-page', 'Chromium on the device itself, plain loopback', true);
   });
 
   // The kernels' WebSockets went through the gateway: its access log has their 101s, written
