@@ -96,7 +96,7 @@ internal sealed class PeerLinkHandler : IAsyncDisposable
     public ValueTask DisposeAsync() => Table.DisposeAsync();
 
     private static bool Granted(ConfigPolicy rules, Principal principal, string peer) =>
-        rules.RulesFor(principal).Any(rule => rule.Peers?.Any(grant => grant == "*" || string.Equals(grant, peer, StringComparison.Ordinal)) == true);
+        rules.MayUsePeer(principal, peer);
 
     private static bool IsLoopback(IPAddress address) =>
         IPAddress.IsLoopback(address) || (address.IsIPv4MappedToIPv6 && IPAddress.IsLoopback(address.MapToIPv4()));

@@ -15,14 +15,15 @@ namespace Gatehouse.Policy;
 public sealed class ConfigPolicy : IAccessPolicy
 {
     private readonly RouteTable _routes;
-    private readonly IReadOnlyList<RuleConfig> _rules;
-    private readonly ConditionalWeakTable<Principal, RuleConfig[]> _rulesByPrincipal = new();
-    private readonly ConditionalWeakTable<Principal, RuleConfig[]>.CreateValueCallback _matchRules;
+    private readonly GrantRule[] _rules;
+    private readonly ConditionalWeakTable<Principal, GrantRule[]> _rulesByPrincipal = new();
+    private readonly ConditionalWeakTable<Principal, GrantRule[]>.CreateValueCallback _matchRules;
 
     public ConfigPolicy(RouteTable routes, IReadOnlyList<RuleConfig> rules)
     {
+        ArgumentNullException.ThrowIfNull(rules);
         _routes = routes;
-        _rules = rules;
+        _rules = [.. rules.Select(rule => new GrantRule(rule))];
         _matchRules = MatchRules;
     }
 
@@ -38,7 +39,7 @@ public sealed class ConfigPolicy : IAccessPolicy
             RouteKind.Files => AuthorizeFiles(principal, request),
             // A websocket route is granted like a proxy route: by name in rules[].proxy or its own access list.
             RouteKind.Proxy or RouteKind.WebSocket => AuthorizeProxy(principal, route),
-            RouteKind.CouchDb => CouchPolicy.Authorize(request, route, RulesFor(principal)),
+            RouteKind.CouchDb => CouchPolicy.Authorize(request, route, Matched(principal)),
             _ => AccessDecision.Deny("unknown route"),
         };
 
@@ -49,7 +50,7 @@ public sealed class ConfigPolicy : IAccessPolicy
     {
         foreach (var rule in Matched(principal))
         {
-            if (rule.Peers is { } peers && (peers.Contains(peer) || peers.Contains("*")))
+            if (rule.MayUsePeer(peer))
             {
                 return true;
             }
@@ -66,7 +67,7 @@ public sealed class ConfigPolicy : IAccessPolicy
     /// principals a rule marks <c>"admin": true</c>.
     /// </summary>
     public bool IsAdmin(Principal principal) =>
-        principal.Source == TrustSource.LocalListener || RulesFor(principal).Any(rule => rule.Admin);
+        principal.Source == TrustSource.LocalListener || Matched(principal).Any(rule => rule.Admin);
 
     /// <summary>
     /// True when a rule or a route's access list gives <paramref name="principal"/> anything at all
@@ -74,11 +75,7 @@ public sealed class ConfigPolicy : IAccessPolicy
     /// connections of a principal that had a grant and has none left (issue 7).
     /// </summary>
     public bool GrantsAnything(Principal principal) =>
-        RulesFor(principal).Any(rule => rule.Admin
-            || rule.Files is { Count: > 0 }
-            || rule.Proxy is { Count: > 0 }
-            || rule.Peers is { Count: > 0 }
-            || rule.Couchdb is { Databases.Count: > 0, Allow.Count: > 0 })
+        Matched(principal).Any(rule => rule.Admin || rule.Files != FileRights.None || rule.HasProxy || rule.HasPeers || rule.HasCouch)
         || _routes.Routes.Any(route => route.Config?.Access?.Principals?.Any(selector => PrincipalSelector.Matches(selector, principal)) == true);
 
     /// <summary>
@@ -97,12 +94,13 @@ public sealed class ConfigPolicy : IAccessPolicy
             var grants = new List<string>();
             foreach (var rule in _rules)
             {
+                // As the config wrote it: what a person reads.
                 var what = route.Kind switch
                 {
-                    RouteKind.Files when rule.Files is { Count: > 0 } files => "files " + string.Join('/', files),
-                    RouteKind.CouchDb when rule.Couchdb is { Databases.Count: > 0, Allow.Count: > 0 } couch =>
+                    RouteKind.Files when rule.Config.Files is { Count: > 0 } files => "files " + string.Join('/', files),
+                    RouteKind.CouchDb when rule.HasCouch && rule.Config.Couchdb is { } couch =>
                         string.Join('/', couch.Allow) + " on " + string.Join(", ", couch.Databases),
-                    RouteKind.Proxy or RouteKind.WebSocket when rule.Proxy is { } names && NamesRoute(names, route) => "use",
+                    RouteKind.Proxy or RouteKind.WebSocket when rule.NamesRoute(route.Name, route.Prefix) => "use",
                     _ => null,
                 };
                 if (what is not null)
@@ -126,34 +124,29 @@ public sealed class ConfigPolicy : IAccessPolicy
     /// lives: a keep-alive connection's requests then skip the selector matching. A reload builds a
     /// new policy, so the cache never outlives the rules it was made from.
     /// </remarks>
-    public IReadOnlyList<RuleConfig> RulesFor(Principal principal) => Matched(principal);
+    public IReadOnlyList<GrantRule> RulesFor(Principal principal) => Matched(principal);
 
     /// <summary>The cached array itself: foreach over it allocates nothing (over the interface it would box an enumerator).</summary>
-    private RuleConfig[] Matched(Principal principal) => _rulesByPrincipal.GetValue(principal, _matchRules);
+    private GrantRule[] Matched(Principal principal) => _rulesByPrincipal.GetValue(principal, _matchRules);
 
-    private RuleConfig[] MatchRules(Principal principal) =>
+    private GrantRule[] MatchRules(Principal principal) =>
         [.. _rules.Where(rule => rule.Principals.Any(selector => PrincipalSelector.Matches(selector, principal)))];
 
     private AccessDecision AuthorizeFiles(Principal principal, Request request)
     {
         // A method files do not answer needs write, as a PUT would: the endpoint then answers 405.
-        var needed = FileMethodRights.For(request.Method) switch
-        {
-            FileRights.Read => "read",
-            FileRights.Delete => "delete",
-            _ => "write",
-        };
+        var right = FileMethodRights.For(request.Method) is var method and not FileRights.None ? method : FileRights.Write;
         foreach (var rule in Matched(principal))
         {
-            if (rule.Files?.Contains(needed) == true)
+            if ((rule.Files & right) != 0)
             {
-                return needed == "write"
+                return right == FileRights.Write
                     ? AccessDecision.Allow(rule.Role) with { MaxUploadBytes = MaxUploadBytesFor(principal) }
                     : AccessDecision.Allow(rule.Role);
             }
         }
 
-        return AccessDecision.Deny($"no files {needed} grant for this key");
+        return AccessDecision.Deny($"no files {right.ToString().ToLowerInvariant()} grant for this key");
     }
 
     /// <summary>
@@ -165,7 +158,7 @@ public sealed class ConfigPolicy : IAccessPolicy
         long largest = 0;
         foreach (var rule in Matched(principal))
         {
-            if (rule.Files?.Contains("write") == true)
+            if ((rule.Files & FileRights.Write) != 0)
             {
                 if (rule.MaxUploadBytes is not { } limit)
                 {
@@ -197,25 +190,12 @@ public sealed class ConfigPolicy : IAccessPolicy
 
         foreach (var rule in Matched(principal))
         {
-            if (rule.Proxy is { } names && NamesRoute(names, route))
+            if (rule.NamesRoute(route.Name, route.Prefix))
             {
                 return AccessDecision.Allow(rule.Role);
             }
         }
 
         return AccessDecision.Deny("no grant for this route");
-    }
-
-    private static bool NamesRoute(List<string> names, Route route)
-    {
-        foreach (var name in names)
-        {
-            if (string.Equals(name, route.Name, StringComparison.Ordinal) || string.Equals(name, route.Prefix, StringComparison.Ordinal))
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 }

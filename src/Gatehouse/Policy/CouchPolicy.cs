@@ -12,7 +12,7 @@ namespace Gatehouse.Policy;
 /// </summary>
 internal static class CouchPolicy
 {
-    public static AccessDecision Authorize(Request request, Route route, IEnumerable<RuleConfig> rules)
+    public static AccessDecision Authorize(Request request, Route route, GrantRule[] rules)
     {
         var classification = Classify(request, route);
         if (classification.IsDenied)
@@ -28,7 +28,7 @@ internal static class CouchPolicy
 
         foreach (var rule in rules)
         {
-            if (rule.Couchdb is not { } couch)
+            if (rule.Config.Couchdb is null)
             {
                 continue;
             }
@@ -41,14 +41,12 @@ internal static class CouchPolicy
 
             // Only the door: which databases and peers a replication may touch is judged on its
             // body (CouchReplication), against every rule of the key.
-            if (classification.Access == CouchAccess.Replicate && couch.Allow.Any(grant => ToAccess(grant) == CouchAccess.Replicate))
+            if (classification.Access == CouchAccess.Replicate && rule.Grants(CouchAccess.Replicate))
             {
                 return AccessDecision.Allow(rule.Role) with { Couch = classification };
             }
 
-            if (classification.Database is { } database
-                && couch.Databases.Any(pattern => DatabasePattern.Matches(pattern, database))
-                && classification.IsGrantedBy(couch.Allow.Select(ToAccess)))
+            if (classification.Database is { } database && rule.Grants(classification) && rule.NamesDatabase(database))
             {
                 return AccessDecision.Allow(rule.Role) with { Couch = classification };
             }
@@ -65,27 +63,35 @@ internal static class CouchPolicy
         string.Equals(database, route.Config?.Provenance?.Database ?? ProvenanceConfig.DefaultDatabase, StringComparison.Ordinal);
 
     /// <summary>True when some rule of <paramref name="rules"/> grants anything on <paramref name="database"/> (for the filtered _all_dbs).</summary>
-    public static bool CanSee(IEnumerable<RuleConfig> rules, Route route, string database) =>
-        !IsProvenanceDatabase(route, database) && rules.Any(rule => rule.Couchdb is { } couch && couch.Allow.Count > 0 && couch.Databases.Any(pattern => DatabasePattern.Matches(pattern, database)));
+    public static bool CanSee(GrantRule[] rules, Route route, string database)
+    {
+        if (IsProvenanceDatabase(route, database))
+        {
+            return false;
+        }
+
+        foreach (var rule in rules)
+        {
+            if (rule.HasCouch && rule.NamesDatabase(database))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>True when some rule of <paramref name="rules"/> grants <paramref name="access"/> on <paramref name="database"/>.</summary>
-    public static bool HasGrant(IEnumerable<RuleConfig> rules, string database, CouchAccess access) =>
-        rules.Any(rule => rule.Couchdb is { } couch
-            && couch.Allow.Any(grant => ToAccess(grant) == access)
-            && couch.Databases.Any(pattern => DatabasePattern.Matches(pattern, database)));
-
-    private static CouchAccess ToAccess(string grant) => grant switch
+    public static bool HasGrant(GrantRule[] rules, string database, CouchAccess access)
     {
-        "pull" => CouchAccess.Pull,
-        "push" => CouchAccess.Push,
-        "read" => CouchAccess.Read,
-        "write" => CouchAccess.Write,
-        "create" => CouchAccess.Create,
-        "design" => CouchAccess.Design,
-        "query" => CouchAccess.Query,
-        "delete" => CouchAccess.Delete,
-        "maintain" => CouchAccess.Maintain,
-        "replicate" => CouchAccess.Replicate,
-        _ => CouchAccess.Denied,
-    };
+        foreach (var rule in rules)
+        {
+            if (rule.Grants(access) && rule.NamesDatabase(database))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 }
