@@ -78,6 +78,7 @@ public struct ChunkedDecoder
                             return ChunkedStep.NeedMore;
                         }
 
+                        fault = fault == GrammarFault.LineTooLong ? GrammarFault.ChunkLineTooLong : fault;
                         break;
                     }
 

@@ -36,6 +36,9 @@ public enum GrammarFault : byte
     /// <summary>Chunk data not followed by exactly CRLF.</summary>
     ChunkDataNotTerminated,
 
+    /// <summary>A chunk-size line (extensions included) passed the budget the caller passed in.</summary>
+    ChunkLineTooLong,
+
     /// <summary>The trailer section passed the budget the caller passed in.</summary>
     TrailersTooLarge,
 }
@@ -54,6 +57,7 @@ public static class GrammarFaults
         GrammarFault.ChunkSizeTooLarge => "chunk size too large",
         GrammarFault.InvalidChunkExtension => "invalid chunk extension",
         GrammarFault.ChunkDataNotTerminated => "chunk data not followed by CRLF",
+        GrammarFault.ChunkLineTooLong => "chunk-size line too long",
         GrammarFault.TrailersTooLarge => "trailer section too large",
         _ => "grammatical",
     };

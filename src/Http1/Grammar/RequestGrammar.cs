@@ -40,7 +40,7 @@ internal static class RequestGrammar
         GrammarFault.BareLineFeed => RejectReason.BareLineFeed,
         GrammarFault.ObsoleteLineFolding => RejectReason.ObsoleteLineFolding,
         GrammarFault.InvalidFieldName or GrammarFault.InvalidFieldValue => RejectReason.InvalidHeader,
-        GrammarFault.TrailersTooLarge => RejectReason.ChunkOverheadTooLarge,
+        GrammarFault.ChunkLineTooLong or GrammarFault.TrailersTooLarge => RejectReason.ChunkOverheadTooLarge,
         _ => RejectReason.InvalidChunk,
     };
 

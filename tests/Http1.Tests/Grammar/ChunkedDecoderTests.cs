@@ -46,7 +46,7 @@ public sealed class ChunkedDecoderTests
     }
 
     [Theory]
-    [InlineData("5;" + "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" + "\r\n", GrammarFault.LineTooLong)]
+    [InlineData("5;" + "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" + "\r\n", GrammarFault.ChunkLineTooLong)]
     [InlineData("0\r\nX-A: bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\r\n\r\n", GrammarFault.TrailersTooLarge)]
     [InlineData("0\r\nX-A: b\r\n folded\r\n\r\n", GrammarFault.ObsoleteLineFolding)]
     [InlineData("5\r\nhelloXX", GrammarFault.ChunkDataNotTerminated)]
