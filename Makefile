@@ -79,7 +79,7 @@ clean:
 	rm -rf .run TestResults
 
 # Coverage-guided fuzzing of the HTTP/1.1 parser (not in CI): SharpFuzz-instrumented Gatehouse.Http1 under
-# AFL++ (apt-get install -y afl++), each target (head, target, chunk) for FUZZ_SECONDS; see fuzz/run.sh.
+# AFL++ (apt-get install -y afl++), each target (head, target, chunk, body) for FUZZ_SECONDS; see fuzz/run.sh.
 FUZZ_SECONDS ?= 300
 .PHONY: fuzz
 fuzz:

@@ -2,7 +2,7 @@
 # Coverage-guided fuzzing of the HTTP/1.1 parser (issue 10): SharpFuzz instruments
 # Gatehouse.Http1.dll, AFL++ drives each target for FUZZ_SECONDS, one after another.
 #   FUZZ_SECONDS   seconds per target (default 300)
-#   FUZZ_TARGETS   which targets (default "head target chunk")
+#   FUZZ_TARGETS   which targets (default "head target chunk body")
 #   FUZZ_RESUME=1  continue the previous findings/ queues instead of starting from the seeds
 # Needs afl-fuzz (Debian: apt-get install -y afl++). Crashes land in fuzz/findings/TARGET/default/crashes;
 # replay one with the plain (uninstrumented) build, since the instrumented one needs AFL's shared memory:
@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 FUZZ_SECONDS="${FUZZ_SECONDS:-300}"
-FUZZ_TARGETS="${FUZZ_TARGETS:-head target chunk}"
+FUZZ_TARGETS="${FUZZ_TARGETS:-head target chunk body}"
 DOTNET="${DOTNET:-dotnet}"
 
 if ! command -v afl-fuzz >/dev/null; then

@@ -1,9 +1,11 @@
 using Gatehouse.Http1;
+using Gatehouse.Http1.Grammar;
 
 namespace Gatehouse.Fuzz;
 
 /// <summary>
-/// Target 3: <see cref="ChunkedBody.ParseChunkSizeLine"/> (the line without its CRLF), checked
+/// Target 3: <see cref="Http1Grammar.ParseChunkSizeLine"/> (the line without its CRLF; the one
+/// rule both directions use, through the client adapter here), checked
 /// against an independent reading of RFC 9112 §7.1: chunk-size = 1*HEXDIG; chunk-ext =
 /// *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] ); chunk-ext-val = token /
 /// quoted-string. Both must accept the same lines and agree on the size; a size that does not fit
@@ -11,7 +13,7 @@ namespace Gatehouse.Fuzz;
 /// </summary>
 /// <remarks>
 /// First finding: whitespace at the end of the line after an extension ("5;a ", "5;a=b ") was
-/// accepted; fixed in ChunkedBody, regression test in tests/Http1.Tests/Fuzz/ChunkSizeLineFuzzRegressionTests.cs.
+/// accepted; fixed in ChunkedBody (now Http1Grammar), regression test in tests/Http1.Tests/Fuzz/ChunkSizeLineFuzzRegressionTests.cs.
 /// </remarks>
 internal static class ChunkTarget
 {

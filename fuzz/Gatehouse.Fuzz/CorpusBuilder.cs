@@ -5,11 +5,12 @@ using System.Text.Json;
 namespace Gatehouse.Fuzz;
 
 /// <summary>
-/// Seeds for the three targets, made from the shared corpora's raw_base64 payloads
+/// Seeds for the four targets, made from the shared corpora's raw_base64 payloads
 /// (llhttp-requests.jsonl, smuggling.jsonl) plus a few hand-written lines:
 ///   head/   every decoded request (at most <see cref="MaxSeedBytes"/> each)
 ///   target/ the request-target of each request line, and forms the payloads do not cover
 ///   chunk/  each chunk-size line found in a chunked body, and edge cases of the grammar
+///   body/   everything after the header block of each request that has one
 /// Files are named by content hash, so a rerun gives the same folder.
 /// </summary>
 internal static class CorpusBuilder
@@ -55,7 +56,10 @@ internal static class CorpusBuilder
         var chunk = Write(
             Path.Combine(output, "chunk"),
             requests.SelectMany(ChunkSizeLines).Concat(ExtraChunkLines.Select(Encoding.ASCII.GetBytes)));
-        Console.WriteLine($"corpus: {requests.Count} payloads -> head {head}, target {target}, chunk {chunk} seeds in {output}");
+        var body = Write(
+            Path.Combine(output, "body"),
+            requests.Select(Body).OfType<byte[]>().Concat(ExtraChunkLines.Select(l => Encoding.ASCII.GetBytes(l + "\r\nhello\r\n0\r\n\r\n"))));
+        Console.WriteLine($"corpus: {requests.Count} payloads -> head {head}, target {target}, chunk {chunk}, body {body} seeds in {output}");
         return 0;
     }
 
@@ -91,6 +95,13 @@ internal static class CorpusBuilder
         var second = rest.IndexOf((byte)' ');
         var target = second < 0 ? rest : rest[..second];
         return target.IsEmpty || target.Length > MaxSeedBytes ? null : target.ToArray();
+    }
+
+    /// <summary>What follows the header block, when anything does.</summary>
+    private static byte[]? Body(byte[] request)
+    {
+        var end = request.AsSpan().IndexOf("\r\n\r\n"u8);
+        return end < 0 || end + 4 == request.Length || request.Length - end - 4 > MaxSeedBytes ? null : request[(end + 4)..];
     }
 
     /// <summary>Lines after the header block that start with a hex digit: the chunk-size lines of chunked bodies.</summary>

@@ -8,8 +8,9 @@ namespace Gatehouse.Fuzz;
 ///   Gatehouse.Fuzz TARGET                      run under afl-fuzz (stdin / forkserver)
 ///   Gatehouse.Fuzz TARGET --replay PATH...     run files (or every file in folders); exit 1 on any failure
 ///   Gatehouse.Fuzz TARGET --minimize IN OUT    shrink a failing input while it still fails the same way
-///   Gatehouse.Fuzz corpus SHARED_CORPORA OUT   write the seed corpora (OUT/head, OUT/target, OUT/chunk)
-/// TARGET is head (RequestHeadParser), target (CanonicalTarget) or chunk (chunk size line).
+///   Gatehouse.Fuzz corpus SHARED_CORPORA OUT   write the seed corpora (OUT/head, OUT/target, OUT/chunk, OUT/body)
+/// TARGET is head (RequestHeadParser), target (CanonicalTarget), chunk (chunk size line) or body
+/// (one chunked body as a client and as an upstream sends it: both sides must agree).
 /// </summary>
 public static class Program
 {
@@ -18,6 +19,7 @@ public static class Program
         ["head"] = HeadTarget.Run,
         ["target"] = TargetTarget.Run,
         ["chunk"] = ChunkTarget.Run,
+        ["body"] = BodyTarget.Run,
     };
 
     public static int Main(string[] args)
@@ -29,7 +31,7 @@ public static class Program
 
         if (args.Length == 0 || !Targets.TryGetValue(args[0], out var target))
         {
-            Console.Error.WriteLine("usage: Gatehouse.Fuzz head|target|chunk [--replay PATH... | --minimize IN OUT]");
+            Console.Error.WriteLine("usage: Gatehouse.Fuzz head|target|chunk|body [--replay PATH... | --minimize IN OUT]");
             return 2;
         }
 

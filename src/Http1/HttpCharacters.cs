@@ -1,10 +1,13 @@
 using System.Buffers;
+using System.Text;
 
 namespace Gatehouse.Http1;
 
 /// <summary>Character classes of RFC 9110 §5.6.2 and RFC 3986, as vectorizable sets.</summary>
 public static class HttpCharacters
 {
+    private const string QueryAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~%!$&'()*+,;=:@/?";
+
     /// <summary>tchar: the bytes of a token (method, field name, transfer-coding).</summary>
     public static readonly SearchValues<byte> Token =
         SearchValues.Create("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"u8);
@@ -20,8 +23,13 @@ public static class HttpCharacters
         SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~%!$&'()*+,;=:@/"u8);
 
     /// <summary>query = *( pchar / "/" / "?" ) (RFC 3986 §3.4).</summary>
-    public static readonly SearchValues<byte> QueryChar =
-        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~%!$&'()*+,;=:@/?"u8);
+    public static readonly SearchValues<byte> QueryChar = SearchValues.Create(Encoding.ASCII.GetBytes(QueryAlphabet));
+
+    /// <summary>
+    /// <see cref="QueryChar"/> as chars: an origin-form target we send on (path and query) holds
+    /// nothing else. One alphabet for both, so what we accept and what we forward cannot drift.
+    /// </summary>
+    public static readonly SearchValues<char> TargetText = SearchValues.Create(QueryAlphabet);
 
     /// <summary>
     /// Bytes a segment keeps unescaped when re-serialized: unreserved, sub-delims but ';', ':' and '@'.

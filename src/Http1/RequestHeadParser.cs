@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text;
+using Gatehouse.Http1.Grammar;
 using Gatehouse.Wire;
 
 namespace Gatehouse.Http1;
@@ -54,7 +55,7 @@ internal sealed class RequestHeadParser
         request = null;
         while (_method is null)
         {
-            if (!TryReadLine(ref reader, _limits.MaxRequestLineBytes - _leadingBytes, RejectReason.RequestLineTooLong, out var line))
+            if (!RequestGrammar.TryReadLine(ref reader, _limits.MaxRequestLineBytes - _leadingBytes, RejectReason.RequestLineTooLong, out var line))
             {
                 // Part of a request line is buffered: the request has started, so a stall earns a 408.
                 _partialRequestLine = !reader.End;
@@ -74,7 +75,7 @@ internal sealed class RequestHeadParser
         while (true)
         {
             var budget = _limits.MaxHeaderBytes - _headerBytes;
-            if (!TryReadLine(ref reader, budget, RejectReason.HeadersTooLarge, out var line))
+            if (!RequestGrammar.TryReadLine(ref reader, budget, RejectReason.HeadersTooLarge, out var line))
             {
                 return false;
             }
@@ -95,38 +96,9 @@ internal sealed class RequestHeadParser
                 RequestRejectedException.Throw(RejectReason.TooManyHeaders);
             }
 
-            ParseHeaderLine(line, _headers);
+            RequestGrammar.SplitFieldLine(line, out var name, out var value);
+            _headers.Add(name, value);
         }
-    }
-
-    /// <summary>Reads one line ending in CRLF, without the CRLF. Bare LF and over-long lines are refused.</summary>
-    private static bool TryReadLine(ref SequenceReader<byte> reader, int budget, RejectReason tooLong, out ReadOnlySpan<byte> line)
-    {
-        if (!reader.TryReadTo(out ReadOnlySequence<byte> sequence, (byte)'\n'))
-        {
-            if (reader.Remaining > budget)
-            {
-                RequestRejectedException.Throw(tooLong);
-            }
-
-            line = default;
-            return false;
-        }
-
-        if (sequence.Length > budget)
-        {
-            RequestRejectedException.Throw(tooLong);
-        }
-
-        // The line is short (bounded by the budget), so a multi-segment line is copied once.
-        var span = sequence.IsSingleSegment ? sequence.FirstSpan : sequence.ToArray();
-        if (span.IsEmpty || span[^1] != (byte)'\r')
-        {
-            RequestRejectedException.Throw(RejectReason.BareLineFeed); // RFC 9112 §2.2: we do not accept bare LF.
-        }
-
-        line = span[..^1];
-        return true;
     }
 
     private void ParseRequestLine(ReadOnlySpan<byte> line)
@@ -185,29 +157,5 @@ internal sealed class RequestHeadParser
 
         RequestRejectedException.Throw(RejectReason.InvalidRequestLine);
         return default;
-    }
-
-    /// <summary>Parses field-line = field-name ":" OWS field-value OWS (RFC 9112 §5) into <paramref name="headers"/>.</summary>
-    internal static void ParseHeaderLine(ReadOnlySpan<byte> line, RequestHeaders headers)
-    {
-        if (line[0] is (byte)' ' or (byte)'\t')
-        {
-            RequestRejectedException.Throw(RejectReason.ObsoleteLineFolding); // RFC 9112 §5.2
-        }
-
-        var colon = line.IndexOf((byte)':');
-        // No whitespace between name and colon (RFC 9112 §5.1): the token check refuses it.
-        if (colon <= 0 || line[..colon].IndexOfAnyExcept(HttpCharacters.Token) >= 0)
-        {
-            RequestRejectedException.Throw(RejectReason.InvalidHeader);
-        }
-
-        var value = line[(colon + 1)..].Trim(" \t"u8);
-        if (value.IndexOfAnyExcept(HttpCharacters.FieldValue) >= 0)
-        {
-            RequestRejectedException.Throw(RejectReason.InvalidHeader); // CR, NUL and other controls.
-        }
-
-        headers.Add(line[..colon], value);
     }
 }

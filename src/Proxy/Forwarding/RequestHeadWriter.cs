@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Text;
 using System.Text;
+using Gatehouse.Http1;
 
 namespace Gatehouse.Proxy;
 
@@ -10,9 +11,6 @@ namespace Gatehouse.Proxy;
 /// </summary>
 internal sealed class RequestHeadWriter : IDisposable
 {
-    private static readonly SearchValues<char> TargetChars =
-        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~%!$&'()*+,;=:@/?");
-
     private ArrayPool<byte> _pool;
     private byte[] _buffer;
     private int _length;
@@ -44,7 +42,7 @@ internal sealed class RequestHeadWriter : IDisposable
     /// <summary>Throws <see cref="ArgumentException"/> unless <paramref name="target"/> is origin-form with RFC 3986 characters only.</summary>
     public static void ValidateTarget(string target)
     {
-        if (target.Length == 0 || target[0] != '/' || target.AsSpan().IndexOfAnyExcept(TargetChars) >= 0)
+        if (target.Length == 0 || target[0] != '/' || target.AsSpan().IndexOfAnyExcept(HttpCharacters.TargetText) >= 0)
         {
             throw new ArgumentException($"forward target '{target}' is not origin-form", nameof(target));
         }
@@ -55,7 +53,7 @@ internal sealed class RequestHeadWriter : IDisposable
     {
         foreach (var c in name)
         {
-            if (c > 0x7F || !FieldLine.IsTokenByte((byte)c))
+            if (c > 0x7F || !HttpCharacters.Token.Contains((byte)c))
             {
                 throw new ArgumentException($"invalid header name '{name}'", nameof(name));
             }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using Gatehouse.Http1;
+using Gatehouse.Http1.Grammar;
 
 namespace Gatehouse.Proxy;
 
@@ -27,7 +28,7 @@ internal static class ResponseHeadParser
     public static bool TryParse(ref SequenceReader<byte> reader, UpstreamResponseHead head)
     {
         var start = reader.Consumed;
-        if (!LineReader.TryReadLine(ref reader, MaxHeadBytes, out var statusLine, "upstream status line"))
+        if (!UpstreamGrammar.TryReadLine(ref reader, MaxHeadBytes, out var statusLine, "upstream status line"))
         {
             return false;
         }
@@ -44,7 +45,7 @@ internal static class ResponseHeadParser
         while (true)
         {
             var budget = MaxHeadBytes - (int)(reader.Consumed - start);
-            if (!LineReader.TryReadLine(ref reader, budget, out var line, "upstream header block"))
+            if (!UpstreamGrammar.TryReadLine(ref reader, budget, out var line, "upstream header block"))
             {
                 if (reader.Consumed - start + reader.Remaining > MaxHeadBytes)
                 {
@@ -65,7 +66,7 @@ internal static class ResponseHeadParser
                 UpstreamProtocolException.Throw("too many upstream header fields");
             }
 
-            FieldLine.Split(line, out var nameBytes, out var valueBytes);
+            UpstreamGrammar.SplitFieldLine(line, out var nameBytes, out var valueBytes);
             var (name, value) = head.SetField(fieldCount++, nameBytes, valueBytes);
 
             if (name.Equals(KnownHeaderNames.ContentLength, StringComparison.OrdinalIgnoreCase))
@@ -149,7 +150,7 @@ internal static class ResponseHeadParser
 
         var status = ((rest[0] - '0') * 100) + ((rest[1] - '0') * 10) + (rest[2] - '0');
         var reason = rest[3..];
-        if (!reason.IsEmpty && (reason[0] != (byte)' ' || !FieldLine.IsFieldText(reason)))
+        if (!reason.IsEmpty && (reason[0] != (byte)' ' || !Http1Grammar.IsFieldText(reason)))
         {
             UpstreamProtocolException.Throw("invalid upstream reason phrase");
         }

@@ -1,3 +1,4 @@
+using System.Text;
 using Gatehouse.Http1;
 
 namespace Gatehouse.Proxy;
@@ -52,13 +53,13 @@ internal sealed class UpstreamResponseHead
         {
             var previous = Headers[index];
             field = new HeaderField(
-                System.Text.Ascii.Equals(name, previous.Name) ? previous.Name : FieldLine.Latin1(name),
-                System.Text.Ascii.Equals(value, previous.Value) ? previous.Value : FieldLine.Latin1(value));
+                System.Text.Ascii.Equals(name, previous.Name) ? previous.Name : Encoding.Latin1.GetString(name),
+                System.Text.Ascii.Equals(value, previous.Value) ? previous.Value : Encoding.Latin1.GetString(value));
             Headers[index] = field;
         }
         else
         {
-            field = new HeaderField(FieldLine.Latin1(name), FieldLine.Latin1(value));
+            field = new HeaderField(Encoding.Latin1.GetString(name), Encoding.Latin1.GetString(value));
             Headers.Add(field);
         }
 

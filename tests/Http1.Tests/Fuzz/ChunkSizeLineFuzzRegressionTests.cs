@@ -10,7 +10,8 @@ public sealed class ChunkSizeLineFuzzRegressionTests
     /// <summary>
     /// Whitespace may only stand before a ";" or around an "=", so "5;a " and "5;a=b " are not
     /// grammatical. The parser used to accept them (ValidateExtensions trimmed the whitespace after
-    /// a name or value and then stopped at the end of the line); fixed in ChunkedBody.cs.
+    /// a name or value and then stopped at the end of the line); fixed in ChunkedBody.cs, now the rule
+    /// of Http1Grammar.ParseChunkSizeLine that both directions share.
     /// </summary>
     [Fact]
     public void RefusesWhitespaceAtTheEndOfTheLineAfterAnExtension()
