@@ -11,7 +11,7 @@ namespace Gatehouse.Wire;
 /// thousands of idle keep-alive connections are that much lighter (issue 9). Reads are the
 /// NetworkStream's own.
 /// </summary>
-internal sealed class ConnectionStream : NetworkStream
+internal sealed partial class ConnectionStream : NetworkStream
 {
     private readonly Socket _socket;
 
@@ -29,16 +29,21 @@ internal sealed class ConnectionStream : NetworkStream
         socket.Blocking = false;
     }
 
+    /// <summary>Sends FIN: the client reads to the end of what was sent, while the server may still read what it sends.</summary>
+    public void CloseForWriting() => _socket.Shutdown(SocketShutdown.Send);
+
     /// <summary>The first byte read from the client, or -1 when none came yet.</summary>
     public int FirstByte => _firstByte;
 
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-        _firstByte >= 0 ? base.ReadAsync(buffer, cancellationToken) : ReadFirstAsync(buffer, cancellationToken);
+        _firstByte >= 0 && _held is null ? base.ReadAsync(buffer, cancellationToken) : ReadFirstOrHeldAsync(buffer, cancellationToken);
 
-    private async ValueTask<int> ReadFirstAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    private async ValueTask<int> ReadFirstOrHeldAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
+        // Whoever reads waits for the peer, so what it wrote must reach the peer first.
+        await SendHeldAsync(cancellationToken).ConfigureAwait(false);
         var read = await base.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
-        if (read > 0)
+        if (read > 0 && _firstByte < 0)
         {
             _firstByte = buffer.Span[0];
         }
@@ -52,6 +57,18 @@ internal sealed class ConnectionStream : NetworkStream
         {
             return ValueTask.FromCanceled(cancellationToken);
         }
+
+        if (_holding)
+        {
+            Hold(buffer.Span);
+            return ValueTask.CompletedTask;
+        }
+
+        return Send(buffer, cancellationToken);
+    }
+
+    private ValueTask Send(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
+    {
 
         var sent = 0;
         while (sent < buffer.Length)
