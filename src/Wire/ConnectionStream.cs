@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Sockets;
 
 namespace Gatehouse.Wire;
@@ -28,6 +29,9 @@ internal sealed partial class ConnectionStream : NetworkStream
         // NetworkStream itself refuses a non-blocking socket at construction only.
         socket.Blocking = false;
     }
+
+    /// <summary>The local address and port the client reached.</summary>
+    public IPEndPoint? LocalEndPoint => _socket.LocalEndPoint as IPEndPoint;
 
     /// <summary>Sends FIN: the client reads to the end of what was sent, while the server may still read what it sends.</summary>
     public void CloseForWriting() => _socket.Shutdown(SocketShutdown.Send);
