@@ -7,13 +7,19 @@ namespace Gatehouse.Wire;
 /// How a refused client is told why (issue 19 item 4), so curl, openssl s_client and a browser show a
 /// reason instead of "Empty reply from server". Each refusal reason has the TLS alert that names it
 /// (RFC 8446 §6.2; RFC 5246 §7.2) and a sentence for a person.
+/// Why SslStream cannot send these alerts itself on .NET 10/Linux (dotnet/runtime release/10.0):
+/// pal_ssl.c's verify_callback accepts every certificate ("Real verification happens in managed
+/// code"), so OpenSSL finishes the handshake; SslStream judges the certificate afterwards and asks
+/// SslStreamPal.Unix.ApplyAlertToken for the alert, which does nothing ("no exposed API for writing
+/// an alert"); the socket just closes. (Later runtimes judge inside OpenSSL's verify callback, but with
+/// a RemoteCertificateValidationCallback any refusal becomes X509_V_ERR_APPLICATION_VERIFICATION, i.e.
+/// handshake_failure: the reason is still lost.) So:
 /// - TLS 1.2: the server's last flight was held back (<see cref="ConnectionStream.HoldWrites"/>), so
 ///   the client still reads plaintext records and gets a fatal alert with that name.
 /// - TLS 1.3: the server's Finished went out before the client's certificate came (RFC 8446 §4.4.2.4),
-///   so any alert must be encrypted, and SslStream on Linux sends none (SslStreamPal.Unix's
-///   ApplyAlertToken does nothing; .NET 10's OpenSSL verify callback accepts every certificate and the
-///   judgement runs after the handshake). The handshake is let finish instead and the client gets a
-///   short plain-text 403 that names the alert, then close_notify. Nothing it sent is parsed.
+///   so any alert must be encrypted, which only SslStream could do. The handshake is let finish
+///   instead and the client gets a short plain-text 403 that names the alert, then close_notify, as
+///   nginx answers a bad client certificate with a page rather than an alert. Nothing it sent is parsed.
 /// </summary>
 internal sealed class HandshakeRefusal
 {

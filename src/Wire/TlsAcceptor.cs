@@ -38,6 +38,7 @@ internal sealed class TlsAcceptor(Limits limits, ILogger logger)
         // still be an alert (HandshakeRefusal); on other listeners nothing is held.
         ConnectionStream? held = listener.ClientCertificate != ClientCertificateMode.None ? transport as ConnectionStream : null;
         held?.HoldWrites();
+        bool told = false;
         try
         {
             await tls.AuthenticateAsServerAsync(Options(identity, listener.ClientCertificate, check, _openSsl.CanShareContexts), deadline.Token).ConfigureAwait(false);
@@ -54,6 +55,10 @@ internal sealed class TlsAcceptor(Limits limits, ILogger logger)
                 string reason = check.Decision?.RefusalReason ?? ClientTrust.Reasons.NoCertificate;
                 WireLog.Refused(logger, remote, listenerText, reason);
                 WireMetrics.Handshake("refused", reason);
+                told = true;
+                // The session finished (TLS 1.3, or no certificate came): its context forbids resumption
+                // all the same, even when no key has been let in on it yet.
+                _openSsl.TryApply(tls);
                 await TellRefusedAsync(tls, held, tls.SslProtocol, reason, deadline.Token).ConfigureAwait(false);
                 return null;
             }
@@ -71,7 +76,7 @@ internal sealed class TlsAcceptor(Limits limits, ILogger logger)
             X509Certificate2? certificate = principal.HasKey ? check.TakeCertificate() : null;
             return (tls, principal, certificate);
         }
-        catch (Exception) when (check.Decision is { RefusalReason: { } reason })
+        catch (Exception) when (check.Decision is { RefusalReason: { } reason } && !told)
         {
             WireLog.Refused(logger, remote, listenerText, reason);
             WireMetrics.Handshake("refused", reason);
