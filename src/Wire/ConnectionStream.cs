@@ -39,15 +39,32 @@ internal sealed partial class ConnectionStream : NetworkStream
     /// <summary>The first byte read from the client, or -1 when none came yet.</summary>
     public int FirstByte => _firstByte;
 
-    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-        _firstByte >= 0 && _held is null ? base.ReadAsync(buffer, cancellationToken) : ReadFirstOrHeldAsync(buffer, cancellationToken);
-
-    private async ValueTask<int> ReadFirstOrHeldAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        // Whoever reads waits for the peer, so what it wrote must reach the peer first.
-        await SendHeldAsync(cancellationToken).ConfigureAwait(false);
+        if (_held is not null)
+        {
+            // Whoever reads waits for the peer, so what it wrote must reach the peer first. The send
+            // almost always completes at once (a handshake flight fits the send buffer): no extra state machine.
+            ValueTask sent = SendHeldAsync(cancellationToken);
+            if (!sent.IsCompletedSuccessfully)
+            {
+                return ReadAfterSendAsync(sent, buffer, cancellationToken);
+            }
+        }
+
+        return _firstByte >= 0 ? base.ReadAsync(buffer, cancellationToken) : ReadFirstAsync(buffer, cancellationToken);
+    }
+
+    private async ValueTask<int> ReadAfterSendAsync(ValueTask sent, Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        await sent.ConfigureAwait(false);
+        return await ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async ValueTask<int> ReadFirstAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    {
         var read = await base.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
-        if (read > 0 && _firstByte < 0)
+        if (read > 0)
         {
             _firstByte = buffer.Span[0];
         }
