@@ -34,7 +34,7 @@ internal sealed class HandshakeRefusal
 
     private static readonly HandshakeRefusal s_noCertificate = new(
         "certificate_required", HandshakeFailure,
-        "no client certificate was sent; this port lets in only clients that present a trusted one (curl --cert FILE --key FILE).");
+        "no client certificate was sent; this port lets in only clients that present a trusted one (curl: --cert FILE --key FILE; a browser: import the certificate).");
 
     private static readonly HandshakeRefusal s_denied = new(
         "certificate_revoked", CertificateRevoked, "this certificate's key has been denied by the gateway's owner.");
