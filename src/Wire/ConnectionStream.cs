@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Sockets;
 
 namespace Gatehouse.Wire;
@@ -11,7 +12,7 @@ namespace Gatehouse.Wire;
 /// thousands of idle keep-alive connections are that much lighter (issue 9). Reads are the
 /// NetworkStream's own.
 /// </summary>
-internal sealed class ConnectionStream : NetworkStream
+internal sealed partial class ConnectionStream : NetworkStream
 {
     private readonly Socket _socket;
 
@@ -29,11 +30,36 @@ internal sealed class ConnectionStream : NetworkStream
         socket.Blocking = false;
     }
 
+    /// <summary>The local address and port the client reached.</summary>
+    public IPEndPoint? LocalEndPoint => _socket.LocalEndPoint as IPEndPoint;
+
+    /// <summary>Sends FIN: the client reads to the end of what was sent, while the server may still read what it sends.</summary>
+    public void CloseForWriting() => _socket.Shutdown(SocketShutdown.Send);
+
     /// <summary>The first byte read from the client, or -1 when none came yet.</summary>
     public int FirstByte => _firstByte;
 
-    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-        _firstByte >= 0 ? base.ReadAsync(buffer, cancellationToken) : ReadFirstAsync(buffer, cancellationToken);
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (_held is not null)
+        {
+            // Whoever reads waits for the peer, so what it wrote must reach the peer first. The send
+            // almost always completes at once (a handshake flight fits the send buffer): no extra state machine.
+            ValueTask sent = SendHeldAsync(cancellationToken);
+            if (!sent.IsCompletedSuccessfully)
+            {
+                return ReadAfterSendAsync(sent, buffer, cancellationToken);
+            }
+        }
+
+        return _firstByte >= 0 ? base.ReadAsync(buffer, cancellationToken) : ReadFirstAsync(buffer, cancellationToken);
+    }
+
+    private async ValueTask<int> ReadAfterSendAsync(ValueTask sent, Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        await sent.ConfigureAwait(false);
+        return await ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+    }
 
     private async ValueTask<int> ReadFirstAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
@@ -52,6 +78,18 @@ internal sealed class ConnectionStream : NetworkStream
         {
             return ValueTask.FromCanceled(cancellationToken);
         }
+
+        if (_holding)
+        {
+            Hold(buffer.Span);
+            return ValueTask.CompletedTask;
+        }
+
+        return Send(buffer, cancellationToken);
+    }
+
+    private ValueTask Send(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
+    {
 
         var sent = 0;
         while (sent < buffer.Length)

@@ -34,6 +34,11 @@ internal sealed class TlsAcceptor(Limits limits, ILogger logger)
         var tls = new JudgedSslStream(transport) { Check = check };
         bool keep = false;
         HandshakeDeadlines.Deadline deadline = _deadlines.Start(stopping);
+        // Where a key is judged, the server's last flight waits for the judgement, so a refusal can
+        // still be an alert (HandshakeRefusal); on other listeners nothing is held.
+        ConnectionStream? held = listener.ClientCertificate != ClientCertificateMode.None ? transport as ConnectionStream : null;
+        held?.HoldWrites();
+        bool told = false;
         try
         {
             await tls.AuthenticateAsServerAsync(Options(identity, listener.ClientCertificate, check, _openSsl.CanShareContexts), deadline.Token).ConfigureAwait(false);
@@ -47,9 +52,20 @@ internal sealed class TlsAcceptor(Limits limits, ILogger logger)
             };
             if (principal is null)
             {
-                WireLog.Refused(logger, remote, listenerText, check.Decision?.RefusalReason ?? ClientTrust.Reasons.NoCertificate);
-                WireMetrics.Handshake("refused", check.Decision?.RefusalReason ?? ClientTrust.Reasons.NoCertificate);
+                string reason = check.Decision?.RefusalReason ?? ClientTrust.Reasons.NoCertificate;
+                WireLog.Refused(logger, remote, listenerText, reason);
+                WireMetrics.Handshake("refused", reason);
+                told = true;
+                // The session finished (TLS 1.3, or no certificate came): its context forbids resumption
+                // all the same, even when no key has been let in on it yet.
+                _openSsl.TryApply(tls);
+                await TellRefusedAsync(tls, held, tls.SslProtocol, reason, deadline.Token).ConfigureAwait(false);
                 return null;
+            }
+
+            if (held is not null)
+            {
+                await held.ReleaseHeldAsync(deadline.Token).ConfigureAwait(false);
             }
 
             WireMetrics.Handshake("ok");
@@ -60,10 +76,15 @@ internal sealed class TlsAcceptor(Limits limits, ILogger logger)
             X509Certificate2? certificate = principal.HasKey ? check.TakeCertificate() : null;
             return (tls, principal, certificate);
         }
-        catch (Exception) when (check.Decision is { RefusalReason: { } reason })
+        catch (Exception) when (check.Decision is { RefusalReason: { } reason } && !told)
         {
             WireLog.Refused(logger, remote, listenerText, reason);
             WireMetrics.Handshake("refused", reason);
+            if (check.Protocol is { } protocol)
+            {
+                await TellRefusedAsync(tls, held, protocol, reason, deadline.Token).ConfigureAwait(false);
+            }
+
             return null;
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !stopping.IsCancellationRequested)
@@ -91,11 +112,35 @@ internal sealed class TlsAcceptor(Limits limits, ILogger logger)
         {
             // The stream keeps its options (and so the shared callback) for life, but not this handshake's check.
             tls.Check = null;
+            // Whatever ended the handshake, nothing stays held (a failed one's bytes go nowhere).
+            held?.DiscardHeld();
             _deadlines.Finish(deadline);
             if (!keep)
             {
                 await tls.DisposeAsync().ConfigureAwait(false);
             }
+        }
+    }
+
+    /// <summary>
+    /// Tells a refused client why (HandshakeRefusal): an alert in TLS 1.2, a 403 in words in TLS 1.3.
+    /// Without a held transport (a stream other than the server's own) the client is not told.
+    /// </summary>
+    private static async ValueTask TellRefusedAsync(SslStream tls, ConnectionStream? held, SslProtocols protocol, string reason, CancellationToken deadline)
+    {
+        if (held is null)
+        {
+            return;
+        }
+
+        HandshakeRefusal refusal = HandshakeRefusal.For(reason);
+        if (protocol == SslProtocols.Tls13)
+        {
+            await refusal.SayInWordsAsync(tls, held, deadline).ConfigureAwait(false);
+        }
+        else if (protocol == SslProtocols.Tls12)
+        {
+            await refusal.SendAlertAsync(held, deadline).ConfigureAwait(false);
         }
     }
 
@@ -144,7 +189,20 @@ internal sealed class TlsAcceptor(Limits limits, ILogger logger)
     /// handshake, or any other sender) refuses: trust is never decided without one.
     /// </summary>
     internal static readonly RemoteCertificateValidationCallback SharedValidation = static (sender, certificate, chain, _) =>
-        sender is JudgedSslStream { Check: { } check } && check.Validate(certificate, chain);
+        sender is JudgedSslStream { Check: { } check } judged && check.Validate(certificate, chain, NegotiatedProtocol(judged));
+
+    /// <summary>The handshake's TLS version, asked inside the validation callback; None when the stream cannot say.</summary>
+    private static SslProtocols NegotiatedProtocol(SslStream stream)
+    {
+        try
+        {
+            return stream.SslProtocol;
+        }
+        catch (InvalidOperationException)
+        {
+            return SslProtocols.None;
+        }
+    }
 
     /// <summary>A server SslStream that holds its handshake's check while the handshake runs.</summary>
     internal sealed class JudgedSslStream(Stream transport) : SslStream(transport, leaveInnerStreamOpen: false)
@@ -159,6 +217,9 @@ internal sealed class TlsAcceptor(Limits limits, ILogger logger)
 
         public TrustDecision? Decision { get; private set; }
 
+        /// <summary>The TLS version the judgement was made in; null before it.</summary>
+        public SslProtocols? Protocol { get; private set; }
+
         /// <summary>The policy for the platform's chain build, from the trust this handshake is judged by.</summary>
         public X509ChainPolicy? ChainPolicy => trust.HandshakeChainPolicy;
 
@@ -167,7 +228,16 @@ internal sealed class TlsAcceptor(Limits limits, ILogger logger)
 
         // The platform's SslPolicyErrors are ignored on purpose: trust is ClientTrust's alone (DESIGN.md
         // decision 1). It may use the platform's chain, which was built with its policy (see Options).
-        public bool Validate(X509Certificate? certificate, X509Chain? chain)
+        // The return value is SslStream's verdict. A refused key in TLS 1.3 still gets true: the session
+        // must finish for the refusal to be said in words (HandshakeRefusal), and Decision, not the
+        // handshake's success, is what TlsAcceptor lets in by.
+        public bool Validate(X509Certificate? certificate, X509Chain? chain, SslProtocols protocol)
+        {
+            Protocol = protocol;
+            return Judge(certificate, chain) || protocol == SslProtocols.Tls13;
+        }
+
+        private bool Judge(X509Certificate? certificate, X509Chain? chain)
         {
             if (mode == ClientCertificateMode.None)
             {

@@ -103,6 +103,66 @@ public sealed class ConnectionStreamTests
         Assert.IsType<SocketException>(failure.InnerException);
     }
 
+    [Fact]
+    public async Task HeldWritesGoOutBeforeTheNextReadAndInOrder()
+    {
+        var (server, client) = await ConnectedPairAsync();
+        using var peer = client;
+        await using var stream = new ConnectionStream(server);
+        stream.HoldWrites();
+
+        await stream.WriteAsync("hel"u8.ToArray());
+        await stream.WriteAsync(new byte[5000]); // past the first rented array's 4 KiB
+        await stream.WriteAsync("lo"u8.ToArray());
+        Assert.Equal(0, peer.Available);
+
+        // The reader waits for the peer, which answers only what it was sent: the held bytes go first.
+        var read = stream.ReadAsync(new byte[1]).AsTask();
+        var received = new byte[5005];
+        var got = 0;
+        while (got < received.Length)
+        {
+            got += await peer.ReceiveAsync(received.AsMemory(got), SocketFlags.None).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        }
+
+        Assert.Equal("hel"u8.ToArray(), received[..3]);
+        Assert.Equal("lo"u8.ToArray(), received[^2..]);
+        await peer.SendAsync("x"u8.ToArray(), SocketFlags.None);
+        Assert.Equal(1, await read.WaitAsync(TimeSpan.FromSeconds(10)));
+
+        // Still holding after the read: the next flight waits too, until released.
+        await stream.WriteAsync("again"u8.ToArray());
+        Assert.Equal(0, peer.Available);
+        await stream.ReleaseHeldAsync(CancellationToken.None);
+        var last = new byte[5];
+        Assert.Equal(5, await peer.ReceiveAsync(last, SocketFlags.None));
+        Assert.Equal("again"u8.ToArray(), last);
+    }
+
+    [Fact]
+    public async Task DiscardedWritesNeverReachThePeerAndLaterWritesGoStraightOut()
+    {
+        var (server, client) = await ConnectedPairAsync();
+        using var peer = client;
+        await using var stream = new ConnectionStream(server);
+        stream.HoldWrites();
+
+        await stream.WriteAsync("finished"u8.ToArray());
+        stream.DiscardHeld();
+        await stream.WriteAsync("alert"u8.ToArray());
+        stream.CloseForWriting();
+
+        var received = new byte[64];
+        var got = 0;
+        int read;
+        while ((read = await peer.ReceiveAsync(received.AsMemory(got), SocketFlags.None)) > 0)
+        {
+            got += read;
+        }
+
+        Assert.Equal("alert"u8.ToArray(), received[..got]);
+    }
+
     private static async Task<(Socket Server, Socket Client)> ConnectedPairAsync()
     {
         using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
