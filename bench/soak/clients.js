@@ -16,7 +16,42 @@ const [, , modules, base, dbName, cert, key, ca, replicatorsText, wsText] = proc
 const PouchDB = require(path.join(modules, 'pouchdb')).plugin(require(path.join(modules, 'pouchdb-adapter-memory')));
 const WebSocket = require(path.join(modules, 'ws'));
 const tls = { cert: fs.readFileSync(cert), key: fs.readFileSync(key), ca: fs.readFileSync(ca) };
-const agent = new https.Agent(Object.assign({ keepAlive: true, maxSockets: 8 }, tls));
+// PouchDB's fetch (node-fetch 2.6.9) sometimes reports "Premature close" for a chunked answer that
+// came whole: its check looks at the socket's 'data' listeners when the answer's 'close' fires, which
+// Node 20's timing defeats (node-fetch/node-fetch#1576, #1767). So that the soak can tell such a false
+// alarm from a body the gateway really cut, every socket's bytes are watched (emit is wrapped: no
+// listener is added) and an error says whether its socket saw the chunked terminator.
+const sockets = new Map(); // request path -> what the last socket that carried it received
+class WatchingAgent extends https.Agent {
+  addRequest(req, ...rest) {
+    req.once('socket', (socket) => {
+      if (socket.soakSeen) {
+        sockets.set(req.path, socket.soakSeen);
+        if (sockets.size > 2000) sockets.delete(sockets.keys().next().value);
+      }
+    });
+    return super.addRequest(req, ...rest);
+  }
+
+  createConnection(options, callback) {
+    const socket = super.createConnection(options, callback);
+    const seen = { bytes: 0, tail: Buffer.alloc(0), fin: false };
+    socket.soakSeen = seen;
+    const emit = socket.emit;
+    socket.emit = function (event, ...args) {
+      if (event === 'data') {
+        seen.bytes += args[0].length;
+        seen.tail = Buffer.concat([seen.tail, args[0]]).subarray(-16);
+      } else if (event === 'end') {
+        seen.fin = true;
+      }
+      return emit.call(this, event, ...args);
+    };
+    return socket;
+  }
+}
+// One request per connection (no keep-alive), so a socket's bytes are one answer's.
+const agent = new WatchingAgent(Object.assign({ keepAlive: false, maxSockets: 8 }, tls));
 
 const stats = {
   type: 'stats', replications: 0, docs_pushed: 0, docs_pulled: 0, ws_sessions: 0, ws_messages: 0,
@@ -71,11 +106,39 @@ async function replicator(id) {
       }
       stats.replications++;
     } catch (err) {
-      error('replication', err.status, `${err.name || ''} ${err.message || err}`);
+      const cut = /fetch (https:\/\/\S+): Premature close/.exec(err.message || '');
+      const seen = cut && sockets.get(new URL(cut[1]).pathname + new URL(cut[1]).search);
+      if (seen && seen.tail.toString('latin1').endsWith('\r\n0\r\n\r\n')) {
+        // The whole chunked answer, terminator included, reached the socket: node-fetch's false alarm.
+        error('node-fetch false premature close', 0, `${cut[1]}: socket received ${seen.bytes} bytes ending in the chunked terminator (fin ${seen.fin})`);
+      } else {
+        error('replication', err.status, `${err.name || ''} ${err.message || err}` +
+          (seen ? ` [socket received ${seen.bytes} bytes, tail ${JSON.stringify(seen.tail.toString('latin1'))}, fin ${seen.fin}]` : ''));
+        if (cut) await diagnose(cut[1]);
+      }
       await sleep(1000);
     }
     await sleep(500 + Math.random() * 1000);
   }
+}
+
+// A body cut short: ask for the same URL again on a fresh connection and say what came back.
+function diagnose(url) {
+  return new Promise((resolve) => {
+    const req = https.get(url, Object.assign({ headers: { Accept: 'application/json', 'Accept-Encoding': 'gzip, deflate' } }, tls), (res) => {
+      let bytes = 0;
+      res.on('data', (chunk) => { bytes += chunk.length; });
+      const say = (how) => {
+        console.log(JSON.stringify({ type: 'diagnose', t: Date.now() / 1000, url, status: res.statusCode, headers: res.headers, bytes, how }));
+        resolve();
+      };
+      res.on('end', () => say('end'));
+      res.on('aborted', () => say('aborted'));
+      res.on('error', (e) => say('error ' + e.message));
+    });
+    req.on('error', (e) => { console.log(JSON.stringify({ type: 'diagnose', url, how: 'request error ' + e.message })); resolve(); });
+    req.setTimeout(30000, () => req.destroy(new Error('timeout')));
+  });
 }
 
 function wsSession() {

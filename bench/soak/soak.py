@@ -101,6 +101,8 @@ class Tally:
         self.aborts = collections.Counter()
         self.windows = []  # [start, end or None] in time.time()
         self.restarts = 0
+        self.false_alarms = 0
+        self.false_alarm_list = []
 
     def in_window(self, t):
         with self.lock:
@@ -123,6 +125,13 @@ class Tally:
             self.unexpected[kind] += 1
             if len(self.unexpected_list) < 50:
                 self.unexpected_list.append((round(t - START_WALL, 1), kind, status, detail))
+
+    def false_alarm(self, detail):
+        """A client library's error for an answer that, by the bytes on its socket, came whole."""
+        with self.lock:
+            self.false_alarms += 1
+            if len(self.false_alarm_list) < 5:
+                self.false_alarm_list.append(detail)
 
     def abort(self, kind):
         with self.lock:
@@ -529,7 +538,7 @@ def main():
         print("soak: the Node tools are missing; run 'make tools'", file=sys.stderr)
         return 2
     work = tempfile.mkdtemp(prefix="gatehouse-soak-")
-    binary = os.path.join(work, "bin")
+    binary = os.path.join(ROOT, ".run", "soak-bin")  # kept, so the next build is incremental
     subprocess.run(["dotnet", "build", os.path.join(ROOT, "src/Gatehouse"), "-c", "Release", "-nologo", "-v", "quiet", "-o", binary],
                    check=True, stdout=subprocess.DEVNULL)
     gatehouse = ["dotnet", os.path.join(binary, "gatehouse.dll")]
@@ -556,8 +565,10 @@ def main():
         json.dump(config, f)
     environment = {"couchdb": {"url": f"http://127.0.0.1:{backends.couch_port}/",
                                "credentials": {"device": {"username": DEVICE[0], "password": DEVICE[1]}}}}
-    server_log = open(os.path.join(work, "gatehouse.log"), "w")
-    server = subprocess.Popen(gatehouse + ["serve", "--config", config_path, "--env-stdin", "--log-level", "Warning", "--count-buffers"],
+    os.makedirs(os.path.join(ROOT, ".run"), exist_ok=True)
+    server_log_path = os.path.join(ROOT, ".run", "soak-gatehouse.log")  # kept after the run
+    server_log = open(server_log_path, "w")
+    server = subprocess.Popen(gatehouse + ["serve", "--config", config_path, "--env-stdin", "--log-level", os.environ.get("SOAK_LOG_LEVEL", "Warning"), "--count-buffers"],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=server_log, text=True)
     server.stdin.write(json.dumps(environment))
     server.stdin.close()
@@ -575,6 +586,7 @@ def main():
                              os.path.join(ident, "client.crt"), os.path.join(ident, "client.key"), os.path.join(ident, "ca.crt"), "2", "2"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     node_stats = {}
+    diagnoses = []
     node_err = []
 
     def read_node():
@@ -585,6 +597,12 @@ def main():
                 continue
             if item.get("type") == "stats":
                 node_stats.update(item)
+            elif item.get("type") == "diagnose":
+                print("soak: node diagnose " + json.dumps(item), flush=True)
+                if len(diagnoses) < 10:
+                    diagnoses.append(item)
+            elif item.get("type") == "error" and item["kind"].startswith("node-fetch false"):
+                tally.false_alarm(item["detail"])
             elif item.get("type") == "error":
                 tally.fail("node " + item["kind"], item["status"], item["detail"], item["t"])
 
@@ -669,8 +687,9 @@ def main():
 
     # --- figures ---
     after = [s for s in samples if s["t"] >= WARMUP_SECONDS] or samples[-3:]
-    base = after[:3]
-    tail = samples[-3:]
+    window = max(3, int(60 / SAMPLE_SECONDS))  # a minute of samples: connections come and go
+    base = after[:window]
+    tail = samples[-window:]
 
     def mean(xs):
         return sum(xs) / max(len(xs), 1)
@@ -731,6 +750,7 @@ def main():
         f"| backend restarts (pouchdb-server, http.server, ws echo) | {tally.restarts} at {', '.join(f'{t:.0f}' for t in restart_times)} s |",
         f"| **unexpected errors** | **{unexpected}** |",
         f"| failures inside restart windows (expected) | {expected} |",
+        f"| client-side false alarms (node-fetch \"Premature close\" on a whole answer) | {tally.false_alarms} |",
         f"| RSS after warm-up ({WARMUP_SECONDS} s) → end | {rss_b / 1024:.1f} → {rss_e / 1024:.1f} MiB "
         f"(**{rss_g * 100:+.1f}%**, peak {rss_peak * 100:+.1f}%) |",
         f"| open fds after warm-up → end | {fds_b:.0f} → {fds_e:.0f} (**{fds_g * 100:+.1f}%**, peak {fds_peak * 100:+.1f}%) |",
@@ -739,7 +759,8 @@ def main():
         f"arrays {arrays_out:.0f} of {arrays_rented:.0f} (after {settled_after:.0f} s) |",
         f"| exit code on SIGTERM | {code} |",
         "",
-        "Growth is the mean of the last three samples against the mean of the first three after the warm-up.",
+        f"Growth is the mean of the last {window} samples against the mean of the first {window} after the warm-up; "
+        "peak is the largest sample after the warm-up against the same base.",
         "",
     ]
     if status_classes:
@@ -753,6 +774,30 @@ def main():
         lines += ["## Unexpected errors", "", "| t (s) | kind | status | request and answer |", "|---|---|---|---|"]
         lines += [f"| {t} | {k} | {s} | {d.replace('|', '/')} |" for t, k, s, d in tally.unexpected_list]
         lines.append("")
+    log_counts = collections.Counter()
+    with open(server_log_path, errors="replace") as f:
+        for line in f:
+            try:
+                item = json.loads(line)
+                if item.get("LogLevel") in ("Trace", "Debug", "Information"):
+                    continue
+                template = item.get("State", {}).get("{OriginalFormat}") or item.get("Message", "")
+                log_counts[(item.get("LogLevel", "?"), item.get("Category", "?"), template[:160])] += 1
+            except ValueError:
+                log_counts[("?", "stderr", line.strip()[:160])] += 1
+    if log_counts:
+        lines += ["Server log (warnings and worse, `.run/soak-gatehouse.log`), by message:", "",
+                  "| count | level | category | message |", "|---|---|---|---|"]
+        lines += [f"| {n} | {lvl} | {cat} | {msg.replace('|', '/')} |" for (lvl, cat, msg), n in log_counts.most_common(15)]
+        lines.append("")
+    if tally.false_alarm_list:
+        lines += ["node-fetch 2.6.9 (PouchDB's fetch) reported \"Premature close\" for answers whose socket had received the "
+                  "chunked terminator `0\\r\\n\\r\\n` (its check reads the socket's 'data' listeners when the answer closes; "
+                  "node-fetch/node-fetch#1576, #1767). Counted apart, not as gateway errors. Examples:", "",
+                  *[f"- {d}" for d in tally.false_alarm_list], ""]
+    if diagnoses:
+        lines += ["Bodies cut short, asked again on a fresh connection (Node `https.get`):", "", "```",
+                  *[json.dumps(d) for d in diagnoses], "```", ""]
     if node_err:
         lines += ["Node clients' stderr:", "", "```", *node_err, "```", ""]
     report = "\n".join(lines)
