@@ -21,22 +21,19 @@ const tls = { cert: fs.readFileSync(cert), key: fs.readFileSync(key), ca: fs.rea
 // Node 20's timing defeats (node-fetch/node-fetch#1576, #1767). So that the soak can tell such a false
 // alarm from a body the gateway really cut, every socket's bytes are watched (emit is wrapped: no
 // listener is added) and an error says whether its socket saw the chunked terminator.
-const sockets = new Map(); // request path -> what the last socket that carried it received
+// Each fetch gets its own agent (no keep-alive, so one connection per request, as before): the
+// record of what its socket received belongs to that request alone. Keyed by path, two replicators
+// asking the same _changes URL at once overwrote each other's record.
 class WatchingAgent extends https.Agent {
-  addRequest(req, ...rest) {
-    req.once('socket', (socket) => {
-      if (socket.soakSeen) {
-        sockets.set(req.path, socket.soakSeen);
-        if (sockets.size > 2000) sockets.delete(sockets.keys().next().value);
-      }
-    });
-    return super.addRequest(req, ...rest);
+  constructor(options) {
+    super(options);
+    this.seen = { bytes: 0, tail: Buffer.alloc(0), fin: false, sockets: 0 };
   }
 
   createConnection(options, callback) {
     const socket = super.createConnection(options, callback);
-    const seen = { bytes: 0, tail: Buffer.alloc(0), fin: false };
-    socket.soakSeen = seen;
+    const seen = this.seen;
+    seen.sockets++;
     const emit = socket.emit;
     socket.emit = function (event, ...args) {
       if (event === 'data') {
@@ -50,8 +47,21 @@ class WatchingAgent extends https.Agent {
     return socket;
   }
 }
-// One request per connection (no keep-alive), so a socket's bytes are one answer's.
-const agent = new WatchingAgent(Object.assign({ keepAlive: false, maxSockets: 8 }, tls));
+const watchedFetch = (url, opts) => {
+  const agent = new WatchingAgent(Object.assign({ keepAlive: false }, tls));
+  return PouchDB.fetch(url, Object.assign({}, opts, { agent })).then(
+    (response) => {
+      // node-fetch reads the body later; errors then come from response.json()/text(): wrap them too.
+      for (const method of ['json', 'text', 'blob', 'buffer', 'arrayBuffer']) {
+        if (typeof response[method] === 'function') {
+          const read = response[method].bind(response);
+          response[method] = () => read().catch((err) => { err.soakSeen = agent.seen; throw err; });
+        }
+      }
+      return response;
+    },
+    (err) => { err.soakSeen = agent.seen; throw err; });
+};
 
 const stats = {
   type: 'stats', replications: 0, docs_pushed: 0, docs_pulled: 0, ws_sessions: 0, ws_messages: 0,
@@ -70,7 +80,7 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 function remote() {
   return new PouchDB(base + '/couch/' + dbName, {
     skip_setup: true,
-    fetch: (url, opts) => PouchDB.fetch(url, Object.assign({}, opts, { agent })),
+    fetch: watchedFetch,
   });
 }
 
@@ -107,7 +117,7 @@ async function replicator(id) {
       stats.replications++;
     } catch (err) {
       const cut = /fetch (https:\/\/\S+): Premature close/.exec(err.message || '');
-      const seen = cut && sockets.get(new URL(cut[1]).pathname + new URL(cut[1]).search);
+      const seen = cut && err.soakSeen;
       if (seen && seen.tail.toString('latin1').endsWith('\r\n0\r\n\r\n')) {
         // The whole chunked answer, terminator included, reached the socket: node-fetch's false alarm.
         error('node-fetch false premature close', 0, `${cut[1]}: socket received ${seen.bytes} bytes ending in the chunked terminator (fin ${seen.fin})`);
