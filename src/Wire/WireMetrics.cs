@@ -24,6 +24,10 @@ public static class WireMetrics
     internal static readonly Counter<long> Revocations =
         Meter.CreateCounter<long>("gatehouse.revocations", description: "Live connections closed because a reload no longer trusts their key");
 
+    /// <summary>Publishes <c>gatehouse.buffers.outstanding</c> (only when the server counts its pools: serve --count-buffers).</summary>
+    internal static void ObserveBuffers(Func<IEnumerable<Measurement<long>>> observe) =>
+        Meter.CreateObservableGauge("gatehouse.buffers.outstanding", observe, "{buffer}", "Pooled buffers rented and not yet returned, by kind (pipe_block, array); *_rented_total: rented so far");
+
     internal static void Handshake(string result, string reason = "") =>
         Handshakes.Add(1, new KeyValuePair<string, object?>("result", result), new KeyValuePair<string, object?>("reason", reason));
 }

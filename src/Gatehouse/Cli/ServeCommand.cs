@@ -18,12 +18,13 @@ internal static class ServeCommand
         var config = new Option<FileInfo>("--config", "-c") { Description = "the JSON config file", Required = true };
         var envStdin = new Option<bool>("--env-stdin") { Description = "read one JSON object of secrets (CouchDB URL and credentials, key passphrase) from stdin" };
         var logLevel = new Option<LogLevel>("--log-level") { Description = "minimum log level on stderr", DefaultValueFactory = _ => LogLevel.Information };
-        var command = new Command("serve", "Run the gateway: prints one JSON ready line on stdout, logs on stderr.") { config, envStdin, logLevel };
-        command.SetAction((result, _) => RunAsync(result.GetValue(config)!, result.GetValue(envStdin), result.GetValue(logLevel)));
+        var countBuffers = new Option<bool>("--count-buffers") { Description = "count pooled buffers rented and not returned (gauge gatehouse.buffers.outstanding on /_gatehouse/metrics); for soak runs" };
+        var command = new Command("serve", "Run the gateway: prints one JSON ready line on stdout, logs on stderr.") { config, envStdin, logLevel, countBuffers };
+        command.SetAction((result, _) => RunAsync(result.GetValue(config)!, result.GetValue(envStdin), result.GetValue(logLevel), result.GetValue(countBuffers)));
         return command;
     }
 
-    private static async Task<int> RunAsync(FileInfo configFile, bool envStdin, LogLevel logLevel)
+    private static async Task<int> RunAsync(FileInfo configFile, bool envStdin, LogLevel logLevel, bool countBuffers)
     {
         SocketCompletions.PreferInline(); // before the first socket operation of the process
         using var loggers = Logs.Create(logLevel);
@@ -37,7 +38,11 @@ internal static class ServeCommand
                 ? await StdinEnvironmentReader.ReadAsync(Console.OpenStandardInput(), StdinTimeout).ConfigureAwait(false)
                 : null;
             // From the file, so SIGHUP can reload it (with the passphrase kept in memory).
-            server = GatehouseServer.CreateFromFile(configFile.FullName, environment, new GatehouseServerOptions { Loggers = loggers });
+            server = GatehouseServer.CreateFromFile(configFile.FullName, environment, new GatehouseServerOptions
+            {
+                Loggers = loggers,
+                Buffers = countBuffers ? Wire.CountedBufferPools.Create() : Wire.BufferPools.Shared,
+            });
         }
         catch (ConfigException ex)
         {
