@@ -23,6 +23,9 @@ internal sealed partial class LinkDiscovery : IAsyncDisposable
 {
     private static readonly TimeSpan AnswerInterval = TimeSpan.FromSeconds(1);
 
+    /// <summary>Datagrams read per second at most: far above a quiet link's few, and a flood costs bounded CPU.</summary>
+    private const int MaxDatagramsPerSecond = 200;
+
     private readonly DiscoveryOptions _options;
     private readonly ILogger _logger;
     private readonly Dictionary<int, InterfaceState> _interfaces = [];
@@ -32,6 +35,8 @@ internal sealed partial class LinkDiscovery : IAsyncDisposable
     private MulticastSockets? _sockets;
     private Task _running = Task.CompletedTask;
     private long _dropped;
+    private long _windowSecond;
+    private int _windowCount;
 
     public LinkDiscovery(DiscoveryOptions options, ILoggerFactory loggers)
     {
@@ -208,6 +213,12 @@ internal sealed partial class LinkDiscovery : IAsyncDisposable
 
     private async Task OnDatagramAsync(Datagram datagram)
     {
+        if (!WithinRate())
+        {
+            Interlocked.Increment(ref _dropped);
+            return;
+        }
+
         DnsMessage message;
         try
         {
@@ -247,6 +258,22 @@ internal sealed partial class LinkDiscovery : IAsyncDisposable
             {
                 LogSeen(announcement.DeviceName, announcement.Pin, Display(address), peer ?? "not paired");
             }
+        }
+    }
+
+    /// <summary>A fixed one-second window; the receive loops call this one datagram at a time each.</summary>
+    private bool WithinRate()
+    {
+        var second = Environment.TickCount64 / 1000;
+        lock (_lock)
+        {
+            if (second != _windowSecond)
+            {
+                _windowSecond = second;
+                _windowCount = 0;
+            }
+
+            return ++_windowCount <= MaxDatagramsPerSecond;
         }
     }
 

@@ -71,6 +71,7 @@ public sealed partial class GatehouseServer
             discovery?.Options.Announce ?? false,
             discovery?.Error,
             discovery?.InterfaceNames ?? [],
+            discovery?.Dropped ?? 0,
             [.. (discovery?.Seen.Snapshot() ?? []).Select(seen => new SeenGatewayStatus(
                 seen.Name,
                 seen.Pin,
@@ -81,7 +82,8 @@ public sealed partial class GatehouseServer
 }
 
 /// <summary>Discovery as the status shows it (issue 21): this device's name, whether it announces, and who is seen.</summary>
-public sealed record DiscoveryStatus(string Name, bool Announcing, string? Error, IReadOnlyList<string> Interfaces, IReadOnlyList<SeenGatewayStatus> Seen);
+/// <param name="Dropped">Datagrams refused as malformed or over the rate since start.</param>
+public sealed record DiscoveryStatus(string Name, bool Announcing, string? Error, IReadOnlyList<string> Interfaces, long Dropped, IReadOnlyList<SeenGatewayStatus> Seen);
 
 /// <summary>A gateway seen on the link; <see cref="Peer"/> is its name in the peer table, null when not paired.</summary>
 public sealed record SeenGatewayStatus(string Name, string Pin, IReadOnlyList<string> Addresses, DateTimeOffset LastSeen, string? Peer);

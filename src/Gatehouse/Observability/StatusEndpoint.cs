@@ -181,6 +181,7 @@ internal static class StatusEndpoint
         }
 
         json.WriteEndArray();
+        json.WriteNumber("dropped", discovery.Dropped);
         json.WriteStartArray("seen");
         foreach (var seen in discovery.Seen)
         {
