@@ -65,6 +65,12 @@ internal sealed class MulticastSockets : IDisposable
                 _joinedV6.Add(link.Index);
                 added = true;
             }
+            catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AddressAlreadyInUse)
+            {
+                // Still a member from before the interface went down and came back: that is joined.
+                _joinedV6.Add(link.Index);
+                added = true;
+            }
             catch (SocketException ex)
             {
                 warn($"cannot join {GroupV6} on {link.Name}: {ex.Message}");
@@ -76,6 +82,11 @@ internal sealed class MulticastSockets : IDisposable
             try
             {
                 _v4.SetSocketOption(SocketOptionLevel.IP, SocketOptionName.AddMembership, new MulticastOption(GroupV4, link.Index));
+                _joinedV4.Add(link.Index);
+                added = true;
+            }
+            catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AddressAlreadyInUse)
+            {
                 _joinedV4.Add(link.Index);
                 added = true;
             }

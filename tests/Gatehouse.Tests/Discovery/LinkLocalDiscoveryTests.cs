@@ -93,6 +93,54 @@ public sealed class LinkLocalDiscoveryTests
         Assert.DoesNotContain(BeyondDiscovery(c), line => line.Contains(addressA!, StringComparison.Ordinal)); // C was never connected to
     }
 
+    [Fact]
+    public async Task ThePeerLinkRecoversByDiscoveryAloneWhenTheCableComesBackWithNewAddresses()
+    {
+        if (!VethCable.CanRun)
+        {
+            return;
+        }
+
+        await using var cable = await VethCable.PlugAsync();
+        using var dirA = new TempDirectory();
+        using var dirB = new TempDirectory();
+        var pinB = await InitAsync(dirB, "phone", peers: "");
+        var pinA = await InitAsync(dirA, "laptop", peers: $$"""[ { "name": "phone", "pins": [ "{{pinB}}" ], "addresses": [ "[::1]:9" ] } ]""");
+        await TrustAsync(dirB, pinA);
+        using var b = await ServeAsync(cable.B, dirB);
+        using var a = await ServeAsync(cable.A, dirA);
+        await PeersAsync(cable.A, dirA);
+        Assert.True(await WhoAmIThroughPeerLinkAsync(cable.A, pinA), a.StandardError);
+        var before = await VethCable.LinkLocalAsync(cable.B, cable.InterfaceB);
+
+        // Pull the cable, give B's end a new hardware address (so a new link-local address), plug it back.
+        await VethCable.RunAsync("ip", "-n", cable.B, "link", "set", cable.InterfaceB, "down");
+        await VethCable.RunAsync("ip", "-n", cable.B, "link", "set", cable.InterfaceB, "address", "02:00:00:00:21:01");
+        await VethCable.RunAsync("ip", "-n", cable.B, "link", "set", cable.InterfaceB, "up");
+        var plugged = System.Diagnostics.Stopwatch.StartNew();
+        var recovered = false;
+        while (!recovered && plugged.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            recovered = await WhoAmIThroughPeerLinkAsync(cable.A, pinA);
+            if (!recovered)
+            {
+                await Task.Delay(250);
+            }
+        }
+
+        var after = await VethCable.LinkLocalAsync(cable.B, cable.InterfaceB);
+        Assert.NotEqual(before, after);
+        Assert.True(recovered, $"no answer through the peer link within 10 s of plugging back in; A's log:\n{a.StandardError}");
+        Assert.Contains($"[{after}%{cable.InterfaceA}]:{TlsPort}", a.StandardError, StringComparison.Ordinal);
+    }
+
+    /// <summary>GET /_peers/phone/_gatehouse/whoami on A's loopback listener; true when B answered and saw A's key.</summary>
+    private static async Task<bool> WhoAmIThroughPeerLinkAsync(string ns, string pinA)
+    {
+        var answer = await VethCable.RunAsync("ip", "netns", "exec", ns, "curl", "-sS", "--max-time", "5", $"http://127.0.0.1:{LoopbackPort}/_peers/phone/_gatehouse/whoami");
+        return answer.ExitCode == 0 && answer.Stdout.Contains(pinA, StringComparison.Ordinal);
+    }
+
     /// <summary>The log lines of everything but discovery itself (which lists whatever it hears).</summary>
     private static IEnumerable<string> BeyondDiscovery(GatehouseProcess process) =>
         process.StandardError.Split('\n').Where(line => !line.Contains("\"Category\":\"Gatehouse.Discovery\"", StringComparison.Ordinal));
