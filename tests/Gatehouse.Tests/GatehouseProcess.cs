@@ -58,21 +58,39 @@ internal sealed class GatehouseProcess : IDisposable
 
     public void StartReadingStderr() => _process.BeginErrorReadLine();
 
-    private static GatehouseProcess Start(string? stdin, bool readStderr, string[] args)
+    /// <summary>Starts the executable inside network namespace <paramref name="netns"/> (`ip netns exec`, which execs, so the pid is gatehouse's).</summary>
+    public static GatehouseProcess StartInNamespace(string netns, string? stdin, params string[] args) => Start(stdin, readStderr: true, args, netns);
+
+    /// <summary>What runs the executable: `dotnet gatehouse.dll ARGS`, inside `ip netns exec NETNS` when given.</summary>
+    private static ProcessStartInfo StartInfo(string[] args, string? netns)
     {
-        var info = new ProcessStartInfo("dotnet")
+        var info = new ProcessStartInfo(netns is null ? "dotnet" : "ip")
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (netns is not null)
+        {
+            foreach (var arg in new[] { "netns", "exec", netns, "dotnet" })
+            {
+                info.ArgumentList.Add(arg);
+            }
+        }
+
         info.ArgumentList.Add(ExecutablePath);
         foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);
         }
 
+        return info;
+    }
+
+    private static GatehouseProcess Start(string? stdin, bool readStderr, string[] args, string? netns = null)
+    {
+        var info = StartInfo(args, netns);
         var process = Process.Start(info) ?? throw new InvalidOperationException("could not start gatehouse");
         var wrapper = new GatehouseProcess(process);
         process.ErrorDataReceived += (_, e) =>
@@ -117,21 +135,14 @@ internal sealed class GatehouseProcess : IDisposable
     }
 
     /// <summary>Runs a command to completion and returns its exit code, stdout and stderr.</summary>
-    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string? stdin, params string[] args)
-    {
-        var info = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        info.ArgumentList.Add(ExecutablePath);
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
+    public static Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string? stdin, params string[] args) => RunAsync(stdin, args, netns: null);
 
+    /// <summary>Runs the executable to the end inside network namespace <paramref name="netns"/>.</summary>
+    public static Task<(int ExitCode, string Stdout, string Stderr)> RunInNamespaceAsync(string netns, params string[] args) => RunAsync(null, args, netns);
+
+    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string? stdin, string[] args, string? netns)
+    {
+        var info = StartInfo(args, netns);
         using var process = Process.Start(info)!;
         if (stdin is not null)
         {

@@ -97,7 +97,9 @@ internal static class InitCommand
           ],
           "rules": [
             { "principals": [ "ca:user" ], "role": "device", "files": [ "read", "write" ] }
-          ]
+          ],
+          // Announce this gateway on the local link and see others (`gatehouse peers`); issue 21.
+          "discovery": { "enabled": true }
         }
 
         """;

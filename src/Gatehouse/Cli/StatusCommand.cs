@@ -71,7 +71,7 @@ internal static class StatusCommand
         return command;
     }
 
-    private static Uri StatusUrl(GatehouseConfig config)
+    internal static Uri StatusUrl(GatehouseConfig config)
     {
         var loopback = config.Listen.FirstOrDefault(l => l.Local && !l.Tls)
             ?? throw new ConfigException("no plain loopback listener to ask: add { \"address\": \"127.0.0.1\", \"port\": 5985, \"tls\": false, \"local\": true } to $.listen");

@@ -138,6 +138,7 @@ public static class ConfigLoader
         ValidateRoutes(config, folder, Fail);
         ValidateRules(config, Fail);
         Peers.PeerConfigRules.Validate(config, folder, Fail); // issue 8: peer table and rules' peers grants
+        ValidateDiscovery(config, Fail);
         try
         {
             LimitsBinder.Apply(new Limits(), config.Limits);
@@ -206,6 +207,27 @@ public static class ConfigLoader
         }
 
         RouteConfigRules.ApplyUnrestrictedListeners(config, fail);
+    }
+
+    private static void ValidateDiscovery(GatehouseConfig config, Action<string, string> fail)
+    {
+        if (config.Discovery is not { } discovery)
+        {
+            return;
+        }
+
+        if (discovery.Name is { } name && !Discovery.DeviceName.IsValid(name))
+        {
+            fail("$.discovery.name", "use 1-63 letters, digits, spaces, '.', '_' or '-', starting with a letter or digit");
+        }
+
+        for (var i = 0; i < discovery.Interfaces.Count; i++)
+        {
+            if (string.IsNullOrWhiteSpace(discovery.Interfaces[i]) || discovery.Interfaces[i].Length > 64)
+            {
+                fail($"$.discovery.interfaces[{i}]", "name a network interface, like \"eth0\"");
+            }
+        }
     }
 
     private static void ValidateRules(GatehouseConfig config, Action<string, string> fail)

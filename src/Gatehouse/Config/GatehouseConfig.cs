@@ -29,6 +29,9 @@ public sealed class GatehouseConfig
     /// <summary>Other devices' Gatehouses, reached over key-pinned TLS links from loopback (issue 8).</summary>
     public List<PeerConfig> Peers { get; set; } = [];
 
+    /// <summary>Announcing this gateway and finding others on the local link (issue 21); null: off.</summary>
+    public DiscoveryConfig? Discovery { get; set; }
+
     /// <summary>How a running gateway picks up changes to this file and the files it names (issue 7).</summary>
     public ReloadConfig Reload { get; set; } = new();
 }

@@ -42,6 +42,7 @@ public sealed partial class GatehouseServer : IAsyncDisposable
         Pin = Pin,
         Routes = [.. _router.Generation.Rules.WhoMayUse().Select(pair => new RouteStatus(RouteKinds.NameOf(pair.Route.Kind), pair.Route.Prefix, pair.Route.Name, pair.Grants))],
         Refusals = [.. _router.Refusals.Snapshot().Select(r => new RefusalStatus(r.Time, r.Principal, r.Method, r.Path, r.Status, r.Reason))],
+        Discovery = CreateDiscoveryStatus(),
     };
 
     /// <summary>When this server object was built.</summary>
@@ -96,10 +97,15 @@ public sealed partial class GatehouseServer : IAsyncDisposable
         _wire.Start();
         PeerLinks.Bind(_config, BoundEndpoints);
         StartWatching();
+        StartDiscovery();
     }
 
-    /// <summary>Stops accepting, lets in-flight requests finish within the grace period, then aborts the rest.</summary>
-    public Task StopAsync(TimeSpan? grace = null) => _wire.StopAsync(grace ?? Limits.ShutdownGrace);
+    /// <summary>Says goodbye on the link, stops accepting, lets in-flight requests finish within the grace period, then aborts the rest.</summary>
+    public async Task StopAsync(TimeSpan? grace = null)
+    {
+        await StopDiscoveryAsync().ConfigureAwait(false);
+        await _wire.StopAsync(grace ?? Limits.ShutdownGrace).ConfigureAwait(false);
+    }
 
     public ReadyLine CreateReadyLine()
     {
@@ -120,6 +126,7 @@ public sealed partial class GatehouseServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopReloadingAsync().ConfigureAwait(false);
+        await StopDiscoveryAsync().ConfigureAwait(false);
         await _wire.DisposeAsync().ConfigureAwait(false);
         await _router.DisposeAsync().ConfigureAwait(false);
         if (_router.PeerLinks is { } peers)

@@ -18,6 +18,9 @@ public sealed record GatehouseStatus(
 
     /// <summary>The last refused requests, newest first.</summary>
     public IReadOnlyList<RefusalStatus> Refusals { get; init; } = [];
+
+    /// <summary>Discovery on the local link (issue 21); null when it is off.</summary>
+    public DiscoveryStatus? Discovery { get; init; }
 }
 
 /// <summary>A route as a person reads it: kind, prefix and the grants that open it.</summary>

@@ -150,9 +150,62 @@ internal static class StatusEndpoint
             }
 
             json.WriteEndArray();
+            WriteDiscovery(json, status.Discovery);
             json.WriteEndObject();
         }
 
         return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Issue 21: names and pins here come from the network; the writer escapes them like any string.</summary>
+    private static void WriteDiscovery(Utf8JsonWriter json, DiscoveryStatus? discovery)
+    {
+        if (discovery is null)
+        {
+            json.WriteNull("discovery");
+            return;
+        }
+
+        json.WriteStartObject("discovery");
+        json.WriteString("name", discovery.Name);
+        json.WriteBoolean("announcing", discovery.Announcing);
+        if (discovery.Error is { } error)
+        {
+            json.WriteString("error", error);
+        }
+
+        json.WriteStartArray("interfaces");
+        foreach (var name in discovery.Interfaces)
+        {
+            json.WriteStringValue(name);
+        }
+
+        json.WriteEndArray();
+        json.WriteNumber("dropped", discovery.Dropped);
+        json.WriteStartArray("seen");
+        foreach (var seen in discovery.Seen)
+        {
+            json.WriteStartObject();
+            json.WriteString("name", seen.Name);
+            json.WriteString("pin", seen.Pin);
+            json.WriteStartArray("addresses");
+            foreach (var address in seen.Addresses)
+            {
+                json.WriteStringValue(address);
+            }
+
+            json.WriteEndArray();
+            json.WriteString("lastSeen", seen.LastSeen);
+            json.WriteBoolean("paired", seen.Peer is not null);
+            if (seen.Peer is { } peer)
+            {
+                json.WriteString("peer", peer);
+            }
+
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+        json.WriteEndObject();
     }
 }

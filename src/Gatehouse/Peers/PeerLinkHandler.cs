@@ -14,7 +14,9 @@ namespace Gatehouse.Peers;
 ///    never use this device as a relay.
 /// 2. The peer must be in the table (404), and the principal (the local user, or a local app by its
 ///    own key on a TLS loopback listener) needs a <c>peers</c> grant naming it or "*" (403).
-/// 3. The canonical request is forwarded with the two segments removed, on the peer's pooled TLS
+/// 3. With discovery on (issue 21), addresses where the peer's pin was heard on the link are dialled
+///    before the configured ones; an unknown gateway is never dialled, as it has no name here.
+/// 4. The canonical request is forwarded with the two segments removed, on the peer's pooled TLS
 ///    connections; streaming, back-pressure and 502/504 are the forwarder's, and the peer's own
 ///    answer (its 403 included) reaches the local app unchanged.
 /// </summary>
@@ -33,6 +35,9 @@ internal sealed class PeerLinkHandler : IAsyncDisposable
     }
 
     public PeerTable Table => Volatile.Read(ref _table);
+
+    /// <summary>Where discovery heard the gateway with one of these pins (issue 21); null without discovery.</summary>
+    public Func<IReadOnlyList<string>, IReadOnlyList<IPEndPoint>>? Heard { get; set; }
 
     /// <summary>True for <c>/_peers</c> and below: the router hands these here before route matching.</summary>
     public static bool IsPeerPath(Request request) =>
@@ -84,7 +89,8 @@ internal sealed class PeerLinkHandler : IAsyncDisposable
         // DESIGN.md decision 2: the target is re-serialized from the canonical request, not copied.
         var plan = Forwarder.PlanFor(exchange);
         plan.TargetFrom(request.Target, 2);
-        var result = await Forwarder.ForwardAsync(exchange, link, plan, stopping).ConfigureAwait(false);
+        var pool = Heard is { } heard ? link.PoolFor(heard(link.Pins), _logger) : link.Pool;
+        var result = await Forwarder.ForwardAsync(exchange, pool, plan, stopping).ConfigureAwait(false);
         if (result != ForwardResult.Completed)
         {
             _logger.LogInformation("peer link to {Peer}: {Method} {Path}: {Result}", name, request.Method, request.Target.Path, result);

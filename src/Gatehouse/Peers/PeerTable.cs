@@ -1,3 +1,4 @@
+using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Gatehouse.Config;
 using Gatehouse.Proxy;
@@ -10,24 +11,40 @@ namespace Gatehouse.Peers;
 /// The peer table in force (issue 8): per peer, a pool of keep-alive TLS connections that present
 /// this device's certificate (or the peer's own one from config) and accept only the peer's pins.
 /// Built at startup and again on reload; nothing connects until the first request.
+/// With discovery (issue 21) the configured addresses are a hint: a peer heard on the link at
+/// another address gets a pool that tries the heard addresses first, then the configured ones.
 /// </summary>
-internal sealed class PeerTable : IAsyncDisposable
+internal sealed partial class PeerTable : IAsyncDisposable
 {
     /// <summary>Short, so a dead address gives way to the next one quickly (issue 8: first that answers wins).</summary>
     private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(2);
 
-    private readonly Dictionary<string, UpstreamPool> _links;
+    private readonly Dictionary<string, PeerLink> _links;
     private readonly List<X509Certificate2> _owned;
+    private readonly Dictionary<string, string> _nameByPin;
+    private readonly ILogger _logger;
 
-    private PeerTable(Dictionary<string, UpstreamPool> links, List<X509Certificate2> owned)
+    private PeerTable(Dictionary<string, PeerLink> links, List<X509Certificate2> owned, ILogger logger)
     {
         _links = links;
         _owned = owned;
+        _logger = logger;
+        _nameByPin = new(StringComparer.Ordinal);
+        foreach (var link in links.Values)
+        {
+            foreach (var pin in link.Pins)
+            {
+                _nameByPin.TryAdd(pin, link.Name);
+            }
+        }
     }
 
-    public static PeerTable Empty { get; } = new([], []);
+    public static PeerTable Empty { get; } = new([], [], Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
 
     public IReadOnlyCollection<string> Names => _links.Keys;
+
+    /// <summary>The name of the peer one of whose pins this is, or null: what "paired" means to discovery.</summary>
+    public string? NameOfPin(string pin) => _nameByPin.GetValueOrDefault(pin);
 
     /// <summary>Builds the table of a validated config. Throws <see cref="ConfigException"/> for a certificate the user must fix.</summary>
     /// <param name="identity">The server identity in force: reused when a peer presents the server's own certificate (no second key decryption).</param>
@@ -40,7 +57,7 @@ internal sealed class PeerTable : IAsyncDisposable
 
         var owned = new List<X509Certificate2>();
         var loaded = new Dictionary<(string, string), X509Certificate2>();
-        var links = new Dictionary<string, UpstreamPool>(StringComparer.Ordinal);
+        var links = new Dictionary<string, PeerLink>(StringComparer.Ordinal);
         var logger = loggers.CreateLogger("Gatehouse.Peer");
         for (var i = 0; i < config.Peers.Count; i++)
         {
@@ -49,13 +66,15 @@ internal sealed class PeerTable : IAsyncDisposable
             var certificate = ClientCertificate(config, peer, field, environment, identity, loaded, owned);
             var options = new UpstreamOptions { ConnectTimeout = ConnectTimeout, PreferLastGoodNode = true, Buffers = buffers };
             var addresses = peer.Addresses.Select(UpstreamAddress.Parse).ToList();
-            links[peer.Name] = new UpstreamPool(addresses, new UpstreamTls(certificate, peer.Pins), options, logger);
+            var tls = new UpstreamTls(certificate, peer.Pins);
+            links[peer.Name] = new PeerLink(peer.Name, [.. peer.Pins], addresses, tls, options, new UpstreamPool(addresses, tls, options, logger));
         }
 
-        return new PeerTable(links, owned);
+        return new PeerTable(links, owned, logger);
     }
 
-    public UpstreamPool? Find(string name) => _links.GetValueOrDefault(name);
+    /// <summary>The peer named <paramref name="name"/>, or null.</summary>
+    public PeerLink? Find(string name) => _links.GetValueOrDefault(name);
 
     public async ValueTask DisposeAsync()
     {
