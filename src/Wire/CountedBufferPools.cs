@@ -30,7 +30,7 @@ public static class CountedBufferPools
     private static BufferPools Pools { get; } = new(MemoryCounter, ArrayCounter);
 
     /// <summary>Pipe blocks rented and not yet returned.</summary>
-    public static long OutstandingBlocks => Interlocked.Read(ref MemoryCounter.Outstanding);
+    public static long OutstandingBlocks => MemoryCounter.Outstanding;
 
     /// <summary>Scratch arrays rented and not yet returned.</summary>
     public static long OutstandingArrays => Interlocked.Read(ref ArrayCounter.Outstanding);
@@ -39,45 +39,9 @@ public static class CountedBufferPools
     [
         new(OutstandingBlocks, new KeyValuePair<string, object?>("kind", "pipe_block")),
         new(OutstandingArrays, new KeyValuePair<string, object?>("kind", "array")),
-        new(Interlocked.Read(ref MemoryCounter.Rented), new KeyValuePair<string, object?>("kind", "pipe_block_rented_total")),
+        new(MemoryCounter.Rented, new KeyValuePair<string, object?>("kind", "pipe_block_rented_total")),
         new(Interlocked.Read(ref ArrayCounter.Rented), new KeyValuePair<string, object?>("kind", "array_rented_total")),
     ];
-
-    private sealed class CountingMemoryPool : MemoryPool<byte>
-    {
-        public long Outstanding;
-        public long Rented;
-
-        // The pipes fall back to unpooled arrays for requests above this: keep it the shared pool's.
-        public override int MaxBufferSize => Shared.MaxBufferSize;
-
-        public override IMemoryOwner<byte> Rent(int minBufferSize = -1)
-        {
-            Interlocked.Increment(ref Outstanding);
-            Interlocked.Increment(ref Rented);
-            return new Block(this, Shared.Rent(minBufferSize));
-        }
-
-        protected override void Dispose(bool disposing)
-        {
-        }
-
-        private sealed class Block(CountingMemoryPool pool, IMemoryOwner<byte> inner) : IMemoryOwner<byte>
-        {
-            private int _returned;
-
-            public Memory<byte> Memory => inner.Memory;
-
-            public void Dispose()
-            {
-                if (Interlocked.Exchange(ref _returned, 1) == 0)
-                {
-                    Interlocked.Decrement(ref pool.Outstanding);
-                    inner.Dispose();
-                }
-            }
-        }
-    }
 
     private sealed class CountingArrayPool : ArrayPool<byte>
     {

@@ -22,7 +22,7 @@ internal sealed class CountingBufferPools
     public BufferPools Pools { get; }
 
     /// <summary>Pipe blocks and arrays rented and not yet returned.</summary>
-    public int Outstanding => _memory.Outstanding + _arrays.Outstanding;
+    public long Outstanding => _memory.Outstanding + _arrays.Outstanding;
 
     /// <summary>Every block and array rented so far (a scenario that rented nothing proves nothing).</summary>
     public long Rented => _memory.Rented + _arrays.Rented;
@@ -31,46 +31,6 @@ internal sealed class CountingBufferPools
 
     public string Describe() =>
         $"{_memory.Outstanding} pipe block(s) of {_memory.Rented} and {_arrays.Outstanding} array(s) of {_arrays.Rented} still out; faults: [{string.Join("; ", Faults)}]";
-
-    private sealed class CountingMemoryPool : MemoryPool<byte>
-    {
-        private int _outstanding;
-        private long _rented;
-
-        public int Outstanding => Volatile.Read(ref _outstanding);
-
-        public long Rented => Interlocked.Read(ref _rented);
-
-        // The pipes fall back to unpooled arrays for requests above this: keep it the shared pool's.
-        public override int MaxBufferSize => Shared.MaxBufferSize;
-
-        public override IMemoryOwner<byte> Rent(int minBufferSize = -1)
-        {
-            Interlocked.Increment(ref _outstanding);
-            Interlocked.Increment(ref _rented);
-            return new Block(this, Shared.Rent(minBufferSize));
-        }
-
-        protected override void Dispose(bool disposing)
-        {
-        }
-
-        private sealed class Block(CountingMemoryPool pool, IMemoryOwner<byte> inner) : IMemoryOwner<byte>
-        {
-            private int _returned;
-
-            public Memory<byte> Memory => inner.Memory;
-
-            public void Dispose()
-            {
-                if (Interlocked.Exchange(ref _returned, 1) == 0)
-                {
-                    Interlocked.Decrement(ref pool._outstanding);
-                    inner.Dispose();
-                }
-            }
-        }
-    }
 
     private sealed class CountingArrayPool : ArrayPool<byte>
     {
