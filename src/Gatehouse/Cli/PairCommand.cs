@@ -52,6 +52,29 @@ internal static class PairCommand
         return command;
     }
 
+    /// <summary><c>gatehouse unpair NAME</c>: the other half of pairing; see <see cref="PairedPeerWriter.Remove"/>.</summary>
+    public static Command CreateUnpair()
+    {
+        var name = new Argument<string>("NAME") { Description = "the name the device was paired under" };
+        var config = new Option<FileInfo>("--config", "-c") { Description = "this device's config", Required = true };
+        var command = new Command("unpair", "Remove a paired device: its peer table entry, its pin and the rules naming it. A running gatehouse reloads and closes its connections.") { name, config };
+        command.SetAction(result =>
+        {
+            try
+            {
+                var pins = PairedPeerWriter.Remove(result.GetValue(config)!.FullName, result.GetValue(name)!);
+                Console.Out.WriteLine($"unpaired \"{result.GetValue(name)}\"{(pins.Count == 0 ? string.Empty : " (" + string.Join(", ", pins) + " no longer trusted)")}");
+                return ExitCodes.Ok;
+            }
+            catch (ConfigException ex)
+            {
+                Console.Error.WriteLine("gatehouse unpair: " + ex.Message);
+                return ExitCodes.Usage;
+            }
+        });
+        return command;
+    }
+
     private static async Task<int> RunAsync(PairOptions options, CancellationToken cancellationToken)
     {
         GatehouseConfig config;

@@ -65,6 +65,61 @@ internal static partial class PairedPeerWriter
         });
     }
 
+    /// <summary>
+    /// Unpairs: takes the peer table entry, the whitelisted pin and the rules' mentions of
+    /// <paramref name="name"/> out in one atomic edit. A rule left naming nobody goes too; a
+    /// <c>peers</c> grant loses the name. A running gateway reloads and, the key being no longer
+    /// trusted, closes that device's connections (GatehouseServer.ReloadAsync).
+    /// </summary>
+    /// <returns>The pins that were taken off the whitelist.</returns>
+    /// <exception cref="ConfigException">Nothing by that name, or the edited config would be invalid; nothing was written.</exception>
+    public static IReadOnlyList<string> Remove(string configPath, string name)
+    {
+        var removedPins = new List<string>();
+        var found = false;
+        ConfigFileEditor.Edit(configPath, root =>
+        {
+            if (root["peers"] is JsonArray peers)
+            {
+                found |= RemoveWhere(peers, p => p?["name"]?.GetValue<string>() == name) > 0;
+            }
+
+            if (root["trust"]?["pins"] is JsonArray pins)
+            {
+                foreach (var entry in pins.Where(p => p?["name"]?.GetValue<string>() == name))
+                {
+                    removedPins.Add(entry?["pin"]?.GetValue<string>() ?? string.Empty);
+                }
+
+                found |= RemoveWhere(pins, p => p?["name"]?.GetValue<string>() == name) > 0;
+            }
+
+            if (!found)
+            {
+                throw new ConfigException($"no peer or pin named \"{name}\" in the config");
+            }
+
+            if (root["rules"] is JsonArray rules)
+            {
+                foreach (var rule in rules.OfType<JsonObject>())
+                {
+                    if (rule["principals"] is JsonArray principals)
+                    {
+                        RemoveWhere(principals, p => p?.GetValue<string>() == "pinned:" + name);
+                    }
+
+                    if (rule["peers"] is JsonArray grants)
+                    {
+                        RemoveWhere(grants, p => p?.GetValue<string>() == name);
+                    }
+                }
+
+                RemoveWhere(rules, r => r?["principals"] is JsonArray { Count: 0 });
+            }
+        });
+        return removedPins;
+    }
+
     /// <summary>Whether a name is free in both the peer table and the whitelist of <paramref name="config"/>.</summary>
     public static bool IsFree(GatehouseConfig config, string name) =>
         config.Peers.All(p => p.Name != name) && config.Trust.Pins.All(p => p.Name != name);
@@ -109,6 +164,17 @@ internal static partial class PairedPeerWriter
         }
 
         return null;
+    }
+
+    private static int RemoveWhere(JsonArray array, Func<JsonNode?, bool> match)
+    {
+        var doomed = array.Where(match).ToList();
+        foreach (var node in doomed)
+        {
+            array.Remove(node);
+        }
+
+        return doomed.Count;
     }
 
     private static JsonObject ObjectAt(JsonObject parent, string key)
