@@ -126,6 +126,52 @@ public sealed class PairCommandTests
     }
 
     [Fact]
+    public async Task TheListenerStopsAfterThreeFailedAttempts()
+    {
+        using var a = await DeviceAsync();
+        using var b = await DeviceAsync();
+        using var listener = PairProcess.Start("--config", a.File("gatehouse.json"), "--listen", "127.0.0.1:0", "--port", "8443");
+        var waiting = await listener.WaitForLineAsync(WaitingLine);
+
+        // Each refuses the listener's key in the handshake: a failed attempt as the listener sees it.
+        for (var i = 0; i < 3; i++)
+        {
+            var attempt = await GatehouseProcess.RunAsync(null, "pair", "--config", b.File("gatehouse.json"), "--connect", "127.0.0.1:" + waiting.Groups["port"].Value, "--pin", PeerDevices.RandomPin(), "--port", "9443");
+            Assert.Equal(1, attempt.ExitCode);
+        }
+
+        Assert.Equal(1, await listener.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains("(3 of 3)", listener.StandardError, StringComparison.Ordinal);
+        Assert.Contains("3 failed attempts; stopped", listener.StandardError, StringComparison.Ordinal);
+        Assert.Empty(ConfigLoader.Load(a.File("gatehouse.json")).Peers);
+    }
+
+    [Fact]
+    public async Task AnEncryptedKeyOpensWithThePassphraseOnStdinOverIPv6()
+    {
+        const string passphrase = "pairing passphrase 4f1c";
+        using var a = new TempDirectory();
+        Assert.Equal(0, (await GatehouseProcess.RunAsync(passphrase + "\n", "init", a.Path, "--name", "alpha")).ExitCode);
+        using var b = await DeviceAsync();
+        using var listener = PairProcess.Start("--config", a.File("gatehouse.json"), "--listen", "[::1]:0", "--port", "8443", "--env-stdin");
+        await listener.AnswerAsync($$"""{ "keyPassphrase": "{{passphrase}}" }""");
+        var waiting = await listener.WaitForLineAsync(@"^pair: waiting on \[::1\]:(?<port>[0-9]+) as (?<pin>sha256//\S+)$");
+        using var connector = PairProcess.Start("--config", b.File("gatehouse.json"), "--connect", "[::1]:" + waiting.Groups["port"].Value, "--port", "9443");
+
+        var code = (await listener.WaitForLineAsync(CodeLine)).Groups["code"].Value;
+        await connector.WaitForLineAsync(CodeLine);
+        await connector.AnswerAsync("yes");
+        await listener.AnswerAsync(code.Replace(" ", string.Empty, StringComparison.Ordinal));
+
+        Assert.True(await listener.WaitForExitAsync(TimeSpan.FromSeconds(30)) == 0, listener.StandardError);
+        Assert.True(await connector.WaitForExitAsync(TimeSpan.FromSeconds(30)) == 0, connector.StandardError);
+        Assert.Equal(["[::1]:8443"], Assert.Single(ConfigLoader.Load(b.File("gatehouse.json")).Peers).Addresses);
+        Assert.Equal(["[::1]:9443"], Assert.Single(ConfigLoader.Load(a.File("gatehouse.json")).Peers).Addresses);
+        Assert.Equal("alpha", Assert.Single(ConfigLoader.Load(b.File("gatehouse.json")).Peers).Name);
+        Assert.DoesNotContain(passphrase, listener.StandardOutput + listener.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task UnpairTakesTheDeviceOutAndARunningGatewayClosesItsConnectionWithinASecond()
     {
         using var a = await DeviceAsync();

@@ -39,10 +39,18 @@ internal sealed class PairingConfirmation
         Console.Out.WriteLine($"pair: code {display} — does the other device show the same? (yes/no, or type its code)");
         // Console streams ignore cancellation once a read is blocked: race it against the deadline instead.
         var reader = new StreamReader(Console.OpenStandardInput(), new UTF8Encoding(false), detectEncodingFromByteOrderMarks: false, bufferSize: 1);
-        var line = reader.ReadLineAsync(CancellationToken.None).AsTask();
-        await Task.WhenAny(line, Task.Delay(Timeout.Infinite, cancellationToken)).ConfigureAwait(false);
-        cancellationToken.ThrowIfCancellationRequested();
-        var answer = (await line.ConfigureAwait(false))?.Trim() ?? string.Empty;
+        string? answer;
+        do
+        {
+            // A bare Enter (or the newline after an --env-stdin object) is no answer yet.
+            var line = reader.ReadLineAsync(CancellationToken.None).AsTask();
+            await Task.WhenAny(line, Task.Delay(Timeout.Infinite, cancellationToken)).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            answer = (await line.ConfigureAwait(false))?.Trim();
+        }
+        while (answer is { Length: 0 });
+
+        answer ??= string.Empty;
         if (string.Equals(answer, "yes", StringComparison.OrdinalIgnoreCase))
         {
             return true;
