@@ -9,7 +9,7 @@ namespace Gatehouse.Pairing;
 /// </summary>
 internal sealed class PairingMessage
 {
-    /// <summary>"commit", "nonce", "reveal", "confirm" or "abort".</summary>
+    /// <summary>"commit", "nonce", "reveal", "opened", "confirm" or "abort".</summary>
     public string Step { get; set; } = string.Empty;
 
     /// <summary>The commitment (commit) or a nonce (nonce, reveal), base64.</summary>

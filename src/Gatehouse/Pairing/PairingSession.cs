@@ -14,7 +14,8 @@ internal sealed record PairedDevice(string Pin, int Port, string? Name);
 /// other's pin (issue 21 item 2). Connector A, listener B:
 /// 1. A → B  commit: SHA-256(label ‖ nonceA ‖ pinA ‖ pinB), A's port and name;
 /// 2. B → A  nonce: nonceB, B's port and name (B is now bound: A's nonce is fixed but unknown to it);
-/// 3. A → B  reveal: nonceA; B checks it opens the commitment for the pins B saw;
+/// 3. A → B  reveal: nonceA; B checks it opens the commitment for the pins B saw, and says
+///    "opened" (so a mismatch shows no code on either screen, only an error on both);
 /// 4. both show the code from both nonces and both pins (<see cref="PairingCode.Derive"/>) and ask
 ///    their person; each sends confirm {ok} and needs the other's ok too.
 /// Nothing is returned — so nothing is written — unless both people said yes.
@@ -33,6 +34,7 @@ internal static class PairingSession
         var listenerNonce = DecodeNonce(answer.Value);
         var port = RequirePort(answer.Port);
         await channel.SendAsync(new PairingMessage { Step = "reveal", Value = Convert.ToBase64String(nonce) }, cancellationToken).ConfigureAwait(false);
+        await channel.ReceiveAsync("opened", cancellationToken).ConfigureAwait(false);
         var code = PairingCode.Derive(nonce, listenerNonce, self.Pin, listenerPin);
         await ConfirmBothAsync(channel, code, confirm, cancellationToken).ConfigureAwait(false);
         return new PairedDevice(listenerPin, port, answer.Name);
@@ -54,6 +56,7 @@ internal static class PairingSession
             throw new PairingException("the other device's commitment does not match the keys this device saw (a device in between?)");
         }
 
+        await channel.SendAsync(new PairingMessage { Step = "opened" }, cancellationToken).ConfigureAwait(false);
         var code = PairingCode.Derive(connectorNonce, nonce, connectorPin, self.Pin);
         await ConfirmBothAsync(channel, code, confirm, cancellationToken).ConfigureAwait(false);
         return new PairedDevice(connectorPin, port, commit.Name);
