@@ -42,6 +42,13 @@ internal static class StatusPage
             status.Routes.Select(r => new[] { Code(r.Prefix), Encode(r.Kind), r.Grants.Count == 0 ? "<span class=\"empty\">nobody</span>" : string.Join("<br>", r.Grants.Select(Encode)) }));
         Table(html, "Upstreams", ["upstream", "state", "in use", "idle"],
             Proxy.ProxyMetrics.NodeStates().Select(n => new[] { Encode(n.Upstream), n.Up ? "<span class=\"up\">up</span>" : "<span class=\"down\">down</span>", Number(n.InUse), Number(n.Idle) }));
+        if (status.Discovery is { } discovery)
+        {
+            // Issue 21: what the local link shows now; only a paired one (a pin in the peer table) is ever dialled.
+            Table(html, $"On the local link (announcing as {discovery.Name}{(discovery.Announcing ? string.Empty : ", not announcing")})", ["name", "pin", "addresses", "last seen", "paired as"],
+                discovery.Seen.Select(g => new[] { Encode(g.Name), Code(g.Pin), string.Join("<br>", g.Addresses.Select(Code)), Time(g.LastSeen), g.Peer is null ? "<span class=\"empty\">not paired</span>" : Code(g.Peer) }));
+        }
+
         Table(html, "Recent refusals (newest first)", ["time", "principal", "request", "status", "reason"],
             status.Refusals.Select(r => new[] { Time(r.Time), Code(r.Principal), Encode(r.Method) + " " + Code(r.Path), Number(r.Status), Encode(r.Reason) }));
         html.Append("<p class=\"empty\">The same as JSON: <code>/_gatehouse/status</code>. In a terminal: <code>gatehouse status --config FILE</code>.</p></body></html>\n");

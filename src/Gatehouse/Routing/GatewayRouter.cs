@@ -1,5 +1,6 @@
 using Gatehouse.Http1;
 using Gatehouse.Policy;
+using Gatehouse.Wire;
 using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Routing;
@@ -201,7 +202,7 @@ internal sealed class GatewayRouter : IRequestHandler, IAsyncDisposable
         if (refusal is not null)
         {
             var principal = exchange.Principal;
-            Refusals.Add(principal.HasKey ? principal.Pin : principal.Source.ToString(), exchange.Request.Method, exchange.Request.Target.Path, exchange.Response.StatusCode, refusal);
+            Refusals.Add(principal.HasKey ? principal.Pin : principal.Source == TrustSource.LocalListener ? "local" : "anonymous", exchange.Request.Method, exchange.Request.Target.Path, exchange.Response.StatusCode, refusal);
         }
 
         if (!_logger.IsEnabled(LogLevel.Information))

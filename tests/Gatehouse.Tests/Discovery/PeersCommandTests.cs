@@ -38,6 +38,14 @@ public sealed class PeersCommandTests
         Assert.True(text.ExitCode == 0, text.Stderr);
         Assert.Contains("this gateway: \"test box\", not announcing", text.Stdout, StringComparison.Ordinal);
 
+        // The status page for people shows the same (issue 19 item 5 with issue 21).
+        var port = JsonDocument.Parse(await File.ReadAllTextAsync(config)).RootElement.GetProperty("listen")[1].GetProperty("port").GetInt32();
+        using (var local = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") })
+        {
+            var page = await local.GetStringAsync("/_gatehouse/");
+            Assert.Contains("On the local link (announcing as test box, not announcing)", page, StringComparison.Ordinal);
+        }
+
         var badWait = await GatehouseProcess.RunAsync(null, "peers", "--config", config, "--wait", "-1");
         Assert.Equal(2, badWait.ExitCode);
     }
