@@ -1,5 +1,6 @@
 using Gatehouse.Front;
 using Gatehouse.Http1;
+using Gatehouse.Http1.WebSockets;
 using Gatehouse.Policy;
 using Gatehouse.Proxy;
 using Microsoft.Extensions.Logging;
@@ -23,6 +24,7 @@ internal sealed class ProxyRouteHandler : IRouteHandler
 {
     private static readonly TimeSpan DefaultTunnelIdle = TimeSpan.FromMinutes(10);
     private readonly UpstreamPool _upstream;
+    private readonly FairUpstreamShares _shares;
     private readonly ProxyAccess _access;
     private readonly IdentityHeaders _identity;
     private readonly LocationRewriter _locations;
@@ -40,11 +42,14 @@ internal sealed class ProxyRouteHandler : IRouteHandler
 
     private readonly Func<HttpExchange, string, string, string> _rewriteResponseField;
 
-    public ProxyRouteHandler(Route route, LoginThrottle logins, ILoggerFactory loggers, Wire.BufferPools buffers)
+    public ProxyRouteHandler(Route route, LoginThrottle logins, Wire.Limits limits, ILoggerFactory loggers, Wire.BufferPools buffers)
     {
         var config = route.Config!;
         var backend = new Uri(config.Backend!);
-        _upstream = new UpstreamPool([backend], new UpstreamOptions { Buffers = buffers }, loggers.CreateLogger("Gatehouse.Upstream"));
+        var pool = limits.MaxUpstreamConnectionsPerNode;
+        _upstream = new UpstreamPool([backend], new UpstreamOptions { Buffers = buffers, MaxConnectionsPerNode = pool }, loggers.CreateLogger("Gatehouse.Upstream"));
+        var capacity = Math.Max(2, pool);
+        _shares = new FairUpstreamShares(capacity, Math.Clamp(limits.UpstreamConnectionsPerPrincipal, 1, capacity - 1), Math.Clamp(limits.LongLivedUpstreamConnections, 1, capacity));
         _logger = loggers.CreateLogger("Gatehouse.Proxy");
         _access = new ProxyAccess(config, route.Name, logins, loggers.CreateLogger("Gatehouse.Login"));
         _identity = new IdentityHeaders(config.Headers);
@@ -94,6 +99,35 @@ internal sealed class ProxyRouteHandler : IRouteHandler
             return access.Reason;
         }
 
+        // One person's many tabs (or one key's flood) cannot take the connections another needs (issue 18).
+        var key = ShareKey(exchange.Principal, access.User);
+        var tunnel = _webSockets && WebSocketUpgradeRequest.IsValid(request);
+        if (await _shares.EnterAsync(key, tunnel, _upstream.Options.ResponseHeaderTimeout, stopping).ConfigureAwait(false) is { } busy)
+        {
+            exchange.Response.Headers.Set("Retry-After", tunnel ? "30" : "1");
+            await ErrorPages.SendAsync(request, exchange.Response, 429, busy, stopping).ConfigureAwait(false);
+            return busy;
+        }
+
+        try
+        {
+            await ForwardAsync(exchange, route, access, stopping).ConfigureAwait(false);
+        }
+        finally
+        {
+            _shares.Leave(key, tunnel);
+        }
+
+        return null;
+    }
+
+    /// <summary>Whose share a request uses: the key, else the Basic login's user, else the local user.</summary>
+    private static string ShareKey(Wire.Principal principal, string? user) =>
+        principal.HasKey ? principal.Pin : user ?? principal.Subject;
+
+    private async ValueTask ForwardAsync(HttpExchange exchange, Route route, ProxyAccessResult access, CancellationToken stopping)
+    {
+        var request = exchange.Request;
         var plan = Forwarder.PlanFor(exchange);
         plan.TargetFrom(request.Target, route.StrippedSegments);
         plan.AllowUpgrade = _webSockets;
@@ -109,8 +143,6 @@ internal sealed class ProxyRouteHandler : IRouteHandler
         {
             _logger.LogInformation("forward {Method} {Path}: {Result}", request.Method, request.Target.Path, result);
         }
-
-        return null;
     }
 
     private static async ValueTask RefuseAsync(HttpExchange exchange, ProxyAccessResult access, CancellationToken stopping)

@@ -57,7 +57,7 @@ internal static class RouteKinds
         RouteKind.WhoAmI => WhoAmIHandler.Instance,
         RouteKind.Files => FileRouteHandler.Create(route, context.Loggers),
         RouteKind.CouchDb => new CouchRouteHandler(route, context.Environment!.Couchdb!, context.PeerLinks, context.Limits, context.Loggers, context.Buffers),
-        RouteKind.Proxy => new ProxyRouteHandler(route, context.Logins, context.Loggers, context.Buffers),
+        RouteKind.Proxy => new ProxyRouteHandler(route, context.Logins, context.Limits, context.Loggers, context.Buffers),
         RouteKind.WebSocket => WebSocketRouteHandler.Create(route, context.WebSocketRoutes, context.Loggers),
         _ => throw new ConfigException($"route {route.Prefix}: no handler for kind {route.Kind}"),
     };
