@@ -24,6 +24,7 @@ Environment knobs (all optional):
   BENCH_WS_INFLIGHT    scenario 6: messages in flight per connection (default 4)
   BENCH_WAIT_QUIET     wait up to this many seconds for other processes to go quiet before starting
   BENCH_OUT            where to write the table (default bench/results/latest.md)
+  BENCH_TLS_TUNING     0: Gatehouse with "runtime": { "tlsTuning": false } (default 1: as shipped)
 """
 import json
 import os
@@ -91,6 +92,8 @@ MULTI_CPU = (os.cpu_count() or 1) >= 2 and shutil.which("taskset") is not None
 SERVER_CPU, LOAD_CPU = (1, 0) if MULTI_CPU else (None, None)
 # BENCH_AOT=1 (run.sh builds it): the NativeAOT executable instead of the JIT build under dotnet.
 AOT = env_flag("BENCH_AOT")
+# BENCH_TLS_TUNING=0: Gatehouse's TLS runtime tuning (src/Wire/Tuning) off, to see what it saves.
+TLS_TUNING = os.environ.get("BENCH_TLS_TUNING", "1") not in ("0", "false", "no")
 
 notes = []          # printed under the table
 skipped = {}        # peer -> reason (for the whole run)
@@ -388,6 +391,9 @@ class GatehousePeer(Peer):
             # the peers have no per-connection request cap either; keep-alive idles as long as theirs
             "limits": {"maxRequestsPerConnection": 100000000, "keepAliveTimeout": 300, "maxConnections": 100000, "maxConnectionsPerAddress": 100000, "maxPendingHandshakesPerAddress": 100000, "maxConnectionsPerPrincipal": 100000},
         }
+        if not TLS_TUNING:
+            config["runtime"] = {"tlsTuning": False}
+            note("Gatehouse ran with runtime.tlsTuning false (BENCH_TLS_TUNING=0)")
         path = RUN / f"gatehouse-{mode}.json"
         path.write_text(json.dumps(config, indent=2))
         self.proc = Proc(f"gatehouse-{mode}", gatehouse_command() + ["serve", "--config", str(path),

@@ -1,6 +1,7 @@
 using System.Net.Security;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
+using Gatehouse.Wire.Tuning;
 using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Wire;
@@ -13,12 +14,11 @@ namespace Gatehouse.Wire;
 /// The identity and trust come in per handshake (the <c>keys</c> of <see cref="AcceptAsync"/>),
 /// so a reload changes them for the next handshake without touching those in progress.
 /// </summary>
-internal sealed class TlsAcceptor(Limits limits, ILogger logger)
+internal sealed class TlsAcceptor(Limits limits, ITlsTuning tuning, ILogger logger)
 {
     /// <summary>Reused sources are kept for at most this many handshakes at once (~300 bytes each while kept).</summary>
     private const int MaxReusedDeadlines = 1024;
 
-    private readonly OpenSslTuning _openSsl = new(logger);
     private readonly HandshakeDeadlines _deadlines = new(limits.HandshakeTimeout, Math.Min(limits.MaxPendingHandshakes, MaxReusedDeadlines));
 
     /// <summary>
@@ -41,7 +41,7 @@ internal sealed class TlsAcceptor(Limits limits, ILogger logger)
         bool told = false;
         try
         {
-            await tls.AuthenticateAsServerAsync(Options(identity, listener.ClientCertificate, check, _openSsl.CanShareContexts), deadline.Token).ConfigureAwait(false);
+            await tls.AuthenticateAsServerAsync(Options(identity, listener.ClientCertificate, check, tuning.CanShareContexts), deadline.Token).ConfigureAwait(false);
 
             Principal? principal = check.Decision switch
             {
@@ -58,7 +58,7 @@ internal sealed class TlsAcceptor(Limits limits, ILogger logger)
                 told = true;
                 // The session finished (TLS 1.3, or no certificate came): its context forbids resumption
                 // all the same, even when no key has been let in on it yet.
-                _openSsl.TryApply(tls);
+                tuning.TuneRefused(tls);
                 await TellRefusedAsync(tls, held, tls.SslProtocol, reason, deadline.Token).ConfigureAwait(false);
                 return null;
             }
@@ -69,8 +69,7 @@ internal sealed class TlsAcceptor(Limits limits, ILogger logger)
             }
 
             WireMetrics.Handshake("ok");
-            _openSsl.TryApply(tls);
-            ChainPolicyRelease.TryRelease(tls);
+            tuning.TuneAdmitted(tls);
             keep = true;
             // An anonymous principal has nothing to re-judge.
             X509Certificate2? certificate = principal.HasKey ? check.TakeCertificate() : null;
@@ -165,7 +164,7 @@ internal sealed class TlsAcceptor(Limits limits, ILogger logger)
             // returning client would lose its principal. Turning resumption off when certificates are
             // asked for is the chosen fix: every connection presents and proves its key.
             // But .NET ties resumption to sharing one SSL_CTX: without it, each connection builds its
-            // own (~12 KiB held while open, and SSL_CTX_new in every handshake). So where OpenSslTuning
+            // own (~12 KiB held while open, and SSL_CTX_new in every handshake). So where the tuning
             // can forbid resumption on the shared context itself (after each handshake), the context is shared.
             AllowTlsResume = shareContext || !askForCertificate,
             // The platform builds its own chain before our callback, always. With the user CAs as its

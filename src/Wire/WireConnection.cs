@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
+using Gatehouse.Wire.Tuning;
 
 namespace Gatehouse.Wire;
 
@@ -13,10 +14,12 @@ public sealed class WireConnection : IAsyncDisposable
 {
     private const string Http11 = "http/1.1";
 
+    private readonly ITlsTuning? _tuning;
     private int _disposed;
 
-    internal WireConnection(Stream stream, Socket socket, Principal principal, X509Certificate2? clientCertificate, IPEndPoint remoteEndPoint, IPEndPoint localEndPoint, ListenEndpoint listener, BufferPools buffers, CancellationToken aborted = default)
+    internal WireConnection(Stream stream, Socket socket, Principal principal, X509Certificate2? clientCertificate, IPEndPoint remoteEndPoint, IPEndPoint localEndPoint, ListenEndpoint listener, BufferPools buffers, ITlsTuning? tuning, CancellationToken aborted = default)
     {
+        _tuning = tuning;
         Aborted = aborted;
         Buffers = buffers;
         Stream = stream;
@@ -82,13 +85,14 @@ public sealed class WireConnection : IAsyncDisposable
     /// <summary>
     /// Lets the TLS layer give back buffers it grew for big records (OpenSSL's memory BIOs keep their
     /// largest size otherwise): for a connection that moved a large body and now waits idle for its
-    /// next request. Only while nothing is being read or written; nothing to do on plain listeners.
+    /// next request. Only while nothing is being read or written; nothing to do on plain listeners,
+    /// nor where the server's TLS tuning is off or not available.
     /// </summary>
     public void TrimIdleBuffers()
     {
         if (Stream is SslStream tls)
         {
-            OpenSslTuning.TrimIdleBuffers(tls);
+            _tuning?.TrimIdle(tls);
         }
     }
 

@@ -44,6 +44,9 @@ internal static partial class WireLog
     [LoggerMessage(11, LogLevel.Information, "trust updated: server pin {Pin}; {Judged} open connection(s) re-judged, {Revoked} closed")]
     public static partial void TrustUpdated(ILogger logger, string pin, int judged, int revoked);
 
-    [LoggerMessage(13, LogLevel.Debug, "TLS connections keep OpenSSL's buffers while idle and get an SSL_CTX each (OpenSSL tuning not applied): {Reason}")]
-    public static partial void OpenSslUntuned(ILogger logger, string reason);
+    [LoggerMessage(13, LogLevel.Warning, "TLS runtime tuning: {Tuning} turned off for this process, connections are served as .NET leaves them: {Reason}")]
+    public static partial void TlsTuningFailed(ILogger logger, string tuning, string reason);
+
+    [LoggerMessage(14, LogLevel.Information, "TLS runtime tuning (runtime.tlsTuning) {Summary}")]
+    public static partial void TlsTuning(ILogger logger, string summary);
 }

@@ -109,7 +109,7 @@ public sealed partial class WireServer
         }
 
         // From here the connection owns the certificate: RunConnectionAsync disposes it at the end.
-        var connection = new WireConnection(stream, socket, principal, clientCertificate, remote, local, listener, _buffers, _aborting.Token);
+        var connection = new WireConnection(stream, socket, principal, clientCertificate, remote, local, listener, _buffers, _tuning, _aborting.Token);
         slot.Admit(connection);
         // A reload that landed while this handshake ran judged the open connections without this
         // one; judge it now against the keys in force, before the handler sees a byte.

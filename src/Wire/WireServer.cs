@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using Gatehouse.Wire.Tuning;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -26,6 +27,7 @@ public sealed partial class WireServer : IAsyncDisposable
     private readonly BufferPools _buffers;
     private readonly ILogger _logger;
     private readonly TlsAcceptor? _tls;
+    private readonly ITlsTuning? _tuning; // with a TLS listener only
     private readonly Lock _updating = new();
     private GateKeys _keys; // swapped whole by UpdateTrust; each handshake reads it once
     private readonly CancellationTokenSource _stopping = new(); // stop accepting and drain: handlers finish what they hold
@@ -47,7 +49,11 @@ public sealed partial class WireServer : IAsyncDisposable
     /// <exception cref="InvalidOperationException">An endpoint breaks a rule (see <see cref="ListenEndpoint.Validate"/>).</exception>
     /// <exception cref="ArgumentException">A TLS endpoint is configured but no identity is given.</exception>
     /// <param name="buffers">Pools for the connections' buffers; <see cref="BufferPools.Shared"/> when null.</param>
-    public WireServer(IReadOnlyList<ListenEndpoint> endpoints, ServerIdentity? identity, ClientTrust trust, Limits limits, ConnectionHandler handler, ILogger? logger = null, BufferPools? buffers = null)
+    /// <param name="tlsTuning">
+    /// Save memory on idle TLS connections by reaching past .NET's public API into SslStream and OpenSSL
+    /// (src/Wire/Tuning); false leaves every stream as .NET makes it.
+    /// </param>
+    public WireServer(IReadOnlyList<ListenEndpoint> endpoints, ServerIdentity? identity, ClientTrust trust, Limits limits, ConnectionHandler handler, ILogger? logger = null, BufferPools? buffers = null, bool tlsTuning = true)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         ArgumentNullException.ThrowIfNull(trust);
@@ -70,7 +76,11 @@ public sealed partial class WireServer : IAsyncDisposable
         _buffers = buffers ?? BufferPools.Shared;
         _logger = logger ?? NullLogger.Instance;
         _keys = new GateKeys(identity, trust);
-        _tls = _endpoints.Any(e => e.Tls) ? new TlsAcceptor(limits, _logger) : null;
+        if (_endpoints.Any(e => e.Tls))
+        {
+            _tuning = TlsTuning.Create(tlsTuning, _logger);
+            _tls = new TlsAcceptor(limits, _tuning, _logger);
+        }
     }
 
     /// <summary>The server identity new handshakes present (changed by <see cref="UpdateTrust"/>).</summary>
@@ -138,6 +148,11 @@ public sealed partial class WireServer : IAsyncDisposable
         }
 
         _bound = bound;
+        if (_tuning is not null)
+        {
+            WireLog.TlsTuning(_logger, _tuning.Summary);
+        }
+
         for (int i = 0; i < _endpoints.Length; i++)
         {
             ListenEndpoint endpoint = _endpoints[i];

@@ -35,6 +35,8 @@ public sealed class ConfigDefaultsTests
         Assert.True(listen.GetProperty("tls").GetBoolean());
         // File watching is on unless the config turns it off (issue 7).
         Assert.True(printed.RootElement.GetProperty("reload").GetProperty("watch").GetBoolean());
+        // The TLS tuning is on unless the config turns it off (issue 20).
+        Assert.True(printed.RootElement.GetProperty("runtime").GetProperty("tlsTuning").GetBoolean());
 
         // The printed limits are a valid "limits" section as they stand.
         using var dir = new TempDirectory();

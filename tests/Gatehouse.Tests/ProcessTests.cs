@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace Gatehouse.Tests;
 
@@ -77,6 +78,37 @@ public sealed class ProcessTests
         Assert.Contains($"listening on [::]:{port} (tls)", errors);
         Assert.Contains($" on [::]:{port}: ", errors); // the refusal (before: "on [::]:0")
         Assert.DoesNotContain("]:0", errors);
+    }
+
+    /// <summary>runtime.tlsTuning (issue 20): one startup line says whether the TLS tuning is on; served alike either way.</summary>
+    [Theory]
+    [InlineData(true, "on: ")]
+    [InlineData(false, "off: ")]
+    public async Task OneStartupLineSaysWhetherTheTlsTuningIsOn(bool tlsTuning, string said)
+    {
+        using var dir = new TempDirectory();
+        await InitPlainAsync(dir);
+        var file = dir.File("gatehouse.json");
+        var config = JsonNode.Parse(
+            await File.ReadAllTextAsync(file),
+            documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true })!.AsObject();
+        config["runtime"] = new JsonObject { ["tlsTuning"] = tlsTuning };
+        await File.WriteAllTextAsync(file, config.ToJsonString());
+
+        using var gatehouse = GatehouseProcess.Start(null, "serve", "--config", file);
+        var port = (await gatehouse.WaitReadyAsync()).GetProperty("listen")[0].GetProperty("port").GetInt32();
+        var whoami = await Curl.RunAsync("-k", "--cert", dir.File("client.crt"), "--key", dir.File("client.key"), $"https://localhost:{port}/_gatehouse/whoami");
+        Assert.True(whoami.ExitCode == 0, whoami.Stderr);
+        using (var principal = JsonDocument.Parse(whoami.Stdout))
+        {
+            Assert.Equal("user", principal.RootElement.GetProperty("trustName").GetString());
+        }
+
+        gatehouse.Signal(SigTerm);
+        Assert.Equal(0, await gatehouse.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+
+        var lines = gatehouse.StandardError.Split('\n').Where(l => l.Contains("TLS runtime tuning", StringComparison.Ordinal)).ToList();
+        Assert.Contains("TLS runtime tuning (runtime.tlsTuning) " + said, Assert.Single(lines));
     }
 
     [Fact]

@@ -311,6 +311,22 @@ public sealed class ReloadTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task TurningTheTlsTuningOffIsLoggedAsNeedingARestart()
+    {
+        using var site = ReloadSite.Create();
+        using var logs = new CapturedLogs();
+        await using var server = GatehouseServer.CreateFromFile(site.ConfigPath, new StdinEnvironment { KeyPassphrase = Passphrase }, new GatehouseServerOptions { Loggers = logs.Factory });
+        server.Start();
+
+        await File.WriteAllTextAsync(site.ConfigPath, site.Config(pins: true).Replace("\"limits\":", "\"runtime\": { \"tlsTuning\": false }, \"limits\":", StringComparison.Ordinal));
+        var status = await server.ReloadAsync();
+
+        Assert.True(status.Succeeded, status.Error);
+        Assert.Contains("$.runtime changed; that takes effect only on restart", logs.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain("$.limits changed", logs.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task WithWatchingOffNothingIsWatchedAndAnExplicitReloadStillWorks()
     {
         using var site = ReloadSite.Create(watch: false);

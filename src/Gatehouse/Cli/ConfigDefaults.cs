@@ -8,7 +8,7 @@ namespace Gatehouse.Cli;
 
 /// <summary>
 /// The defaults a config leaves unsaid, read from the types themselves (a fresh <see cref="Limits"/>,
-/// <see cref="ListenConfig"/> and <see cref="ReloadConfig"/>) so the printed values cannot drift from what serve uses.
+/// <see cref="ListenConfig"/>, <see cref="ReloadConfig"/> and <see cref="RuntimeConfig"/>) so the printed values cannot drift from what serve uses.
 /// Durations print in seconds, as the config's "limits" takes them.
 /// </summary>
 internal static class ConfigDefaults
@@ -27,6 +27,8 @@ internal static class ConfigDefaults
             WriteObject(json, new Limits());
             json.WritePropertyName("reload");
             WriteObject(json, new ReloadConfig());
+            json.WritePropertyName("runtime");
+            WriteObject(json, new RuntimeConfig());
             json.WriteEndObject();
         }
 

@@ -34,6 +34,18 @@ public sealed class GatehouseConfig
 
     /// <summary>How a running gateway picks up changes to this file and the files it names (issue 7).</summary>
     public ReloadConfig Reload { get; set; } = new();
+
+    /// <summary>How the gateway works with the .NET runtime under it; read at startup only.</summary>
+    public RuntimeConfig Runtime { get; set; } = new();
+}
+
+public sealed class RuntimeConfig
+{
+    /// <summary>
+    /// Save memory on idle TLS connections by reaching past .NET's public API into SslStream's private
+    /// fields and OpenSSL (src/Wire/Tuning). Off: every stream as .NET makes it, an SSL_CTX per connection.
+    /// </summary>
+    public bool TlsTuning { get; set; } = true;
 }
 
 public sealed class ReloadConfig

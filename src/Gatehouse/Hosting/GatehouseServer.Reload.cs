@@ -71,7 +71,7 @@ public sealed partial class GatehouseServer
     ///    connections whose key is no longer trusted, or whose principal had a grant and has none in
     ///    the new rules, are closed; the peer table is replaced too (issue 8);
     /// 4. point the file watcher at the files the new config names;
-    /// 5. warn when listeners or limits changed: they need a restart.
+    /// 5. warn when listeners, limits or runtime settings changed: they need a restart.
     /// Reloads run one at a time.
     /// </summary>
     public async Task<ReloadStatus> ReloadAsync(CancellationToken cancellationToken = default)
@@ -282,7 +282,8 @@ public sealed partial class GatehouseServer
     /// <summary>
     /// The parts of <paramref name="reloaded"/> that differ from the config the server started with and
     /// that a reload does not apply: listeners are bound sockets, and limits are read by the accept
-    /// loop, the TLS handshake and every HTTP connection, which hold them for their lifetime.
+    /// loop, the TLS handshake and every HTTP connection, which hold them for their lifetime; the
+    /// runtime settings are fixed when the Wire server is built.
     /// </summary>
     private static IEnumerable<string> RestartOnlyParts(GatehouseConfig reloaded, GatehouseConfig started)
     {
@@ -294,6 +295,11 @@ public sealed partial class GatehouseServer
         if (Json(new GatehouseConfig { Limits = reloaded.Limits }) != Json(new GatehouseConfig { Limits = started.Limits }))
         {
             yield return "$.limits";
+        }
+
+        if (reloaded.Runtime.TlsTuning != started.Runtime.TlsTuning)
+        {
+            yield return "$.runtime";
         }
 
         static string Json(GatehouseConfig part) => JsonSerializer.Serialize(part, ConfigJsonContext.Default.GatehouseConfig);

@@ -84,7 +84,7 @@ public sealed partial class GatehouseServer : IAsyncDisposable
         var router = new GatewayRouter(generation, options.Loggers) { PeerLinks = peers };
         var endpoints = config.Listen.Select(ConfigLoader.ToEndpoint).ToList();
         var handler = Http1Connection.CreateHandler(router, limits, options.Loggers.CreateLogger("Gatehouse.Http"));
-        var wire = new WireServer(endpoints, identity, trust, limits, handler, options.Loggers.CreateLogger("Gatehouse.Wire"), options.Buffers);
+        var wire = new WireServer(endpoints, identity, trust, limits, handler, options.Loggers.CreateLogger("Gatehouse.Wire"), options.Buffers, config.Runtime.TlsTuning);
         return new GatehouseServer(config, wire, identity, limits, router, options, logins) { PeerLinks = peerLinks };
     }
 

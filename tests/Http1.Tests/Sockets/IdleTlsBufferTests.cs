@@ -1,6 +1,6 @@
 using System.Net.Security;
 using Gatehouse.Http1.Tests.Support;
-using Gatehouse.Wire;
+using Gatehouse.Wire.Tuning;
 
 namespace Gatehouse.Http1.Tests.Sockets;
 
@@ -50,7 +50,7 @@ public sealed class IdleTlsBufferTests(TlsFixture fixture) : IClassFixture<TlsFi
         {
             if (exchange.Request.Target.Path != "/first")
             {
-                var inspected = OpenSslTuning.Inspect((SslStream)exchange.Connection.Stream);
+                var inspected = OpenSslAccess.Inspect((SslStream)exchange.Connection.Stream);
                 sizes.Add(inspected is { } i ? (i.ReadBioBytes, i.WriteBioBytes) : (-1, -1));
             }
 
