@@ -24,13 +24,15 @@ internal sealed partial class MemoryReturn : IAsyncDisposable
     public const long AllocatedThreshold = 64L * 1024 * 1024;
 
     private readonly ILogger _logger;
+    private readonly long _threshold;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
     private long _allocatedAtLast = GC.GetTotalAllocatedBytes();
 
-    public MemoryReturn(ILogger logger, TimeSpan? interval = null)
+    public MemoryReturn(ILogger logger, TimeSpan? interval = null, long threshold = AllocatedThreshold)
     {
         _logger = logger;
+        _threshold = threshold;
         _loop = RunAsync(interval ?? Interval);
     }
 
@@ -38,7 +40,7 @@ internal sealed partial class MemoryReturn : IAsyncDisposable
     public bool ReturnIfWorthIt()
     {
         long allocated = GC.GetTotalAllocatedBytes();
-        if (allocated - _allocatedAtLast < AllocatedThreshold)
+        if (allocated - _allocatedAtLast < _threshold)
         {
             return false;
         }
