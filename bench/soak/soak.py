@@ -66,12 +66,19 @@ def free_port():
         return s.getsockname()[1]
 
 
-def rss_kib(pid):
+def proc_status(pid):
+    """/proc/PID/status as {field: first number}: VmRSS, RssAnon, RssFile (kiB), Threads."""
+    values = {}
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
+            name, _, rest = line.partition(":")
+            if rest.split() and rest.split()[0].isdigit():
+                values[name] = int(rest.split()[0])
+    return values
+
+
+def rss_kib(pid):
+    return proc_status(pid).get("VmRSS", 0)
 
 
 def fds(pid):
@@ -495,16 +502,22 @@ class Canvas:
 
 
 def plot(samples, restarts, warmup, path):
-    """Two panels over time: RSS (MiB) and open fds; grey lines at restarts, a blue one at the warm-up's end."""
-    width, height = 1000, 560
+    """Three panels over time: RSS and its parts (MiB), open fds; grey lines at restarts, a green one at the warm-up's end."""
+    width, height = 1000, 830
     canvas = Canvas(width, height)
     left, right = 80, width - 20
-    panels = [("RSS MIB", [s["rss_kib"] / 1024 for s in samples], (200, 30, 30), 30, 260),
-              ("OPEN FDS", [s["fds"] for s in samples], (30, 90, 200), 300, 530)]
+    mib = 1 / 1024
+    panels = [("RSS MIB", [("RSS", "rss_kib", mib, (200, 30, 30))], 30, 260),
+              ("PARTS OF RSS MIB", [("GC COMMITTED", "gc_committed_kib", mib, (30, 140, 60)),
+                                    ("OTHER ANON", "native_anon_kib", mib, (150, 60, 170)),
+                                    ("FILE", "rss_file_kib", mib, (200, 130, 20)),
+                                    ("SHMEM", "rss_shmem_kib", mib, (90, 90, 90))], 300, 530),
+              ("OPEN FDS", [("FDS", "fds", 1, (30, 90, 200))], 570, 800)]
     t_max = max(samples[-1]["t"], 1)
     canvas.text(left, 8, f"GATEHOUSE SOAK  TIME IN S (0-{round(t_max)})  SAMPLES EVERY {round(SAMPLE_SECONDS)} S", scale=2)
-    for title, values, color, top, bottom in panels:
-        lo, hi = 0, max(values) * 1.15 or 1
+    for title, series, top, bottom in panels:
+        all_values = [s.get(key, 0) * scale for _, key, scale, _ in series for s in samples]
+        lo, hi = 0, max(all_values) * 1.15 or 1
         for i in range(5):
             y = bottom - (bottom - top) * i // 4
             canvas.line(left, y, right, y, (225, 225, 225))
@@ -519,10 +532,16 @@ def plot(samples, restarts, warmup, path):
             canvas.line(x_of(t), top, x_of(t), bottom, (150, 150, 150))
         if warmup < t_max:
             canvas.line(x_of(warmup), top, x_of(warmup), bottom, (60, 160, 60))
-        points = [(x_of(s["t"]), bottom - round((bottom - top) * (v - lo) / (hi - lo))) for s, v in zip(samples, values)]
-        for (x0, y0), (x1, y1) in zip(points, points[1:]):
-            canvas.line(x0, y0, x1, y1, color, thick=2)
-        canvas.text(left + 10, top + 6, title, color=color, scale=2)
+        label_x = left + 10
+        for name, key, scale, color in series:
+            values = [s.get(key, 0) * scale for s in samples]
+            points = [(x_of(s["t"]), bottom - round((bottom - top) * (v - lo) / (hi - lo))) for s, v in zip(samples, values)]
+            for (x0, y0), (x1, y1) in zip(points, points[1:]):
+                canvas.line(x0, y0, x1, y1, color, thick=2)
+            canvas.text(label_x, top + 6, name if len(series) > 1 else title, color=color, scale=2)
+            label_x += 10 * (len(name) + 2)
+        if len(series) > 1:
+            canvas.text(right - 10 * len(title), top + 6, title, scale=2)
         for i in range(5):
             t = t_max * i / 4
             canvas.text(x_of(t) - 10, bottom + 6, f"{t:.0f}", scale=2)
@@ -633,7 +652,21 @@ def main():
             except Exception as e:  # noqa: BLE001 - a failed scrape is a failure
                 tally.fail("metrics scrape", 0, repr(e))
                 values = {}
-            sample = {"t": round(now - t0, 1), "rss_kib": rss_kib(server.pid), "fds": fds(server.pid),
+            status = proc_status(server.pid)
+            gc_committed = metric(values, "dotnet_gc_last_collection_memory_committed_size") / 1024
+            # RSS split: the managed heap (GC committed) against the rest of the anonymous memory
+            # (OpenSSL, malloc, thread stacks, JIT code) and file-backed pages (the runtime's libraries).
+            sample = {"t": round(now - t0, 1), "rss_kib": status.get("VmRSS", 0), "fds": fds(server.pid),
+                      "rss_anon_kib": status.get("RssAnon", 0), "rss_file_kib": status.get("RssFile", 0),
+                      "rss_shmem_kib": status.get("RssShmem", 0),
+                      "gc_committed_kib": round(gc_committed),
+                      "gc_heap_kib": round(metric(values, "dotnet_gc_last_collection_heap_size") / 1024),
+                      "gc_fragmented_kib": round(metric(values, "dotnet_gc_last_collection_heap_fragmentation_size") / 1024),
+                      "native_anon_kib": round(status.get("RssAnon", 0) - gc_committed),
+                      "gen2_collections": metric_where(values, "dotnet_gc_collections_total", 'gc_heap_generation="gen2"'),
+                      "jit_il_kib": round(metric(values, "dotnet_jit_compiled_il_size_total") / 1024),
+                      "jit_methods": metric(values, "dotnet_jit_compiled_methods_total"),
+                      "threads": status.get("Threads", 0),
                       "blocks_out": metric_where(values, "gatehouse_buffers_outstanding", 'kind="pipe_block"'),
                       "arrays_out": metric_where(values, "gatehouse_buffers_outstanding", 'kind="array"'),
                       "connections": metric(values, "gatehouse_connections_open"),
@@ -700,6 +733,14 @@ def main():
 
     rss_b, rss_e, rss_g, rss_peak = growth("rss_kib")
     fds_b, fds_e, fds_g, fds_peak = growth("fds")
+    # Where RSS went: the managed heap (GC committed), other anonymous memory (OpenSSL, malloc arenas,
+    # thread stacks), file-backed pages and shared memory (with W^X the JIT's code is mapped twice from it).
+    parts = [("managed heap (GC committed)", growth("gc_committed_kib")),
+             ("other anonymous memory (RssAnon − GC committed)", growth("native_anon_kib")),
+             ("file-backed RSS (RssFile)", growth("rss_file_kib")),
+             ("shared memory (RssShmem: the runtime's double-mapped JIT code)", growth("rss_shmem_kib"))]
+    jit_b, jit_e, _, _ = growth("jit_methods")
+    threads_b, threads_e, _, _ = growth("threads")
     blocks_out = metric_where(end_values, "gatehouse_buffers_outstanding", 'kind="pipe_block"')
     arrays_out = metric_where(end_values, "gatehouse_buffers_outstanding", 'kind="array"')
     blocks_rented = metric_where(end_values, "gatehouse_buffers_outstanding", 'kind="pipe_block_rented_total"')
@@ -753,6 +794,11 @@ def main():
         f"| client-side false alarms (node-fetch \"Premature close\" on a whole answer) | {tally.false_alarms} |",
         f"| RSS after warm-up ({WARMUP_SECONDS} s) → end | {rss_b / 1024:.1f} → {rss_e / 1024:.1f} MiB "
         f"(**{rss_g * 100:+.1f}%**, peak {rss_peak * 100:+.1f}%) |",
+        *[f"| {label} after warm-up → end | {part_b / 1024:.1f} → {part_e / 1024:.1f} MiB ({part_g * 100:+.1f}%, "
+          f"{(part_e - part_b) / 1024:+.1f} MiB) |"
+          for label, (part_b, part_e, part_g, _) in parts],
+        f"| JIT: methods compiled, after warm-up → end | {jit_b:.0f} → {jit_e:.0f} ({jit_e - jit_b:+.0f}) |",
+        f"| threads after warm-up → end | {threads_b:.0f} → {threads_e:.0f} |",
         f"| open fds after warm-up → end | {fds_b:.0f} → {fds_e:.0f} (**{fds_g * 100:+.1f}%**, peak {fds_peak * 100:+.1f}%) |",
         f"| RSS / fds after the clients stopped | {end_rss / 1024:.1f} MiB / {end_fds} |",
         f"| pooled buffers out at the end (`gatehouse_buffers_outstanding`) | pipe blocks {blocks_out:.0f} of {blocks_rented:.0f} rented, "

@@ -48,6 +48,12 @@ public sealed class MetricsEndpointTests
         Assert.Contains("# HELP gatehouse_requests_total ", text);
         Assert.Contains("# TYPE gatehouse_connections_open gauge\n", text);
         Assert.DoesNotContain("gatehouse.requests", text); // dots never reach Prometheus names
+
+        // The runtime's own meter: managed heap, committed memory and JIT, to tell them from native growth.
+        Assert.True(PrometheusSamples.Sample(text, "dotnet_gc_last_collection_memory_committed_size", string.Empty) > 0, text);
+        Assert.True(PrometheusSamples.Sample(text, "dotnet_gc_heap_total_allocated_total", string.Empty) > 0, text);
+        Assert.True(PrometheusSamples.Sample(text, "dotnet_jit_compiled_il_size_total", string.Empty) > 0, text);
+        Assert.Contains("dotnet_gc_last_collection_heap_size{gc_heap_generation=\"gen2\"} ", text);
     }
 
     [Fact]

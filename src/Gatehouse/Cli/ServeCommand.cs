@@ -77,6 +77,7 @@ internal static class ServeCommand
             await Console.Out.WriteLineAsync(ready).ConfigureAwait(false);
             await Console.Out.FlushAsync().ConfigureAwait(false);
             log.LogInformation("listening on {Endpoints} as {Pin}", string.Join(", ", server.BoundEndpoints), server.Pin);
+            await using var memoryReturn = new MemoryReturn(loggers.CreateLogger("Gatehouse.Memory"));
 
             try
             {

@@ -4,24 +4,34 @@ using System.Diagnostics.Metrics;
 namespace Gatehouse.Observability;
 
 /// <summary>
-/// Keeps running totals of every instrument on the "Gatehouse.*" meters, per tag set, so the
-/// metrics endpoint can answer a scrape without an exporter package. One per process: the meters
-/// are static, so a second listener would only count the same measurements twice.
+/// Keeps running totals of every instrument on the "Gatehouse.*" meters and the runtime's own
+/// "System.Runtime" meter (GC heap, JIT, thread pool: issue 18 item 6 tells managed from native
+/// growth with them), per tag set, so the metrics endpoint can answer a scrape without an exporter
+/// package. One per process: the meters are static, so a second listener would only count the same
+/// measurements twice.
 /// </summary>
 internal sealed class MetricsAggregator : IDisposable
 {
-    private static readonly Lazy<MetricsAggregator> LazyShared = new(() => new MetricsAggregator("Gatehouse."));
+    /// <summary>The runtime's built-in meter (.NET 9+): dotnet.gc.*, dotnet.jit.*, dotnet.thread_pool.*, dotnet.process.*.</summary>
+    public const string RuntimeMeterName = "System.Runtime";
+
+    private static readonly Lazy<MetricsAggregator> LazyShared = new(() => new MetricsAggregator("Gatehouse.", RuntimeMeterName));
 
     private readonly MeterListener _listener = new();
     private readonly string _meterPrefix;
+    private readonly string? _extraMeter;
     private readonly ConcurrentDictionary<Instrument, InstrumentTotals> _instruments = new();
 
-    internal MetricsAggregator(string meterPrefix)
+    /// <param name="meterPrefix">Meters whose name starts with this are aggregated.</param>
+    /// <param name="extraMeter">One more meter aggregated by its exact name, or null.</param>
+    internal MetricsAggregator(string meterPrefix, string? extraMeter = null)
     {
         _meterPrefix = meterPrefix;
+        _extraMeter = extraMeter;
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument.Meter.Name.StartsWith(_meterPrefix, StringComparison.Ordinal))
+            var meter = instrument.Meter.Name;
+            if (meter.StartsWith(_meterPrefix, StringComparison.Ordinal) || string.Equals(meter, _extraMeter, StringComparison.Ordinal))
             {
                 _instruments.TryAdd(instrument, new InstrumentTotals(instrument));
                 listener.EnableMeasurementEvents(instrument);
