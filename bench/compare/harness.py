@@ -343,6 +343,10 @@ def make_data():
     text += " " * max(0, 300 - len(text) - 1) + "\n"
     (DATA / "doc.json").write_text(text)
 
+    if "file" not in SCENARIOS:   # 1 GiB of random bytes is minutes of a busy machine's disk
+        for d in (DATA / "store" / "files", DATA / "www" / "files"):   # the peers' file routes still name them
+            d.mkdir(parents=True, exist_ok=True)
+        return None, None
     big = DATA / f"download-{FILE_MB}MiB.bin"
     idfile = DATA / f"download-{FILE_MB}MiB.id"
     if not (big.exists() and idfile.exists() and big.stat().st_size == FILE_MB << 20):
@@ -780,6 +784,13 @@ def wait_quiet(limit):
         log(f"machine busy share {share:.0%} (other processes); waiting for quiet")
 
 
+def command_line():
+    """The knobs this run was given, as a `make bench` line that repeats it."""
+    knobs = [f"{k}={v}" for k, v in sorted(os.environ.items()) if (k.startswith("BENCH_") or k == "SMOKE")
+             and k not in ("BENCH_OUT", "BENCH_STALE_GATEHOUSE")]
+    return " ".join(knobs + ["make bench"])
+
+
 def machine():
     cpu = "?"
     try:
@@ -1030,6 +1041,7 @@ def scenario_websocket(ctx):
 
 COUCH_DB = "bench-replicate"
 COUCH_WARMUP_DB = "bench-warmup"
+COUCH_WARMUP_PULLS = 4
 NODE_MODULES = ROOT / "tools" / "node_modules"
 COUCH_DIR = HERE / "couch"
 
@@ -1191,10 +1203,14 @@ def scenario_replicate(ctx):
             ctx["tls"].setdefault(name, tls_params(peer.port))
             targets[name] = (f"https://127.0.0.1:{peer.port}/couch/", True, peer.proc.pid)
         if not SMOKE:
+            # JIT, pools, keep-alive. Several small pulls rather than one: each is a new client process
+            # with new TLS connections, so the once-per-connection code gets called often enough to tier up.
             for name, (base, tls, _) in targets.items():
-                res, err = couch_pull(ctx, base + COUCH_WARMUP_DB, COUCH_WARMUP_DB, tls)   # JIT, pools, keep-alive
-                if res is None:
-                    note(f"scenario 7, {LABEL[name]}: the warm-up pull failed: {err}")
+                for _ in range(COUCH_WARMUP_PULLS):
+                    res, err = couch_pull(ctx, base + COUCH_WARMUP_DB, COUCH_WARMUP_DB, tls)
+                    if res is None:
+                        note(f"scenario 7, {LABEL[name]}: a warm-up pull failed: {err}")
+                        break
         order = list(targets)
         by_kind = {}
         for rep in range(REPS):
@@ -1326,6 +1342,7 @@ def main():
     dirty = version(["git", "-C", str(ROOT), "status", "--porcelain", "--", "src"])
     md = [f"# Gatehouse side-by-side benchmark{' (SMOKE: brief runs, not figures to quote)' if SMOKE else ''}", "",
           f"- date: {started.strftime('%Y-%m-%d %H:%M UTC')}; Gatehouse at {commit}{' + uncommitted src/ changes' if dirty else ''}{' (NativeAOT build)' if AOT else ''}",
+          f"- command: `{command_line()}`",
           f"- machine: {machine()}",
           f"- " + ", ".join(f"{k} {v}" for k, v in versions.items() if v),
           f"- {REPS} repetition(s) per figure: median (min–max); {DURATION} s per wrk, s_time and WsLoad run; {cpu_note}",
