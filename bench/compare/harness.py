@@ -18,20 +18,25 @@ Environment knobs (all optional):
                        one-time costs are not charged per connection (default 500; smoke 20; 0: none)
   BENCH_HANDSHAKE_CLIENTS  parallel `openssl s_time` clients (default 2)
   BENCH_PEERS          subset of gatehouse,nginx,haproxy,yarp,kestrel (default: all; kestrel only serves scenario 6)
-  BENCH_SCENARIOS      subset of get,file,handshake,idle,stream,websocket, or their numbers 1-6 (default: all)
+  BENCH_SCENARIOS      subset of get,file,handshake,idle,stream,websocket,replicate, or their numbers 1-7 (default: all)
   BENCH_WS_CONNS       scenario 6: WebSocket connections (default 8)
   BENCH_WS_SIZES       scenario 6: message sizes in bytes, comma-separated (default 64,65536)
   BENCH_WS_INFLIGHT    scenario 6: messages in flight per connection (default 4)
+  BENCH_COUCH_DOCS     scenario 7: documents (about 1 KB each) in the pulled database (default 10000; smoke 200)
+  BENCH_COUCH_ATTACHMENTS  scenario 7: how many of them carry one attachment (default 100; smoke 2)
+  BENCH_COUCH_ATTACHMENT_KB  scenario 7: size of each attachment in KiB (default 100)
   BENCH_WAIT_QUIET     wait up to this many seconds for other processes to go quiet before starting
   BENCH_OUT            where to write the table (default bench/results/latest.md)
   BENCH_TLS_TUNING     0: Gatehouse with "runtime": { "tlsTuning": false } (default 1: as shipped)
 """
+import base64
 import json
 import os
 import platform
 import queue
 import re
 import resource
+import secrets
 import shutil
 import signal
 import socket
@@ -79,14 +84,20 @@ if TC_DELAY_MS != "default":
 STREAM_EVENTS = 5 if SMOKE else 40
 ALL_PEERS = ["gatehouse", "nginx", "haproxy", "yarp", "kestrel"]
 PEERS = [p for p in os.environ.get("BENCH_PEERS", ",".join(ALL_PEERS)).split(",") if p]
-SCENARIO_NUMBERS = {"1": "get", "2": "file", "3": "handshake", "4": "idle", "5": "stream", "6": "websocket"}
+SCENARIO_NUMBERS = {"1": "get", "2": "file", "3": "handshake", "4": "idle", "5": "stream", "6": "websocket",
+                    "7": "replicate"}
 SCENARIOS = [SCENARIO_NUMBERS.get(s.strip(), s.strip()) for s in
-             os.environ.get("BENCH_SCENARIOS", "get,file,handshake,idle,stream,websocket").split(",")]
+             os.environ.get("BENCH_SCENARIOS", "get,file,handshake,idle,stream,websocket,replicate").split(",")]
 WS_CONNS = int(os.environ.get("BENCH_WS_CONNS", "8"))
 WS_SIZES = [int(s) for s in os.environ.get("BENCH_WS_SIZES", "64,65536").split(",")]
 WS_INFLIGHT = int(os.environ.get("BENCH_WS_INFLIGHT", "4"))
+COUCH_DOCS = int(os.environ.get("BENCH_COUCH_DOCS", "200" if SMOKE else "10000"))
+COUCH_ATTACHMENTS = int(os.environ.get("BENCH_COUCH_ATTACHMENTS", "2" if SMOKE else "100"))
+COUCH_ATTACHMENT_KB = int(os.environ.get("BENCH_COUCH_ATTACHMENT_KB", "100"))
 RESULT = Path(os.environ.get("BENCH_OUT", str(ROOT / "bench/results" / ("smoke.md" if SMOKE else "latest.md"))))
-LABEL = {"gatehouse": "Gatehouse", "nginx": "nginx", "haproxy": "HAProxy", "yarp": "YARP", "kestrel": "Kestrel"}
+# "direct" is no peer: scenario 7's client straight at the backend, the baseline the proxies are held to.
+LABEL = {"gatehouse": "Gatehouse", "nginx": "nginx", "haproxy": "HAProxy", "yarp": "YARP", "kestrel": "Kestrel",
+         "direct": "direct"}
 
 MULTI_CPU = (os.cpu_count() or 1) >= 2 and shutil.which("taskset") is not None
 SERVER_CPU, LOAD_CPU = (1, 0) if MULTI_CPU else (None, None)
@@ -335,6 +346,10 @@ def make_data():
     text += " " * max(0, 300 - len(text) - 1) + "\n"
     (DATA / "doc.json").write_text(text)
 
+    if "file" not in SCENARIOS:   # 1 GiB of random bytes is minutes of a busy machine's disk
+        for d in (DATA / "store" / "files", DATA / "www" / "files"):   # the peers' file routes still name them
+            d.mkdir(parents=True, exist_ok=True)
+        return None, None
     big = DATA / f"download-{FILE_MB}MiB.bin"
     idfile = DATA / f"download-{FILE_MB}MiB.id"
     if not (big.exists() and idfile.exists() and big.stat().st_size == FILE_MB << 20):
@@ -717,7 +732,7 @@ def cell(values):
 
 
 def table():
-    peers = [p for p in ALL_PEERS if p in PEERS]
+    peers = [p for p in ALL_PEERS if p in PEERS] + ["direct"]
     # a peer with no figure in any row (kestrel outside scenario 6; the rest in a scenario 6-only run) gets no column
     peers = [p for p in peers if p == "gatehouse" or any(results[key].get(p) for key, *_ in ROWS)]
     others = [p for p in peers if p != "gatehouse"]
@@ -773,6 +788,13 @@ def wait_quiet(limit):
             log(f"machine busy share {share:.0%}; starting")
             return
         log(f"machine busy share {share:.0%} (other processes); waiting for quiet")
+
+
+def command_line():
+    """The knobs this run was given, as a `make bench` line that repeats it."""
+    knobs = [f"{k}={v}" for k, v in sorted(os.environ.items()) if (k.startswith("BENCH_") or k == "SMOKE")
+             and k not in ("BENCH_OUT", "BENCH_STALE_GATEHOUSE")]
+    return " ".join(knobs + ["make bench"])
 
 
 def machine():
@@ -1021,6 +1043,218 @@ def scenario_websocket(ctx):
             peer.stop()
 
 
+# --------------------------------------------------------------------------- scenario 7: CouchDB pull
+
+COUCH_DB = "bench-replicate"
+COUCH_WARMUP_DB = "bench-warmup"
+COUCH_WARMUP_PULLS = 4
+NODE_MODULES = ROOT / "tools" / "node_modules"
+COUCH_DIR = HERE / "couch"
+
+
+class CouchGatehousePeer(Peer):
+    """Gatehouse's couchdb route at /couch/, client certificate required: the user's device may pull
+    bench-* databases with the `device` credential, fed on stdin as `gatehouse serve --env-stdin` takes it."""
+    def start(self, mode, ctx):
+        self.port = None
+        config = {
+            "listen": [{"address": "127.0.0.1", "port": 0, "tls": True, "clientCertificate": "required"}],
+            "tls": {"certificate": str(PKI / "server.crt"), "key": str(PKI / "server.key")},
+            "trust": {"cas": [{"name": "user", "certificate": str(PKI / "ca.crt")}]},
+            "routes": [{"kind": "couchdb", "prefix": "/couch/"}],
+            "rules": [{"principals": ["ca:user"], "role": "device",
+                       "couchdb": {"databases": ["bench-*"], "allow": ["pull"]}}],
+            "limits": {"maxConnections": 100000, "maxConnectionsPerAddress": 100000,
+                       "maxPendingHandshakesPerAddress": 100000, "maxConnectionsPerPrincipal": 100000},
+        }
+        path = RUN / "gatehouse-couch.json"
+        path.write_text(json.dumps(config, indent=2))
+        self.proc = Proc("gatehouse-couch", gatehouse_command() + ["serve", "--config", str(path), "--env-stdin",
+                                                                  "--log-level", "Warning"],
+                         cpu=SERVER_CPU, capture=True, stdin=subprocess.PIPE)
+        user = ctx["couch_user"]
+        env = {"couchdb": {"url": f"http://127.0.0.1:{ctx['couch_port']}/",
+                           "credentials": {"device": {"username": user["username"], "password": user["password"]}}}}
+        self.proc.p.stdin.write(json.dumps(env).encode())
+        self.proc.p.stdin.close()
+        ready = read_ready_line(self.proc)
+        if ready is None:
+            return False
+        self.port = ready["listen"][0]["port"]
+        return True
+
+
+class CouchNginxPeer(Peer):
+    """nginx as the same door (conf/nginx-couch.conf): mTLS required, upstream keep-alive pool, the device's
+    credential injected."""
+    def start(self, mode, ctx):
+        self.port = free_port()
+        name = "nginx-couch"
+        for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
+            (RUN / f"{name}-tmp" / sub).mkdir(parents=True, exist_ok=True)
+        user = ctx["couch_user"]
+        auth = base64.b64encode(f"{user['username']}:{user['password']}".encode()).decode()
+        conf = RUN / f"{name}.conf"
+        conf.write_text(fill("nginx-couch.conf", RUN=RUN, NAME=name, PKI=PKI, PORT=self.port,
+                             COUCH_PORT=ctx["couch_port"], AUTH=auth))
+        os.chmod(conf, 0o600)
+        self.proc = Proc(name, ["nginx", "-p", str(RUN), "-c", str(conf)], cpu=SERVER_CPU)
+        return wait_port(self.port, self.proc)
+
+
+COUCH_PEER_CLASSES = {"gatehouse": CouchGatehousePeer, "nginx": CouchNginxPeer}
+
+
+def node_json(script, payload, cpu=None, timeout=600):
+    """Runs bench/compare/couch/SCRIPT with payload as JSON on stdin; its last stdout line parsed, or None and why."""
+    try:
+        r = run(["node", str(COUCH_DIR / script)], cpu=cpu, timeout=timeout, input=json.dumps(payload))
+    except subprocess.TimeoutExpired:
+        return None, f"{script} timed out after {timeout} s"
+    try:
+        res = json.loads(r.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return None, ((r.stderr or "").strip().splitlines() or ["no output"])[-1][:300]
+    if not res.get("ok"):
+        return None, res.get("error") or "; ".join(res.get("problems", []))[:300] or "failed"
+    return res, None
+
+
+def start_couch(ctx):
+    """pouchdb-server, in memory, pinned with the client (as every backend here is); seeds it (not timed).
+    Returns the process, or None after a note."""
+    bin_path = NODE_MODULES / "pouchdb-server" / "bin" / "pouchdb-server"
+    if not shutil.which("node") or not bin_path.exists():
+        note("scenario 7 skipped: node or tools/node_modules (pouchdb-server, pouchdb) is missing; run `make tools`")
+        return None
+    work = RUN / "couch"
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    # Its log at "error": an info line per request would be the backend's work, not the proxies'.
+    (work / "config.json").write_text(json.dumps({"log": {"level": "error"}}))
+    port = free_port()
+    couch = Proc("pouchdb-server", ["node", str(bin_path), "--in-memory", "--host", "127.0.0.1", "--port", str(port),
+                                    "--no-stdout-logs"], cpu=LOAD_CPU, cwd=work)
+    if not wait_port(port, couch, timeout=60):
+        note("scenario 7 skipped: pouchdb-server did not start: " + couch.tail())
+        couch.stop()
+        return None
+    admin = {"username": "admin", "password": secrets.token_urlsafe(18)}
+    user = {"username": "device", "password": secrets.token_urlsafe(18)}
+    ctx.update(couch_port=port, couch_user=user)
+    dbs = [(COUCH_DB, COUCH_DOCS, COUCH_ATTACHMENTS)]
+    if not SMOKE:   # a tenth of the size, for each door's warm-up pull
+        dbs.append((COUCH_WARMUP_DB, max(1, COUCH_DOCS // 10), max(1, COUCH_ATTACHMENTS // 10)))
+    started = time.monotonic()
+    res, err = node_json("seed.js", {"url": f"http://127.0.0.1:{port}/", "admin": admin, "user": user,
+                                     "attachmentBytes": COUCH_ATTACHMENT_KB << 10,
+                                     "dbs": [{"name": db, "docs": docs, "attachments": atts,
+                                              "manifest": str(work / f"{db}.manifest.json")} for db, docs, atts in dbs]})
+    if res is None:
+        note(f"scenario 7 skipped: seeding pouchdb-server failed: {err}")
+        couch.stop()
+        return None
+    log(f"replicate: seeded in {time.monotonic() - started:.1f} s: {res}")
+    ctx["couch_seed"] = res["dbs"][0]
+    return couch
+
+
+def couch_pull(ctx, url, db, tls, server_pid=None, couch_pid=None):
+    """One pull into a fresh in-memory PouchDB (couch/pull.js on the load CPU), with the server's and
+    pouchdb-server's CPU over the client's life."""
+    load = os.getloadavg()[0]
+    gate0 = cpu_seconds(server_pid) if server_pid else None
+    couch0 = cpu_seconds(couch_pid) if couch_pid else None
+    payload = {"modules": str(NODE_MODULES), "url": url, "manifest": str(RUN / "couch" / f"{db}.manifest.json"),
+               "tls": {"cert": str(PKI / "client.crt"), "key": str(PKI / "client.key"), "ca": str(PKI / "ca.crt")} if tls else None,
+               "auth": None if tls else ctx["couch_user"]}
+    res, err = node_json("pull.js", payload, cpu=LOAD_CPU)
+    if res is None:
+        return None, err
+    res["load"] = load
+    res["gate_us"] = (cpu_seconds(server_pid) - gate0) * 1e6 / res["docs"] if server_pid else None
+    res["couch_us"] = (cpu_seconds(couch_pid) - couch0) * 1e6 / res["docs"] if couch_pid else None
+    return res, None
+
+
+def scenario_replicate(ctx):
+    """7. CouchDB pull (issue 22): PouchDB in Node pulls a database from pouchdb-server straight, through
+    Gatehouse's couchdb route with mutual TLS, and through nginx set up as the same door."""
+    if "replicate" not in SCENARIOS:
+        return
+    couch = start_couch(ctx)
+    if couch is None:
+        return
+    what = (f"7. CouchDB pull, {COUCH_DOCS:,} docs (~1 KB), {COUCH_ATTACHMENTS} with a "
+            f"{size_label(COUCH_ATTACHMENT_KB << 10)} attachment")
+    row("repl", what, "docs/s", True)
+    row("replgate", what, "gateway CPU µs/doc", False)
+    row("replcouch", what, "pouchdb-server CPU µs/doc", False)
+    row("replclient", what, "client (PouchDB) CPU µs/doc", None)
+    row("replreqs", what, "HTTP requests per pull", None)
+    row("replload", what, "1-min load average at start", None)
+    names = [n for n in ("gatehouse", "nginx") if n in PEERS and n not in skipped]
+    up = {}
+    try:
+        for name in names:
+            peer = COUCH_PEER_CLASSES[name](name)
+            if peer.start("required", ctx):
+                up[name] = peer
+            else:
+                note(f"{LABEL[name]} (CouchDB door) did not start: {peer.proc.tail() if peer.proc else ''}")
+                peer.stop()
+        targets = {"direct": (f"http://127.0.0.1:{ctx['couch_port']}/", False, None)}
+        for name, peer in up.items():
+            ctx["tls"].setdefault(name, tls_params(peer.port))
+            targets[name] = (f"https://127.0.0.1:{peer.port}/couch/", True, peer.proc.pid)
+        if not SMOKE:
+            # JIT, pools, keep-alive. Several small pulls rather than one: each is a new client process
+            # with new TLS connections, so the once-per-connection code gets called often enough to tier up.
+            for name, (base, tls, _) in targets.items():
+                for _ in range(COUCH_WARMUP_PULLS):
+                    res, err = couch_pull(ctx, base + COUCH_WARMUP_DB, COUCH_WARMUP_DB, tls)
+                    if res is None:
+                        note(f"scenario 7, {LABEL[name]}: a warm-up pull failed: {err}")
+                        break
+        order = list(targets)
+        by_kind = {}
+        for rep in range(REPS):
+            for name in order[rep % len(order):] + order[:rep % len(order)]:
+                base, tls, pid = targets[name]
+                res, err = couch_pull(ctx, base + COUCH_DB, COUCH_DB, tls, server_pid=pid, couch_pid=couch.pid)
+                log(f"replicate rep={rep + 1} {name}: {res or err}")
+                if res is None:
+                    note(f"{LABEL[name]}: CouchDB pull failed: {err}")
+                    continue
+                record("repl", name, res["docs_per_s"])
+                if res["gate_us"] is not None:
+                    record("replgate", name, res["gate_us"])
+                record("replcouch", name, res["couch_us"])
+                record("replclient", name, res["client_cpu_s"] * 1e6 / res["docs"])
+                record("replreqs", name, res["requests"])
+                record("replload", name, res["load"])
+                by_kind[name] = res["by_kind"]
+        seed = ctx.get("couch_seed", {})
+        note(f"scenario 7: pouchdb-server 4.2.0 in memory, seeded once per run (not timed): {COUCH_DOCS:,} JSON documents "
+             f"of {seed.get('mean_doc_bytes', '?')} B on average, {COUCH_ATTACHMENTS} of them with one "
+             f"{size_label(COUCH_ATTACHMENT_KB << 10)} random attachment; the client (bench/compare/couch/pull.js, PouchDB 9 "
+             "with its default batch_size 100) pulls it into a fresh in-memory PouchDB (pouchdb-adapter-memory) and is "
+             "timed over replicate.from() alone, which includes the client's own CPU; then it checks the document count "
+             "and every attachment's MD5 against the seed. pouchdb-server and the client share the load CPU; the gateway "
+             "or nginx has the server CPU. Direct is plain HTTP with the device's Basic credential; Gatehouse (couchdb "
+             "route, `pull` grant) and nginx (conf/nginx-couch.conf: proxy_buffering off, keepalive 16 upstream) take "
+             "the client certificate and inject that credential. CPU per document is each process's CPU over the "
+             "client's whole run divided by the documents pulled")
+        if by_kind:
+            kinds = next(iter(by_kind.values()))
+            note("scenario 7 requests per pull, by kind: " + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())))
+    finally:
+        for peer in up.values():
+            peer.stop()
+        couch.stop()
+
+
 # --------------------------------------------------------------------------- main
 
 def main():
@@ -1085,6 +1319,7 @@ def main():
         scenario_handshake(ctx)
         scenario_idle(ctx)
         scenario_websocket(ctx)
+        scenario_replicate(ctx)
     finally:
         backend.stop()
         feed.stop()
@@ -1113,6 +1348,7 @@ def main():
     dirty = version(["git", "-C", str(ROOT), "status", "--porcelain", "--", "src"])
     md = [f"# Gatehouse side-by-side benchmark{' (SMOKE: brief runs, not figures to quote)' if SMOKE else ''}", "",
           f"- date: {started.strftime('%Y-%m-%d %H:%M UTC')}; Gatehouse at {commit}{' + uncommitted src/ changes' if dirty else ''}{' (NativeAOT build)' if AOT else ''}",
+          f"- command: `{command_line()}`",
           f"- machine: {machine()}",
           f"- " + ", ".join(f"{k} {v}" for k, v in versions.items() if v),
           f"- {REPS} repetition(s) per figure: median (min–max); {DURATION} s per wrk, s_time and WsLoad run; {cpu_note}",
