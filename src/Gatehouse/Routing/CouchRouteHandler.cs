@@ -87,7 +87,7 @@ internal sealed class CouchRouteHandler : IRouteHandler
         }
     }
 
-    /// <returns>The refusal reason of a body the design guard refused before forwarding, or null.</returns>
+    /// <returns>The refusal reason of a body the design guard refused, before or while forwarding, or null.</returns>
     private async Task<string?> ForwardAsync(HttpExchange exchange, Route route, string? role, IAccessPolicy policy, CouchClassification classification, CancellationToken stopping)
     {
         var plan = Forwarder.PlanFor(exchange);
@@ -126,7 +126,7 @@ internal sealed class CouchRouteHandler : IRouteHandler
             _logger.LogInformation("forward {Method} {Path}: {Result}", exchange.Request.Method, exchange.Request.Target.Path, result);
         }
 
-        return null;
+        return guard?.Refusal;
     }
 
     /// <summary>
