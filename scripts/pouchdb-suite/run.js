@@ -7,6 +7,8 @@
 // directly but fails through the gate is a gateway failure unless expected-refusals.js says the
 // gate refuses that endpoint on purpose. Prints a per-file table; exits 1 on any unexpected
 // gate-only failure or when the harness itself is broken.
+// With --restricted, the second run (restricted.js): a key without design, query, maintain and
+// replicate, on the tests that reach them; its refusals must be exactly the expected ones.
 //
 // Env: GATEHOUSE_DLL (required: the built gatehouse.dll), POUCHDB_SUITE_FILES (comma list of
 // test.<name>.js names), POUCHDB_SUITE_LANES (3), POUCHDB_SUITE_SRC, and for exploring only
@@ -20,11 +22,13 @@ const http = require('http');
 const crypto = require('crypto');
 const { spawn, spawnSync } = require('child_process');
 const { expectedRefusal, entries } = require('./expected-refusals');
+const restricted = require('./restricted');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const TOOLS = path.join(ROOT, 'tools', 'node_modules');
 const SRC = path.resolve(ROOT, process.env.POUCHDB_SUITE_SRC || '../shared/pouchdb-suite');
-const WORK = path.join(ROOT, '.run', 'pouchdb-suite');
+const RESTRICTED = process.argv.includes('--restricted');
+const WORK = path.join(ROOT, '.run', RESTRICTED ? 'pouchdb-suite-restricted' : 'pouchdb-suite');
 const DLL = process.env.GATEHOUSE_DLL;
 const FILES = (process.env.POUCHDB_SUITE_FILES ||
   'all_docs,attachments,basics,bulk_docs,bulk_get,changes,design_docs,get,local_docs,revs_diff,replication')
@@ -254,8 +258,11 @@ function refusalSummary(laneDirs) {
     try { state = JSON.parse(line).State; } catch { continue; }
     if (!state || !state.Refusal || !state.Path) continue;
     const shape = state.Path.replace(/^\/couch\/[^/]+/, '/couch/{db}')
-      .replace(/^(\/couch\/\{db\}\/(?:_local\/|_design\/)?)[^/_][^/]*/, '$1{doc}');
-    const reason = state.Refusal.replace(/^ refused=/, '').replace(/\b(testdb|test_repl_remote)_\d+\S*/g, '{db}');
+      .replace(/^(\/couch\/\{db\}\/(?:_local\/|_design\/)?)[^/_][^/]*/, '$1{doc}')
+      .replace(/(\/_view\/)[^/]+$/, '$1{view}')
+      .replace(/^(\/couch\/\{db\}\/_local\/\{doc\}\/).+$/, '$1{att}');
+    const reason = state.Refusal.replace(/^ refused=/, '').replace(/\b(testdb|test_repl_remote)_\d+\S*/g, '{db}')
+      .replace(/_design\/\S+/g, '_design/{doc}');
     const key = `${state.Method} ${shape} -> ${state.Status} (${reason})`;
     counts.set(key, (counts.get(key) || 0) + 1);
   }
@@ -278,7 +285,7 @@ const weight = unit => WEIGHT[unit.name] || 4;
 const escapeRegExp = text => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 // One lane: its own gateway and pair of pouchdb-servers, running its units one after another.
-async function runLane(laneDir, units, allow) {
+async function runLane(laneDir, units, allow, expected) {
   // One suite copy per run: the suite keeps its local databases in ./tmp under its working folder,
   // named by Date.now(), so two runs at once in one folder could meet on one name.
   layOut(path.join(laneDir, 'suite-gate'));
@@ -300,7 +307,7 @@ async function runLane(laneDir, units, allow) {
       !(gate.results.has(title) && gate.results.get(title).state === 'pass')).map(([title]) => title);
     // On a busy machine a test can time out once: an unlisted gate-only failure is run once more
     // through the gate, alone, and counts only if it fails again (the report names the retried).
-    const retry = gateOnly().filter(title => !expectedRefusal(unit.file, title));
+    const retry = gateOnly().filter(title => !expected(unit.file, title));
     if (retry.length) {
       const again = await runMocha(laneDir, unit, gateHost, 'gate-retry',
         retry.map(t => `^${escapeRegExp(t)}$`).join('|'), 'gate');
@@ -310,7 +317,7 @@ async function runLane(laneDir, units, allow) {
     }
     rows.push({ unit, gate, direct, gateOnly: gateOnly().map(title => ({ file: unit.file, title,
       message: gate.results.has(title) ? gate.results.get(title).message : '(not run through the gate)',
-      why: expectedRefusal(unit.file, title) })) });
+      why: expected(unit.file, title) })) });
     log(`${unit.name}: gate ${count(gate.results, 'pass')}/${count(gate.results, 'fail')} (${gate.seconds.toFixed(0)} s), ` +
       `direct ${count(direct.results, 'pass')}/${count(direct.results, 'fail')} (${direct.seconds.toFixed(0)} s), ` +
       `gate-only ${rows[rows.length - 1].gateOnly.length}${retry.length ? `, ${retry.length} retried` : ''}`);
@@ -330,25 +337,30 @@ async function main() {
   if (!DLL || !fs.existsSync(DLL)) throw new Error('GATEHOUSE_DLL must name the built gatehouse.dll');
   const began = Date.now();
   fs.rmSync(WORK, { recursive: true, force: true });
-  const allow = process.env.POUCHDB_SUITE_ALLOW ? process.env.POUCHDB_SUITE_ALLOW.split(',') : grantableClasses();
-  const laneCount = Math.max(1, Math.min(FILES.flatMap(unitsOf).length, Number(process.env.POUCHDB_SUITE_LANES || 3)));
+  const allow = RESTRICTED ? restricted.ALLOW
+    : process.env.POUCHDB_SUITE_ALLOW ? process.env.POUCHDB_SUITE_ALLOW.split(',') : grantableClasses();
+  const expected = RESTRICTED ? restricted.expectedFailure : expectedRefusal;
+  const units = RESTRICTED ? restricted.UNITS.filter(u => FILES.includes(u.file)) : FILES.flatMap(unitsOf);
+  if (!units.length) { log('no file of the restricted run was picked: nothing to run'); return; }
+  const files = [...new Set(units.map(u => u.file))];
+  const laneCount = Math.max(1, Math.min(units.length, Number(process.env.POUCHDB_SUITE_LANES || 3)));
   const lanes = Array.from({ length: laneCount }, (_, i) => ({ dir: path.join(WORK, `lane${i + 1}`), units: [], load: 0 }));
-  for (const unit of FILES.flatMap(unitsOf).sort((a, b) => weight(b) - weight(a))) {
+  for (const unit of [...units].sort((a, b) => weight(b) - weight(a))) {
     const lane = lanes.reduce((min, l) => (l.load < min.load ? l : min));
     lane.units.push(unit);
     lane.load += weight(unit);
   }
   log(`key grants [${allow.join(', ')}]; ${laneCount} lanes: ${lanes.map(l => l.units.map(u => u.name).join(' ')).join(' | ')}`);
-  const laneRows = await Promise.all(lanes.map(l => runLane(l.dir, l.units, allow)));
-  const rows = FILES.map(f => mergeRows(f, laneRows.flat().filter(r => r.unit.file === f)));
+  const laneRows = await Promise.all(lanes.map(l => runLane(l.dir, l.units, allow, expected)));
+  const rows = files.map(f => mergeRows(f, laneRows.flat().filter(r => r.unit.file === f)));
   const gateOnlyAll = rows.flatMap(r => r.gateOnly);
-  const expected = gateOnlyAll.filter(e => e.why);
+  const explained = gateOnlyAll.filter(e => e.why);
   const unexpected = gateOnlyAll.filter(e => !e.why);
   // A direct run that passed nothing means the harness, not the gate, is broken.
   const broken = rows.some(r => count(r.direct.results, 'pass') === 0);
 
   const lines = [];
-  lines.push(`PouchDB suite through the gate (key granted: ${allow.join(', ')}); pass/fail per file`, '');
+  lines.push(`PouchDB suite through the gate (key granted: ${allow.join(', ')}${RESTRICTED ? '; restricted run, chosen tests' : ''}); pass/fail per file`, '');
   lines.push('| file | through the gate | direct | gate-only failures (expected + unexpected) |');
   lines.push('| --- | --- | --- | --- |');
   for (const r of rows) {
@@ -356,10 +368,10 @@ async function main() {
     lines.push(`| ${r.file} | ${count(r.gate.results, 'pass')}/${count(r.gate.results, 'fail')} | ` +
       `${count(r.direct.results, 'pass')}/${count(r.direct.results, 'fail')} | ${exp} + ${r.gateOnly.length - exp} |`);
   }
-  if (expected.length) {
+  if (explained.length) {
     lines.push('', 'Expected refusals (gate-only failures the gate causes on purpose):');
     const byWhy = new Map();
-    for (const e of expected) byWhy.set(e.why, (byWhy.get(e.why) || 0) + 1);
+    for (const e of explained) byWhy.set(e.why, (byWhy.get(e.why) || 0) + 1);
     for (const [why, n] of byWhy) lines.push(`- ${n} x ${why}`);
   }
   const retried = rows.flatMap(r => [...r.gate.results].filter(([, g]) => g.retried).map(([t]) => `${r.file}: ${t}`));
@@ -367,25 +379,30 @@ async function main() {
     lines.push('', 'Failed through the gate once, passed when run again (timing on a busy machine):');
     for (const t of retried) lines.push(`- ${t}`);
   }
-  if (unexpected.length) {
+  const refusals = refusalSummary(lanes.map(l => l.dir));
+  const verdict = RESTRICTED ? restricted.judge(rows, refusals, files) : null;
+  if (verdict) lines.push(...verdict.lines);
+  if (!verdict && unexpected.length) {
     lines.push('', 'UNEXPECTED gate-only failures (pass directly, fail through the gate):');
     for (const e of unexpected) lines.push(`- ${e.file}: ${e.title}\n    ${e.message}`);
   }
   // Entries that matched nothing: a class landed or a fix went in (or their file was not run).
-  const unused = entries.filter(([f, re, , sometimes]) => !sometimes && FILES.includes(f) && !gateOnlyAll.some(e => e.file === f && re.test(e.title)));
+  const unused = RESTRICTED ? [] : entries.filter(([f, re, , sometimes]) => !sometimes && FILES.includes(f) && !gateOnlyAll.some(e => e.file === f && re.test(e.title)));
   if (unused.length) {
     lines.push('', 'Expected refusals that did not happen (delete them from expected-refusals.js):');
     for (const [f, re] of unused) lines.push(`- ${f}: ${re}`);
   }
-  lines.push('', 'Requests the gate refused (its access log, names folded):');
-  for (const [key, n] of refusalSummary(lanes.map(l => l.dir)).slice(0, 40)) lines.push(`- ${n} x ${key}`);
+  if (!verdict) {
+    lines.push('', 'Requests the gate refused (its access log, names folded):');
+    for (const [key, n] of refusals.slice(0, 40)) lines.push(`- ${n} x ${key}`);
+  }
   lines.push('', `pouchdb-server restarts: ${laneRows.reduce((n, r) => n + r.restarts, 0)}; ` +
     `wall time ${((Date.now() - began) / 1000).toFixed(0)} s; logs and results in ${path.relative(ROOT, WORK)}`);
   const report = lines.join('\n') + '\n';
   fs.writeFileSync(path.join(WORK, 'report.md'), report);
   process.stdout.write(report);
   if (broken) log('a direct run passed nothing: the harness is broken (see the results logs)');
-  process.exitCode = unexpected.length || broken ? 1 : 0;
+  process.exitCode = (verdict ? !verdict.ok : unexpected.length) || broken ? 1 : 0;
 }
 
 main().catch(err => { log(err.stack || String(err)); process.exitCode = 1; }).finally(stopAll);

@@ -180,7 +180,8 @@ public sealed class CouchReplicationTests : IAsyncLifetime
         await PostAsync(owner, "POST", "/couch/_replicate", big, HttpStatusCode.RequestEntityTooLarge);
         await PostAsync(owner, "POST", "/couch/_replicate", "{ \"source\": ", HttpStatusCode.BadRequest);
         await PostAsync(owner, "GET", "/couch/_replicate", null, HttpStatusCode.Forbidden);
-        await PostAsync(owner, "PUT", "/couch/_replicator/job", """{ "source": "media-0", "target": "copy-0" }""", HttpStatusCode.Forbidden);
+        await PostAsync(owner, "GET", "/couch/_replicator/_all_docs", null, HttpStatusCode.Forbidden);
+        await PostAsync(plain, "PUT", "/couch/_replicator/job", """{ "source": "media-0", "target": "copy-0" }""", HttpStatusCode.Forbidden);
     }
 
     private async Task<string[]> IdsAsync(string database)

@@ -64,7 +64,13 @@ public sealed class PouchDbServer : IAsyncDisposable
         }
     }
 
-    public static async Task<PouchDbServer> StartAsync(int port = 0)
+    /// <param name="port">The port, or 0 for a free one.</param>
+    /// <param name="surviveUnhandledRejections">
+    /// Run node with <c>--unhandled-rejections=warn</c>: pouchdb-server 4.2.0's replicator rejects a
+    /// promise nobody handles when a <c>_replicator</c> document of a running replication is
+    /// deleted (it re-reads the deleted document), which ends the process under Node's default.
+    /// </param>
+    public static async Task<PouchDbServer> StartAsync(int port = 0, bool surviveUnhandledRejections = false)
     {
         var bin = Path.Combine(RepositoryRoot, "tools", "node_modules", "pouchdb-server", "bin", "pouchdb-server");
         if (!File.Exists(bin))
@@ -81,6 +87,11 @@ public sealed class PouchDbServer : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = dataDir,
         };
+        if (surviveUnhandledRejections)
+        {
+            info.ArgumentList.Add("--unhandled-rejections=warn");
+        }
+
         foreach (var arg in new[] { bin, "--in-memory", "--host", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture) })
         {
             info.ArgumentList.Add(arg);

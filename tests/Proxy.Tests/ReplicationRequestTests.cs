@@ -34,6 +34,38 @@ public sealed class ReplicationRequestTests
         Assert.Contains(reason, error, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("""{"_id":"other","source":"a","target":"t"}""", "_id must be the document id")]
+    [InlineData("""{"_id":1,"source":"a","target":"t"}""", "_id must be the document id")]
+    [InlineData("""{"_rev":"1-a","source":"a","target":"t"}""", "created once")]
+    [InlineData("""{"_deleted":true,"source":"a","target":"t"}""", "deleted with DELETE")]
+    [InlineData("""{"source":"a","target":"t","cancel":true}""", "cancelled by deleting it")]
+    [InlineData("""{"source":"a","target":"t","gatehouse":{"creator":"x"}}""", "field gatehouse is not accepted")]
+    public void RefusesAReplicatorDocumentItCannotJudge(string body, string reason)
+    {
+        Assert.Null(ReplicationRequest.ParseDocument(Encoding.UTF8.GetBytes(body), "job", out var error));
+        Assert.Contains(reason, error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void StoresAReplicatorDocumentWithItsCreatorAndItsEndsAsWritten()
+    {
+        var request = ReplicationRequest.ParseDocument(
+            Encoding.UTF8.GetBytes("""{"_id":"job","source":{"peer":"laptop","db":"media-0"},"target":"copy-0","continuous":true}"""), "job", out var error);
+        Assert.True(request is not null, error);
+
+        using var json = JsonDocument.Parse(ReplicationBody.WriteDocument(request, Basic, "sha256//abc="));
+        var root = json.RootElement;
+        Assert.False(root.TryGetProperty("_id", out _));
+        Assert.StartsWith("http://device:p%40ss%3Aw%2Frd@127.0.0.1:5984/", root.GetProperty("target").GetString(), StringComparison.Ordinal);
+        Assert.Equal("device", root.GetProperty("user_ctx").GetProperty("name").GetString());
+        Assert.Equal(0, root.GetProperty("user_ctx").GetProperty("roles").GetArrayLength());
+        var mark = root.GetProperty(ReplicationBody.CreatorField);
+        Assert.Equal("sha256//abc=", mark.GetProperty("creator").GetString());
+        Assert.Equal("laptop", mark.GetProperty("source").GetProperty("peer").GetString());
+        Assert.Equal("copy-0", mark.GetProperty("target").GetString());
+    }
+
     [Fact]
     public void RebuildsTheBodyWithTheGatewaysUrlsAndTheRolesCredential()
     {

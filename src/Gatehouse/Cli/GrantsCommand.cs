@@ -11,7 +11,8 @@ namespace Gatehouse.Cli;
 /// <c>gatehouse grants show|revoke PIN</c> (issue 7): what a principal created through the gateway
 /// (from the provenance database), which of it another still-trusted principal also holds, and —
 /// for revoke, only with <c>--apply</c> — the clean-up: its unshared databases and design
-/// documents removed, shared ones left alone, its records deleted. Reads the config for trust and
+/// documents removed, its <c>_replicator</c> documents deleted (which cancels their replications),
+/// shared ones left alone, its records deleted. Reads the config for trust and
 /// the provenance settings, and the stdin environment for the CouchDB URL and credential.
 /// </summary>
 internal static class GrantsCommand
@@ -113,7 +114,9 @@ internal static class GrantsCommand
     {
         foreach (var item in report.Resources.Where(item => item.Action == GrantsItem.Remove))
         {
-            var removed = item.DocId is { } docId
+            var removed = item.Kind == ProvenanceRecord.ReplicatorDocumentKind
+                ? await couch.DeleteReplicatorDocumentAsync(item.DocId!, pin, cancellationToken).ConfigureAwait(false)
+                : item.DocId is { } docId
                 ? await couch.DeleteDesignAsync(item.Database, docId, cancellationToken).ConfigureAwait(false)
                 : await couch.DeleteDatabaseAsync(item.Database, cancellationToken).ConfigureAwait(false);
             item.Action = removed ? GrantsItem.Removed : GrantsItem.AlreadyGone;

@@ -9,7 +9,8 @@ namespace Gatehouse.Provenance;
 /// <summary>
 /// The CouchDB side of provenance (issue 7), spoken with the gateway's own credential, never a
 /// principal's: writes and reads the records in the provenance database, and (for
-/// <c>gatehouse grants revoke --apply</c>) removes databases and design documents.
+/// <c>gatehouse grants revoke --apply</c>) removes databases, design documents and
+/// <c>_replicator</c> documents.
 /// Failures are <see cref="HttpRequestException"/>s naming the operation and the status.
 /// </summary>
 internal sealed class ProvenanceCouch : IDisposable
@@ -102,6 +103,40 @@ internal sealed class ProvenanceCouch : IDisposable
 
         using var response = await SendAsync(HttpMethod.Delete, $"{path}?rev={Uri.EscapeDataString(rev ?? string.Empty)}", null, cancellationToken).ConfigureAwait(false);
         return Removed(response, "DELETE", $"{database}/{docId}");
+    }
+
+    /// <summary>
+    /// Deletes <c>_replicator</c> document <paramref name="docId"/> (CouchDB and pouchdb-server
+    /// cancel its replication) when the gateway recorded <paramref name="holder"/> as its creator in
+    /// it; false when it is gone, or is another key's that took the id after this one deleted its own.
+    /// </summary>
+    public async Task<bool> DeleteReplicatorDocumentAsync(string docId, string holder, CancellationToken cancellationToken)
+    {
+        var path = $"{Routing.CouchReplicatorDocuments.Database}/{Escape(docId)}";
+        string? rev;
+        using (var current = await SendAsync(HttpMethod.Get, path, null, cancellationToken).ConfigureAwait(false))
+        {
+            if (current.StatusCode == HttpStatusCode.NotFound)
+            {
+                return false;
+            }
+
+            if (!current.IsSuccessStatusCode)
+            {
+                throw Failed("GET", path, current.StatusCode);
+            }
+
+            var document = await current.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+            if (Routing.CouchReplicatorDocuments.CreatorOf(document) != holder)
+            {
+                return false;
+            }
+
+            rev = JsonSerializer.Deserialize(document, ProvenanceJsonContext.Default.DocRevision)?.Rev;
+        }
+
+        using var response = await SendAsync(HttpMethod.Delete, $"{path}?rev={Uri.EscapeDataString(rev ?? string.Empty)}", null, cancellationToken).ConfigureAwait(false);
+        return Removed(response, "DELETE", path);
     }
 
     public void Dispose() => _http.Dispose();

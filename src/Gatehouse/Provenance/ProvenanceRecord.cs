@@ -17,6 +17,9 @@ public sealed class ProvenanceRecord
 
     /// <summary>A replication started with <c>POST /_replicate</c> (issue 23): <see cref="Database"/> is its target, <see cref="DocId"/> "from SOURCE".</summary>
     public const string ReplicationKind = "replication";
+
+    /// <summary>A document the holder created in <c>_replicator</c> (issue 23): <see cref="Database"/> is <c>_replicator</c>, <see cref="DocId"/> its id; a revoke deletes it, which cancels it.</summary>
+    public const string ReplicatorDocumentKind = "replicator";
     public const string Created = "created";
     public const string Claimed = "claimed";
     public const string Deleted = "deleted";
@@ -43,12 +46,12 @@ public sealed class ProvenanceRecord
 
     public string TrustName { get; set; } = string.Empty;
 
-    /// <summary><see cref="DatabaseKind"/>, <see cref="DesignKind"/>, <see cref="DeletionKind"/> or <see cref="ReplicationKind"/>.</summary>
+    /// <summary><see cref="DatabaseKind"/>, <see cref="DesignKind"/>, <see cref="DeletionKind"/>, <see cref="ReplicationKind"/> or <see cref="ReplicatorDocumentKind"/>.</summary>
     public string Kind { get; set; } = string.Empty;
 
     public string Database { get; set; } = string.Empty;
 
-    /// <summary>The design document's id (<c>_design/NAME</c>); null for a database.</summary>
+    /// <summary>The design document's id (<c>_design/NAME</c>) or the <c>_replicator</c> document's; null for a database.</summary>
     public string? DocId { get; set; }
 
     /// <summary><see cref="Created"/> (the upstream answered 201/202) or <see cref="Claimed"/> (PUT of a database that existed: 412).</summary>

@@ -99,6 +99,13 @@ internal sealed class ProvenanceRecorder : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Called when CouchDB stored a <c>_replicator</c> document the key created: unlike a
+    /// <c>POST /_replicate</c>, something the key holds, which a revoke deletes (that cancels it).
+    /// </summary>
+    public void ObserveReplicatorDocument(HttpExchange exchange, string documentId) =>
+        Queue(exchange.Principal, ProvenanceRecord.ReplicatorDocumentKind, Routing.CouchReplicatorDocuments.Database, documentId, ProvenanceRecord.Created);
+
     private void Queue(Principal principal, string kind, string database, string? docId, string how)
     {
         var holder = HolderOf(principal);

@@ -28,7 +28,20 @@ internal sealed class CouchReplication(Uri node, CouchEnvironment environment, P
     /// <returns>The judged request when CouchDB took it (2xx), for provenance; otherwise null.</returns>
     public async Task<ReplicationRequest?> HandleAsync(HttpExchange exchange, Route route, string? role, IAccessPolicy policy, CancellationToken stopping)
     {
-        var (request, status, reason) = await ReadAsync(exchange, stopping).ConfigureAwait(false);
+        var judged = await ReadAndJudgeAsync(exchange, route, role, policy, documentId: null, stopping).ConfigureAwait(false);
+        return judged is not null && await SendAsync(exchange, judged.Request, judged.Upstream, judged.Credential, stopping).ConfigureAwait(false)
+            ? judged.Request
+            : null;
+    }
+
+    /// <summary>
+    /// Reads the body (of <c>POST /_replicate</c>, or of <c>PUT /_replicator/{documentId}</c>),
+    /// judges it against every rule of the key and works out the role's upstream. On refusal the
+    /// answer is sent here and the result is null.
+    /// </summary>
+    internal async Task<JudgedReplication?> ReadAndJudgeAsync(HttpExchange exchange, Route route, string? role, IAccessPolicy policy, string? documentId, CancellationToken stopping)
+    {
+        var (request, status, reason) = await ReadAsync(exchange, documentId, stopping).ConfigureAwait(false);
         if (request is not null)
         {
             (status, reason) = Judge(request, route, exchange.Principal, policy);
@@ -41,7 +54,7 @@ internal sealed class CouchReplication(Uri node, CouchEnvironment environment, P
             return null;
         }
 
-        if (role is null || !environment.Credentials.TryGetValue(role, out var credential))
+        if (!TryCredential(role, out var credential))
         {
             await exchange.Response.SendErrorAsync(403, "no CouchDB credential for this key's role", stopping).ConfigureAwait(false);
             return null;
@@ -65,16 +78,24 @@ internal sealed class CouchReplication(Uri node, CouchEnvironment environment, P
             }
         }
 
-        var upstream = new ReplicationUpstream(
-            node,
-            credential.Username,
-            environment.ProxyAuthSecret is { Length: > 0 } ? null : credential.Password,
-            CouchCredentialHeaders.For(environment, credential),
-            peerLinks.Url);
-        return await SendAsync(exchange, request, upstream, credential, stopping).ConfigureAwait(false) ? request : null;
+        return new JudgedReplication(request, credential, UpstreamFor(credential));
     }
 
-    private static async Task<(ReplicationRequest? Request, int Status, string? Reason)> ReadAsync(HttpExchange exchange, CancellationToken stopping)
+    /// <summary>The role's CouchDB credential, when the stdin environment has one.</summary>
+    internal bool TryCredential(string? role, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out CouchCredential? credential)
+    {
+        credential = null;
+        return role is not null && environment.Credentials.TryGetValue(role, out credential);
+    }
+
+    private ReplicationUpstream UpstreamFor(CouchCredential credential) => new(
+        node,
+        credential.Username,
+        environment.ProxyAuthSecret is { Length: > 0 } ? null : credential.Password,
+        CouchCredentialHeaders.For(environment, credential),
+        peerLinks.Url);
+
+    private static async Task<(ReplicationRequest? Request, int Status, string? Reason)> ReadAsync(HttpExchange exchange, string? documentId, CancellationToken stopping)
     {
         var head = exchange.Request;
         if (!head.Headers.GetValues("Content-Encoding").All(coding => coding.Trim().Equals("identity", StringComparison.OrdinalIgnoreCase)))
@@ -105,7 +126,9 @@ internal sealed class CouchReplication(Uri node, CouchEnvironment environment, P
             }
         }
 
-        var request = ReplicationRequest.Parse(buffer.AsSpan(0, length), out var error);
+        var request = documentId is null
+            ? ReplicationRequest.Parse(buffer.AsSpan(0, length), out var error)
+            : ReplicationRequest.ParseDocument(buffer.AsSpan(0, length), documentId, out error);
         return request is null ? (null, 400, error) : (request, 200, null);
     }
 
@@ -194,7 +217,7 @@ internal sealed class CouchReplication(Uri node, CouchEnvironment environment, P
         {
             using var response = await _client.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
             status = (int)response.StatusCode;
-            answer = await ReadBoundedAsync(response.Content, timeout.Token).ConfigureAwait(false);
+            answer = await ReadBoundedAsync(response.Content, MaxAnswerBytes, timeout.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException)
         {
@@ -235,7 +258,7 @@ internal sealed class CouchReplication(Uri node, CouchEnvironment environment, P
         }
     }
 
-    private static async Task<byte[]> ReadBoundedAsync(HttpContent content, CancellationToken cancellationToken)
+    internal static async Task<byte[]> ReadBoundedAsync(HttpContent content, int maxBytes, CancellationToken cancellationToken)
     {
         await using var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
         using var copy = new MemoryStream();
@@ -243,9 +266,9 @@ internal sealed class CouchReplication(Uri node, CouchEnvironment environment, P
         int read;
         while ((read = await stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
         {
-            if (copy.Length + read > MaxAnswerBytes)
+            if (copy.Length + read > maxBytes)
             {
-                throw new IOException($"the replication answer passed {MaxAnswerBytes} bytes");
+                throw new IOException($"the answer passed {maxBytes} bytes");
             }
 
             copy.Write(buffer, 0, read);
@@ -260,7 +283,7 @@ internal sealed class CouchReplication(Uri node, CouchEnvironment environment, P
     /// An error may quote the URL the gateway gave the replicator (pouchdb-server's do, unmasked):
     /// the role's password never reaches the client, raw or URL-encoded.
     /// </summary>
-    private static byte[] Scrub(byte[] answer, CouchCredential credential)
+    internal static byte[] Scrub(byte[] answer, CouchCredential credential)
     {
         if (credential.Password.Length == 0)
         {
@@ -274,3 +297,6 @@ internal sealed class CouchReplication(Uri node, CouchEnvironment environment, P
         return ReferenceEquals(text, scrubbed) || text == scrubbed ? answer : Encoding.UTF8.GetBytes(scrubbed);
     }
 }
+
+/// <summary>A replication the key may start, and the role's credential and URLs it runs with.</summary>
+internal sealed record JudgedReplication(ReplicationRequest Request, CouchCredential Credential, ReplicationUpstream Upstream);

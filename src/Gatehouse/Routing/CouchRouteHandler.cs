@@ -27,6 +27,7 @@ internal sealed class CouchRouteHandler : IRouteHandler
     private readonly Provenance.ProvenanceRecorder? _provenance;
 
     private readonly CouchReplication _replication;
+    private readonly CouchReplicatorDocuments _replicatorDocuments;
 
     public CouchRouteHandler(Route route, CouchEnvironment environment, PeerLinkEntrance peerLinks, Wire.Limits limits, ILoggerFactory loggers, Wire.BufferPools buffers)
     {
@@ -43,6 +44,7 @@ internal sealed class CouchRouteHandler : IRouteHandler
         _gatewayClient = new HttpClient(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(5) }) { Timeout = TimeSpan.FromSeconds(30) };
         _provenance = Provenance.ProvenanceRecorder.Create(route, environment, loggers);
         _replication = new CouchReplication(_firstNode, environment, peerLinks, _logger);
+        _replicatorDocuments = new CouchReplicatorDocuments(_firstNode, environment, _replication, _logger);
     }
 
     public async ValueTask<string?> ServeAsync(HttpExchange exchange, Route route, AccessDecision decision, IAccessPolicy policy, CancellationToken stopping)
@@ -69,6 +71,16 @@ internal sealed class CouchRouteHandler : IRouteHandler
 
         try
         {
+            if (classification.Access == CouchAccess.Replicate && CouchReplicatorDocuments.IsDocumentPath(route.TailOf(exchange.Request), out var documentId))
+            {
+                if (await _replicatorDocuments.HandleAsync(exchange, route, role, policy, documentId, classification.ForwardQuery, stopping).ConfigureAwait(false) is { } created)
+                {
+                    _provenance?.ObserveReplicatorDocument(exchange, created);
+                }
+
+                return null;
+            }
+
             if (classification.Access == CouchAccess.Replicate)
             {
                 if (await _replication.HandleAsync(exchange, route, role, policy, stopping).ConfigureAwait(false) is { } replication)
@@ -87,7 +99,7 @@ internal sealed class CouchRouteHandler : IRouteHandler
         }
     }
 
-    /// <returns>The refusal reason of a body the design guard refused before forwarding, or null.</returns>
+    /// <returns>The refusal reason of a body the design guard refused, before or while forwarding, or null.</returns>
     private async Task<string?> ForwardAsync(HttpExchange exchange, Route route, string? role, IAccessPolicy policy, CouchClassification classification, CancellationToken stopping)
     {
         var plan = Forwarder.PlanFor(exchange);
@@ -126,7 +138,7 @@ internal sealed class CouchRouteHandler : IRouteHandler
             _logger.LogInformation("forward {Method} {Path}: {Result}", exchange.Request.Method, exchange.Request.Target.Path, result);
         }
 
-        return null;
+        return guard?.Refusal;
     }
 
     /// <summary>
@@ -191,6 +203,7 @@ internal sealed class CouchRouteHandler : IRouteHandler
 
         _gatewayClient.Dispose();
         _replication.Dispose();
+        _replicatorDocuments.Dispose();
         await _upstream.DisposeAsync().ConfigureAwait(false);
     }
 }

@@ -14,6 +14,7 @@ namespace Gatehouse.Proxy;
 /// GET /                                  ServerInfo
 /// GET /_all_dbs                          AllDbs (answered by the gateway, filtered)
 /// POST /_replicate                      Replicate (body judged and rewritten: ReplicationRequest)
+/// PUT|GET|DELETE /_replicator/{id}       Replicate (a PUT judged as _replicate; GET, DELETE its creator's only)
 /// GET /_anything-else, any /_…           Denied (server endpoints: _config, _node, _users, _session, _replicator …)
 /// GET  /db                               Pull (also Push: a replicator reads the target's info)
 /// PUT  /db                               Create
@@ -99,6 +100,20 @@ public static class CouchEndpoints
                 return new(CouchAccess.Replicate, null, "replication") { IsLongLived = true };
             }
 
+            // One replication document by id (its design document, _local and listings stay closed).
+            if (first == "_replicator" && segments.Count == 2 && IsReplicatorDocumentId(segments[1]))
+            {
+                switch (verb)
+                {
+                    case Verb.Put:
+                        return new(CouchAccess.Replicate, null, "replication document");
+                    case Verb.Get:
+                        return new(CouchAccess.Replicate, null, "replication document") { Parameters = CouchParameters.Reads };
+                    case Verb.Delete:
+                        return new(CouchAccess.Replicate, null, "replication document delete") { Parameters = CouchParameters.ReplicatorDelete };
+                }
+            }
+
             return Deny(null, $"server endpoint {first} is closed");
         }
 
@@ -117,6 +132,9 @@ public static class CouchEndpoints
             ? ClassifyDatabase(verb, first)
             : ClassifyInDatabase(verb, first, rest, parameters);
     }
+
+    private static bool IsReplicatorDocumentId(string id) =>
+        id.Length is > 0 and <= 256 && !id.StartsWith('_') && !id.Any(char.IsControl);
 
     private static CouchClassification ClassifyDatabase(Verb verb, string db) => verb switch
     {

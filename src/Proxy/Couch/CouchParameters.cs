@@ -27,6 +27,9 @@ public static class CouchParameters
 
     public static readonly FrozenSet<string> NewDocument = Set("batch");
 
+    /// <summary>Deleting a <c>_replicator</c> document (which cancels its replication): its revision only.</summary>
+    public static readonly FrozenSet<string> ReplicatorDelete = Set("rev");
+
     public static readonly FrozenSet<string> AttachmentRead = Set("rev", "_nonce");
 
     public static readonly FrozenSet<string> AttachmentWrite = Set("rev");

@@ -93,12 +93,24 @@ public sealed class DesignGuardBody : RequestBody, IDisposable
         }
     }
 
+    /// <summary>Why the body was refused, once it was: for the access log's refusal reason.</summary>
+    public string? Refusal { get; private set; }
+
     public void Dispose() => _scanner.Dispose();
 
     /// <summary>Scans new bytes; when the client's body has just ended with them, judges the whole.</summary>
     private void Accept(ReadOnlySpan<byte> bytes)
     {
-        _scanner.Feed(bytes);
+        try
+        {
+            _scanner.Feed(bytes);
+        }
+        catch (RequestRejectedException ex)
+        {
+            Refusal = ex.Message;
+            throw;
+        }
+
         if (_inner.IsComplete)
         {
             Judge();
@@ -107,7 +119,16 @@ public sealed class DesignGuardBody : RequestBody, IDisposable
 
     private void Judge()
     {
-        _scanner.Complete();
+        try
+        {
+            _scanner.Complete();
+        }
+        catch (RequestRejectedException ex)
+        {
+            Refusal = ex.Message;
+            throw;
+        }
+
         _judged = true;
     }
 

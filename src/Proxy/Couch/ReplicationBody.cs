@@ -28,48 +28,107 @@ public static class ReplicationBody
         using (var json = new Utf8JsonWriter(buffer))
         {
             json.WriteStartObject();
-            json.WritePropertyName("source");
-            WriteEnd(json, request.Source, upstream);
-            json.WritePropertyName("target");
-            WriteEnd(json, request.Target, upstream);
-            if (request.Continuous)
-            {
-                json.WriteBoolean("continuous", true);
-            }
-
-            if (request.Cancel)
-            {
-                json.WriteBoolean("cancel", true);
-            }
-
-            if (request.CreateTarget)
-            {
-                json.WriteBoolean("create_target", true);
-            }
-
-            if (request.DocIds is { } ids)
-            {
-                json.WriteStartArray("doc_ids");
-                foreach (var id in ids)
-                {
-                    json.WriteStringValue(id);
-                }
-
-                json.WriteEndArray();
-            }
-
-            if (request.Filter is { } filter)
-            {
-                json.WriteString("filter", filter);
-            }
-
-            WriteElement(json, "selector", request.Selector);
-            WriteElement(json, "query_params", request.QueryParams);
-            WriteElement(json, "since_seq", request.SinceSeq);
+            WriteFields(json, request, upstream);
             json.WriteEndObject();
         }
 
         return buffer.ToArray();
+    }
+
+    /// <summary>
+    /// The document <c>PUT /_replicator/{id}</c> stores: the same fields, <c>user_ctx</c> naming the
+    /// role's user (CouchDB and pouchdb-server refuse a non-admin's document without it; no roles,
+    /// so it adds none), and <see cref="CreatorField"/>: who created it and its ends as that key wrote
+    /// them, for reading it back without the credential and for deleting it only for its creator.
+    /// </summary>
+    public static byte[] WriteDocument(ReplicationRequest request, ReplicationUpstream upstream, string creator)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(upstream);
+        ArgumentNullException.ThrowIfNull(creator);
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            WriteFields(json, request, upstream);
+            json.WriteStartObject("user_ctx");
+            json.WriteString("name", upstream.Username);
+            json.WriteStartArray("roles");
+            json.WriteEndArray();
+            json.WriteEndObject();
+            json.WriteStartObject(CreatorField);
+            json.WriteString("creator", creator);
+            json.WritePropertyName("source");
+            WriteAsGiven(json, request.Source);
+            json.WritePropertyName("target");
+            WriteAsGiven(json, request.Target);
+            json.WriteEndObject();
+            json.WriteEndObject();
+        }
+
+        return buffer.ToArray();
+    }
+
+    /// <summary>The field of a <c>_replicator</c> document where the gateway keeps its creator and ends.</summary>
+    public const string CreatorField = "gatehouse";
+
+    /// <summary>An end as the key wrote it: a database name, or its peer object.</summary>
+    public static void WriteAsGiven(Utf8JsonWriter json, ReplicationEnd end)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        if (end.Peer is not { } peer)
+        {
+            json.WriteStringValue(end.Database);
+            return;
+        }
+
+        json.WriteStartObject();
+        json.WriteString("peer", peer);
+        json.WriteString("db", end.Database);
+        json.WriteString("prefix", end.PeerPrefix);
+        json.WriteEndObject();
+    }
+
+    private static void WriteFields(Utf8JsonWriter json, ReplicationRequest request, ReplicationUpstream upstream)
+    {
+        json.WritePropertyName("source");
+        WriteEnd(json, request.Source, upstream);
+        json.WritePropertyName("target");
+        WriteEnd(json, request.Target, upstream);
+        if (request.Continuous)
+        {
+            json.WriteBoolean("continuous", true);
+        }
+
+        if (request.Cancel)
+        {
+            json.WriteBoolean("cancel", true);
+        }
+
+        if (request.CreateTarget)
+        {
+            json.WriteBoolean("create_target", true);
+        }
+
+        if (request.DocIds is { } ids)
+        {
+            json.WriteStartArray("doc_ids");
+            foreach (var id in ids)
+            {
+                json.WriteStringValue(id);
+            }
+
+            json.WriteEndArray();
+        }
+
+        if (request.Filter is { } filter)
+        {
+            json.WriteString("filter", filter);
+        }
+
+        WriteElement(json, "selector", request.Selector);
+        WriteElement(json, "query_params", request.QueryParams);
+        WriteElement(json, "since_seq", request.SinceSeq);
     }
 
     /// <summary>The URL the replicator is given for <paramref name="end"/>, credential included for a local end with a password.</summary>

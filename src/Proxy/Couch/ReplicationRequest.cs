@@ -48,7 +48,20 @@ public sealed class ReplicationRequest
     public bool FilterRunsDesignCode => Filter is { } filter && (filter == "_view" || !filter.StartsWith('_'));
 
     /// <summary>Parses and checks the shape of <paramref name="json"/>; on failure <paramref name="error"/> says why (a 400).</summary>
-    public static ReplicationRequest? Parse(ReadOnlySpan<byte> json, out string? error)
+    public static ReplicationRequest? Parse(ReadOnlySpan<byte> json, out string? error) => Parse(json, null, out error);
+
+    /// <summary>
+    /// The body of <c>PUT /_replicator/{id}</c>: the same fields, plus <c>_id</c> when it is
+    /// <paramref name="documentId"/>; no <c>cancel</c> (deleting the document cancels it) and no
+    /// <c>_rev</c> (a document is created once through the gateway, never edited).
+    /// </summary>
+    public static ReplicationRequest? ParseDocument(ReadOnlySpan<byte> json, string documentId, out string? error)
+    {
+        ArgumentNullException.ThrowIfNull(documentId);
+        return Parse(json, documentId, out error);
+    }
+
+    private static ReplicationRequest? Parse(ReadOnlySpan<byte> json, string? documentId, out string? error)
     {
         JsonDocument document;
         try
@@ -63,11 +76,11 @@ public sealed class ReplicationRequest
 
         using (document)
         {
-            return Read(document.RootElement, out error);
+            return Read(document.RootElement, documentId, out error);
         }
     }
 
-    private static ReplicationRequest? Read(JsonElement root, out string? error)
+    private static ReplicationRequest? Read(JsonElement root, string? documentId, out string? error)
     {
         if (root.ValueKind != JsonValueKind.Object)
         {
@@ -87,6 +100,23 @@ public sealed class ReplicationRequest
 
         foreach (var name in seen)
         {
+            if (documentId is not null && DocumentOnlyRefusals.TryGetValue(name, out var refusal))
+            {
+                error = refusal;
+                return null;
+            }
+
+            if (documentId is not null && name == "_id")
+            {
+                if (root.GetProperty("_id").ValueKind != JsonValueKind.String || root.GetProperty("_id").GetString() != documentId)
+                {
+                    error = "_id must be the document id of the path";
+                    return null;
+                }
+
+                continue;
+            }
+
             if (!KnownFields.Contains(name))
             {
                 error = $"field {name} is not accepted in a replication through the gateway";
@@ -115,6 +145,13 @@ public sealed class ReplicationRequest
     private static readonly HashSet<string> KnownFields = new(StringComparer.Ordinal)
     {
         "source", "target", "continuous", "cancel", "create_target", "doc_ids", "filter", "selector", "query_params", "since_seq",
+    };
+
+    private static readonly Dictionary<string, string> DocumentOnlyRefusals = new(StringComparer.Ordinal)
+    {
+        ["cancel"] = "a replication document is cancelled by deleting it, not by cancel",
+        ["_rev"] = "a replication document is created once through the gateway: delete it and create another",
+        ["_deleted"] = "a replication document is deleted with DELETE",
     };
 
     private string? ReadOptions(JsonElement root)
