@@ -125,6 +125,35 @@ public sealed class PairCommandTests
         Assert.Equal(string.Empty, stdout);
     }
 
+    [Theory]
+    [InlineData("give one of --listen, --connect or --with", "--with", "phone", "--connect", "127.0.0.1:9")]
+    [InlineData("--with \"no/slash\"", "--with", "no/slash")]
+    [InlineData("--pin goes with --connect or --with", "--pin", "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")]
+    public async Task FindingTheOtherDeviceIsCheckedBeforeAnythingIsSent(string error, params string[] args)
+    {
+        using var a = await DeviceAsync();
+
+        var (code, stdout, stderr) = await GatehouseProcess.RunAsync(null, ["pair", "--config", a.File("gatehouse.json"), "--port", "8443", .. args]);
+
+        Assert.Equal(2, code);
+        Assert.Contains(error, stderr, StringComparison.Ordinal);
+        Assert.Equal(string.Empty, stdout);
+    }
+
+    [Fact]
+    public async Task WithNeedsDiscoveryOnInTheConfig()
+    {
+        using var a = await DeviceAsync();
+        var path = a.File("gatehouse.json");
+        await File.WriteAllTextAsync(path, (await File.ReadAllTextAsync(path)).Replace("\"enabled\": true", "\"enabled\": false", StringComparison.Ordinal));
+
+        var (code, stdout, stderr) = await GatehouseProcess.RunAsync(null, "pair", "--config", path, "--port", "8443", "--with", "phone");
+
+        Assert.Equal(2, code);
+        Assert.Contains("discovery is off in the config", stderr, StringComparison.Ordinal);
+        Assert.Equal(string.Empty, stdout);
+    }
+
     [Fact]
     public async Task TheListenerStopsAfterThreeFailedAttempts()
     {

@@ -42,15 +42,28 @@ internal sealed class PairProcess : IDisposable
         }
     }
 
-    public static PairProcess Start(params string[] args)
+    public static PairProcess Start(params string[] args) => Start(null, args);
+
+    /// <summary>`gatehouse pair ARGS` inside network namespace <paramref name="netns"/> (`ip netns exec` execs, so killing it kills gatehouse).</summary>
+    public static PairProcess StartInNamespace(string netns, params string[] args) => Start(netns, args);
+
+    private static PairProcess Start(string? netns, string[] args)
     {
-        var info = new ProcessStartInfo("dotnet")
+        var info = new ProcessStartInfo(netns is null ? "dotnet" : "ip")
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (netns is not null)
+        {
+            foreach (var arg in new[] { "netns", "exec", netns, "dotnet" })
+            {
+                info.ArgumentList.Add(arg);
+            }
+        }
+
         info.ArgumentList.Add(GatehouseProcess.ExecutablePath);
         info.ArgumentList.Add("pair");
         foreach (var arg in args)

@@ -18,7 +18,7 @@ internal static class InitCommand
     {
         var directory = new Argument<DirectoryInfo>("DIR") { Description = "folder to create the identity and config in" };
         var noPassphrase = new Option<bool>("--no-passphrase") { Description = "write unencrypted keys (for tests and demos); otherwise the passphrase is read from stdin" };
-        var name = new Option<string>("--name") { Description = "this device's name, used in certificate subjects", DefaultValueFactory = _ => Dns.GetHostName() };
+        var name = new Option<string>("--name") { Description = "this device's name, used in certificate subjects and announced on the local link", DefaultValueFactory = _ => Dns.GetHostName() };
         var command = new Command("init", "Create a user CA, a server and a client certificate, and a starter config.") { directory, noPassphrase, name };
         command.SetAction(result => Run(result.GetValue(directory)!, result.GetValue(noPassphrase), result.GetValue(name)!));
         return command;
@@ -61,7 +61,9 @@ internal static class InitCommand
         Write(directory, "ca", ca, passphrase);
         Write(directory, "server", server, passphrase);
         Write(directory, "client", client, passphrase);
-        File.WriteAllText(Path.Combine(directory.FullName, "gatehouse.json"), StarterConfig);
+        // The name given is also what the device announces on the link (and pairs under), when it fits a DNS-SD label.
+        var discoveryName = Discovery.DeviceName.IsValid(deviceName) ? $", \"name\": \"{deviceName}\"" : string.Empty;
+        File.WriteAllText(Path.Combine(directory.FullName, "gatehouse.json"), StarterConfig.Replace("\"enabled\": true }", "\"enabled\": true" + discoveryName + " }", StringComparison.Ordinal));
 
         Console.Out.WriteLine($"created {directory.FullName}");
         Console.Out.WriteLine($"  server pin: {KeyPin.Compute(server)}");

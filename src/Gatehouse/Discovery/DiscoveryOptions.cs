@@ -11,6 +11,12 @@ namespace Gatehouse.Discovery;
 /// <param name="Interfaces">Interface names to use; empty: every multicast interface that is up.</param>
 internal sealed record DiscoveryOptions(string DeviceName, string Pin, int Port, IPAddress ListenAddress, bool Announce, IReadOnlyCollection<string> Interfaces)
 {
+    /// <summary>The DNS-SD service announced and browsed: the gateway's, or pairing's (<see cref="GatehouseService.PairingServiceType"/>).</summary>
+    public DnsName ServiceType { get; init; } = GatehouseService.ServiceType;
+
+    /// <summary>Also record announcements carrying <see cref="Pin"/> (our own, looped back): how <c>gatehouse pair</c> learns its own gateway's port.</summary>
+    public bool IncludeSelf { get; init; }
+
     /// <summary>How often the interface list is read again, so a cable plugged back in is announced within seconds.</summary>
     public TimeSpan RescanEvery { get; init; } = TimeSpan.FromSeconds(2);
 

@@ -21,9 +21,15 @@ internal static class GatehouseService
 
     public static DnsName ServiceType { get; } = DnsName.Parse("_gatehouse._tcp.local");
 
+    /// <summary>
+    /// A device in <c>gatehouse pair</c> (issue 21): announced only while the person has it waiting
+    /// to pair, with the pairing listener's port, so the other device finds it with nothing typed.
+    /// </summary>
+    public static DnsName PairingServiceType { get; } = DnsName.Parse("_gatehouse-pair._tcp.local");
+
     private static DnsName Local { get; } = DnsName.Parse("local");
 
-    public static DnsName InstanceName(string deviceName) => ServiceType.Prepend(deviceName);
+    public static DnsName InstanceName(string deviceName, DnsName? serviceType = null) => (serviceType ?? ServiceType).Prepend(deviceName);
 
     /// <summary>"gatehouse-" and the first 6 bytes of the key hash in hex.</summary>
     public static DnsName HostName(string pin)
@@ -33,13 +39,14 @@ internal static class GatehouseService
     }
 
     /// <summary>The answer to a browse: PTR, then SRV, TXT and the addresses (RFC 6763 §12 additional records, sent as answers).</summary>
-    public static List<DnsRecord> Records(Announcement announcement)
+    public static List<DnsRecord> Records(Announcement announcement, DnsName? serviceType = null)
     {
-        var instance = InstanceName(announcement.DeviceName);
+        serviceType ??= ServiceType;
+        var instance = InstanceName(announcement.DeviceName, serviceType);
         var host = HostName(announcement.Pin);
         var records = new List<DnsRecord>
         {
-            new PtrRecord(ServiceType, announcement.Ttl, instance),
+            new PtrRecord(serviceType, announcement.Ttl, instance),
             new SrvRecord(instance, announcement.Ttl, CacheFlush: true, 0, 0, (ushort)announcement.Port, host),
             new TxtRecord(instance, announcement.Ttl, CacheFlush: true, ["txtvers=1", "pin=" + announcement.Pin, "name=" + announcement.DeviceName]),
         };
@@ -48,12 +55,13 @@ internal static class GatehouseService
     }
 
     /// <summary>True when a query asks for the service, or for this gateway's instance or host by name.</summary>
-    public static bool Asks(DnsMessage query, string deviceName, string pin)
+    public static bool Asks(DnsMessage query, string deviceName, string pin, DnsName? serviceType = null)
     {
-        var instance = InstanceName(deviceName);
+        serviceType ??= ServiceType;
+        var instance = InstanceName(deviceName, serviceType);
         var host = HostName(pin);
         return query.Questions.Any(q =>
-            (q.Name.Equals(ServiceType) && q.Type is DnsType.Ptr or DnsType.Any)
+            (q.Name.Equals(serviceType) && q.Type is DnsType.Ptr or DnsType.Any)
             || (q.Name.Equals(instance) && q.Type is DnsType.Srv or DnsType.Txt or DnsType.Any)
             || (q.Name.Equals(host) && q.Type is DnsType.A or DnsType.Aaaa or DnsType.Any));
     }
@@ -64,10 +72,11 @@ internal static class GatehouseService
     /// instance whose SRV, TXT, pin or name is missing or malformed is left out; a record set with
     /// TTL 0 is a goodbye (RFC 6762 §10.1), reported with <see cref="Announcement.Ttl"/> 0.
     /// </summary>
-    public static List<Announcement> Read(DnsMessage response, int interfaceIndex)
+    public static List<Announcement> Read(DnsMessage response, int interfaceIndex, DnsName? serviceType = null)
     {
+        serviceType ??= ServiceType;
         var found = new List<Announcement>();
-        foreach (var ptr in response.Records.OfType<PtrRecord>().Where(p => p.Name.Equals(ServiceType)))
+        foreach (var ptr in response.Records.OfType<PtrRecord>().Where(p => p.Name.Equals(serviceType)))
         {
             var srv = response.Records.OfType<SrvRecord>().FirstOrDefault(r => r.Name.Equals(ptr.Target));
             var txt = response.Records.OfType<TxtRecord>().FirstOrDefault(r => r.Name.Equals(ptr.Target));

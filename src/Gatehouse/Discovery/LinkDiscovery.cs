@@ -148,7 +148,7 @@ internal sealed partial class LinkDiscovery : IAsyncDisposable
 
                 if (query)
                 {
-                    await SendAsync(DnsMessageWriter.Query([new DnsQuestion(GatehouseService.ServiceType, DnsType.Ptr)]), index, stopping).ConfigureAwait(false);
+                    await SendAsync(DnsMessageWriter.Query([new DnsQuestion(_options.ServiceType, DnsType.Ptr)]), index, stopping).ConfigureAwait(false);
                 }
             }
         }
@@ -243,9 +243,9 @@ internal sealed partial class LinkDiscovery : IAsyncDisposable
             return;
         }
 
-        foreach (var announcement in GatehouseService.Read(message, datagram.InterfaceIndex))
+        foreach (var announcement in GatehouseService.Read(message, datagram.InterfaceIndex, _options.ServiceType))
         {
-            if (string.Equals(announcement.Pin, _options.Pin, StringComparison.Ordinal))
+            if (!_options.IncludeSelf && string.Equals(announcement.Pin, _options.Pin, StringComparison.Ordinal))
             {
                 continue; // our own, looped back
             }
@@ -279,7 +279,7 @@ internal sealed partial class LinkDiscovery : IAsyncDisposable
 
     private async Task AnswerAsync(DnsMessage query, Datagram datagram)
     {
-        if (!_options.Announce || _options.Port == 0 || !GatehouseService.Asks(query, _options.DeviceName, _options.Pin))
+        if (!_options.Announce || _options.Port == 0 || !GatehouseService.Asks(query, _options.DeviceName, _options.Pin, _options.ServiceType))
         {
             return;
         }
@@ -334,7 +334,7 @@ internal sealed partial class LinkDiscovery : IAsyncDisposable
             return;
         }
 
-        var records = GatehouseService.Records(new Announcement(_options.DeviceName, _options.Pin, _options.Port, addresses, ttl));
+        var records = GatehouseService.Records(new Announcement(_options.DeviceName, _options.Pin, _options.Port, addresses, ttl), _options.ServiceType);
         await SendAsync(DnsMessageWriter.Response(records), index, cancellationToken).ConfigureAwait(false);
     }
 

@@ -18,7 +18,8 @@ internal static class PairingListener
 
     public static readonly TimeSpan AttemptTime = TimeSpan.FromSeconds(15);
 
-    public static async Task<PairingResult> RunAsync(IPEndPoint listen, ServerIdentity identity, PairingSelf self, GatehouseConfig config, PairingConfirmation confirmation, CancellationToken cancellationToken)
+    /// <param name="announce">Called once listening, with the bound port: announces this device on the link until the result is disposed (null: not announced).</param>
+    public static async Task<PairingResult> RunAsync(IPEndPoint listen, ServerIdentity identity, PairingSelf self, GatehouseConfig config, PairingConfirmation confirmation, Func<int, IAsyncDisposable?>? announce, CancellationToken cancellationToken)
     {
         using var listener = new Socket(listen.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         if (listen.AddressFamily == AddressFamily.InterNetworkV6 && listen.Address.Equals(IPAddress.IPv6Any))
@@ -38,30 +39,41 @@ internal static class PairingListener
 
         var bound = (IPEndPoint)listener.LocalEndPoint!;
         Console.Out.WriteLine($"pair: waiting on {PeerAddressText.Format(bound.Address, bound.Port)} as {identity.Pin}");
-        for (var failed = 0; ;)
+        var announcement = announce?.Invoke(bound.Port);
+        try
         {
-            var socket = await listener.AcceptAsync(cancellationToken).ConfigureAwait(false);
-            var from = (IPEndPoint)socket.RemoteEndPoint!;
-            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            attempt.CancelAfter(AttemptTime);
-            try
+            for (var failed = 0; ;)
             {
-                return await AttemptAsync(socket, from, identity, self, config, confirmation, attempt, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (!confirmation.CodeShown && !cancellationToken.IsCancellationRequested
-                && ex is PairingException or IOException or SocketException or AuthenticationException or OperationCanceledException)
-            {
-                failed++;
-                var why = ex is OperationCanceledException ? $"no answer within {AttemptTime.TotalSeconds:0} s" : ex.Message;
-                await Console.Error.WriteLineAsync($"gatehouse pair: attempt from {PeerAddressText.Format(from.Address, from.Port)} failed ({failed} of {MaxFailedAttempts}): {why}").ConfigureAwait(false);
-                if (failed >= MaxFailedAttempts)
+                var socket = await listener.AcceptAsync(cancellationToken).ConfigureAwait(false);
+                var from = (IPEndPoint)socket.RemoteEndPoint!;
+                using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                attempt.CancelAfter(AttemptTime);
+                try
                 {
-                    throw new PairingException($"{MaxFailedAttempts} failed attempts; stopped. Nothing was written", ex);
+                    return await AttemptAsync(socket, from, identity, self, config, confirmation, attempt, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (!confirmation.CodeShown && !cancellationToken.IsCancellationRequested
+                    && ex is PairingException or IOException or SocketException or AuthenticationException or OperationCanceledException)
+                {
+                    failed++;
+                    var why = ex is OperationCanceledException ? $"no answer within {AttemptTime.TotalSeconds:0} s" : ex.Message;
+                    await Console.Error.WriteLineAsync($"gatehouse pair: attempt from {PeerAddressText.Format(from.Address, from.Port)} failed ({failed} of {MaxFailedAttempts}): {why}").ConfigureAwait(false);
+                    if (failed >= MaxFailedAttempts)
+                    {
+                        throw new PairingException($"{MaxFailedAttempts} failed attempts; stopped. Nothing was written", ex);
+                    }
+                }
+                catch (IOException ex)
+                {
+                    throw new PairingException("the connection broke: " + ex.Message, ex);
                 }
             }
-            catch (IOException ex)
+        }
+        finally
+        {
+            if (announcement is not null)
             {
-                throw new PairingException("the connection broke: " + ex.Message, ex);
+                await announcement.DisposeAsync().ConfigureAwait(false);
             }
         }
     }

@@ -10,6 +10,7 @@ internal sealed record PairOptions(
     string ConfigPath,
     string? Listen,
     string? Connect,
+    string? With,
     string? Pin,
     string? Code,
     string[] Grant,
@@ -19,20 +20,50 @@ internal sealed record PairOptions(
     bool EnvStdin,
     TimeSpan Timeout);
 
-/// <summary>The command line checked against the config before anything is sent: every usage error comes before the code.</summary>
-internal sealed record PairingPlan(EndPoint? Connect, IPEndPoint Listen, int AdvertisedPort, PairingGrants Grants)
+/// <summary>How this run meets the other device.</summary>
+internal enum PairingMode
 {
+    /// <summary>No --listen, --connect or --with: connect to the one device waiting on the link, else wait and announce.</summary>
+    LookThenWait,
+
+    /// <summary>--listen: wait at the address given, announced on the link when it is a wildcard.</summary>
+    Wait,
+
+    /// <summary>--connect: dial the address given.</summary>
+    Connect,
+
+    /// <summary>--with NAME: find the device waiting under that name on the link and dial it.</summary>
+    ConnectByName,
+}
+
+/// <summary>The command line checked against the config before anything is sent: every usage error comes before the code.</summary>
+/// <param name="AdvertisedPort">The gateway port told to the other device; null: learn it from this device's running gateway on the link.</param>
+internal sealed record PairingPlan(PairingMode Mode, EndPoint? Connect, string? With, IPEndPoint Listen, int? AdvertisedPort, PairingGrants Grants)
+{
+    /// <summary>The --with value meaning "the only device waiting to pair on the link".</summary>
+    public const string Anyone = "*";
+
     /// <exception cref="ConfigException">A usage error.</exception>
     public static PairingPlan From(PairOptions options, GatehouseConfig config)
     {
-        if (options.Connect is not null && options.Listen is not null)
+        if (new[] { options.Connect, options.Listen, options.With }.Count(o => o is not null) > 1)
         {
-            throw new ConfigException("give --listen or --connect, not both");
+            throw new ConfigException("give one of --listen, --connect or --with");
         }
 
-        if (options.Pin is not null && (options.Connect is null || !KeyPin.IsWellFormed(options.Pin)))
+        if (options.Pin is not null && ((options.Connect is null && options.With is null) || !KeyPin.IsWellFormed(options.Pin)))
         {
-            throw new ConfigException("--pin goes with --connect and looks like sha256//<base64 of 32 bytes>");
+            throw new ConfigException("--pin goes with --connect or --with and looks like sha256//<base64 of 32 bytes>");
+        }
+
+        if (options.With is { } with && with != Anyone && !Discovery.DeviceName.IsValid(with))
+        {
+            throw new ConfigException($"--with \"{with}\": give the name the other device announces (as `gatehouse peers` shows it), or '{Anyone}' for the only one waiting");
+        }
+
+        if (options.With is not null && !PairingDiscovery.IsOn(config))
+        {
+            throw new ConfigException("--with finds the other device on the local link, and discovery is off in the config: add \"discovery\": { \"enabled\": true }, or use --connect ADDRESS");
         }
 
         if (options.Code?.Replace(" ", string.Empty, StringComparison.Ordinal) is { } digits && (digits.Length != PairingCode.Digits || !digits.All(char.IsAsciiDigit)))
@@ -62,9 +93,14 @@ internal sealed record PairingPlan(EndPoint? Connect, IPEndPoint Listen, int Adv
         }
 
         var port = options.Port ?? config.Listen.FirstOrDefault(l => l.Tls && l.Port != 0)?.Port;
-        if (port is not (>= 1 and <= 65535))
+        if (options.Port is { } given && given is not (>= 1 and <= 65535))
         {
-            throw new ConfigException("the other device needs this gateway's port for its peer link, and the config's TLS listener has none fixed (\"port\": 0); give it one, or pass --port");
+            throw new ConfigException("--port takes 1-65535");
+        }
+
+        if (port is null && !PairingDiscovery.IsOn(config))
+        {
+            throw new ConfigException(NoPort);
         }
 
         EndPoint? connect = null;
@@ -80,8 +116,16 @@ internal sealed record PairingPlan(EndPoint? Connect, IPEndPoint Listen, int Adv
             }
         }
 
-        return new PairingPlan(connect, ParseListen(options.Listen ?? "[::]:0"), port.Value, new PairingGrants(options.Grant, options.Databases));
+        var mode = options.With is not null ? PairingMode.ConnectByName
+            : connect is not null ? PairingMode.Connect
+            : options.Listen is not null ? PairingMode.Wait
+            : PairingDiscovery.IsOn(config) ? PairingMode.LookThenWait : PairingMode.Wait;
+        return new PairingPlan(mode, connect, options.With, ParseListen(options.Listen ?? "[::]:0"), port, new PairingGrants(options.Grant, options.Databases));
     }
+
+    /// <summary>Why pairing cannot go on without a port: said before anything is sent, and when the running gateway was not heard.</summary>
+    public const string NoPort = "the other device needs this gateway's port for its peer link, and the config's TLS listener has none fixed (\"port\": 0) "
+        + "and no running gatehouse with this key was heard on the link to learn it from; start `gatehouse serve` with this config (discovery on), fix the port, or pass --port";
 
     private static IPEndPoint ParseListen(string text)
     {

@@ -35,6 +35,21 @@ public sealed class DnsCodecTests
     }
 
     [Fact]
+    public void APairingAnnouncementIsNeverTakenForAGatewayNorTheOtherWayRound()
+    {
+        // A device waiting in `gatehouse pair` announces its pairing port; a gateway browsing for peers must not dial it.
+        var pairing = DnsMessageReader.Read(DnsMessageWriter.Response(GatehouseService.Records(
+            new Announcement("phone", PinB, 41207, [IPAddress.Parse("fe80::1")], 120), GatehouseService.PairingServiceType)));
+        Assert.Empty(GatehouseService.Read(pairing, 3));
+        Assert.Equal(41207, Assert.Single(GatehouseService.Read(pairing, 3, GatehouseService.PairingServiceType)).Port);
+        Assert.Empty(GatehouseService.Read(DnsMessageReader.Read(Announcement()), 3, GatehouseService.PairingServiceType));
+
+        var askPairing = DnsMessageReader.Read(DnsMessageWriter.Query([new DnsQuestion(GatehouseService.PairingServiceType, DnsType.Ptr)]));
+        Assert.False(GatehouseService.Asks(askPairing, "phone", PinB));
+        Assert.True(GatehouseService.Asks(askPairing, "phone", PinB, GatehouseService.PairingServiceType));
+    }
+
+    [Fact]
     public void EveryTruncationOfAnAnnouncementIsRefused()
     {
         var whole = Announcement();

@@ -16,9 +16,20 @@ internal sealed partial class VethCable : IAsyncDisposable
     {
         A = "gh-a-" + suffix;
         B = "gh-b-" + suffix;
+        C = "gh-c-" + suffix;
         InterfaceA = "gha" + suffix;
         InterfaceB = "ghb" + suffix;
+        InterfaceAToC = "ghx" + suffix;
+        InterfaceC = "ghc" + suffix;
     }
+
+    /// <summary>A third namespace, made only by <see cref="JoinThirdAsync"/>: on its own cable to A.</summary>
+    public string C { get; }
+
+    /// <summary>A's end of the cable to C, and C's end.</summary>
+    public string InterfaceAToC { get; }
+
+    public string InterfaceC { get; }
 
     /// <summary>The namespaces' names.</summary>
     public string A { get; }
@@ -60,6 +71,39 @@ internal sealed partial class VethCable : IAsyncDisposable
         }
     }
 
+    /// <summary>Makes namespace <see cref="C"/> and a second cable from A to it (link-local only, like the first).</summary>
+    public async Task JoinThirdAsync()
+    {
+        await IpAsync("netns", "add", C);
+        await IpAsync("link", "add", InterfaceAToC, "netns", A, "type", "veth", "peer", "name", InterfaceC, "netns", C);
+        await IpAsync("-n", C, "link", "set", "lo", "up");
+        await IpAsync("-n", A, "link", "set", InterfaceAToC, "up");
+        await IpAsync("-n", C, "link", "set", InterfaceC, "up");
+        await WaitForLinkLocalAsync(A, InterfaceAToC);
+        await WaitForLinkLocalAsync(C, InterfaceC);
+    }
+
+    /// <summary>Pulls the A–B cable: both ends down.</summary>
+    public async Task PullAsync()
+    {
+        await IpAsync("-n", A, "link", "set", InterfaceA, "down");
+        await IpAsync("-n", B, "link", "set", InterfaceB, "down");
+    }
+
+    /// <summary>Plugs the A–B cable back with new hardware addresses on both ends, so both get new link-local addresses; returns once DAD is done.</summary>
+    public async Task PlugBackWithNewAddressesAsync()
+    {
+        var random = RandomNumberGenerator.GetBytes(8);
+        foreach (var (ns, link, bytes) in new[] { (A, InterfaceA, random[..4]), (B, InterfaceB, random[4..]) })
+        {
+            await IpAsync("-n", ns, "link", "set", link, "address", "02:00:" + string.Join(':', bytes.Select(b => b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture))));
+            await IpAsync("-n", ns, "link", "set", link, "up");
+        }
+
+        await WaitForLinkLocalAsync(A, InterfaceA);
+        await WaitForLinkLocalAsync(B, InterfaceB);
+    }
+
     /// <summary>The link-local address of <paramref name="link"/> in <paramref name="ns"/>, without zone.</summary>
     public static async Task<string?> LinkLocalAsync(string ns, string link)
     {
@@ -88,9 +132,12 @@ internal sealed partial class VethCable : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         // Deleting a namespace removes its veth end, which removes the other end too.
-        foreach (var ns in new[] { A, B })
+        foreach (var ns in new[] { A, B, C })
         {
-            await RunAsync("ip", "netns", "del", ns);
+            if (File.Exists("/run/netns/" + ns))
+            {
+                await RunAsync("ip", "netns", "del", ns);
+            }
         }
     }
 
