@@ -360,9 +360,25 @@ async function useNotebook(browser, page, who, origin, token) {
     return page.url().replace(origin, '');
   });
   await step(who, 'log in with the token (a cookie session)', async () => {
+    // The login page is hidden until its script (require.js, auth/js/main) shows it and focuses
+    // the field; keys typed before that are lost and the notebook answers 401. Wait as a person
+    // waits for the page to appear, and check what was typed before sending it.
+    await page.waitForFunction(() => document.activeElement && document.activeElement.id === 'password_input');
     await page.type('#password_input', token);
-    await Promise.all([page.waitForNavigation({ waitUntil: 'domcontentloaded' }), page.click('#login_submit')]);
-    if (new URL(page.url()).pathname !== '/notebook/tree') throw new Error(`after login at ${page.url()}`);
+    const typed = await page.$eval('#password_input', e => e.value);
+    if (typed !== token) throw new Error(`the field holds ${typed.length} of the token's ${token.length} characters`);
+    let sent = null;
+    const onRequest = r => { if (r.method() === 'POST') sent = r.postData() || ''; };
+    page.on('request', onRequest);
+    const [answer] = await Promise.all([page.waitForNavigation({ waitUntil: 'domcontentloaded' }), page.click('#login_submit')]);
+    page.off('request', onRequest);
+    if (new URL(page.url()).pathname !== '/notebook/tree') {
+      // Say what the browser sent and what came back, so a failure tells the gateway's part apart
+      // from the notebook's (a 401 here is the notebook judging the password it received).
+      const password = new URLSearchParams(sent || '').get('password');
+      throw new Error(`after login at ${page.url()}: ${answer ? answer.status() : 'no answer'}; the browser sent `
+        + `${sent === null ? 'no POST' : `${sent.length} bytes, password ${password === token ? 'equal to the token' : `of ${(password || '').length} characters, not the token`}`}`);
+    }
     await page.waitForSelector('#new-dropdown-button');
     const cookies = (await page.cookies()).filter(c => c.name.startsWith('username-'));
     if (!cookies.length) throw new Error('no login cookie');

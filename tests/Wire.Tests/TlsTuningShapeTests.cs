@@ -133,6 +133,9 @@ public sealed class TlsTuningShapeTests(TestPki pki)
     private async Task<(Seen First, Seen Second, Harness Server)> TwoConnectionsAsync(bool tlsTuning)
     {
         var seen = new ConcurrentQueue<Seen>();
+        // Both server streams stay alive until both were inspected: a freed SSL_CTX's address may be
+        // reused by the next connection's, which would make two contexts look like one.
+        var bothSeen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Harness h = Harness.Tls(pki, IPAddress.Loopback, tlsTuning: tlsTuning, handler: async (connection, stopping) =>
         {
             var tls = (SslStream)connection.Stream;
@@ -144,6 +147,12 @@ public sealed class TlsTuningShapeTests(TestPki pki)
             connection.TrimIdleBuffers();
             seen.Enqueue(new Seen(held, afterHandshake, beforeTrim, OpenSslAccess.Inspect(tls)));
             await tls.WriteAsync("ok\n"u8.ToArray(), stopping);
+            if (seen.Count == 2)
+            {
+                bothSeen.TrySetResult();
+            }
+
+            await bothSeen.Task.WaitAsync(stopping);
         });
 
         try
