@@ -16,16 +16,7 @@ const fs = require('fs');
 const http = require('http');
 const https = require('https');
 const path = require('path');
-
-function readStdin() {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    process.stdin.setEncoding('utf8');
-    process.stdin.on('data', d => { text += d; });
-    process.stdin.on('end', () => resolve(JSON.parse(text)));
-    process.stdin.on('error', reject);
-  });
-}
+const { readStdinJson } = require('./stdin-json');
 
 // What a request was for, by its path below the database: "_changes", "_bulk_get", "_local PUT",
 // "attachment" (doc/name), "doc", or "db GET" (the database itself).
@@ -39,7 +30,7 @@ function kindOf(url, method, db) {
 }
 
 async function main() {
-  const opt = await readStdin();
+  const opt = await readStdinJson();
   const PouchDB = require(path.join(opt.modules, 'pouchdb'))
     .plugin(require(path.join(opt.modules, 'pouchdb-adapter-memory')));
   const manifest = JSON.parse(fs.readFileSync(opt.manifest, 'utf8'));

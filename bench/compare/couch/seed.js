@@ -13,18 +13,9 @@
 
 const crypto = require('crypto');
 const fs = require('fs');
+const { readStdinJson } = require('./stdin-json');
 
 const BATCH = 500;
-
-function readStdin() {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    process.stdin.setEncoding('utf8');
-    process.stdin.on('data', d => { text += d; });
-    process.stdin.on('end', () => resolve(JSON.parse(text)));
-    process.stdin.on('error', reject);
-  });
-}
 
 function basic(cred) {
   return 'Basic ' + Buffer.from(`${cred.username}:${cred.password}`).toString('base64');
@@ -90,7 +81,7 @@ async function seedDatabase(base, admin, user, spec, attachmentBytes) {
 }
 
 async function main() {
-  const opt = await readStdin();
+  const opt = await readStdinJson();
   const base = opt.url.replace(/\/?$/, '/');
   // Admin party until the first admin exists.
   await call(`${base}_config/admins/${opt.admin.username}`, 'PUT', opt.admin.password);
