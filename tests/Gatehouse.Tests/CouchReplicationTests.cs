@@ -144,6 +144,7 @@ public sealed class CouchReplicationTests : IAsyncLifetime
             ("""{ "source": "media-0", "target": "backup-0", "filter": "app/odd" }""", "no query grant on media-0"),
             ("""{ "source": "media-0", "target": "gatehouse-provenance" }""", "provenance database"),
             ("""{ "source": { "peer": "laptop", "db": "media-0" }, "target": "backup-0" }""", "no grant of peer link laptop"),
+            ("""{ "source": "media-0", "target": "backup-0", "continuous": true }""", "a continuous replication must be a _replicator document"),
         })
         {
             var (answer, _) = await PostAsync(narrow, "POST", "/couch/_replicate", body, HttpStatusCode.Forbidden);

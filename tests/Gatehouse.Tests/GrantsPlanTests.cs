@@ -59,7 +59,7 @@ public sealed class GrantsPlanTests
 
         var report = GrantsPlan.For(Revoked, records, new TrustedHolders(Config()));
 
-        Assert.Equal(GrantsItem.CancelOnCouch, report.Resources.Single(item => item.Kind == ProvenanceRecord.ReplicationKind).Action);
+        Assert.Equal(GrantsItem.EndsByItself, report.Resources.Single(item => item.Kind == ProvenanceRecord.ReplicationKind).Action);
         Assert.Equal(GrantsItem.Done, report.Resources.Single(item => item.Kind == ProvenanceRecord.DeletionKind).Action);
         Assert.Equal(GrantsItem.Remove, report.Resources.Single(item => item.Kind == ProvenanceRecord.DatabaseKind).Action);
     }

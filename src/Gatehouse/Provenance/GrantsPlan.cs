@@ -32,7 +32,7 @@ internal static class GrantsPlan
                 AlsoHeldBy = holders,
                 Action = record.Kind switch
                 {
-                    ProvenanceRecord.ReplicationKind => GrantsItem.CancelOnCouch,
+                    ProvenanceRecord.ReplicationKind => GrantsItem.EndsByItself,
                     ProvenanceRecord.DeletionKind => GrantsItem.Done,
                     _ => holders.Count > 0 ? GrantsItem.Keep : GrantsItem.Remove,
                 },

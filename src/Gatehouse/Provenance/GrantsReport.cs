@@ -24,8 +24,8 @@ internal sealed class GrantsItem
     /// <summary>A deletion the principal made: nothing to remove; listed so a person sees it.</summary>
     public const string Done = "nothing to remove";
 
-    /// <summary>A replication: revoke does not cancel it (the gateway holds no replication id to cancel by); cancel it on CouchDB.</summary>
-    public const string CancelOnCouch = "cancel on CouchDB";
+    /// <summary>A POST /_replicate replication: one-shot (continuous ones are refused), so it ends by itself.</summary>
+    public const string EndsByItself = "one-shot: ends by itself";
 
     public string Kind { get; set; } = string.Empty;
 

@@ -47,6 +47,14 @@ internal sealed class CouchReplication(Uri node, CouchEnvironment environment, P
             (status, reason) = Judge(request, route, exchange.Principal, policy);
         }
 
+        // Revoking a key must stop what it started. A _replicator document can be deleted; a
+        // continuous POST /_replicate could be cancelled only by replaying its body, and
+        // pouchdb-server cannot cancel at all. So POST /_replicate starts one-shot replications only.
+        if (request is { Continuous: true, Cancel: false } && documentId is null && status == 200)
+        {
+            (status, reason) = (403, "a continuous replication must be a _replicator document, so that revoking the key stops it: PUT /_replicator/{id}");
+        }
+
         if (request is null || status != 200)
         {
             logger.LogInformation("refused replication from {Remote}: {Reason}", exchange.RemoteEndPoint, reason);
