@@ -50,7 +50,7 @@ public class PolicyBenchmarks
             var path = Path.Join(dir.FullName, "gatehouse.json");
             File.WriteAllText(path, Config);
             var config = ConfigLoader.Load(path);
-            _policy = new ConfigPolicy(new RouteTable(config.Routes), config.Rules);
+            _policy = new ConfigPolicy(new RouteTable(Gatehouse.Model.CompiledConfig.Compile(config).Routes), config.Rules);
         }
         finally
         {

@@ -46,7 +46,7 @@ internal sealed class ProxyRouteHandler : IRouteHandler
         var backend = new Uri(config.Backend!);
         _upstream = new UpstreamPool([backend], new UpstreamOptions { Buffers = buffers }, loggers.CreateLogger("Gatehouse.Upstream"));
         _logger = loggers.CreateLogger("Gatehouse.Proxy");
-        _access = new ProxyAccess(config, route.Name, logins, loggers.CreateLogger("Gatehouse.Login"));
+        _access = new ProxyAccess(config, route.UsersFile, route.LocalUnrestricted, route.Name, logins, loggers.CreateLogger("Gatehouse.Login"));
         _identity = new IdentityHeaders(config.Headers);
         var mount = route.StripPrefix ? route.Prefix : string.Empty;
         _locations = new LocationRewriter(backend, mount);

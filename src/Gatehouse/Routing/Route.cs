@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Gatehouse.Config;
 using Gatehouse.Http1;
+using Gatehouse.Model;
 
 namespace Gatehouse.Routing;
 
@@ -10,6 +11,15 @@ namespace Gatehouse.Routing;
 /// </summary>
 public sealed class Route
 {
+    /// <summary>A configured route, as compiled.</summary>
+    public Route(RouteSettings settings)
+        : this((settings ?? throw new ArgumentNullException(nameof(settings))).Kind, settings.Prefix, settings.Config)
+    {
+        Stores = settings.Stores;
+        UsersFile = settings.UsersFile;
+        LocalUnrestricted = settings.LocalUnrestricted;
+    }
+
     public Route(RouteKind kind, string prefix, RouteConfig? config = null)
     {
         Kind = kind;
@@ -40,6 +50,15 @@ public sealed class Route
     public IReadOnlyList<string> PrefixSegments { get; }
 
     public RouteConfig? Config { get; }
+
+    /// <summary>A files route's store folders, full paths.</summary>
+    public IReadOnlyList<string> Stores { get; } = [];
+
+    /// <summary>A proxy route's <c>access.usersFile</c>, full path; null without one.</summary>
+    public string? UsersFile { get; }
+
+    /// <summary>The local listeners are unrestricted: the local user passes this proxy route's access check.</summary>
+    public bool LocalUnrestricted { get; }
 
     /// <summary>The Host the request must name (any port when this has none), or null for any.</summary>
     public string? Host { get; }
