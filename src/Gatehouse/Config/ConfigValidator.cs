@@ -1,4 +1,3 @@
-using Gatehouse.Policy;
 using Gatehouse.Wire;
 
 namespace Gatehouse.Config;
@@ -130,9 +129,9 @@ public static class ConfigValidator
         {
             var route = config.Routes[i];
             var field = $"$.routes[{i}]";
-            if (Routing.RouteKinds.Parse(route.Kind) is null)
+            if (RouteKindNames.Parse(route.Kind) is null)
             {
-                fail(field + ".kind", "must be one of " + string.Join(", ", Routing.RouteKinds.ConfigNames.Select(name => $"\"{name}\"")));
+                fail(field + ".kind", "must be one of " + string.Join(", ", RouteKindNames.ConfigNames.Select(name => $"\"{name}\"")));
             }
 
             // match, stripPrefix, access, headers, tunnelIdleTimeout (issue 5).
@@ -214,7 +213,7 @@ public static class ConfigValidator
 
             for (var j = 0; j < rule.Principals.Count; j++)
             {
-                if (!PrincipalSelector.IsValid(rule.Principals[j]))
+                if (!PrincipalSelectorSyntax.IsValid(rule.Principals[j]))
                 {
                     fail($"{field}.principals[{j}]", "use \"ca:NAME\", \"pinned:NAME\", \"sha256//…\", \"anonymous\", \"local\" or \"*\"");
                 }

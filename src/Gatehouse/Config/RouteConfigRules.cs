@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using Gatehouse.Policy;
 
 namespace Gatehouse.Config;
 
@@ -128,7 +127,7 @@ internal static class RouteConfigRules
         {
             for (var j = 0; j < (access.Principals?.Count ?? 0); j++)
             {
-                if (!PrincipalSelector.IsValid(access.Principals![j]))
+                if (!PrincipalSelectorSyntax.IsValid(access.Principals![j]))
                 {
                     fail($"{field}.access.principals[{j}]", "use \"ca:NAME\", \"pinned:NAME\", \"sha256//…\", \"anonymous\", \"local\" or \"*\"");
                 }

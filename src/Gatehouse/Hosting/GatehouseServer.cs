@@ -41,7 +41,7 @@ public sealed partial class GatehouseServer : IAsyncDisposable
         _wire.OpenConnectionsByPrincipal())
     {
         Pin = Pin,
-        Routes = [.. _router.Generation.Rules.WhoMayUse().Select(pair => new RouteStatus(RouteKinds.NameOf(pair.Route.Kind), pair.Route.Prefix, pair.Route.Name, pair.Grants))],
+        Routes = [.. _router.Generation.Rules.WhoMayUse().Select(pair => new RouteStatus(RouteKindNames.NameOf(pair.Route.Kind), pair.Route.Prefix, pair.Route.Name, pair.Grants))],
         Refusals = [.. _router.Refusals.Snapshot().Select(r => new RefusalStatus(r.Time, r.Principal, r.Method, r.Path, r.Status, r.Reason))],
         Discovery = CreateDiscoveryStatus(),
     };

@@ -27,7 +27,7 @@ public sealed class CompiledConfig
         var localUnrestricted = RouteConfigRules.LocalIsUnrestricted(listen);
         Routes = [.. source.Routes.Select(route => new RouteSettings(
             route,
-            RouteKinds.Parse(route.Kind) ?? RouteKind.Proxy, // the validator refuses unknown kinds; a config built in code without one is a proxy route
+            RouteKindNames.Parse(route.Kind) ?? RouteKind.Proxy, // the validator refuses unknown kinds; a config built in code without one is a proxy route
             RoutePrefix.Of(route),
             [.. (route.Stores ?? []).Select(Resolve)],
             route.Access?.UsersFile is { } users ? Resolve(users) : null,

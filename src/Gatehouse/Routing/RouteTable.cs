@@ -1,3 +1,4 @@
+using Gatehouse.Config;
 using Gatehouse.Http1;
 using Gatehouse.Model;
 
