@@ -87,7 +87,7 @@ internal static class CheckConfigCommand
             Console.Out.WriteLine($"listen: {listen.Address} port {(listen.Port == 0 ? "any" : listen.Port.ToString(System.Globalization.CultureInfo.InvariantCulture))} ({mode})");
         }
 
-        Console.Out.WriteLine($"route: {Routing.RouteTable.WhoAmIPath} (whoami, every principal)");
+        Console.Out.WriteLine($"route: {Model.RouteTable.WhoAmIPath} (whoami, every principal)");
         foreach (var (route, compiled) in config.Source.Routes.Zip(config.Routes))
         {
             var target = route.Kind switch

@@ -1,5 +1,4 @@
 using Gatehouse.Config;
-using Gatehouse.Routing;
 using Gatehouse.Wire;
 
 namespace Gatehouse.Model;

@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using Gatehouse.Config;
 using Gatehouse.Http1;
+using Gatehouse.Model;
 using Gatehouse.Policy;
 using Gatehouse.Proxy;
 using Microsoft.Extensions.Logging;

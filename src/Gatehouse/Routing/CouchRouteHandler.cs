@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Gatehouse.Config;
 using Gatehouse.Http1;
+using Gatehouse.Model;
 using Gatehouse.Policy;
 using Gatehouse.Proxy;
 using Microsoft.Extensions.Logging;

@@ -1,5 +1,6 @@
 using Gatehouse.Files;
 using Gatehouse.Http1;
+using Gatehouse.Model;
 using Gatehouse.Policy;
 using Microsoft.Extensions.Logging;
 

@@ -1,5 +1,6 @@
 using Gatehouse.Front;
 using Gatehouse.Http1;
+using Gatehouse.Model;
 using Gatehouse.Policy;
 using Gatehouse.Proxy;
 using Microsoft.Extensions.Logging;

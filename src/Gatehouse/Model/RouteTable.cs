@@ -1,8 +1,7 @@
 using Gatehouse.Config;
 using Gatehouse.Http1;
-using Gatehouse.Model;
 
-namespace Gatehouse.Routing;
+namespace Gatehouse.Model;
 
 /// <summary>
 /// The routes of a config in order; the first whose host, prefix and regex all match the

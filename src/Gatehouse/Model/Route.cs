@@ -1,9 +1,8 @@
 using System.Text.RegularExpressions;
 using Gatehouse.Config;
 using Gatehouse.Http1;
-using Gatehouse.Model;
 
-namespace Gatehouse.Routing;
+namespace Gatehouse.Model;
 
 /// <summary>
 /// A mount point: requests whose first segments equal <see cref="PrefixSegments"/> belong to it,
@@ -35,13 +34,16 @@ public sealed class Route
         // A regex route forwards the path unchanged; a prefix route strips its prefix unless told not to.
         StripPrefix = PathRegex is null && (config?.StripPrefix ?? true);
         Name = config?.Name ?? config?.Match?.PathRegex ?? prefix;
-        MetricsTag = Observability.GatewayMetrics.RouteTag(Name);
+        MetricsTag = MetricsTagOf(Name);
     }
 
     /// <summary>The <c>route</c> tag of this route's request metrics, made once (the hot path allocates nothing).</summary>
     public KeyValuePair<string, object?> MetricsTag { get; }
 
     public RouteKind Kind { get; }
+
+    /// <summary>The <c>route</c> tag of the request metrics for a route (or the gateway's own endpoints) called <paramref name="name"/>.</summary>
+    public static KeyValuePair<string, object?> MetricsTagOf(string name) => new("route", name);
 
     public string Prefix { get; }
 
