@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using System.Text;
 using Gatehouse.Config;
+using Gatehouse.Front;
 using Gatehouse.Http1;
 using Gatehouse.Model;
 using Gatehouse.Policy;

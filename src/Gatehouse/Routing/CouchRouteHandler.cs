@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Gatehouse.Config;
+using Gatehouse.Front;
 using Gatehouse.Http1;
 using Gatehouse.Model;
 using Gatehouse.Policy;
