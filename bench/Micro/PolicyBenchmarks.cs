@@ -3,8 +3,8 @@ using System.Text;
 using BenchmarkDotNet.Attributes;
 using Gatehouse.Config;
 using Gatehouse.Http1;
+using Gatehouse.Model;
 using Gatehouse.Policy;
-using Gatehouse.Routing;
 using Gatehouse.Wire;
 
 namespace Gatehouse.Bench;
