@@ -3,8 +3,8 @@ using System.Text;
 using BenchmarkDotNet.Attributes;
 using Gatehouse.Config;
 using Gatehouse.Http1;
+using Gatehouse.Model;
 using Gatehouse.Policy;
-using Gatehouse.Routing;
 using Gatehouse.Wire;
 
 namespace Gatehouse.Bench;
@@ -50,7 +50,7 @@ public class PolicyBenchmarks
             var path = Path.Join(dir.FullName, "gatehouse.json");
             File.WriteAllText(path, Config);
             var config = ConfigLoader.Load(path);
-            _policy = new ConfigPolicy(new RouteTable(config.Routes), config.Rules);
+            _policy = new ConfigPolicy(new RouteTable(Gatehouse.Model.CompiledConfig.Compile(config).Routes), config.Rules);
         }
         finally
         {

@@ -256,8 +256,8 @@ public sealed class ProvenanceTests : IClassFixture<ProvenanceGateway>
         var environment = JsonSerializer.Deserialize(
             $$"""{ "couchdb": { "url": "{{_fixture.Couch.Url}}", "credentials": { "creator": { "username": "admin", "password": "x" } } } }""",
             Config.ConfigJsonContext.Default.StdinEnvironment)!;
-        var explicitly = new Routing.Route(Routing.RouteKind.CouchDb, "/couch/", new Config.RouteConfig { Kind = "couchdb", Prefix = "/couch/", Provenance = new Config.ProvenanceConfig() });
-        var byDefault = new Routing.Route(Routing.RouteKind.CouchDb, "/couch/", new Config.RouteConfig { Kind = "couchdb", Prefix = "/couch/" });
+        var explicitly = new Model.Route(Config.RouteKind.CouchDb, "/couch/", new Config.RouteConfig { Kind = "couchdb", Prefix = "/couch/", Provenance = new Config.ProvenanceConfig() });
+        var byDefault = new Model.Route(Config.RouteKind.CouchDb, "/couch/", new Config.RouteConfig { Kind = "couchdb", Prefix = "/couch/" });
 
         var error = Assert.Throws<Config.ConfigException>(() => ProvenanceRecorder.Create(explicitly, environment.Couchdb!, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance));
 

@@ -77,7 +77,7 @@ public sealed class SchemaTests
     [InlineData("FileGrants", "$defs.rule.properties.files.items")]
     public void SchemaEnumsMatchWhatTheLoaderAccepts(string loaderField, string schemaPath)
     {
-        var accepted = (string[])typeof(ConfigLoader).GetField(loaderField, BindingFlags.NonPublic | BindingFlags.Static)!.GetValue(null)!;
+        var accepted = (string[])typeof(ConfigValidator).GetField(loaderField, BindingFlags.NonPublic | BindingFlags.Static)!.GetValue(null)!;
         var node = Schema.Value;
         foreach (var step in schemaPath.Split('.'))
         {
@@ -93,7 +93,7 @@ public sealed class SchemaTests
     {
         var listed = Schema.Value.GetProperty("$defs").GetProperty("route").GetProperty("properties").GetProperty("kind")
             .GetProperty("enum").EnumerateArray().Select(e => e.GetString()).Order();
-        Assert.Equal(Routing.RouteKinds.ConfigNames.Order(), listed);
+        Assert.Equal(RouteKindNames.ConfigNames.Order(), listed);
     }
 
     [Fact]

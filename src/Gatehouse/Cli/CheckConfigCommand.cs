@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Security.Cryptography.X509Certificates;
 using Gatehouse.Config;
+using Gatehouse.Model;
 using Gatehouse.Wire;
 
 namespace Gatehouse.Cli;
@@ -22,7 +23,7 @@ internal static class CheckConfigCommand
         {
             try
             {
-                var config = ConfigLoader.Load(result.GetValue(file)!.FullName);
+                var config = CompiledConfig.Compile(ConfigLoader.Load(result.GetValue(file)!.FullName));
                 var environment = result.GetValue(envStdin)
                     ? await StdinEnvironmentReader.ReadAsync(Console.OpenStandardInput(), TimeSpan.FromSeconds(30)).ConfigureAwait(false)
                     : null;
@@ -44,19 +45,19 @@ internal static class CheckConfigCommand
         return command;
     }
 
-    private static List<string> Check(GatehouseConfig config, StdinEnvironment? environment)
+    private static List<string> Check(CompiledConfig config, StdinEnvironment? environment)
     {
         var warnings = new List<string>();
         var cas = new List<(string Name, X509Certificate2 Certificate)>();
-        for (var i = 0; i < config.Trust.Cas.Count; i++)
+        for (var i = 0; i < config.Cas.Count; i++)
         {
-            var ca = config.Trust.Cas[i];
+            var ca = config.Cas[i];
             var certificate = Load(config, $"$.trust.cas[{i}].certificate", () => PemFiles.LoadCertificate(ca.Certificate));
             cas.Add((ca.Name, certificate));
             WarnOnExpiry(warnings, $"CA \"{ca.Name}\" ({ca.Certificate})", certificate);
         }
 
-        if (config.Tls is { } tls && config.Listen.Any(l => l.Tls))
+        if (config.Tls is { } tls && config.HasTlsListener)
         {
             using var server = environment is null && IsEncrypted(tls.Key)
                 ? Load(config, "$.tls.certificate", () => PemFiles.LoadCertificate(tls.Certificate))
@@ -78,30 +79,30 @@ internal static class CheckConfigCommand
         return warnings;
     }
 
-    private static void Describe(GatehouseConfig config)
+    private static void Describe(CompiledConfig config)
     {
-        foreach (var listen in config.Listen)
+        foreach (var listen in config.Listeners)
         {
             var mode = listen.Tls ? $"tls, client certificate {listen.ClientCertificate}" : listen.Local ? "plain, local" : "plain";
             Console.Out.WriteLine($"listen: {listen.Address} port {(listen.Port == 0 ? "any" : listen.Port.ToString(System.Globalization.CultureInfo.InvariantCulture))} ({mode})");
         }
 
-        Console.Out.WriteLine($"route: {Routing.RouteTable.WhoAmIPath} (whoami, every principal)");
-        foreach (var route in config.Routes)
+        Console.Out.WriteLine($"route: {Model.RouteTable.WhoAmIPath} (whoami, every principal)");
+        foreach (var (route, compiled) in config.Source.Routes.Zip(config.Routes))
         {
             var target = route.Kind switch
             {
-                "files" => "stores " + string.Join(", ", route.Stores ?? []),
+                "files" => "stores " + string.Join(", ", compiled.Stores),
                 "proxy" => "backend " + route.Backend,
                 _ => "CouchDB from the stdin environment; who created what recorded in "
                     + (route.Provenance is { } provenance
                         ? $"{provenance.Database} with the \"{provenance.Role}\" credential (required)"
                         : $"{ProvenanceConfig.DefaultDatabase} when stdin has a \"{ProvenanceConfig.DefaultRole}\" credential"),
             };
-            Console.Out.WriteLine($"route: {route.Prefix} ({route.Kind}, {target})");
+            Console.Out.WriteLine($"route: {compiled.Prefix} ({route.Kind}, {target})");
         }
 
-        foreach (var rule in config.Rules)
+        foreach (var rule in config.Source.Rules)
         {
             var grants = new List<string>();
             if (rule.Couchdb is { } couch)
@@ -157,7 +158,7 @@ internal static class CheckConfigCommand
         }
     }
 
-    private static X509Certificate2 Load(GatehouseConfig config, string field, Func<X509Certificate2> load)
+    private static X509Certificate2 Load(CompiledConfig config, string field, Func<X509Certificate2> load)
     {
         try
         {
@@ -165,7 +166,7 @@ internal static class CheckConfigCommand
         }
         catch (CertificateFileException ex)
         {
-            throw CertificateConfigErrors.For(config, field, ex);
+            throw CertificateConfigErrors.For(config.Source, field, ex);
         }
     }
 }

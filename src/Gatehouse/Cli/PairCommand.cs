@@ -203,7 +203,8 @@ internal static class PairCommand
 
     private static async Task<ServerIdentity> LoadIdentityAsync(GatehouseConfig config, bool envStdin)
     {
-        if (config.Tls is not { Certificate.Length: > 0, Key.Length: > 0 } tls)
+        // The paths as compiled: relative to the config file's folder.
+        if (Model.CompiledConfig.Compile(config).Tls is not { } tls)
         {
             throw new ConfigException("$.tls: pairing presents this device's tls certificate and key; the config has none");
         }

@@ -2,7 +2,11 @@ using System.Text.Json;
 
 namespace Gatehouse.Config;
 
-/// <summary>The config file, as written by the user (DESIGN.md "Shapes of the config"). Validated by <see cref="ConfigLoader"/>.</summary>
+/// <summary>
+/// The config file, as written by the user (DESIGN.md "Shapes of the config"). Checked by
+/// <see cref="ConfigValidator"/>, never edited after loading; the running gateway reads the
+/// <see cref="Model.CompiledConfig"/> built from it.
+/// </summary>
 public sealed class GatehouseConfig
 {
     /// <summary>Where editors find gatehouse.schema.json; accepted and ignored (unknown fields are otherwise an error).</summary>
@@ -179,9 +183,6 @@ public sealed class RouteConfig
 
     /// <summary>couchdb: where and with which credential the gateway records who created what (issue 7).</summary>
     public ProvenanceConfig? Provenance { get; set; }
-
-    /// <summary>Set by <see cref="ConfigLoader"/> when the local listeners are unrestricted (not read from JSON).</summary>
-    internal bool LocalUnrestricted { get; set; }
 }
 
 /// <summary>

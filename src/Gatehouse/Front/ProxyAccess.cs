@@ -28,11 +28,13 @@ internal sealed class ProxyAccess
     private readonly BasicLogin? _basic;
     private readonly string _routeName;
 
-    public ProxyAccess(RouteConfig config, string routeName, LoginThrottle throttle, ILogger logger)
+    /// <param name="usersFile">The route's <c>access.usersFile</c>, full path, or null.</param>
+    /// <param name="localUnrestricted">The local listeners are unrestricted (they let the local user use every proxy route).</param>
+    public ProxyAccess(RouteConfig config, string? usersFile, bool localUnrestricted, string routeName, LoginThrottle throttle, ILogger logger)
     {
         _routeName = routeName;
-        _localAllowed = config.LocalUnrestricted || config.Access?.Local == true;
-        if (config.Access?.UsersFile is { } path)
+        _localAllowed = localUnrestricted || config.Access?.Local == true;
+        if (usersFile is { } path)
         {
             _basic = new BasicLogin(new UsersFile(path), throttle, logger);
         }

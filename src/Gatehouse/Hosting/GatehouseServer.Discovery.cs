@@ -19,14 +19,14 @@ public sealed partial class GatehouseServer
 
     private void StartDiscovery()
     {
-        if (_config.Discovery is not { Enabled: true } settings || Identity is null)
+        if (_model.Source.Discovery is not { Enabled: true } settings || Identity is null)
         {
             return;
         }
 
-        var announced = Enumerable.Range(0, Math.Min(_config.Listen.Count, BoundEndpoints.Count))
-            .Where(i => _config.Listen[i].Tls && !IPAddress.IsLoopback(BoundEndpoints[i].Address))
-            .Select(i => (Address: ListenEndpoint.ParseAddress(_config.Listen[i].Address), BoundEndpoints[i].Port))
+        var announced = Enumerable.Range(0, Math.Min(_model.Listeners.Count, BoundEndpoints.Count))
+            .Where(i => _model.Listeners[i].Tls && !IPAddress.IsLoopback(BoundEndpoints[i].Address))
+            .Select(i => (Address: ListenEndpoint.ParseAddress(_model.Listeners[i].Address), BoundEndpoints[i].Port))
             .FirstOrDefault((Address: IPAddress.IPv6Any, Port: 0));
         var options = new DiscoveryOptions(
             settings.Name ?? DeviceName.Default(),
@@ -59,7 +59,7 @@ public sealed partial class GatehouseServer
     /// <summary>The status's <c>discovery</c> section: what is seen now, and which of it is a peer.</summary>
     private DiscoveryStatus? CreateDiscoveryStatus()
     {
-        if (_config.Discovery is not { Enabled: true })
+        if (_model.Source.Discovery is not { Enabled: true })
         {
             return null;
         }
@@ -67,7 +67,7 @@ public sealed partial class GatehouseServer
         var discovery = Discovery;
         var table = _router.PeerLinks?.Table;
         return new DiscoveryStatus(
-            discovery?.Options.DeviceName ?? _config.Discovery.Name ?? DeviceName.Default(),
+            discovery?.Options.DeviceName ?? _model.Source.Discovery.Name ?? DeviceName.Default(),
             discovery?.Options.Announce ?? false,
             discovery?.Error,
             discovery?.InterfaceNames ?? [],

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using Gatehouse.Config;
+using Gatehouse.Model;
 using Gatehouse.Policy;
 using Gatehouse.Routing;
 using Gatehouse.Wire;
@@ -51,7 +52,7 @@ public sealed partial class GatehouseServer
         var fullPath = Path.GetFullPath(configPath);
         var config = ConfigLoader.Load(fullPath);
         var server = Create(config, environment, options);
-        server._identityFiles = IdentityFiles(config);
+        server._identityFiles = IdentityFiles(server._model);
         server._configPath = fullPath;
         server._environment = environment;
         server._reloadLog = (options?.Loggers ?? NullLoggerFactory.Instance).CreateLogger("Gatehouse.Reload");
@@ -99,13 +100,13 @@ public sealed partial class GatehouseServer
     /// <summary>Starts watching the config's files when it asks for it (<c>reload.watch</c>, on by default).</summary>
     private void StartWatching()
     {
-        if (_configPath is null || !_config.Reload.Watch)
+        if (_configPath is null || !_model.Source.Reload.Watch)
         {
             return;
         }
 
         _watcher = new ConfigFileWatcher(() => ReloadAsync(), _reloadLog);
-        _watcher.Watch(WatchedFilesOf(_config, _configPath));
+        _watcher.Watch(WatchedFilesOf(_model, _configPath));
     }
 
     /// <summary>Stops watching, and waits for a reload in progress, so none runs on a stopped server.</summary>
@@ -120,7 +121,7 @@ public sealed partial class GatehouseServer
     private ReloadStatus ReloadCore()
     {
         var time = DateTimeOffset.UtcNow;
-        GatehouseConfig? config = null;
+        CompiledConfig? config = null;
         ServerIdentity? identity;
         ClientTrust trust;
         Peers.PeerTable peers;
@@ -133,7 +134,7 @@ public sealed partial class GatehouseServer
                 throw new ConfigException("this server was not created from a config file (GatehouseServer.CreateFromFile); there is nothing to reload");
             }
 
-            config = ConfigLoader.Load(_configPath);
+            config = CompiledConfig.Compile(ConfigLoader.Load(_configPath));
             // Unchanged certificate and key files: keep the identity in force rather than decrypt the
             // key again (600,000 PBKDF2 rounds), so a trust-only reload takes effect at once.
             identityFiles = IdentityFiles(config);
@@ -141,7 +142,7 @@ public sealed partial class GatehouseServer
                 ? null
                 : LoadIdentity(config, _environment);
             trust = LoadTrust(config);
-            RequireCouchEnvironment(config, _environment);
+            RequireCouchEnvironment(config.Source, _environment);
             // Built whole before anything is swapped; a route that cannot be served fails the whole reload.
             generation = RouteGeneration.Build(config, _options.Policy, _environment, _options.WebSocketRoutes, _logins, _loggers, _buffers, Limits, _router.Generation, PeerLinks);
             try
@@ -184,7 +185,7 @@ public sealed partial class GatehouseServer
             _identityFiles = identityFiles;
         }
 
-        if (config.Reload.Watch)
+        if (config.Source.Reload.Watch)
         {
             _watcher ??= new ConfigFileWatcher(() => ReloadAsync(), _reloadLog);
             _watcher.Watch(WatchedFilesOf(config, _configPath));
@@ -194,7 +195,7 @@ public sealed partial class GatehouseServer
             _watcher?.Watch([]);
         }
 
-        foreach (var part in RestartOnlyParts(config, _config))
+        foreach (var part in RestartOnlyParts(config, _model))
         {
             _reloadLog.LogWarning("{File}: {Part} changed; that takes effect only on restart (identity, trust, peers, routes and rules were reloaded)", _configPath, part);
         }
@@ -203,11 +204,11 @@ public sealed partial class GatehouseServer
             "reloaded {File}: server pin {Pin}, {Cas} CA(s), {Pins} pin(s), {Denied} denied, {Routes} route(s), {Rules} rule(s); {Revoked} connection(s) closed",
             _configPath,
             Pin,
-            config.Trust.Cas.Count,
-            config.Trust.Pins.Count,
-            config.Trust.Deny.Count,
+            config.Cas.Count,
+            config.Source.Trust.Pins.Count,
+            config.Source.Trust.Deny.Count,
             config.Routes.Count,
-            config.Rules.Count,
+            config.Source.Rules.Count,
             revoked);
         return new ReloadStatus(time, Succeeded: true, Error: null, revoked);
     }
@@ -224,7 +225,7 @@ public sealed partial class GatehouseServer
             : null;
 
     /// <summary>The config file and every certificate and key file it names: a change to any of them reloads.</summary>
-    private static IEnumerable<string> WatchedFilesOf(GatehouseConfig config, string configPath)
+    private static IEnumerable<string> WatchedFilesOf(CompiledConfig config, string configPath)
     {
         if (configPath.Length > 0)
         {
@@ -237,23 +238,20 @@ public sealed partial class GatehouseServer
             yield return tls.Key;
         }
 
-        foreach (var ca in config.Trust.Cas)
+        foreach (var ca in config.Cas)
         {
             yield return ca.Certificate;
         }
 
         foreach (var peer in config.Peers)
         {
-            if (peer.Certificate is { } certificate && peer.Key is { } key)
-            {
-                yield return certificate;
-                yield return key;
-            }
+            yield return peer.Identity.Certificate;
+            yield return peer.Identity.Key;
         }
     }
 
     /// <summary>A fingerprint of the server certificate and key files (paths and bytes); null when there are none or they cannot be read.</summary>
-    private static string? IdentityFiles(GatehouseConfig config)
+    private static string? IdentityFiles(CompiledConfig config)
     {
         if (config.Tls is not { Certificate.Length: > 0, Key.Length: > 0 } tls)
         {
@@ -285,19 +283,19 @@ public sealed partial class GatehouseServer
     /// loop, the TLS handshake and every HTTP connection, which hold them for their lifetime; the
     /// runtime settings are fixed when the Wire server is built.
     /// </summary>
-    private static IEnumerable<string> RestartOnlyParts(GatehouseConfig reloaded, GatehouseConfig started)
+    private static IEnumerable<string> RestartOnlyParts(CompiledConfig reloaded, CompiledConfig started)
     {
-        if (Json(new GatehouseConfig { Listen = reloaded.Listen }) != Json(new GatehouseConfig { Listen = started.Listen }))
+        if (!reloaded.Listeners.SequenceEqual(started.Listeners))
         {
             yield return "$.listen";
         }
 
-        if (Json(new GatehouseConfig { Limits = reloaded.Limits }) != Json(new GatehouseConfig { Limits = started.Limits }))
+        if (Json(new GatehouseConfig { Limits = reloaded.Source.Limits }) != Json(new GatehouseConfig { Limits = started.Source.Limits }))
         {
             yield return "$.limits";
         }
 
-        if (reloaded.Runtime.TlsTuning != started.Runtime.TlsTuning)
+        if (reloaded.TlsTuning != started.TlsTuning)
         {
             yield return "$.runtime";
         }

@@ -1,6 +1,7 @@
 using System.Net;
 using Gatehouse.Config;
 using Gatehouse.Http1;
+using Gatehouse.Model;
 using Gatehouse.Policy;
 using Gatehouse.Routing;
 using Gatehouse.Wire;
@@ -17,11 +18,11 @@ public sealed partial class GatehouseServer : IAsyncDisposable
     private readonly GatewayRouter _router;
     private readonly GatehouseServerOptions _options; // the app's policy and websocket handlers, for reloaded routes
     private readonly Front.LoginThrottle _logins; // failed Basic logins, counted across reloads (issue 5)
-    private readonly GatehouseConfig _config; // as started: the listeners and limits, which only a restart changes
+    private readonly CompiledConfig _model; // as started: the listeners and limits, which only a restart changes
 
-    private GatehouseServer(GatehouseConfig config, WireServer wire, ServerIdentity? identity, Limits limits, GatewayRouter router, GatehouseServerOptions options, Front.LoginThrottle logins)
+    private GatehouseServer(CompiledConfig model, WireServer wire, ServerIdentity? identity, Limits limits, GatewayRouter router, GatehouseServerOptions options, Front.LoginThrottle logins)
     {
-        _config = config;
+        _model = model;
         _router = router;
         _options = options;
         _logins = logins;
@@ -40,7 +41,7 @@ public sealed partial class GatehouseServer : IAsyncDisposable
         _wire.OpenConnectionsByPrincipal())
     {
         Pin = Pin,
-        Routes = [.. _router.Generation.Rules.WhoMayUse().Select(pair => new RouteStatus(RouteKinds.NameOf(pair.Route.Kind), pair.Route.Prefix, pair.Route.Name, pair.Grants))],
+        Routes = [.. _router.Generation.Rules.WhoMayUse().Select(pair => new RouteStatus(RouteKindNames.NameOf(pair.Route.Kind), pair.Route.Prefix, pair.Route.Name, pair.Grants))],
         Refusals = [.. _router.Refusals.Snapshot().Select(r => new RefusalStatus(r.Time, r.Principal, r.Method, r.Path, r.Status, r.Reason))],
         Discovery = CreateDiscoveryStatus(),
     };
@@ -73,19 +74,20 @@ public sealed partial class GatehouseServer : IAsyncDisposable
     public static GatehouseServer Create(GatehouseConfig config, StdinEnvironment? environment, GatehouseServerOptions? options = null)
     {
         options ??= new GatehouseServerOptions();
-        var limits = LimitsBinder.Apply(new Limits(), config.Limits);
-        var identity = LoadIdentity(config, environment);
-        var trust = LoadTrust(config);
+        var model = CompiledConfig.Compile(config);
+        var limits = model.Limits;
+        var identity = LoadIdentity(model, environment);
+        var trust = LoadTrust(model);
         RequireCouchEnvironment(config, environment);
         var logins = new Front.LoginThrottle();
         var peerLinks = new PeerLinkEntrance();
-        var generation = RouteGeneration.Build(config, options.Policy, environment, options.WebSocketRoutes, logins, options.Loggers, options.Buffers, limits, previous: null, peerLinks);
-        var peers = new Peers.PeerLinkHandler(Peers.PeerTable.Create(config, environment, identity, options.Loggers, options.Buffers), options.Loggers);
+        var generation = RouteGeneration.Build(model, options.Policy, environment, options.WebSocketRoutes, logins, options.Loggers, options.Buffers, limits, previous: null, peerLinks);
+        var peers = new Peers.PeerLinkHandler(Peers.PeerTable.Create(model, environment, identity, options.Loggers, options.Buffers), options.Loggers);
         var router = new GatewayRouter(generation, options.Loggers) { PeerLinks = peers };
-        var endpoints = config.Listen.Select(ConfigLoader.ToEndpoint).ToList();
+        var endpoints = model.Listeners.Select(listener => listener.ToEndpoint()).ToList();
         var handler = Http1Connection.CreateHandler(router, limits, options.Loggers.CreateLogger("Gatehouse.Http"));
-        var wire = new WireServer(endpoints, identity, trust, limits, handler, options.Loggers.CreateLogger("Gatehouse.Wire"), options.Buffers, config.Runtime.TlsTuning);
-        return new GatehouseServer(config, wire, identity, limits, router, options, logins) { PeerLinks = peerLinks };
+        var wire = new WireServer(endpoints, identity, trust, limits, handler, options.Loggers.CreateLogger("Gatehouse.Wire"), options.Buffers, model.TlsTuning);
+        return new GatehouseServer(model, wire, identity, limits, router, options, logins) { PeerLinks = peerLinks };
     }
 
     /// <summary>Where a local replicator enters the peer links; bound in <see cref="Start"/>.</summary>
@@ -95,7 +97,7 @@ public sealed partial class GatehouseServer : IAsyncDisposable
     public void Start()
     {
         _wire.Start();
-        PeerLinks.Bind(_config, BoundEndpoints);
+        PeerLinks.Bind(_model.Listeners, BoundEndpoints);
         StartWatching();
         StartDiscovery();
     }
@@ -110,13 +112,13 @@ public sealed partial class GatehouseServer : IAsyncDisposable
     public ReadyLine CreateReadyLine()
     {
         var line = new ReadyLine { Pin = Pin };
-        for (var i = 0; i < _config.Listen.Count && i < BoundEndpoints.Count; i++)
+        for (var i = 0; i < _model.Listeners.Count && i < BoundEndpoints.Count; i++)
         {
             line.Listen.Add(new ReadyEndpoint
             {
-                Address = _config.Listen[i].Address,
+                Address = _model.Listeners[i].Address,
                 Port = BoundEndpoints[i].Port,
-                Tls = _config.Listen[i].Tls,
+                Tls = _model.Listeners[i].Tls,
             });
         }
 
@@ -167,40 +169,41 @@ public sealed partial class GatehouseServer : IAsyncDisposable
         }
     }
 
-    private static ServerIdentity? LoadIdentity(GatehouseConfig config, StdinEnvironment? environment)
+    private static ServerIdentity? LoadIdentity(CompiledConfig model, StdinEnvironment? environment)
     {
-        if (config.Tls is null || !config.Listen.Any(l => l.Tls))
+        if (model.Tls is not { } tls || !model.HasTlsListener)
         {
             return null;
         }
 
         try
         {
-            return ServerIdentity.Load(config.Tls.Certificate, config.Tls.Key, environment?.KeyPassphrase ?? string.Empty);
+            return ServerIdentity.Load(tls.Certificate, tls.Key, environment?.KeyPassphrase ?? string.Empty);
         }
         catch (CertificateFileException ex)
         {
-            throw CertificateConfigErrors.For(config, "$.tls", ex);
+            throw CertificateConfigErrors.For(model.Source, "$.tls", ex);
         }
     }
 
-    private static ClientTrust LoadTrust(GatehouseConfig config)
+    private static ClientTrust LoadTrust(CompiledConfig model)
     {
         var cas = new List<TrustedCa>();
-        for (var i = 0; i < config.Trust.Cas.Count; i++)
+        for (var i = 0; i < model.Cas.Count; i++)
         {
-            var ca = config.Trust.Cas[i];
+            var ca = model.Cas[i];
             try
             {
                 cas.Add(new TrustedCa(ca.Name, PemFiles.LoadCertificate(ca.Certificate)));
             }
             catch (CertificateFileException ex)
             {
-                throw CertificateConfigErrors.For(config, $"$.trust.cas[{i}].certificate", ex);
+                throw CertificateConfigErrors.For(model.Source, $"$.trust.cas[{i}].certificate", ex);
             }
         }
 
-        var pins = config.Trust.Pins.Select(p => new PinnedKey(p.Name, p.Pin));
-        return new ClientTrust(cas, pins, config.Trust.Deny);
+        var trust = model.Source.Trust;
+        var pins = trust.Pins.Select(p => new PinnedKey(p.Name, p.Pin));
+        return new ClientTrust(cas, pins, trust.Deny);
     }
 }

@@ -45,5 +45,5 @@ internal static class GatewayMetrics
 
     public static void Reloaded(bool succeeded) => Reloads.Add(1, succeeded ? ReloadOk : ReloadFailed);
 
-    public static KeyValuePair<string, object?> RouteTag(string name) => new("route", name);
+    public static KeyValuePair<string, object?> RouteTag(string name) => Model.Route.MetricsTagOf(name);
 }

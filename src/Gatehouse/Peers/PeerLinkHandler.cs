@@ -43,7 +43,7 @@ internal sealed class PeerLinkHandler : IAsyncDisposable
     public static bool IsPeerPath(Request request) =>
         !request.Target.IsAsterisk
         && request.Target.Segments.Count > 0
-        && string.Equals(request.Target.Segments[0], PeerConfigRules.PathSegment, StringComparison.Ordinal);
+        && string.Equals(request.Target.Segments[0], Config.PeerConfigRules.PathSegment, StringComparison.Ordinal);
 
     /// <summary>Puts a reloaded peer table in force; the old one's connections close a little later.</summary>
     public void Replace(PeerTable table)

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Gatehouse.Config;
+using Gatehouse.Model;
 using Gatehouse.Proxy;
 using Gatehouse.Wire;
 using Microsoft.Extensions.Logging;
@@ -48,7 +49,7 @@ internal sealed partial class PeerTable : IAsyncDisposable
 
     /// <summary>Builds the table of a validated config. Throws <see cref="ConfigException"/> for a certificate the user must fix.</summary>
     /// <param name="identity">The server identity in force: reused when a peer presents the server's own certificate (no second key decryption).</param>
-    public static PeerTable Create(GatehouseConfig config, StdinEnvironment? environment, ServerIdentity? identity, ILoggerFactory loggers, BufferPools buffers)
+    public static PeerTable Create(CompiledConfig config, StdinEnvironment? environment, ServerIdentity? identity, ILoggerFactory loggers, BufferPools buffers)
     {
         if (config.Peers.Count == 0)
         {
@@ -61,9 +62,9 @@ internal sealed partial class PeerTable : IAsyncDisposable
         var logger = loggers.CreateLogger("Gatehouse.Peer");
         for (var i = 0; i < config.Peers.Count; i++)
         {
-            var peer = config.Peers[i];
+            var (peer, identityFiles) = config.Peers[i];
             var field = $"$.peers[{i}]";
-            var certificate = ClientCertificate(config, peer, field, environment, identity, loaded, owned);
+            var certificate = ClientCertificate(config, identityFiles, field, environment, identity, loaded, owned);
             var options = new UpstreamOptions { ConnectTimeout = ConnectTimeout, PreferLastGoodNode = true, Buffers = buffers };
             var addresses = peer.Addresses.Select(UpstreamAddress.Parse).ToList();
             var tls = new UpstreamTls(certificate, peer.Pins);
@@ -90,15 +91,15 @@ internal sealed partial class PeerTable : IAsyncDisposable
     }
 
     private static X509Certificate2 ClientCertificate(
-        GatehouseConfig config,
-        PeerConfig peer,
+        CompiledConfig config,
+        KeyFiles files,
         string field,
         StdinEnvironment? environment,
         ServerIdentity? identity,
         Dictionary<(string, string), X509Certificate2> loaded,
         List<X509Certificate2> owned)
     {
-        var paths = (peer.Certificate!, peer.Key!);
+        var paths = (files.Certificate, files.Key);
         if (loaded.TryGetValue(paths, out var known))
         {
             return known;

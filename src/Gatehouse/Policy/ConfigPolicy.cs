@@ -1,9 +1,9 @@
 using System.Runtime.CompilerServices;
 using Gatehouse.Config;
 using Gatehouse.Files;
+using Gatehouse.Model;
 using Gatehouse.Proxy;
 using Gatehouse.Http1;
-using Gatehouse.Routing;
 using Gatehouse.Wire;
 
 namespace Gatehouse.Policy;

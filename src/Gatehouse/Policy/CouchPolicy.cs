@@ -1,7 +1,7 @@
 using Gatehouse.Config;
 using Gatehouse.Http1;
+using Gatehouse.Model;
 using Gatehouse.Proxy;
-using Gatehouse.Routing;
 
 namespace Gatehouse.Policy;
 

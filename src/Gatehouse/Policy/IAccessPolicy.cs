@@ -16,7 +16,7 @@ public interface IAccessPolicy
     /// The same question when the router already matched <paramref name="route"/> for the request
     /// (a policy that matches routes itself can skip doing it a second time per request).
     /// </summary>
-    AccessDecision Authorize(Principal principal, Request request, Routing.Route route) => Authorize(principal, request);
+    AccessDecision Authorize(Principal principal, Request request, Model.Route route) => Authorize(principal, request);
 
     // What a CouchDB request's body or answer raises after the request itself was allowed: a design
     // document inside _bulk_docs, each end of a replication, the databases _all_dbs may list. A policy
@@ -29,5 +29,5 @@ public interface IAccessPolicy
     bool MayUsePeer(Principal principal, string peer) => false;
 
     /// <summary>True when <c>_all_dbs</c> on <paramref name="route"/> lists <paramref name="database"/> to <paramref name="principal"/>.</summary>
-    bool MaySeeDatabase(Principal principal, Routing.Route route, string database) => false;
+    bool MaySeeDatabase(Principal principal, Model.Route route, string database) => false;
 }

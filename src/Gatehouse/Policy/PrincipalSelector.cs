@@ -9,11 +9,7 @@ namespace Gatehouse.Policy;
 /// </summary>
 public static class PrincipalSelector
 {
-    public static bool IsValid(string selector) =>
-        selector is "*" or "anonymous" or "local"
-        || (selector.StartsWith("ca:", StringComparison.Ordinal) && selector.Length > 3)
-        || (selector.StartsWith("pinned:", StringComparison.Ordinal) && selector.Length > 7)
-        || KeyPin.IsWellFormed(selector);
+    public static bool IsValid(string selector) => Config.PrincipalSelectorSyntax.IsValid(selector);
 
     public static bool Matches(string selector, Principal principal) => selector switch
     {

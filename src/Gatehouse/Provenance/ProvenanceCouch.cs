@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Gatehouse.Config;
-using Gatehouse.Routing;
+using Gatehouse.Front;
 
 namespace Gatehouse.Provenance;
 

@@ -1,9 +1,9 @@
 using System.Threading.Channels;
 using Gatehouse.Config;
 using Gatehouse.Http1;
+using Gatehouse.Model;
 using Gatehouse.Policy;
 using Gatehouse.Proxy;
-using Gatehouse.Routing;
 using Gatehouse.Wire;
 using Microsoft.Extensions.Logging;
 

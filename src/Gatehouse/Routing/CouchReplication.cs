@@ -1,7 +1,9 @@
 using System.Net.Http.Headers;
 using System.Text;
 using Gatehouse.Config;
+using Gatehouse.Front;
 using Gatehouse.Http1;
+using Gatehouse.Model;
 using Gatehouse.Policy;
 using Gatehouse.Proxy;
 using Microsoft.Extensions.Logging;

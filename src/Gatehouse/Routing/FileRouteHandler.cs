@@ -1,5 +1,6 @@
 using Gatehouse.Files;
 using Gatehouse.Http1;
+using Gatehouse.Model;
 using Gatehouse.Policy;
 using Microsoft.Extensions.Logging;
 
@@ -9,7 +10,7 @@ namespace Gatehouse.Routing;
 internal sealed class FileRouteHandler(FileEndpoint endpoint) : IRouteHandler
 {
     public static FileRouteHandler Create(Route route, ILoggerFactory loggers) =>
-        new(new FileEndpoint(new FileStore(new FileStoreOptions { StoreRoots = route.Config!.Stores! }), loggers.CreateLogger("Gatehouse.Files")));
+        new(new FileEndpoint(new FileStore(new FileStoreOptions { StoreRoots = [.. route.Stores] }), loggers.CreateLogger("Gatehouse.Files")));
 
     public async ValueTask<string?> ServeAsync(HttpExchange exchange, Route route, AccessDecision decision, IAccessPolicy policy, CancellationToken stopping)
     {

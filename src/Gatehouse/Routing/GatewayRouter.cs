@@ -1,4 +1,5 @@
 using Gatehouse.Http1;
+using Gatehouse.Model;
 using Gatehouse.Policy;
 using Gatehouse.Wire;
 using Microsoft.Extensions.Logging;

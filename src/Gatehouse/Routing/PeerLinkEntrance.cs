@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using Gatehouse.Config;
+using Gatehouse.Model;
 
 namespace Gatehouse.Routing;
 
@@ -17,11 +17,11 @@ internal sealed class PeerLinkEntrance
     public Uri? Url => _url;
 
     /// <summary>Sets <see cref="Url"/> from the listeners as configured and as bound (same order).</summary>
-    public void Bind(GatehouseConfig config, IReadOnlyList<IPEndPoint> bound)
+    public void Bind(IReadOnlyList<Listener> listeners, IReadOnlyList<IPEndPoint> bound)
     {
-        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(listeners);
         ArgumentNullException.ThrowIfNull(bound);
-        var index = config.Listen.FindIndex(l => l.Local && !l.Tls);
+        var index = listeners.ToList().FindIndex(l => l.Local && !l.Tls);
         if (index < 0 || index >= bound.Count)
         {
             _url = null;

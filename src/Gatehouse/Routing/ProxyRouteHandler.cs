@@ -1,6 +1,7 @@
 using Gatehouse.Front;
 using Gatehouse.Http1;
 using Gatehouse.Http1.WebSockets;
+using Gatehouse.Model;
 using Gatehouse.Policy;
 using Gatehouse.Proxy;
 using Microsoft.Extensions.Logging;
@@ -51,7 +52,7 @@ internal sealed class ProxyRouteHandler : IRouteHandler
         var capacity = Math.Max(2, pool);
         _shares = new FairUpstreamShares(capacity, Math.Clamp(limits.UpstreamConnectionsPerPrincipal, 1, capacity - 1), Math.Clamp(limits.LongLivedUpstreamConnections, 1, capacity));
         _logger = loggers.CreateLogger("Gatehouse.Proxy");
-        _access = new ProxyAccess(config, route.Name, logins, loggers.CreateLogger("Gatehouse.Login"));
+        _access = new ProxyAccess(config, route.UsersFile, route.LocalUnrestricted, route.Name, logins, loggers.CreateLogger("Gatehouse.Login"));
         _identity = new IdentityHeaders(config.Headers);
         var mount = route.StripPrefix ? route.Prefix : string.Empty;
         _locations = new LocationRewriter(backend, mount);

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Gatehouse.Config;
 using Gatehouse.Front;
 using Gatehouse.Hosting;
+using Gatehouse.Model;
 using Gatehouse.Policy;
 using Microsoft.Extensions.Logging;
 
@@ -40,11 +41,11 @@ internal sealed class RouteGeneration
 
     /// <summary>
     /// Builds the routes, rules and handlers of <paramref name="config"/>, taking over the handler of
-    /// every route of <paramref name="previous"/> whose config is the same. Throws
+    /// every route of <paramref name="previous"/> whose compiled settings are the same. Throws
     /// <see cref="ConfigException"/> (having disposed what it made) when a route cannot be served.
     /// </summary>
     public static RouteGeneration Build(
-        GatehouseConfig config,
+        CompiledConfig config,
         IAccessPolicy? appPolicy,
         StdinEnvironment? environment,
         IDictionary<string, WebSocketRoute> webSocketRoutes,
@@ -56,7 +57,7 @@ internal sealed class RouteGeneration
         PeerLinkEntrance? peerLinks = null)
     {
         var routes = new RouteTable(config.Routes);
-        var rules = new ConfigPolicy(routes, config.Rules);
+        var rules = new ConfigPolicy(routes, config.Source.Rules);
         var generation = new RouteGeneration(routes, rules, appPolicy ?? rules);
         var context = new RouteHandlerContext(environment, webSocketRoutes, logins, loggers, buffers, limits, peerLinks ?? new PeerLinkEntrance());
         try
@@ -70,7 +71,7 @@ internal sealed class RouteGeneration
                 }
 
                 // The kind is part of the key: a handler taken over always serves the same kind.
-                var key = generation.UniqueKey(JsonSerializer.Serialize(routeConfig, ConfigJsonContext.Default.RouteConfig));
+                var key = generation.UniqueKey(KeyOf(route, routeConfig));
                 IRouteHandler? reused = null;
                 previous?._handlersByConfig.TryGetValue(key, out reused);
                 var handler = reused ?? RouteKinds.Create(route, context);
@@ -97,6 +98,10 @@ internal sealed class RouteGeneration
         _handlersByConfig.Values
             .Where(handler => next is null || !next._handlersByConfig.ContainsValue(handler))
             .ToList();
+
+    /// <summary>The route as written and what compiling it worked out (the same text in another folder is another route).</summary>
+    private static string KeyOf(Route route, RouteConfig config) =>
+        string.Join('\n', [JsonSerializer.Serialize(config, ConfigJsonContext.Default.RouteConfig), route.Prefix, .. route.Stores, route.UsersFile ?? string.Empty]);
 
     /// <summary>Two routes with the same config each get their own handler, matched in order.</summary>
     private string UniqueKey(string json)

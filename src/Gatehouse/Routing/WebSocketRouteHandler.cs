@@ -2,6 +2,7 @@ using Gatehouse.Config;
 using Gatehouse.Hosting;
 using Gatehouse.Http1;
 using Gatehouse.Http1.WebSockets;
+using Gatehouse.Model;
 using Gatehouse.Policy;
 using Microsoft.Extensions.Logging;
 

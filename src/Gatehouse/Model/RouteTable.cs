@@ -1,7 +1,7 @@
 using Gatehouse.Config;
 using Gatehouse.Http1;
 
-namespace Gatehouse.Routing;
+namespace Gatehouse.Model;
 
 /// <summary>
 /// The routes of a config in order; the first whose host, prefix and regex all match the
@@ -13,14 +13,10 @@ public sealed class RouteTable
 
     private readonly List<Route> _routes;
 
-    public RouteTable(IEnumerable<RouteConfig> routes)
+    public RouteTable(IEnumerable<RouteSettings> routes)
     {
         _routes = [new Route(RouteKind.WhoAmI, WhoAmIPath)];
-        foreach (var route in routes)
-        {
-            // The loader refuses unknown kinds; a config built in code without one is a proxy route, as before.
-            _routes.Add(new Route(RouteKinds.Parse(route.Kind) ?? RouteKind.Proxy, route.Prefix, route));
-        }
+        _routes.AddRange(routes.Select(route => new Route(route)));
     }
 
     public IReadOnlyList<Route> Routes => _routes;

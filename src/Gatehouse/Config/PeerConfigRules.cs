@@ -1,21 +1,20 @@
 using System.Text.RegularExpressions;
-using Gatehouse.Config;
 using Gatehouse.Proxy;
 using Gatehouse.Wire;
 
-namespace Gatehouse.Peers;
+namespace Gatehouse.Config;
 
 /// <summary>
 /// The config checks of the peer table and the rules' <c>peers</c> grants (issue 8). Called by
-/// <see cref="ConfigLoader"/>; every failure names the JSON path. Fills in each peer's client
-/// certificate and key (resolved; the server's own when not given).
+/// <see cref="ConfigValidator"/>; every failure names the JSON path. Changes nothing: which
+/// certificate and key a peer link presents is worked out where the runtime model is compiled.
 /// </summary>
 internal static partial class PeerConfigRules
 {
     /// <summary>The path segment the peer link lives under.</summary>
     public const string PathSegment = "_peers";
 
-    public static void Validate(GatehouseConfig config, string folder, Action<string, string> fail)
+    public static void Validate(GatehouseConfig config, Action<string, string> fail)
     {
         var names = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < config.Peers.Count; i++)
@@ -62,7 +61,7 @@ internal static partial class PeerConfigRules
                 }
             }
 
-            ResolveIdentity(config, peer, field, folder, fail);
+            ValidateIdentity(config, peer, field, fail);
         }
 
         for (var i = 0; i < config.Rules.Count; i++)
@@ -79,7 +78,7 @@ internal static partial class PeerConfigRules
 
         for (var i = 0; i < config.Routes.Count; i++)
         {
-            var prefix = config.Routes[i].Prefix;
+            var prefix = RoutePrefix.Of(config.Routes[i]);
             if (prefix == "/" + PathSegment || prefix.StartsWith("/" + PathSegment + "/", StringComparison.Ordinal))
             {
                 fail($"$.routes[{i}].prefix", $"/{PathSegment}/ is reserved for peer links");
@@ -87,29 +86,17 @@ internal static partial class PeerConfigRules
         }
     }
 
-    private static void ResolveIdentity(GatehouseConfig config, PeerConfig peer, string field, string folder, Action<string, string> fail)
+    private static void ValidateIdentity(GatehouseConfig config, PeerConfig peer, string field, Action<string, string> fail)
     {
         if (peer.Certificate is null != peer.Key is null)
         {
             fail(field, "give both certificate and key, or neither (then the server's own tls certificate and key are used)");
         }
 
-        if (peer.Certificate is { } certificate && peer.Key is { } key)
-        {
-            peer.Certificate = Path.GetFullPath(Path.Combine(folder, certificate));
-            peer.Key = Path.GetFullPath(Path.Combine(folder, key));
-            return;
-        }
-
-        if (config.Tls is not { Certificate.Length: > 0, Key.Length: > 0 } tls)
+        if (peer.Certificate is null && peer.Key is null && config.Tls is not { Certificate.Length: > 0, Key.Length: > 0 })
         {
             fail(field, "needs certificate and key: there is no tls.certificate and tls.key to present instead");
-            return;
         }
-
-        // Combine leaves an already-resolved (absolute) path as it is, so this is safe either way.
-        peer.Certificate = Path.GetFullPath(Path.Combine(folder, tls.Certificate));
-        peer.Key = Path.GetFullPath(Path.Combine(folder, tls.Key));
     }
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", RegexOptions.CultureInvariant)]

@@ -1,14 +1,14 @@
 using System.Text.RegularExpressions;
-using Gatehouse.Config;
-using Gatehouse.Policy;
 
-namespace Gatehouse.Routing;
+namespace Gatehouse.Config;
 
 /// <summary>
 /// The config checks of issue 5's route fields (match, stripPrefix, access, headers,
 /// tunnelIdleTimeout, webSockets, allowEncodedSlashes,
 /// allowUnderscoreHeaders, backend), of issue 19's passAuthorization, cookiePath and cookieDomain, and of unrestricted local listeners. Called by
-/// <see cref="ConfigLoader"/>; every failure names the JSON path.
+/// <see cref="ConfigValidator"/>; every failure names the JSON path. They read the config and
+/// change nothing: the prefix a match implies is <see cref="RoutePrefix.Of"/>, paths are resolved
+/// where the runtime model is compiled.
 /// </summary>
 internal static class RouteConfigRules
 {
@@ -18,14 +18,15 @@ internal static class RouteConfigRules
     public static void Validate(RouteConfig route, string field, string folder, Action<string, string> fail)
     {
         var match = route.Match;
+        var prefix = route.Prefix;
         if (match?.PathPrefix is { } pathPrefix)
         {
-            if (route.Prefix.Length > 0 && route.Prefix != pathPrefix)
+            if (prefix.Length > 0 && prefix != pathPrefix)
             {
                 fail(field + ".match.pathPrefix", "differs from prefix (prefix is its short form: give one)");
             }
 
-            route.Prefix = pathPrefix;
+            prefix = pathPrefix;
         }
 
         if (match?.PathRegex is { } pattern)
@@ -35,7 +36,7 @@ internal static class RouteConfigRules
                 fail(field + ".match.pathRegex", "only proxy routes match by regex");
             }
 
-            if (route.Prefix.Length > 0)
+            if (prefix.Length > 0)
             {
                 fail(field + ".match.pathRegex", "give pathPrefix or pathRegex, not both");
             }
@@ -53,8 +54,6 @@ internal static class RouteConfigRules
             {
                 fail(field + ".match.pathRegex", "not a valid regular expression: " + ex.Message);
             }
-
-            route.Prefix = "/";
         }
 
         if (match?.Host is { } host)
@@ -62,11 +61,6 @@ internal static class RouteConfigRules
             if (host.Length == 0 || host.Any(c => char.IsWhiteSpace(c) || c is '/' or '@' or ',' || c > '~'))
             {
                 fail(field + ".match.host", "must be a host name, optionally with :port (\"blog.example\", \"[::1]:8443\")");
-            }
-
-            if (route.Prefix.Length == 0)
-            {
-                route.Prefix = "/"; // a host alone takes every path
             }
         }
 
@@ -85,10 +79,10 @@ internal static class RouteConfigRules
 
     /// <summary>
     /// "unrestricted" belongs on a plain loopback listener marked local. The local user is one
-    /// person whichever loopback port they use, so every local listener must agree; the flag
-    /// then reaches the proxy routes (the request only carries the Local principal, not its listener).
+    /// person whichever loopback port they use, so every local listener must agree; the compiled
+    /// routes then carry the flag (the request only carries the Local principal, not its listener).
     /// </summary>
-    public static void ApplyUnrestrictedListeners(GatehouseConfig config, Action<string, string> fail)
+    public static void ValidateUnrestrictedListeners(GatehouseConfig config, Action<string, string> fail)
     {
         for (var i = 0; i < config.Listen.Count; i++)
         {
@@ -110,12 +104,11 @@ internal static class RouteConfigRules
         {
             fail("$.listen", "mark every local listener unrestricted, or none (they all serve the same local user)");
         }
-
-        foreach (var route in config.Routes)
-        {
-            route.LocalUnrestricted = unrestricted;
-        }
     }
+
+    /// <summary>What the local listeners agree on (see <see cref="ValidateUnrestrictedListeners"/>); false without one.</summary>
+    public static bool LocalIsUnrestricted(IEnumerable<ListenConfig> listeners) =>
+        listeners.FirstOrDefault(l => l.Local && !l.Tls)?.Unrestricted ?? false;
 
     private static void ValidateProxy(RouteConfig route, string field, string folder, Action<string, string> fail)
     {
@@ -134,7 +127,7 @@ internal static class RouteConfigRules
         {
             for (var j = 0; j < (access.Principals?.Count ?? 0); j++)
             {
-                if (!PrincipalSelector.IsValid(access.Principals![j]))
+                if (!PrincipalSelectorSyntax.IsValid(access.Principals![j]))
                 {
                     fail($"{field}.access.principals[{j}]", "use \"ca:NAME\", \"pinned:NAME\", \"sha256//…\", \"anonymous\", \"local\" or \"*\"");
                 }
@@ -142,10 +135,10 @@ internal static class RouteConfigRules
 
             if (access.UsersFile is { } users)
             {
-                access.UsersFile = Path.GetFullPath(Path.Combine(folder, users));
-                if (!File.Exists(access.UsersFile))
+                var path = Path.GetFullPath(Path.Combine(folder, users));
+                if (!File.Exists(path))
                 {
-                    fail(field + ".access.usersFile", $"{access.UsersFile} does not exist (create it with `gatehouse passwd FILE USER`)");
+                    fail(field + ".access.usersFile", $"{path} does not exist (create it with `gatehouse passwd FILE USER`)");
                 }
             }
         }

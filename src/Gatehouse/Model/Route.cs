@@ -2,7 +2,7 @@ using System.Text.RegularExpressions;
 using Gatehouse.Config;
 using Gatehouse.Http1;
 
-namespace Gatehouse.Routing;
+namespace Gatehouse.Model;
 
 /// <summary>
 /// A mount point: requests whose first segments equal <see cref="PrefixSegments"/> belong to it,
@@ -10,6 +10,15 @@ namespace Gatehouse.Routing;
 /// </summary>
 public sealed class Route
 {
+    /// <summary>A configured route, as compiled.</summary>
+    public Route(RouteSettings settings)
+        : this((settings ?? throw new ArgumentNullException(nameof(settings))).Kind, settings.Prefix, settings.Config)
+    {
+        Stores = settings.Stores;
+        UsersFile = settings.UsersFile;
+        LocalUnrestricted = settings.LocalUnrestricted;
+    }
+
     public Route(RouteKind kind, string prefix, RouteConfig? config = null)
     {
         Kind = kind;
@@ -25,13 +34,16 @@ public sealed class Route
         // A regex route forwards the path unchanged; a prefix route strips its prefix unless told not to.
         StripPrefix = PathRegex is null && (config?.StripPrefix ?? true);
         Name = config?.Name ?? config?.Match?.PathRegex ?? prefix;
-        MetricsTag = Observability.GatewayMetrics.RouteTag(Name);
+        MetricsTag = MetricsTagOf(Name);
     }
 
     /// <summary>The <c>route</c> tag of this route's request metrics, made once (the hot path allocates nothing).</summary>
     public KeyValuePair<string, object?> MetricsTag { get; }
 
     public RouteKind Kind { get; }
+
+    /// <summary>The <c>route</c> tag of the request metrics for a route (or the gateway's own endpoints) called <paramref name="name"/>.</summary>
+    public static KeyValuePair<string, object?> MetricsTagOf(string name) => new("route", name);
 
     public string Prefix { get; }
 
@@ -40,6 +52,15 @@ public sealed class Route
     public IReadOnlyList<string> PrefixSegments { get; }
 
     public RouteConfig? Config { get; }
+
+    /// <summary>A files route's store folders, full paths.</summary>
+    public IReadOnlyList<string> Stores { get; } = [];
+
+    /// <summary>A proxy route's <c>access.usersFile</c>, full path; null without one.</summary>
+    public string? UsersFile { get; }
+
+    /// <summary>The local listeners are unrestricted: the local user passes this proxy route's access check.</summary>
+    public bool LocalUnrestricted { get; }
 
     /// <summary>The Host the request must name (any port when this has none), or null for any.</summary>
     public string? Host { get; }

@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Gatehouse.Config;
 
-namespace Gatehouse.Routing;
+namespace Gatehouse.Front;
 
 /// <summary>
 /// The headers that carry a role's limited CouchDB identity upstream (issue 3, DESIGN.md decision 4):
