@@ -130,11 +130,12 @@ TLS_TUNING = os.environ.get("BENCH_TLS_TUNING", "1") not in ("0", "false", "no")
 
 
 def default_burner_mib():
+    # Python's os.sysconf does not know the cache names; glibc's getconf does
     try:
-        l3 = os.sysconf("SC_LEVEL3_CACHE_SIZE")
-    except (ValueError, OSError):
+        l3 = int(subprocess.run(["getconf", "LEVEL3_CACHE_SIZE"], capture_output=True, text=True, timeout=10).stdout)
+    except (OSError, ValueError, subprocess.TimeoutExpired):
         l3 = 0
-    return min(2048, max(256, 2 * max(0, l3) >> 20))
+    return min(2048, max(256, (2 * max(0, l3)) >> 20))
 
 
 BURNER = env_flag("BENCH_BURNER")
