@@ -18,7 +18,17 @@ Environment knobs (all optional):
                        one-time costs are not charged per connection (default 500; smoke 20; 0: none)
   BENCH_HANDSHAKE_CLIENTS  parallel `openssl s_time` clients (default 2)
   BENCH_PEERS          subset of gatehouse,nginx,haproxy,yarp,kestrel (default: all; kestrel only serves scenario 6)
-  BENCH_SCENARIOS      subset of get,file,handshake,idle,stream,websocket,replicate, or their numbers 1-7 (default: all)
+  BENCH_SCENARIOS      subset of get,file,handshake,idle,stream,websocket,replicate,idlebusy, or their numbers 1-8
+                       (default: all)
+  BENCH_IDLEBUSY_IDLE  scenario 8: idle mutual-TLS keep-alive connections held beside the busy ones (default 20000;
+                       smoke 200)
+  BENCH_BUSY_CONNS     scenario 8: busy connections (wrk) doing proxied GETs (default 32)
+  BENCH_BURNER         1: every measurement (wrk, s_time, curl, WsLoad, PouchDB pull, feed client) runs beside
+                       bench/compare/burner.py on the load CPU, started before it and stopped after (issue 22)
+  BENCH_BURNER_MB      the burner's two buffers together, MiB (default twice the L3 cache the kernel reports,
+                       at least 256, at most 2048)
+  BENCH_BURNER_NICE    the burner's niceness (default 19: it takes the load CPU's idle time, not the load
+                       generator's, and still shares the caches and memory bus with the server)
   BENCH_WS_CONNS       scenario 6: WebSocket connections (default 8)
   BENCH_WS_SIZES       scenario 6: message sizes in bytes, comma-separated (default 64,65536)
   BENCH_WS_INFLIGHT    scenario 6: messages in flight per connection (default 4)
@@ -30,6 +40,7 @@ Environment knobs (all optional):
   BENCH_TLS_TUNING     0: Gatehouse with "runtime": { "tlsTuning": false } (default 1: as shipped)
 """
 import base64
+import functools
 import json
 import os
 import platform
@@ -45,6 +56,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -85,9 +97,19 @@ STREAM_EVENTS = 5 if SMOKE else 40
 ALL_PEERS = ["gatehouse", "nginx", "haproxy", "yarp", "kestrel"]
 PEERS = [p for p in os.environ.get("BENCH_PEERS", ",".join(ALL_PEERS)).split(",") if p]
 SCENARIO_NUMBERS = {"1": "get", "2": "file", "3": "handshake", "4": "idle", "5": "stream", "6": "websocket",
-                    "7": "replicate"}
+                    "7": "replicate", "8": "idlebusy"}
 SCENARIOS = [SCENARIO_NUMBERS.get(s.strip(), s.strip()) for s in
-             os.environ.get("BENCH_SCENARIOS", "get,file,handshake,idle,stream,websocket,replicate").split(",")]
+             os.environ.get("BENCH_SCENARIOS", "get,file,handshake,idle,stream,websocket,replicate,idlebusy").split(",")]
+IDLEBUSY_IDLE = int(os.environ.get("BENCH_IDLEBUSY_IDLE", "200" if SMOKE else "20000"))
+BUSY_CONNS = int(os.environ.get("BENCH_BUSY_CONNS", "32"))
+# Scenario 8's wrk runs: 1 s in a smoke run, which must stay brief with it.
+IDLEBUSY_DURATION = 1 if SMOKE else DURATION
+# after opening idle connections, before reading RSS: the server's last allocations settle
+IDLE_SETTLE = 0.5 if SMOKE else 2.0
+# Every peer may hold the most connections any scenario opens (nginx: one worker; HAProxy: maxconn),
+# and every process here the descriptors for them (a proxy: two per connection).
+MAX_CONNS = max(16000, max(IDLE_CONNS, IDLEBUSY_IDLE) + max(CONNS + [BUSY_CONNS]) + 1000)
+NOFILE = 2 * MAX_CONNS + 1024
 WS_CONNS = int(os.environ.get("BENCH_WS_CONNS", "8"))
 WS_SIZES = [int(s) for s in os.environ.get("BENCH_WS_SIZES", "64,65536").split(",")]
 WS_INFLIGHT = int(os.environ.get("BENCH_WS_INFLIGHT", "4"))
@@ -105,6 +127,22 @@ SERVER_CPU, LOAD_CPU = (1, 0) if MULTI_CPU else (None, None)
 AOT = env_flag("BENCH_AOT")
 # BENCH_TLS_TUNING=0: Gatehouse's TLS runtime tuning (src/Wire/Tuning) off, to see what it saves.
 TLS_TUNING = os.environ.get("BENCH_TLS_TUNING", "1") not in ("0", "false", "no")
+
+
+def default_burner_mib():
+    # Python's os.sysconf does not know the cache names; glibc's getconf does
+    try:
+        l3 = int(subprocess.run(["getconf", "LEVEL3_CACHE_SIZE"], capture_output=True, text=True, timeout=10).stdout)
+    except (OSError, ValueError, subprocess.TimeoutExpired):
+        l3 = 0
+    return min(2048, max(256, (2 * max(0, l3)) >> 20))
+
+
+BURNER = env_flag("BENCH_BURNER")
+BURNER_MIB = int(os.environ.get("BENCH_BURNER_MB", str(default_burner_mib())))
+BURNER_NICE = int(os.environ.get("BENCH_BURNER_NICE", "19"))
+# the bound on one burner's life, whatever the measurement it sits beside
+BURNER_MAX_S = 1800
 
 notes = []          # printed under the table
 skipped = {}        # peer -> reason (for the whole run)
@@ -198,6 +236,51 @@ def run(argv, cpu=None, timeout=None, check=False, **kw):
     if cpu is not None:
         argv = ["taskset", "-c", str(cpu)] + argv
     return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=check, **kw)
+
+
+def raise_nofile(want):
+    """Descriptors for this process and every child it starts (servers, clients): up to want, as far as the
+    kernel lets (root may raise the hard limit to fs.nr_open). Returns the soft limit now in force."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft >= want:
+        return soft
+    for limit in ((want, max(want, hard)), (min(want, hard), hard)):
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, limit)
+            break
+        except (ValueError, OSError):
+            continue
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+@contextmanager
+def burning():
+    """BENCH_BURNER=1: burner.py on the load CPU for the with-block; otherwise nothing."""
+    if not BURNER:
+        yield
+        return
+    burner = Proc("burner", ["nice", "-n", str(BURNER_NICE), sys.executable, str(HERE / "burner.py"),
+                             str(BURNER_MIB), str(BURNER_MAX_S)], cpu=LOAD_CPU, capture=True)
+    try:
+        if burner.readline(timeout=60) is None:
+            note("the burner did not start: " + burner.tail())
+        yield
+    finally:
+        burner.stop(grace=2.0)
+
+
+def under_burner(measure):
+    """A measurement that runs beside the burner when BENCH_BURNER=1 (started before each call, stopped after)."""
+    @functools.wraps(measure)
+    def wrapped(*args, **kw):
+        with burning():
+            return measure(*args, **kw)
+    return wrapped
+
+
+def rotated(order, rep):
+    """order, started rep places further on: each peer in turn goes first."""
+    return order[rep % len(order):] + order[:rep % len(order)] if order else []
 
 
 def free_port():
@@ -390,6 +473,16 @@ class Peer:
         self.proc = None
 
 
+def conn_limit(ctx):
+    """The most connections one server process here may hold: MAX_CONNS, within the descriptors it has."""
+    return min(MAX_CONNS, ctx["nofile"] - 500)
+
+
+def haproxy_maxconn(ctx):
+    """HAProxy refuses to start unless it has two descriptors for each of maxconn."""
+    return min(conn_limit(ctx), (ctx["nofile"] - 500) // 2)
+
+
 class GatehousePeer(Peer):
     def start(self, mode, ctx):
         self.port = None
@@ -429,7 +522,8 @@ class NginxPeer(Peer):
         conf = RUN / f"{name}.conf"
         conf.write_text(fill("nginx-peer.conf", RUN=RUN, NAME=name, PKI=PKI, WWW=DATA / "www", PORT=self.port,
                              BACKEND_PORT=ctx["backend_port"], FEED_PORT=ctx["feed_port"],
-                             VERIFY="on" if mode == "required" else "optional"))
+                             VERIFY="on" if mode == "required" else "optional", MAX_CONNS=conn_limit(ctx),
+                             NOFILE=ctx["nofile"]))
         self.proc = Proc(name, ["nginx", "-p", str(RUN), "-c", str(conf)], cpu=SERVER_CPU)
         return wait_port(self.port, self.proc)
 
@@ -440,7 +534,7 @@ class HaproxyPeer(Peer):
         name = f"haproxy-{mode}"
         conf = RUN / f"{name}.cfg"
         conf.write_text(fill("haproxy.cfg", PKI=PKI, PORT=self.port, BACKEND_PORT=ctx["backend_port"],
-                             FEED_PORT=ctx["feed_port"], VERIFY=mode))
+                             FEED_PORT=ctx["feed_port"], VERIFY=mode, MAX_CONNS=haproxy_maxconn(ctx)))
         self.proc = Proc(name, ["haproxy", "-db", "-f", str(conf)], cpu=SERVER_CPU)
         return wait_port(self.port, self.proc)
 
@@ -515,6 +609,18 @@ def start_peers(names, mode, ctx, check_path=None, expect=None):
     return up
 
 
+def answering(up, ctx, scenario):
+    """Those of the started peers that answer the proxied GET with the backend's document (the rest get a note)."""
+    ok = {}
+    for name, peer in up.items():
+        code, body = https_get(peer.port, "/api/doc.json")
+        if code == 200 and body == ctx["doc"]:
+            ok[name] = peer
+        else:
+            note(f"{LABEL[name]}: GET /api/doc.json answered {code} {body[:80]!r}; left out of scenario {scenario}")
+    return ok
+
+
 def https_get(port, path, cert=False, timeout=10):
     argv = ["curl", "-sk", "--http1.1", "-o", "-", "-w", "\n%{http_code}", f"https://127.0.0.1:{port}{path}"]
     if cert:
@@ -544,6 +650,7 @@ def tls_params(port):
 UNIT = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
 
 
+@under_burner
 def wrk(port, conns, duration, path="/api/doc.json", server_pid=None):
     cpu0 = cpu_seconds(server_pid) if server_pid else None
     # How busy each pinned CPU was: when the load CPU is near 100%, the load generator and the
@@ -575,6 +682,7 @@ def wrk(port, conns, duration, path="/api/doc.json", server_pid=None):
             "load_busy": busy_share(load0, load1), "server_busy": busy_share(serve0, serve1)}
 
 
+@under_burner
 def s_time(port, duration, clients):
     argv = ["openssl", "s_time", "-connect", f"127.0.0.1:{port}", "-new", "-www", "/ping",
             "-cert", str(PKI / "client.crt"), "-key", str(PKI / "client.key"), "-CAfile", str(PKI / "ca.crt"),
@@ -593,6 +701,7 @@ def s_time(port, duration, clients):
     return total / elapsed if total else None
 
 
+@under_burner
 def curl_download(port, file_id, server_pid=None):
     """MB/s, error, and CPU seconds per GiB of the server and of curl (the client's from its rusage)."""
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -609,11 +718,13 @@ def curl_download(port, file_id, server_pid=None):
     return {"mbps": float(speed) / 1e6, "server": server, "client": client, "wall": float(wall) / gib}, None
 
 
-def open_idle(peer, n):
-    """idle_clients.py holding n idle connections to peer: (process, how many opened)."""
+def open_idle(peer, n, cert=False):
+    """idle_clients.py holding n idle connections to peer (with the client certificate when cert):
+    (process, how many opened)."""
     client = subprocess.Popen(
         (["taskset", "-c", str(LOAD_CPU)] if LOAD_CPU is not None else []) +
-        [sys.executable, str(HERE / "idle_clients.py"), "127.0.0.1", str(peer.port), "/api/doc.json", str(n)],
+        [sys.executable, str(HERE / "idle_clients.py"), "127.0.0.1", str(peer.port), "/api/doc.json", str(n)] +
+        (["--cert", str(PKI / "client.crt"), "--key", str(PKI / "client.key")] if cert else []),
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     line = client.stdout.readline()
     m = re.match(r"open (\d+)", line or "")
@@ -633,32 +744,63 @@ def close_idle(client):
         client.wait()
 
 
+def warm_idle(peer, cert=False):
+    """IDLE_WARMUP connections opened and closed: what the first connections of a process pay once (code
+    pages touched, JIT-compiled code, thread stacks, pools) is then not charged to the idle ones counted next."""
+    if IDLE_WARMUP:
+        warm, _ = open_idle(peer, IDLE_WARMUP, cert)
+        close_idle(warm)
+        time.sleep(min(1.0, IDLE_SETTLE))
+
+
+class IdleHeld:
+    """What idle_held found: how many connections opened (error: why fewer than asked), and the server's RSS
+    (KiB) before and after."""
+    def __init__(self, opened, wanted, before, after, error):
+        self.opened, self.wanted, self.before, self.after, self.error = opened, wanted, before, after, error
+
+    def per_conn(self, since=None):
+        """KiB of RSS per idle connection, counted from since (default: just before they opened)."""
+        return (self.after - (self.before if since is None else since)) / self.opened if self.opened else None
+
+
+@contextmanager
+def idle_held(peer, n, cert=False):
+    """n idle keep-alive connections to peer held open for the with-block (closed after it)."""
+    pid = peer.proc.pid
+    before = rss_kib(pid)
+    started = time.monotonic()
+    client, opened = open_idle(peer, n, cert)
+    took = time.monotonic() - started
+    try:
+        time.sleep(IDLE_SETTLE)
+        error = None
+        if opened < n:
+            error = f"only {opened}/{n} connections opened in {took:.0f} s"
+        log(f"{n} idle connections to {peer.name}: {opened} opened in {took:.1f} s")
+        yield IdleHeld(opened, n, before, rss_kib(pid), error)
+    finally:
+        close_idle(client)
+        if opened < n:
+            note(f"{LABEL[peer.name]}: {opened}/{n} idle connections opened: "
+                 f"{(client.stderr.read() or '').strip()[:200]}")
+
+
 def idle_memory(peer, n):
     """RSS per idle connection: (marginal, cold), or (None, None) and an error.
 
-    marginal: after a warm-up round of IDLE_WARMUP connections opened and closed, so what the first
-    connections of a process pay once (code pages touched, JIT-compiled code, thread stacks, pools)
-    is not charged to each of the n; cold: from the freshly started server, as measured before."""
-    pid = peer.proc.pid
+    marginal: after warm_idle, so one-time costs are not charged to each of the n; cold: from the freshly
+    started server, as measured before."""
     time.sleep(1.0)
-    cold_before = rss_kib(pid)
-    warm = None
-    if IDLE_WARMUP:
-        warm, _ = open_idle(peer, IDLE_WARMUP)
-        close_idle(warm)
-        time.sleep(1.0)
-    before = rss_kib(pid)
-    client, opened = open_idle(peer, n)
-    try:
-        time.sleep(2.0)
-        after = rss_kib(pid)
-    finally:
-        close_idle(client)
-    if opened < n:
-        return None, None, f"only {opened}/{n} connections opened ({(client.stderr.read() or '').strip()[:200]})"
-    return (after - before) / n, (after - cold_before) / n, None
+    cold_before = rss_kib(peer.proc.pid)
+    warm_idle(peer)
+    with idle_held(peer, n) as held:
+        if held.error:
+            return None, None, held.error
+        return held.per_conn(), held.per_conn(since=cold_before), None
 
 
+@under_burner
 def feed_delay(port, tls=True):
     argv = [sys.executable, str(HERE / "feed_client.py"), "127.0.0.1", str(port), "/feed/changes?feed=continuous",
             "--timeout", "30"] + (["--tls"] if tls else [])
@@ -673,6 +815,7 @@ def feed_delay(port, tls=True):
     return statistics.median(delays) / 1000.0, None
 
 
+@under_burner
 def ws_load(port, size, duration, warmup, server_pid=None):
     """bench/compare/WsLoad on the load CPU: WS_CONNS connections, WS_INFLIGHT messages of size bytes in flight on each."""
     cpu0 = cpu_seconds(server_pid) if server_pid else None
@@ -708,6 +851,32 @@ def row(key, scenario, metric, higher):
 
 def record(key, peer, value):
     results[key].setdefault(peer, []).append(value)
+
+
+WRK_FIELDS = (("", "rps"), ("p99", "p99"), ("cpu", "cpu_us"), ("sbusy", "server_busy"), ("lbusy", "load_busy"))
+
+
+def wrk_rows(prefix, scenario, tag=""):
+    """The rows one kind of wrk run fills (record_wrk): req/s, p99, server CPU per request, and how busy each pinned CPU was."""
+    row(prefix, scenario, f"req/s{tag}", True)
+    row(prefix + "p99", scenario, f"p99 ms{tag}", False)
+    row(prefix + "cpu", scenario, f"server CPU µs/req{tag}", False)
+    if MULTI_CPU:
+        row(prefix + "sbusy", scenario, f"server CPU {SERVER_CPU} busy %{tag}", None)
+        row(prefix + "lbusy", scenario, f"load CPU {LOAD_CPU} busy %{tag}", None)
+
+
+def record_wrk(prefix, peer, res, where):
+    """One wrk result into wrk_rows(prefix)'s rows; a failed run or wrk's errors become notes. Returns res."""
+    if res is None:
+        note(f"{LABEL[peer]}: wrk failed {where}")
+        return None
+    if res["errors"]:
+        note(f"{LABEL[peer]}: {res['errors']} wrk errors (non-2xx or socket) {where}")
+    for suffix, field in WRK_FIELDS:
+        if res[field] is not None and prefix + suffix in results:
+            record(prefix + suffix, peer, res[field])
+    return res
 
 
 def fmt(v):
@@ -831,40 +1000,17 @@ def scenario_get_and_stream(ctx, file_id):
             if not shutil.which("wrk"):
                 note("scenario 1 skipped: wrk is not installed")
             else:
-                ok = {}
-                for name, peer in up.items():
-                    code, body = https_get(peer.port, "/api/doc.json")
-                    if code == 200 and body == ctx["doc"]:
-                        ok[name] = peer
-                    else:
-                        note(f"{LABEL[name]}: GET /api/doc.json answered {code} {body[:80]!r}; left out of scenario 1")
+                ok = answering(up, ctx, 1)
                 for name, peer in ok.items():
                     wrk(peer.port, max(CONNS), GET_WARMUP)   # warm-up: JIT, pools, upstream keep-alive
                 for conns in CONNS:
-                    row(f"get{conns}", f"1. proxied GET, {conns} conns", "req/s", True)
-                    row(f"get{conns}p99", f"1. proxied GET, {conns} conns", "p99 ms", False)
-                    row(f"get{conns}cpu", f"1. proxied GET, {conns} conns", "server CPU µs/req", False)
-                    if MULTI_CPU:
-                        row(f"get{conns}sbusy", f"1. proxied GET, {conns} conns", f"server CPU {SERVER_CPU} busy %", None)
-                        row(f"get{conns}lbusy", f"1. proxied GET, {conns} conns", f"load CPU {LOAD_CPU} busy %", None)
+                    wrk_rows(f"get{conns}", f"1. proxied GET, {conns} conns")
                     order = list(ok)
                     for rep in range(REPS):
-                        for name in order[rep % len(order):] + order[:rep % len(order)] if order else []:
+                        for name in rotated(order, rep):
                             res = wrk(ok[name].port, conns, DURATION, server_pid=ok[name].proc.pid)
                             log(f"get c={conns} rep={rep + 1} {name}: {res}")
-                            if res is None:
-                                note(f"{LABEL[name]}: wrk failed at {conns} connections")
-                                continue
-                            if res["errors"]:
-                                note(f"{LABEL[name]}: {res['errors']} wrk errors (non-2xx or socket) at {conns} connections")
-                            record(f"get{conns}", name, res["rps"])
-                            record(f"get{conns}p99", name, res["p99"])
-                            if res["cpu_us"] is not None:
-                                record(f"get{conns}cpu", name, res["cpu_us"])
-                            if res["server_busy"] is not None:
-                                record(f"get{conns}sbusy", name, res["server_busy"])
-                            if res["load_busy"] is not None:
-                                record(f"get{conns}lbusy", name, res["load_busy"])
+                            record_wrk(f"get{conns}", name, res, f"at {conns} connections")
         # --- 5. streaming
         if "stream" in SCENARIOS:
             row("stream", "5. streaming feed", "change delay ms", False)
@@ -899,7 +1045,7 @@ def scenario_get_and_stream(ctx, file_id):
                     curl_download(up[name].port, file_id)   # warm-up: JIT and pools, as in scenario 1
                 busy = {}
                 for rep in range(REPS):
-                    for name in order[rep % len(order):] + order[:rep % len(order)] if order else []:
+                    for name in rotated(order, rep):
                         value, err = curl_download(up[name].port, file_id, server_pid=up[name].proc.pid)
                         log(f"file rep={rep + 1} {name}: {value} {err or ''}")
                         if value is None:
@@ -941,7 +1087,7 @@ def scenario_handshake(ctx):
             s_time(peer.port, WARMUP, 1)
         order = list(ok)
         for rep in range(REPS):
-            for name in order[rep % len(order):] + order[:rep % len(order)] if order else []:
+            for name in rotated(order, rep):
                 value = s_time(ok[name].port, DURATION, HANDSHAKE_CLIENTS)
                 log(f"handshake rep={rep + 1} {name}: {value}")
                 if value is None:
@@ -968,9 +1114,7 @@ def scenario_idle(ctx):
                 continue
             peer = up[name]
             try:
-                code, _ = https_get(peer.port, "/api/doc.json")
-                if code != 200:
-                    note(f"{LABEL[name]}: GET /api/doc.json answered {code}; left out of scenario 4")
+                if not answering(up, ctx, 4):
                     continue
                 value, cold, err = idle_memory(peer, IDLE_CONNS)
                 log(f"idle rep={rep + 1} {name}: {value} (cold {cold}) {err or ''}")
@@ -981,6 +1125,66 @@ def scenario_idle(ctx):
                 record("idlecold", name, cold)
             finally:
                 peer.stop()
+
+
+def scenario_idlebusy(ctx):
+    """8. Many idle, some busy (issue 22): BUSY_CONNS wrk connections doing proxied GETs, alone and then beside
+    IDLEBUSY_IDLE idle keep-alive connections that each presented the client certificate; and the server's RSS
+    per idle connection. Each peer is started afresh per repetition and warmed up (GETs, one idle round) first."""
+    if "idlebusy" not in SCENARIOS:
+        return
+    if not shutil.which("wrk"):
+        note("scenario 8 skipped: wrk is not installed")
+        return
+    # one descriptor per idle connection in the server and in the client; the rest for the busy ones, the
+    # upstream pool and the runtime's own files
+    n = min(IDLEBUSY_IDLE, ctx["nofile"] - 1000)
+    if n < IDLEBUSY_IDLE:
+        note(f"scenario 8: {n:,} idle connections, not {IDLEBUSY_IDLE:,}: a process may open only {ctx['nofile']:,} "
+             "files here (RLIMIT_NOFILE's hard limit, which this harness may not raise)")
+    what = f"8. {BUSY_CONNS} busy + {n:,} idle mTLS conns"
+    wrk_rows("ibquiet", what, ", no idle conns")
+    wrk_rows("ibidle", what, ", beside the idle conns")
+    row("ibrps", what, "req/s beside idle ÷ without (target ≥ 0.90)", True)
+    row("ibp99", what, "p99 beside idle ÷ without (target ≤ 1.10)", False)
+    row("ibrss", what, "RSS KiB per idle conn", False)
+    order = [p for p in PEERS if p in PEER_CLASSES and p not in skipped]
+    if "haproxy" in order and haproxy_maxconn(ctx) < n + BUSY_CONNS + 100:
+        note(f"scenario 8: HAProxy left out: with {ctx['nofile']:,} descriptors its maxconn is {haproxy_maxconn(ctx):,}")
+        order.remove("haproxy")
+    for rep in range(REPS):
+        for name in rotated(order, rep):
+            up = start_peers([name], "optional", ctx)
+            try:
+                peer = answering(up, ctx, 8).get(name)
+                if peer is None:
+                    continue
+                pid = peer.proc.pid
+                if not SMOKE:
+                    wrk(peer.port, BUSY_CONNS, GET_WARMUP)   # JIT, pools, upstream keep-alive, as in scenario 1
+                warm_idle(peer, cert=True)
+                quiet = record_wrk("ibquiet", name, wrk(peer.port, BUSY_CONNS, IDLEBUSY_DURATION, server_pid=pid),
+                                   "in scenario 8 (no idle conns)")
+                with idle_held(peer, n, cert=True) as held:
+                    busy = wrk(peer.port, BUSY_CONNS, IDLEBUSY_DURATION, server_pid=pid)
+                log(f"idlebusy rep={rep + 1} {name}: quiet {quiet}, beside {held.opened} idle {busy}, "
+                    f"RSS {held.before} -> {held.after} KiB")
+                if held.error:
+                    note(f"{LABEL[name]}, scenario 8: {held.error}")
+                    continue
+                record("ibrss", name, held.per_conn())
+                if record_wrk("ibidle", name, busy, "in scenario 8 (beside the idle conns)") and quiet:
+                    record("ibrps", name, busy["rps"] / quiet["rps"])
+                    if quiet["p99"] and busy["p99"]:
+                        record("ibp99", name, busy["p99"] / quiet["p99"])
+            finally:
+                for p in up.values():
+                    p.stop()
+    note(f"scenario 8: each peer started afresh per repetition; {'' if SMOKE else f'{GET_WARMUP} s of GETs at {BUSY_CONNS} conns and '}"
+         f"{IDLE_WARMUP} idle connections opened and closed first; then wrk ({BUSY_CONNS} conns, {IDLEBUSY_DURATION} s) alone, "
+         f"then again while bench/compare/idle_clients.py holds {n:,} keep-alive TLS connections that each presented "
+         "the client certificate and made one GET; RSS per idle conn is the server's RSS with them open minus before they "
+         "opened, over their count; the ratios are taken per repetition, their median shown")
 
 
 def size_label(n):
@@ -1021,7 +1225,7 @@ def scenario_websocket(ctx):
         order = list(ok)
         for size in WS_SIZES:
             for rep in range(REPS):
-                for name in order[rep % len(order):] + order[:rep % len(order)] if order else []:
+                for name in rotated(order, rep):
                     res, err = ws_load(ok[name].port, size, DURATION, WARMUP, server_pid=ok[name].proc.pid)
                     log(f"websocket size={size} rep={rep + 1} {name}: {res or err}")
                     if res is None:
@@ -1160,6 +1364,7 @@ def start_couch(ctx):
     return couch
 
 
+@under_burner
 def couch_pull(ctx, url, db, tls, server_pid=None, couch_pid=None):
     """One pull into a fresh in-memory PouchDB (couch/pull.js on the load CPU), with the server's and
     pouchdb-server's CPU over the client's life."""
@@ -1220,7 +1425,7 @@ def scenario_replicate(ctx):
         order = list(targets)
         by_kind = {}
         for rep in range(REPS):
-            for name in order[rep % len(order):] + order[:rep % len(order)]:
+            for name in rotated(order, rep):
                 base, tls, pid = targets[name]
                 res, err = couch_pull(ctx, base + COUCH_DB, COUCH_DB, tls, server_pid=pid, couch_pid=couch.pid)
                 log(f"replicate rep={rep + 1} {name}: {res or err}")
@@ -1284,12 +1489,17 @@ def main():
         note(f"{LABEL[name]} skipped: {reason}")
     if not MULTI_CPU:
         note("fewer than 2 CPUs or no taskset: nothing is pinned")
+    nofile = raise_nofile(NOFILE)
+    if BURNER:
+        note(f"BENCH_BURNER=1: every measurement ran beside bench/compare/burner.py ({BURNER_MIB} MiB copied over "
+             f"and over, nice {BURNER_NICE}) on {f'the load CPU {LOAD_CPU}' if MULTI_CPU else 'any CPU'}, "
+             "started before it and stopped after")
 
     if os.environ.get("BENCH_STALE_GATEHOUSE"):
         note(f"src/ did not build at run time: Gatehouse is the previous build, from {os.environ['BENCH_STALE_GATEHOUSE']}")
     make_pki()
     file_id, big = make_data()
-    ctx = {"doc": (DATA / "doc.json").read_text(), "big": big, "tls": {}}
+    ctx = {"doc": (DATA / "doc.json").read_text(), "big": big, "tls": {}, "nofile": nofile}
 
     # the one fast backend: nginx on 127.0.0.1:8081 (any free port if taken), pinned with the load generator
     backend_port = 8081 if port_free(8081) else free_port()
@@ -1320,6 +1530,7 @@ def main():
         scenario_idle(ctx)
         scenario_websocket(ctx)
         scenario_replicate(ctx)
+        scenario_idlebusy(ctx)
     finally:
         backend.stop()
         feed.stop()

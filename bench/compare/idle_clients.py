@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """Idle-connection client for bench/compare scenario 4.
 
-  idle_clients.py HOST PORT PATH N [--parallel 64]
+  idle_clients.py HOST PORT PATH N [--parallel 64] [--cert CERT --key KEY]
 
-Opens N TLS connections (no client certificate), sends one keep-alive GET PATH on each and
+Opens N TLS connections (with the client certificate CERT and KEY when given: mutual TLS),
+sends one keep-alive GET PATH on each and
 reads its answer, then keeps all of them open and idle. Prints "open N" (N = how many are
 open) on stdout when done, then waits for a line on stdin (or EOF) and closes everything.
 """
 import asyncio
+import resource
 import ssl
 import sys
 
@@ -31,12 +33,22 @@ async def open_one(host, port, path, ctx, sem, conns, failures):
             failures.append(repr(e))
 
 
+def option(name, default=None):
+    return sys.argv[sys.argv.index(name) + 1] if name in sys.argv else default
+
+
 async def main():
     host, port, path, n = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
-    parallel = int(sys.argv[sys.argv.index("--parallel") + 1]) if "--parallel" in sys.argv else 64
+    parallel = int(option("--parallel", "64"))
+    # one descriptor per connection: the soft limit up to the hard one (the harness raises both)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     ctx = ssl.create_default_context()
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
+    if option("--cert"):
+        ctx.load_cert_chain(option("--cert"), option("--key"))
     sem = asyncio.Semaphore(parallel)
     conns, failures = [], []
     await asyncio.gather(*(open_one(host, port, path, ctx, sem, conns, failures) for _ in range(n)))

@@ -85,7 +85,8 @@ for ws in WsEchoGatehouse:ws-gatehouse:ws-echo-gatehouse WsEchoKestrel:ws-kestre
     fi
 done
 
-# 5,000 idle TLS connections need more than the default 1,024 descriptors.
+# 5,000 idle TLS connections need more than the default 1,024 descriptors (harness.py raises it
+# further, as root may, when a scenario holds more: raise_nofile).
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 python3 "$here/harness.py" &
