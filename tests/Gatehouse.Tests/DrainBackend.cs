@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -8,8 +9,9 @@ namespace Gatehouse.Tests;
 /// A backend for the shutdown drain tests (issue 18 item 3), answering by the last path segment:
 /// <c>slow</c> after 2 s (Content-Length), <c>stream</c> 30 bytes one every 100 ms (chunked),
 /// <c>feed</c> an event every 200 ms forever (chunked <c>text/event-stream</c>), <c>ws</c> a 101 and
-/// then a WebSocket text frame every 200 ms forever, <c>hang</c> never, anything else "ok" at once
-/// (keep-alive). Each answer's start completes <see cref="Started"/>.
+/// then a WebSocket text frame every 200 ms forever, <c>hang</c> never (until the gateway closes that
+/// connection; <see cref="Hanging"/> counts them), anything else "ok" at once (keep-alive). Each
+/// answer's start completes <see cref="Started"/>.
 /// </summary>
 internal sealed class DrainBackend : IAsyncDisposable
 {
@@ -21,13 +23,15 @@ internal sealed class DrainBackend : IAsyncDisposable
     private readonly Task _loop;
     private readonly List<Task> _connections = [];
     private readonly TaskCompletionSource<string> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _hanging;
+    private int _hangsStarted;
 
     public DrainBackend()
     {
         _listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         _listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         Port = ((IPEndPoint)_listener.LocalEndPoint!).Port;
-        _listener.Listen(16);
+        _listener.Listen(512); // a burst of proxied requests connects at once
         _loop = AcceptLoopAsync();
     }
 
@@ -35,6 +39,29 @@ internal sealed class DrainBackend : IAsyncDisposable
 
     /// <summary>Completes with the path of the first request head that reached the backend.</summary>
     public Task<string> Started => _started.Task;
+
+    /// <summary><c>hang</c> requests whose connection the gateway still holds open.</summary>
+    public int Hanging => Volatile.Read(ref _hanging);
+
+    /// <summary><c>hang</c> requests that ever reached the backend.</summary>
+    public int HangsStarted => Volatile.Read(ref _hangsStarted);
+
+    /// <summary>Polls <see cref="Hanging"/> until it satisfies <paramref name="done"/>; the count last seen.</summary>
+    public async Task<int> WaitForHangingAsync(Func<int, bool> done, TimeSpan timeout)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!done(Hanging))
+        {
+            if (deadline.Elapsed > timeout)
+            {
+                throw new TimeoutException($"hanging requests stayed at {Hanging}");
+            }
+
+            await Task.Delay(10);
+        }
+
+        return Hanging;
+    }
 
     public async ValueTask DisposeAsync()
     {
@@ -118,8 +145,23 @@ internal sealed class DrainBackend : IAsyncDisposable
                         }
 
                     case "hang":
-                        await Task.Delay(Timeout.Infinite, token);
-                        break;
+                        Interlocked.Increment(ref _hangsStarted);
+                        Interlocked.Increment(ref _hanging);
+                        try
+                        {
+                            // Nothing more comes from the gateway: reads end when it closes the connection.
+                            var rest = new byte[64];
+                            while (await stream.ReadAsync(rest, token) > 0)
+                            {
+                            }
+
+                            return;
+                        }
+                        finally
+                        {
+                            Interlocked.Decrement(ref _hanging);
+                        }
+
                     default:
                         await WriteAsync(stream, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", token);
                         break;

@@ -16,13 +16,12 @@ namespace Gatehouse.Tests;
 /// </summary>
 public sealed partial class DrainTests(ITestOutputHelper output)
 {
-    private const int SignalTerm = 15;
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(15);
 
     [Fact]
     public async Task SlowProxiedAnswerStartedBeforeSigtermCompletesAndItsAccessLineHasUpstreamTimes()
     {
-        await using var drain = await Drain.StartAsync();
+        await using var drain = await DrainGateway.StartAsync();
         using var tcp = await drain.SendAsync("GET /app/slow HTTP/1.1\r\nHost: localhost\r\n\r\n");
         await drain.Backend.Started.WaitAsync(Wait);
         var clock = drain.SigTerm();
@@ -52,7 +51,7 @@ public sealed partial class DrainTests(ITestOutputHelper output)
     [Fact]
     public async Task SlowStreamStartedBeforeSigtermArrivesWhole()
     {
-        await using var drain = await Drain.StartAsync();
+        await using var drain = await DrainGateway.StartAsync();
         using var tcp = await drain.SendAsync("GET /app/stream HTTP/1.1\r\nHost: localhost\r\n\r\n");
         var reader = new RawHttpReader(tcp.GetStream());
         using var cts = new CancellationTokenSource(Wait);
@@ -74,7 +73,7 @@ public sealed partial class DrainTests(ITestOutputHelper output)
     [Fact]
     public async Task ContinuousFeedEndsWithALastChunkSoonAfterSigterm()
     {
-        await using var drain = await Drain.StartAsync();
+        await using var drain = await DrainGateway.StartAsync();
         using var tcp = await drain.SendAsync("GET /app/feed HTTP/1.1\r\nHost: localhost\r\n\r\n");
         var reader = new RawHttpReader(tcp.GetStream());
         using var cts = new CancellationTokenSource(Wait);
@@ -98,7 +97,7 @@ public sealed partial class DrainTests(ITestOutputHelper output)
     [Fact]
     public async Task WebSocketTunnelGetsCloseGoingAway()
     {
-        await using var drain = await Drain.StartAsync();
+        await using var drain = await DrainGateway.StartAsync();
         using var tcp = await drain.SendAsync(
             "GET /app/ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
             "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
@@ -125,7 +124,7 @@ public sealed partial class DrainTests(ITestOutputHelper output)
     [Fact]
     public async Task IdleKeepAliveConnectionClosesAtOnce()
     {
-        await using var drain = await Drain.StartAsync();
+        await using var drain = await DrainGateway.StartAsync();
         using var tcp = await drain.SendAsync("GET /app/quick HTTP/1.1\r\nHost: localhost\r\n\r\n");
         var reader = new RawHttpReader(tcp.GetStream());
         using var cts = new CancellationTokenSource(Wait);
@@ -144,7 +143,7 @@ public sealed partial class DrainTests(ITestOutputHelper output)
     [Fact]
     public async Task PastTheGraceARequestStillInFlightIsAbortedAndTheProcessExitsZero()
     {
-        await using var drain = await Drain.StartAsync(graceSeconds: 1);
+        await using var drain = await DrainGateway.StartAsync(graceSeconds: 1);
         using var tcp = await drain.SendAsync("GET /app/hang HTTP/1.1\r\nHost: localhost\r\n\r\n");
         await drain.Backend.Started.WaitAsync(Wait);
         var clock = drain.SigTerm();
@@ -163,70 +162,4 @@ public sealed partial class DrainTests(ITestOutputHelper output)
 
     [GeneratedRegex(@"upstreamTotalMs=(\d+(?:\.\d+)?)")]
     private static partial Regex UpstreamTotal();
-
-    /// <summary>The executable with a proxy route to a <see cref="DrainBackend"/>, and a plain loopback listener to reach it.</summary>
-    private sealed class Drain : IAsyncDisposable
-    {
-        private readonly TempDirectory _dir;
-
-        private Drain(TempDirectory dir, DrainBackend backend, GatehouseProcess process, int localPort)
-        {
-            _dir = dir;
-            Backend = backend;
-            Process = process;
-            LocalPort = localPort;
-        }
-
-        public DrainBackend Backend { get; }
-
-        public GatehouseProcess Process { get; }
-
-        public int LocalPort { get; }
-
-        public static async Task<Drain> StartAsync(double graceSeconds = 10)
-        {
-            var dir = new TempDirectory();
-            var backend = new DrainBackend();
-            await ProcessTests.InitPlainAsync(dir);
-            await File.WriteAllTextAsync(dir.File("gatehouse.json"), $$"""
-                {
-                  "listen": [
-                    { "address": "::", "port": 0, "tls": true, "clientCertificate": "required" },
-                    { "address": "127.0.0.1", "port": 0, "tls": false, "local": true, "unrestricted": true }
-                  ],
-                  "tls": { "certificate": "server.crt", "key": "server.key" },
-                  "trust": { "cas": [ { "name": "user", "certificate": "ca.crt" } ] },
-                  "routes": [ { "kind": "proxy", "name": "app", "prefix": "/app/", "backend": "http://127.0.0.1:{{backend.Port}}", "webSockets": true } ],
-                  "rules": [],
-                  "limits": { "shutdownGrace": {{graceSeconds.ToString(CultureInfo.InvariantCulture)}} }
-                }
-                """);
-            var process = GatehouseProcess.Start(null, "serve", "--config", dir.File("gatehouse.json"));
-            var ready = await process.WaitReadyAsync();
-            return new Drain(dir, backend, process, ready.GetProperty("listen")[1].GetProperty("port").GetInt32());
-        }
-
-        /// <summary>Connects to the loopback listener and sends <paramref name="request"/>.</summary>
-        public async Task<TcpClient> SendAsync(string request)
-        {
-            var tcp = new TcpClient();
-            await tcp.ConnectAsync(IPAddress.Loopback, LocalPort);
-            await tcp.GetStream().WriteAsync(Encoding.ASCII.GetBytes(request));
-            return tcp;
-        }
-
-        public Stopwatch SigTerm()
-        {
-            var clock = Stopwatch.StartNew();
-            Process.Signal(SignalTerm);
-            return clock;
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            Process.Dispose();
-            await Backend.DisposeAsync();
-            _dir.Dispose();
-        }
-    }
 }

@@ -163,6 +163,16 @@ public sealed class KeepAliveClient : IAsyncDisposable
         }
     }
 
+    /// <summary>True while the server has neither answered nor closed: nothing to read, no end of stream.</summary>
+    public bool Quiet => _received.Count == 0 && !_tcp.Client.Poll(0, SelectMode.SelectRead);
+
+    /// <summary>Leaves as a crashed client does: a TCP reset, no close_notify, no FIN.</summary>
+    public void Reset()
+    {
+        _tcp.Client.LingerState = new LingerOption(true, 0);
+        _tcp.Client.Close();
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _tls.DisposeAsync();

@@ -22,4 +22,19 @@ internal static partial class PrometheusSamples
 
         return 0;
     }
+
+    /// <summary>The sum of every sample of <paramref name="name"/>, whatever its labels.</summary>
+    public static double Sum(string text, string name)
+    {
+        var sum = 0.0;
+        foreach (Match match in SampleLine().Matches(text))
+        {
+            if (match.Groups["name"].Value == name)
+            {
+                sum += double.Parse(match.Groups["value"].Value, CultureInfo.InvariantCulture);
+            }
+        }
+
+        return sum;
+    }
 }

@@ -171,29 +171,8 @@ public sealed partial class UpstreamFairnessProcessTests(ITestOutputHelper outpu
     }
 
     /// <summary>Short CouchDB GETs, eight keep-alive connections at a time; every one must be a 200.</summary>
-    private async Task<(double Median, double P99)> ShortRequestLatenciesAsync(X509Certificate2 key, int count)
-    {
-        var latencies = new List<double>();
-        var endpoint = new IPEndPoint(IPAddress.Loopback, _port);
-        await Task.WhenAll(Enumerable.Range(0, 8).Select(async _ =>
-        {
-            await using var client = await KeepAliveClient.OpenAsync(endpoint, key);
-            for (var i = 0; i < count / 8; i++)
-            {
-                var started = Stopwatch.GetTimestamp();
-                var status = await client.GetStatusAsync("/couch/dmedia-0");
-                var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-                Assert.Equal(200, status);
-                lock (latencies)
-                {
-                    latencies.Add(elapsed);
-                }
-            }
-        }));
-        Assert.Equal(count, latencies.Count);
-        latencies.Sort();
-        return (latencies[latencies.Count / 2], latencies[(int)Math.Ceiling(latencies.Count * 0.99) - 1]);
-    }
+    private Task<(double Median, double P99)> ShortRequestLatenciesAsync(X509Certificate2 key, int count) =>
+        ShortRequestLatencies.MeasureAsync(new IPEndPoint(IPAddress.Loopback, _port), key, "/couch/dmedia-0", count);
 
     private static async Task<string> ReadHeadAsync(SslStream tls)
     {
