@@ -86,6 +86,8 @@ public sealed class ProxyFairShareProcessTests(ITestOutputHelper output)
             output.WriteLine($"after the reset: the app's connections closed in {freed.TotalMilliseconds:F0} ms, in use 0 on the metrics after {metricsFreed.TotalMilliseconds:F0} ms; " +
                 $"hang requests that reached the app: {gateway.Backend.HangsStarted}");
             Assert.True(freed < TimeSpan.FromSeconds(1), $"freed after {freed}");
+            // The queued requests of clients that left never reach the app.
+            Assert.Equal(Ceiling, gateway.Backend.HangsStarted);
         }
         finally
         {

@@ -103,11 +103,22 @@ internal sealed class ProxyRouteHandler : IRouteHandler
         // One person's many tabs (or one key's flood) cannot take the connections another needs (issue 18).
         var key = ShareKey(exchange.Principal, access.User);
         var tunnel = _webSockets && WebSocketUpgradeRequest.IsValid(request);
-        if (await _shares.EnterAsync(key, tunnel, _upstream.Options.ResponseHeaderTimeout, stopping).ConfigureAwait(false) is { } busy)
+        var entering = _shares.EnterAsync(key, tunnel, _upstream.Options.ResponseHeaderTimeout, stopping);
+        var waited = !entering.IsCompleted;
+        if (await entering.ConfigureAwait(false) is { } busy)
         {
             exchange.Response.Headers.Set("Retry-After", tunnel ? "30" : "1");
             await ErrorPages.SendAsync(request, exchange.Response, 429, busy, stopping).ConfigureAwait(false);
             return busy;
+        }
+
+        // A request that queued for its share may have lost its client meanwhile: a POST from a
+        // client that left must not reach the app, and the connection goes to the next in line.
+        if (waited && ClientPresence.HasLeft(exchange.Connection.Socket))
+        {
+            _shares.Leave(key, tunnel);
+            exchange.Response.KeepAlive = false;
+            throw new ForwardAbortedException(ForwardResult.ClientGone, "the client went away while its request waited for a share", null);
         }
 
         try

@@ -71,7 +71,7 @@ internal sealed class ClientDepartureWatch : IDisposable
     {
         lock (_lock)
         {
-            if (_client is null || _clientGone || !HasLeft(_client))
+            if (_client is null || _clientGone || !ClientPresence.HasLeft(_client))
             {
                 return;
             }
@@ -87,37 +87,6 @@ internal sealed class ClientDepartureWatch : IDisposable
             }
 
             _onDeparture?.Cancel();
-        }
-    }
-
-    private const int SolTcp = 6;
-    private const int TcpInfo = 11;
-    private const byte TcpEstablished = 1;
-
-    /// <summary>tcp_info's first byte, tcpi_state (linux/tcp.h); null when it cannot be read.</summary>
-    private static byte? TcpState(Socket client)
-    {
-        Span<byte> info = stackalloc byte[8];
-        return client.GetRawSocketOption(SolTcp, TcpInfo, info) >= 1 ? info[0] : null;
-    }
-
-    private static bool HasLeft(Socket client)
-    {
-        try
-        {
-            if (client.Poll(0, SelectMode.SelectRead) && client.Available == 0)
-            {
-                return true;
-            }
-
-            // A TLS client that closes sends close_notify before its FIN, so bytes wait and the
-            // poll above sees it present; TLS 1.3 encrypts the alert, so its type cannot be read.
-            // The kernel knows the FIN came: the socket left ESTABLISHED (nginx reads EPOLLRDHUP).
-            return OperatingSystem.IsLinux() && TcpState(client) is { } state && state != TcpEstablished;
-        }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
-        {
-            return true;
         }
     }
 }
