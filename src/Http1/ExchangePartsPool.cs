@@ -1,5 +1,5 @@
 using Gatehouse.Wire;
-using Gatehouse.Wire.Async;
+using Microsoft.Extensions.ObjectPool;
 
 namespace Gatehouse.Http1;
 
@@ -13,17 +13,30 @@ internal sealed class ExchangePartsPool(Limits limits)
     /// <summary>Beyond this many free sets, a returned one is left to the GC.</summary>
     public const int Capacity = 1024;
 
-    private readonly BoundedFreeList<ExchangeParts> _free = new(Capacity);
+    private readonly DefaultObjectPool<ExchangeParts> _free = new(new UnbindingPolicy(limits), Capacity);
+    private long _returned;
 
-    /// <summary>Free sets held now (tests).</summary>
-    internal int Count => _free.Count;
+    /// <summary>How many sets were ever given back (tests wait on it).</summary>
+    internal long Returned => Interlocked.Read(ref _returned);
 
-    public ExchangeParts Rent() => _free.TryTake(out var parts) ? parts : new ExchangeParts(limits);
+    public ExchangeParts Rent() => _free.Get();
 
     /// <summary>Gives <paramref name="parts"/> back; only when no request can still touch them.</summary>
     public void Return(ExchangeParts parts)
     {
-        parts.Unbind();
-        _free.TryAdd(parts);
+        _free.Return(parts);
+        Interlocked.Increment(ref _returned);
+    }
+
+    /// <summary>A set goes back bound to no connection, so a pooled one keeps no closed connection alive.</summary>
+    private sealed class UnbindingPolicy(Limits limits) : PooledObjectPolicy<ExchangeParts>
+    {
+        public override ExchangeParts Create() => new(limits);
+
+        public override bool Return(ExchangeParts obj)
+        {
+            obj.Unbind();
+            return true;
+        }
     }
 }

@@ -1,4 +1,4 @@
-using Gatehouse.Wire.Async;
+using Microsoft.Extensions.ObjectPool;
 
 namespace Gatehouse.Wire;
 
@@ -14,15 +14,14 @@ namespace Gatehouse.Wire;
 /// </summary>
 internal sealed class HandshakeDeadlines(TimeSpan timeout, int capacity)
 {
-    private readonly BoundedFreeList<CancellationTokenSource> _idle = new(capacity);
-
-    /// <summary>Sources kept for reuse now (at most the capacity).</summary>
-    internal int Idle => _idle.Count;
+    // CancellationTokenSource is IDisposable: the provider's pool disposes a source it does not keep.
+    private readonly ObjectPool<CancellationTokenSource> _idle =
+        new DefaultObjectPoolProvider { MaximumRetained = capacity }.Create(new ResettingPolicy());
 
     /// <summary>A deadline for one handshake: cancelled after the timeout, or when <paramref name="stopping"/> is.</summary>
     public Deadline Start(CancellationToken stopping)
     {
-        CancellationTokenSource source = _idle.TryTake(out var reused) ? reused : new CancellationTokenSource();
+        CancellationTokenSource source = _idle.Get();
         source.CancelAfter(timeout);
         CancellationTokenRegistration stop = stopping.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), source);
         return new Deadline(source, stop);
@@ -33,12 +32,16 @@ internal sealed class HandshakeDeadlines(TimeSpan timeout, int capacity)
     {
         // Dispose waits for a stop callback already running, so the source's state is settled below.
         deadline.Stop.Dispose();
-        CancellationTokenSource source = deadline.Source;
+        _idle.Return(deadline.Source);
+    }
+
+    /// <summary>A source is kept only when it resets: never once cancelled (timed out or stopped).</summary>
+    private sealed class ResettingPolicy : PooledObjectPolicy<CancellationTokenSource>
+    {
+        public override CancellationTokenSource Create() => new();
+
         // TryReset fails once cancelled (or when the timer fired meanwhile) and drops the registrations left.
-        if (!source.TryReset() || !_idle.TryAdd(source))
-        {
-            source.Dispose();
-        }
+        public override bool Return(CancellationTokenSource obj) => obj.TryReset();
     }
 
     /// <summary>One handshake's deadline; give it back with <see cref="Finish"/>.</summary>

@@ -14,12 +14,10 @@ public sealed class HandshakeDeadlinesTests
         var deadlines = new HandshakeDeadlines(Long, capacity: 4);
         HandshakeDeadlines.Deadline first = deadlines.Start(CancellationToken.None);
         deadlines.Finish(first);
-        Assert.Equal(1, deadlines.Idle);
 
         HandshakeDeadlines.Deadline second = deadlines.Start(CancellationToken.None);
         Assert.Same(first.Source, second.Source);
         Assert.False(second.IsCancellationRequested);
-        Assert.Equal(0, deadlines.Idle);
         deadlines.Finish(second);
     }
 
@@ -34,7 +32,9 @@ public sealed class HandshakeDeadlinesTests
         Assert.Same(first.Source, second.Source);
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Task.Delay(Timeout.Infinite, second.Token).WaitAsync(TimeSpan.FromSeconds(30)));
         deadlines.Finish(second);
-        Assert.Equal(0, deadlines.Idle);
+        HandshakeDeadlines.Deadline third = deadlines.Start(CancellationToken.None);
+        Assert.NotSame(second.Source, third.Source);
+        deadlines.Finish(third);
     }
 
     [Fact]
@@ -44,7 +44,6 @@ public sealed class HandshakeDeadlinesTests
         HandshakeDeadlines.Deadline expired = deadlines.Start(CancellationToken.None);
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Task.Delay(Timeout.Infinite, expired.Token).WaitAsync(TimeSpan.FromSeconds(30)));
         deadlines.Finish(expired);
-        Assert.Equal(0, deadlines.Idle);
 
         HandshakeDeadlines.Deadline next = deadlines.Start(CancellationToken.None);
         Assert.NotSame(expired.Source, next.Source);
@@ -62,7 +61,10 @@ public sealed class HandshakeDeadlinesTests
         stopping.Cancel();
         Assert.True(running.IsCancellationRequested);
         deadlines.Finish(running);
-        Assert.Equal(0, deadlines.Idle);
+        HandshakeDeadlines.Deadline after = deadlines.Start(CancellationToken.None);
+        Assert.NotSame(running.Source, after.Source);
+        Assert.False(after.IsCancellationRequested);
+        deadlines.Finish(after);
 
         // Started after the stop: cancelled at once.
         HandshakeDeadlines.Deadline late = deadlines.Start(stopping.Token);
@@ -117,6 +119,12 @@ public sealed class HandshakeDeadlinesTests
             deadlines.Finish(deadline);
         }
 
-        Assert.Equal(2, deadlines.Idle);
+        // Renting as many again gets back exactly the two kept, then new sources.
+        HandshakeDeadlines.Deadline[] again = [.. Enumerable.Range(0, 5).Select(_ => deadlines.Start(CancellationToken.None))];
+        Assert.Equal(2, again.Count(d => running.Any(r => ReferenceEquals(r.Source, d.Source))));
+        foreach (HandshakeDeadlines.Deadline deadline in again)
+        {
+            deadlines.Finish(deadline);
+        }
     }
 }

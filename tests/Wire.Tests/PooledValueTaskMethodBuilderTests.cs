@@ -70,13 +70,14 @@ public sealed class PooledValueTaskMethodBuilderTests
         const int Concurrent = 64;
         var stateMachine = typeof(PooledValueTaskMethodBuilderTests).GetMethod(nameof(Counted), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!
             .GetCustomAttributes(typeof(AsyncStateMachineAttribute), false).Cast<AsyncStateMachineAttribute>().Single().StateMachineType;
-        var pooled = typeof(PooledBox<,>).MakeGenericType(typeof(int), stateMachine).GetProperty("PooledCount", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!;
+        var created = typeof(PooledBox<,>).MakeGenericType(typeof(int), stateMachine).GetProperty("CreatedCount", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!;
 
         Round(Concurrent);
-        Assert.Equal(Concurrent, (int)pooled.GetValue(null)!);
-        // A second round rents those boxes back: had it made new ones, twice as many would be pooled now.
+        var made = (int)created.GetValue(null)!;
+        Assert.Equal(Concurrent, made);
+        // A second round rents those boxes back: had it made new ones, twice as many would exist now.
         Round(Concurrent);
-        Assert.Equal(Concurrent, (int)pooled.GetValue(null)!);
+        Assert.Equal(made, (int)created.GetValue(null)!);
     }
 
     // Every call waits on its own gate, and the gates open only once all of them are waiting.

@@ -1,4 +1,5 @@
 using System.Text;
+using CommunityToolkit.HighPerformance.Buffers;
 using Gatehouse.Http1;
 
 namespace Gatehouse.Proxy;
@@ -45,7 +46,11 @@ internal sealed class UpstreamResponseHead
     // on every answer, which would otherwise be a list and a string per request.
     private readonly List<string> _connectionTokens = [];
 
-    /// <summary>Puts field <paramref name="index"/> in place, taking the strings of the field that was there when the bytes match.</summary>
+    /// <summary>
+    /// Puts field <paramref name="index"/> in place, taking the strings of the field that was there when
+    /// the bytes match. Other names come from the process-wide <see cref="StringPool"/> (a new upstream
+    /// connection's first answer then makes none); values never do: they may be secrets (Set-Cookie).
+    /// </summary>
     internal HeaderField SetField(int index, ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
     {
         HeaderField field;
@@ -53,13 +58,13 @@ internal sealed class UpstreamResponseHead
         {
             var previous = Headers[index];
             field = new HeaderField(
-                System.Text.Ascii.Equals(name, previous.Name) ? previous.Name : Encoding.Latin1.GetString(name),
+                System.Text.Ascii.Equals(name, previous.Name) ? previous.Name : StringPool.Shared.GetOrAdd(name, Encoding.Latin1),
                 System.Text.Ascii.Equals(value, previous.Value) ? previous.Value : Encoding.Latin1.GetString(value));
             Headers[index] = field;
         }
         else
         {
-            field = new HeaderField(Encoding.Latin1.GetString(name), Encoding.Latin1.GetString(value));
+            field = new HeaderField(StringPool.Shared.GetOrAdd(name, Encoding.Latin1), Encoding.Latin1.GetString(value));
             Headers.Add(field);
         }
 

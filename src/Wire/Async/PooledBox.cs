@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Threading.Tasks.Sources;
+using Microsoft.Extensions.ObjectPool;
 
 namespace Gatehouse.Wire.Async;
 
@@ -52,7 +53,8 @@ internal sealed class PooledBox<TResult, TStateMachine> : PooledBox<TResult>
     // left to the GC rather than held forever after a burst.
     private const int PoolCapacity = 1024;
 
-    private static readonly BoundedFreeList<PooledBox<TResult, TStateMachine>> Pool = new(PoolCapacity);
+    private static readonly DefaultObjectPool<PooledBox<TResult, TStateMachine>> Pool = new(new BoxPolicy(), PoolCapacity);
+    private static int _created;
     private static readonly ContextCallback MoveNextInContext = state => ((PooledBox<TResult, TStateMachine>)state!).StateMachine.MoveNext();
 
     private ExecutionContext? _context;
@@ -68,20 +70,34 @@ internal sealed class PooledBox<TResult, TStateMachine> : PooledBox<TResult>
     /// <summary>The continuation handed to awaiters: made once per box, not per wait.</summary>
     public Action MoveNextAction { get; }
 
-    /// <summary>How many boxes wait in this method's pool (for tests).</summary>
-    internal static int PooledCount => Pool.Count;
+    /// <summary>How many boxes this method ever made (for tests: reuse keeps it flat).</summary>
+    internal static int CreatedCount => Volatile.Read(ref _created);
 
-    public static PooledBox<TResult, TStateMachine> Rent() =>
-        Pool.TryTake(out var box) ? box : new PooledBox<TResult, TStateMachine>();
+    public static PooledBox<TResult, TStateMachine> Rent() => Pool.Get();
 
     /// <summary>Remembers the waiting code's execution context (AsyncLocal values) for its resumption.</summary>
     public void CaptureContext() => _context = ExecutionContext.Capture();
 
     protected override void Recycle()
     {
-        StateMachine = default!;
-        _context = null;
-        Pool.TryAdd(this);
+        Pool.Return(this);
+    }
+
+    /// <summary>A box goes back holding none of the finished method's state.</summary>
+    private sealed class BoxPolicy : PooledObjectPolicy<PooledBox<TResult, TStateMachine>>
+    {
+        public override PooledBox<TResult, TStateMachine> Create()
+        {
+            Interlocked.Increment(ref _created);
+            return new PooledBox<TResult, TStateMachine>();
+        }
+
+        public override bool Return(PooledBox<TResult, TStateMachine> obj)
+        {
+            obj.StateMachine = default!;
+            obj._context = null;
+            return true;
+        }
     }
 
     private void MoveNext()
