@@ -14,10 +14,8 @@ internal sealed class ExchangePartsPool(Limits limits)
     public const int Capacity = 1024;
 
     private readonly DefaultObjectPool<ExchangeParts> _free = new(new UnbindingPolicy(limits), Capacity);
-    private long _returned;
-
-    /// <summary>How many sets were ever given back (tests wait on it).</summary>
-    internal long Returned => Interlocked.Read(ref _returned);
+    /// <summary>Called after each set is given back (tests wait on it; null, and free, otherwise).</summary>
+    internal Action? Returned { get; set; }
 
     public ExchangeParts Rent() => _free.Get();
 
@@ -25,7 +23,7 @@ internal sealed class ExchangePartsPool(Limits limits)
     public void Return(ExchangeParts parts)
     {
         _free.Return(parts);
-        Interlocked.Increment(ref _returned);
+        Returned?.Invoke();
     }
 
     /// <summary>A set goes back bound to no connection, so a pooled one keeps no closed connection alive.</summary>

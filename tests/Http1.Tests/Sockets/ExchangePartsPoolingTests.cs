@@ -10,16 +10,9 @@ namespace Gatehouse.Http1.Tests.Sockets;
 /// </summary>
 public sealed class ExchangePartsPoolingTests
 {
-    private static async Task WaitForFreePartsAsync(ExchangePartsPool pool)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (pool.Returned == 0)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the connection never handed its parts back");
-            await Task.Yield();
-            await Task.Delay(1);
-        }
-    }
+    /// <summary>Waits, bounded, for the next set the pool is given back (each return is counted once).</summary>
+    private static async Task WaitForFreePartsAsync(SemaphoreSlim returns) =>
+        Assert.True(await returns.WaitAsync(TimeSpan.FromSeconds(10)), "the connection never handed its parts back");
 
     [Fact]
     public async Task AnIdleConnectionsPartsServeTheNextConnectionWithNothingOfTheFirst()
@@ -36,7 +29,8 @@ public sealed class ExchangePartsPoolingTests
             exchange.Response.Headers.Add("X-Answered-To", request.Target.Path);
             await exchange.Response.SendAsync(200, "text/plain", "ok"u8.ToArray());
         });
-        var pool = new ExchangePartsPool(TestServer.ShortLimits());
+        using var returns = new SemaphoreSlim(0);
+        var pool = new ExchangePartsPool(TestServer.ShortLimits()) { Returned = () => returns.Release() };
         await using var server = TestServer.StartPlain(handler: handler, partsPool: pool);
         await using var first = await RawHttpClient.ConnectPlainAsync(server.Endpoint);
         await using var second = await RawHttpClient.ConnectPlainAsync(server.Endpoint);
@@ -45,10 +39,10 @@ public sealed class ExchangePartsPoolingTests
         var firstAnswer = await first.ReadResponseAsync();
         // The client can read the answer a moment before the server's connection hands its parts
         // back (on a loaded machine, many moments): wait for that, bounded, then the second gets them.
-        await WaitForFreePartsAsync(pool);
+        await WaitForFreePartsAsync(returns);
         await second.SendAsync("GET /second HTTP/1.1\r\nHost: two\r\n\r\n");
         var secondAnswer = await second.ReadResponseAsync();
-        await WaitForFreePartsAsync(pool);
+        await WaitForFreePartsAsync(returns);
         await first.SendAsync("GET /third HTTP/1.1\r\nHost: one\r\n\r\n");
         var thirdAnswer = await first.ReadResponseAsync();
 
