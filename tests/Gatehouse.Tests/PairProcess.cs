@@ -125,6 +125,22 @@ internal sealed class PairProcess : IDisposable
         await _process.StandardInput.FlushAsync();
     }
 
+    /// <summary>
+    /// Answers unless the process has already ended: a side the other device turned down may exit
+    /// before its person answers, and writing to its closed stdin is then a broken pipe.
+    /// </summary>
+    public async Task AnswerIfStillRunningAsync(string line)
+    {
+        try
+        {
+            await AnswerAsync(line);
+        }
+        catch (IOException) when (_process.WaitForExit(10_000))
+        {
+            // it left first; its exit code and stderr say why
+        }
+    }
+
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
         using var cts = new CancellationTokenSource(timeout);

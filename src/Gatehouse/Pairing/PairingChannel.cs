@@ -29,6 +29,9 @@ internal sealed class PairingChannel
         await _stream.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Whether the other side has closed the connection (a read saw its end).</summary>
+    public bool Closed { get; private set; }
+
     /// <summary>The next message; an "abort" from the other side becomes a <see cref="PairingException"/>.</summary>
     /// <exception cref="PairingException">The other side closed, sent too much, or sent something malformed.</exception>
     public async Task<PairingMessage> ReceiveAsync(CancellationToken cancellationToken)
@@ -57,6 +60,7 @@ internal sealed class PairingChannel
             var read = await _stream.ReadAsync(_buffer.AsMemory(_count), cancellationToken).ConfigureAwait(false);
             if (read == 0)
             {
+                Closed = true;
                 throw new PairingException("the other device closed the connection");
             }
 

@@ -65,23 +65,48 @@ internal static class PairingSession
     private static async Task ConfirmBothAsync(PairingChannel channel, string code, Confirmation confirm, CancellationToken cancellationToken)
     {
         var local = confirm(code, cancellationToken);
-        var remote = channel.ReceiveAsync("confirm", cancellationToken);
+        var remote = RemoteConfirmedAsync(channel, cancellationToken);
         // The other person may answer first: a "no" there ends this side at once, without waiting for ours.
-        if (await Task.WhenAny(local, remote).ConfigureAwait(false) == remote && (await remote.ConfigureAwait(false)).Ok != true)
+        if (await Task.WhenAny(local, remote).ConfigureAwait(false) == remote && !await remote.ConfigureAwait(false))
         {
             throw new PairingException("the other device did not confirm the code; nothing was written");
         }
 
         var ok = await local.ConfigureAwait(false);
-        await channel.SendAsync(new PairingMessage { Step = "confirm", Ok = ok }, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await channel.SendAsync(new PairingMessage { Step = "confirm", Ok = ok }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException) when (ok)
+        {
+            // The other side said no and left while this person said yes: its answer (or its leaving) says the rest.
+        }
+
         if (!ok)
         {
             throw new PairingException("the code was not confirmed on this device; nothing was written");
         }
 
-        if ((await remote.ConfigureAwait(false)).Ok != true)
+        if (!await remote.ConfigureAwait(false))
         {
             throw new PairingException("the other device did not confirm the code; nothing was written");
+        }
+    }
+
+    /// <summary>The other side's answer; a side that closes or resets the connection once the code is shown has not confirmed.</summary>
+    private static async Task<bool> RemoteConfirmedAsync(PairingChannel channel, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await channel.ReceiveAsync("confirm", cancellationToken).ConfigureAwait(false)).Ok == true;
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+        catch (PairingException) when (channel.Closed)
+        {
+            return false;
         }
     }
 
