@@ -9,6 +9,11 @@ namespace Gatehouse.Proxy;
 /// Builds the upstream request head into a pooled buffer (one write with the first body bytes).
 /// Every name and value is checked, so nothing a plan adds can split the request.
 /// </summary>
+/// <remarks>
+/// Not HighPerformance's ArrayPoolBufferWriter: it hands arrays back to the pool uncleared when it grows
+/// and when disposed, and cannot be used again after Dispose; this head carries the injected credential,
+/// and one writer serves every head of an upstream connection.
+/// </remarks>
 internal sealed class RequestHeadWriter : IDisposable
 {
     private ArrayPool<byte> _pool;
