@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Gatehouse.Config;
 using Gatehouse.Model;
+using Gatehouse.Observability;
 using Gatehouse.Policy;
 using Gatehouse.Routing;
 using Gatehouse.Wire;

@@ -2,6 +2,7 @@ using System.Net;
 using Gatehouse.Config;
 using Gatehouse.Http1;
 using Gatehouse.Model;
+using Gatehouse.Observability;
 using Gatehouse.Policy;
 using Gatehouse.Routing;
 using Gatehouse.Wire;

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Gatehouse.Config;
 using Gatehouse.Front;
-using Gatehouse.Hosting;
 using Gatehouse.Model;
 using Gatehouse.Policy;
 using Microsoft.Extensions.Logging;

@@ -1,6 +1,5 @@
 using Gatehouse.Config;
 using Gatehouse.Front;
-using Gatehouse.Hosting;
 using Gatehouse.Model;
 using Microsoft.Extensions.Logging;
 
