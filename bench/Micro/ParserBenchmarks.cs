@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Text;
 using BenchmarkDotNet.Attributes;
 using Gatehouse.Http1;
-using Gatehouse.Wire;
 
 namespace Gatehouse.Bench;
 
@@ -24,7 +23,7 @@ public class ParserBenchmarks
         "Connection: keep-alive\r\n" +
         "\r\n");
 
-    private readonly Limits _limits = new();
+    private readonly Http1Limits _limits = new();
     private ReadOnlySequence<byte> _single;
     private ReadOnlySequence<byte> _split;
 

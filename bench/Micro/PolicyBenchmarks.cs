@@ -73,7 +73,7 @@ public class PolicyBenchmarks
     internal static Request Parse(string head)
     {
         var reader = new SequenceReader<byte>(new ReadOnlySequence<byte>(Encoding.ASCII.GetBytes(head)));
-        if (!new RequestHeadParser(new Limits()).TryParse(ref reader, out var request) || request is null)
+        if (!new RequestHeadParser(new Http1Limits()).TryParse(ref reader, out var request) || request is null)
         {
             throw new InvalidOperationException("the benchmark's request did not parse");
         }

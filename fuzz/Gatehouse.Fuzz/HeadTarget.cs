@@ -1,7 +1,6 @@
 using System.Buffers;
 using Gatehouse.Http1;
 using Gatehouse.Http1.Tests.Support;
-using Gatehouse.Wire;
 
 namespace Gatehouse.Fuzz;
 
@@ -16,7 +15,7 @@ namespace Gatehouse.Fuzz;
 internal static class HeadTarget
 {
     /// <summary>Tighter than the defaults so short inputs can reach every limit branch.</summary>
-    private static readonly Limits FuzzLimits = new()
+    private static readonly Http1Limits FuzzLimits = new()
     {
         MaxRequestLineBytes = 512,
         MaxHeaderBytes = 2048,

@@ -12,7 +12,7 @@ namespace Gatehouse.Http1;
 /// it waits for the next, so thousands of idle keep-alive connections hold none (issue 9: about
 /// 1.6 KiB each), while a busy connection still allocates nothing per request.
 /// </summary>
-internal sealed class ExchangeParts(Limits limits)
+internal sealed class ExchangeParts(Http1Limits limits)
 {
     public RequestHeadParser Parser { get; } = new(limits);
 

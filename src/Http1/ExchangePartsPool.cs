@@ -1,4 +1,3 @@
-using Gatehouse.Wire;
 using Microsoft.Extensions.ObjectPool;
 
 namespace Gatehouse.Http1;
@@ -8,7 +7,7 @@ namespace Gatehouse.Http1;
 /// It holds at most as many as were ever in use at once (bounded by <see cref="Capacity"/>), which is
 /// the number of requests in flight together, not the number of open connections.
 /// </summary>
-internal sealed class ExchangePartsPool(Limits limits)
+internal sealed class ExchangePartsPool(Http1Limits limits)
 {
     /// <summary>Beyond this many free sets, a returned one is left to the GC.</summary>
     public const int Capacity = 1024;
@@ -27,7 +26,7 @@ internal sealed class ExchangePartsPool(Limits limits)
     }
 
     /// <summary>A set goes back bound to no connection, so a pooled one keeps no closed connection alive.</summary>
-    private sealed class UnbindingPolicy(Limits limits) : PooledObjectPolicy<ExchangeParts>
+    private sealed class UnbindingPolicy(Http1Limits limits) : PooledObjectPolicy<ExchangeParts>
     {
         public override ExchangeParts Create() => new(limits);
 

@@ -27,7 +27,7 @@ public sealed class Http1Connection
 
     private readonly WireConnection _connection;
     private readonly IRequestHandler _handler;
-    private readonly Limits _limits;
+    private readonly Http1Limits _limits;
     private readonly ILogger _logger;
     private readonly ExchangePartsPool _partsPool;
     private volatile bool _waitingForRequest;
@@ -36,7 +36,7 @@ public sealed class Http1Connection
     private ConnectionInput? _input;
     private long _bytesSinceTrim; // body bytes both ways since the TLS buffers were last trimmed
 
-    private Http1Connection(WireConnection connection, IRequestHandler handler, Limits limits, ILogger logger, ExchangePartsPool partsPool)
+    private Http1Connection(WireConnection connection, IRequestHandler handler, Http1Limits limits, ILogger logger, ExchangePartsPool partsPool)
     {
         _connection = connection;
         _handler = handler;
@@ -46,11 +46,11 @@ public sealed class Http1Connection
     }
 
     /// <summary>The Wire-level handler that speaks HTTP/1.1 on every accepted connection.</summary>
-    public static ConnectionHandler CreateHandler(IRequestHandler handler, Limits limits, ILogger? logger = null) =>
+    public static ConnectionHandler CreateHandler(IRequestHandler handler, Http1Limits limits, ILogger? logger = null) =>
         CreateHandler(handler, limits, new ExchangePartsPool(limits), logger);
 
     /// <summary>As above, with the pool given so a test can see when a connection has handed its parts back.</summary>
-    internal static ConnectionHandler CreateHandler(IRequestHandler handler, Limits limits, ExchangePartsPool partsPool, ILogger? logger = null)
+    internal static ConnectionHandler CreateHandler(IRequestHandler handler, Http1Limits limits, ExchangePartsPool partsPool, ILogger? logger = null)
     {
         var log = logger ?? NullLogger.Instance;
         return (connection, stopping) => new Http1Connection(connection, handler, limits, log, partsPool).RunAsync(stopping);

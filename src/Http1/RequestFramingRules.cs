@@ -1,5 +1,4 @@
 using System.Text;
-using Gatehouse.Wire;
 
 namespace Gatehouse.Http1;
 
@@ -9,7 +8,7 @@ namespace Gatehouse.Http1;
 /// </summary>
 internal static class RequestFramingRules
 {
-    public static void Apply(Request request, Limits limits)
+    public static void Apply(Request request, Http1Limits limits)
     {
         var headers = request.Headers;
         ApplyHost(request, headers);

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Text;
 using Gatehouse.Http1.Grammar;
-using Gatehouse.Wire;
 
 namespace Gatehouse.Http1;
 
@@ -13,7 +12,7 @@ namespace Gatehouse.Http1;
 /// </summary>
 internal sealed class RequestHeadParser
 {
-    private readonly Limits _limits;
+    private readonly Http1Limits _limits;
     private readonly RequestHeaders _headers = new(); // one per connection, emptied between requests
     private Request? _request; // one per connection too, restarted for each request
     private string? _method;
@@ -24,7 +23,7 @@ internal sealed class RequestHeadParser
     private int _leadingBytes;
     private bool _partialRequestLine;
 
-    public RequestHeadParser(Limits limits)
+    public RequestHeadParser(Http1Limits limits)
     {
         _limits = limits;
     }

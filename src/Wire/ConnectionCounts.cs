@@ -4,7 +4,7 @@ namespace Gatehouse.Wire;
 
 /// <summary>
 /// Open connections per key (a source address, a principal's pin), so one client cannot take
-/// every slot of <see cref="Limits.MaxConnections"/> (issue 10: limits and fairness).
+/// every slot of <see cref="WireLimits.MaxConnections"/> (issue 10: limits and fairness).
 /// </summary>
 internal sealed class ConnectionCounts
 {

@@ -5,8 +5,8 @@ namespace Gatehouse.Wire;
 /// <summary>
 /// TLS handshakes in progress, oldest first, with a count per source address (issue 10: handshake
 /// floods). Fair under a flood of connections that never finish TLS: one address may hold at most
-/// <see cref="Limits.MaxPendingHandshakesPerAddress"/> (more are closed at accept), and when all
-/// <see cref="Limits.MaxPendingHandshakes"/> slots are taken the oldest pending handshake is closed
+/// <see cref="WireLimits.MaxPendingHandshakesPerAddress"/> (more are closed at accept), and when all
+/// <see cref="WireLimits.MaxPendingHandshakes"/> slots are taken the oldest pending handshake is closed
 /// to make room, so a client that completes promptly still gets in — instead of every newcomer
 /// being turned away until the flood's handshakes time out.
 /// </summary>

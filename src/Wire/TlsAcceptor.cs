@@ -14,7 +14,7 @@ namespace Gatehouse.Wire;
 /// The identity and trust come in per handshake (the <c>keys</c> of <see cref="AcceptAsync"/>),
 /// so a reload changes them for the next handshake without touching those in progress.
 /// </summary>
-internal sealed class TlsAcceptor(Limits limits, ITlsTuning tuning, ILogger logger)
+internal sealed class TlsAcceptor(WireLimits limits, ITlsTuning tuning, ILogger logger)
 {
     /// <summary>Reused sources are kept for at most this many handshakes at once (~300 bytes each while kept).</summary>
     private const int MaxReusedDeadlines = 1024;

@@ -22,7 +22,7 @@ public sealed partial class WireServer : IAsyncDisposable
     private static readonly TimeSpan s_abortWait = TimeSpan.FromSeconds(2);
 
     private readonly ListenEndpoint[] _endpoints;
-    private readonly Limits _limits;
+    private readonly WireLimits _limits;
     private readonly ConnectionHandler _handler;
     private readonly BufferPools _buffers;
     private readonly ILogger _logger;
@@ -53,7 +53,7 @@ public sealed partial class WireServer : IAsyncDisposable
     /// Save memory on idle TLS connections by reaching past .NET's public API into SslStream and OpenSSL
     /// (src/Wire/Tuning); false leaves every stream as .NET makes it.
     /// </param>
-    public WireServer(IReadOnlyList<ListenEndpoint> endpoints, ServerIdentity? identity, ClientTrust trust, Limits limits, ConnectionHandler handler, ILogger? logger = null, BufferPools? buffers = null, bool tlsTuning = true)
+    public WireServer(IReadOnlyList<ListenEndpoint> endpoints, ServerIdentity? identity, ClientTrust trust, WireLimits limits, ConnectionHandler handler, ILogger? logger = null, BufferPools? buffers = null, bool tlsTuning = true)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         ArgumentNullException.ThrowIfNull(trust);

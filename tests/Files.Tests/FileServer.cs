@@ -35,14 +35,14 @@ internal sealed class FileServer : IAsyncDisposable
         configure?.Invoke(options);
         Store = new FileStore(options);
         prepare?.Invoke(Store);
-        var limits = new Limits { MaxRequestBodyBytes = 1L << 40, BodyIdleTimeout = TimeSpan.FromSeconds(10) };
+        var limits = new Http1Limits { MaxRequestBodyBytes = 1L << 40, BodyIdleTimeout = TimeSpan.FromSeconds(10) };
         var router = new TestRouter(new FileEndpoint(Store), principal =>
             principal.Subject.Contains("viewer", StringComparison.Ordinal) ? FileRights.Read : FileRights.Read | FileRights.Write | FileRights.Delete);
         _server = new WireServer(
             [new ListenEndpoint { Address = IPAddress.Loopback, Port = 0, Tls = !plain, Local = plain }],
             pki.Identity,
             pki.Trust(),
-            limits,
+            new WireLimits(),
             Http1Connection.CreateHandler(router, limits));
         _server.Start();
         Port = _server.BoundEndpoints[0].Port;

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Gatehouse.Config;
-using Gatehouse.Wire;
 
 namespace Gatehouse.Tests;
 
@@ -15,11 +14,10 @@ public sealed class ConfigDefaultsTests
         using var printed = JsonDocument.Parse(result.Stdout);
         var limits = printed.RootElement.GetProperty("limits");
 
-        var defaults = new Limits();
-        foreach (var property in typeof(Limits).GetProperties())
+        foreach (var (property, defaultValue) in LimitDefaults.All)
         {
             var value = limits.GetProperty(JsonNamingPolicy.CamelCase.ConvertName(property.Name));
-            var expected = property.GetValue(defaults) switch
+            var expected = defaultValue switch
             {
                 TimeSpan span => span.TotalSeconds,
                 int number => number,

@@ -35,7 +35,7 @@ public sealed class HandshakeFloodTests
         try
         {
             // One address holds no more than its share; the rest of the flood was closed at accept.
-            var limits = new Limits();
+            var limits = new WireLimits();
             Assert.InRange(gateway.Server.PendingHandshakes, 1, limits.MaxPendingHandshakesPerAddress);
             await GoodClientGetsInPromptlyAsync(gateway, "one address");
             await AllClosedAsync(gateway, flood);
@@ -56,7 +56,7 @@ public sealed class HandshakeFloodTests
         var flood = await OpenFloodAsync(gateway, i => IPAddress.Parse($"127.0.0.{10 + (i % 10)}"));
         try
         {
-            Assert.Equal(new Limits().MaxPendingHandshakes, gateway.Server.PendingHandshakes);
+            Assert.Equal(new WireLimits().MaxPendingHandshakes, gateway.Server.PendingHandshakes);
             await GoodClientGetsInPromptlyAsync(gateway, "ten addresses");
             await AllClosedAsync(gateway, flood);
         }

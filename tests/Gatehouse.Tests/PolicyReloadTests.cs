@@ -7,6 +7,8 @@ using System.Text.Json;
 using Gatehouse.Config;
 using Gatehouse.Hosting;
 using Gatehouse.Http1.WebSockets;
+using Gatehouse.Observability;
+using Gatehouse.Routing;
 using Gatehouse.Wire;
 using Xunit.Abstractions;
 

@@ -299,13 +299,13 @@ public sealed class ReloadTests(ITestOutputHelper output)
         using var logs = new CapturedLogs();
         await using var server = GatehouseServer.CreateFromFile(site.ConfigPath, new StdinEnvironment { KeyPassphrase = Passphrase }, new GatehouseServerOptions { Loggers = logs.Factory });
         server.Start();
-        var handshakeTimeout = server.Limits.HandshakeTimeout;
+        var handshakeTimeout = server.Limits.Wire.HandshakeTimeout;
 
         await File.WriteAllTextAsync(site.ConfigPath, site.Config(pins: true).Replace("\"handshakeTimeout\": 5", "\"handshakeTimeout\": 7", StringComparison.Ordinal));
         var status = await server.ReloadAsync();
 
         Assert.True(status.Succeeded, status.Error);
-        Assert.Equal(handshakeTimeout, server.Limits.HandshakeTimeout);
+        Assert.Equal(handshakeTimeout, server.Limits.Wire.HandshakeTimeout);
         Assert.Contains("$.limits changed; that takes effect only on restart", logs.Text, StringComparison.Ordinal);
         Assert.DoesNotContain("$.listen changed", logs.Text, StringComparison.Ordinal);
     }

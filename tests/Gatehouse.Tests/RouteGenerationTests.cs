@@ -47,7 +47,7 @@ public sealed class RouteGenerationTests
         var config = ConfigLoader.Parse(
             $$"""{ "listen": [ { "address": "127.0.0.1", "tls": false, "local": true } ], "routes": [ {{string.Join(", ", routes)}} ] }""",
             dir.File("gatehouse.json"));
-        return RouteGeneration.Build(Gatehouse.Model.CompiledConfig.Compile(config), null, null, new Dictionary<string, WebSocketRoute>(), new LoginThrottle(), NullLoggerFactory.Instance, Wire.BufferPools.Shared, new Wire.Limits(), previous);
+        return RouteGeneration.Build(Gatehouse.Model.CompiledConfig.Compile(config), null, null, new Dictionary<string, WebSocketRoute>(), new LoginThrottle(), NullLoggerFactory.Instance, Wire.BufferPools.Shared, new Proxy.UpstreamLimits(), previous);
     }
 
     private static ProxyRouteHandler Handler(RouteGeneration generation, string prefix) =>

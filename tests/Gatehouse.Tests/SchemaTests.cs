@@ -3,13 +3,12 @@ using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Gatehouse.Config;
-using Gatehouse.Wire;
 
 namespace Gatehouse.Tests;
 
 /// <summary>
 /// gatehouse.schema.json is written by hand for editors; these tests walk the config classes and
-/// <see cref="Limits"/> by reflection so a field added in code but not in the schema (or the other
+/// each layer's limits (<see cref="GatewayLimits"/>) by reflection so a field added in code but not in the schema (or the other
 /// way round, or a changed default) fails here instead of drifting silently.
 /// </summary>
 public sealed class SchemaTests
@@ -42,9 +41,8 @@ public sealed class SchemaTests
     {
         var limitsNode = Resolve(Schema.Value.GetProperty("properties").GetProperty("limits"));
         var properties = limitsNode.GetProperty("properties");
-        var defaults = new Limits();
         var problems = new List<string>();
-        foreach (var property in typeof(Limits).GetProperties(BindingFlags.Public | BindingFlags.Instance))
+        foreach (var (property, value) in LimitDefaults.All)
         {
             var name = JsonNamingPolicy.CamelCase.ConvertName(property.Name);
             if (!properties.TryGetProperty(name, out var node))
@@ -53,7 +51,7 @@ public sealed class SchemaTests
                 continue;
             }
 
-            var expected = property.GetValue(defaults) switch
+            var expected = value switch
             {
                 TimeSpan span => span.TotalSeconds,
                 int number => number,
@@ -62,12 +60,12 @@ public sealed class SchemaTests
             };
             if (!node.TryGetProperty("default", out var given) || given.GetDouble() != expected)
             {
-                problems.Add($"limits.{name}: schema default differs from Limits ({expected})");
+                problems.Add($"limits.{name}: schema default differs from the code ({expected})");
             }
         }
 
-        var names = typeof(Limits).GetProperties().Select(p => JsonNamingPolicy.CamelCase.ConvertName(p.Name)).ToHashSet();
-        problems.AddRange(properties.EnumerateObject().Where(p => !names.Contains(p.Name)).Select(p => $"limits.{p.Name} is in the schema but not in Limits"));
+        var names = LimitDefaults.All.Select(l => JsonNamingPolicy.CamelCase.ConvertName(l.Property.Name)).ToHashSet();
+        problems.AddRange(properties.EnumerateObject().Where(p => !names.Contains(p.Name)).Select(p => $"limits.{p.Name} is in the schema but not in the limit types"));
         Assert.True(problems.Count == 0, string.Join("\n", problems));
     }
 
@@ -127,7 +125,7 @@ public sealed class SchemaTests
                 continue;
             }
 
-            // Limits is a dictionary of overrides; its names come from the Limits class (tested above).
+            // Limits is a dictionary of overrides; its names come from the limit types (tested above).
             if (property.PropertyType == typeof(Dictionary<string, JsonElement>))
             {
                 continue;

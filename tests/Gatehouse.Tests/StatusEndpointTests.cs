@@ -62,10 +62,10 @@ public sealed class StatusRenderingTests
     [Fact]
     public void AFailedReloadIsShownWithItsReason()
     {
-        var status = new Gatehouse.Hosting.GatehouseStatus(
+        var status = new Gatehouse.Observability.GatehouseStatus(
             DateTimeOffset.UnixEpoch,
             [new ReadyEndpoint { Address = "::", Port = 8443, Tls = true }],
-            new Gatehouse.Hosting.ReloadStatus(DateTimeOffset.UnixEpoch.AddMinutes(5), false, "gatehouse.json: $.trust.pins[0].pin: bad pin", 0),
+            new Gatehouse.Observability.ReloadStatus(DateTimeOffset.UnixEpoch.AddMinutes(5), false, "gatehouse.json: $.trust.pins[0].pin: bad pin", 0),
             3,
             new Dictionary<string, int> { ["sha256//abc+/="] = 2, ["local"] = 1 });
         using var json = JsonDocument.Parse(Gatehouse.Observability.StatusEndpoint.Render(status));

@@ -5,6 +5,7 @@ using System.Text;
 using Gatehouse.Config;
 using Gatehouse.Hosting;
 using Gatehouse.Http1.WebSockets;
+using Gatehouse.Routing;
 using Gatehouse.Wire;
 
 namespace Gatehouse.Tests;

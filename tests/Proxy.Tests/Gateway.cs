@@ -15,16 +15,16 @@ internal sealed class Gateway : IAsyncDisposable, IRequestHandler
     private readonly WireServer _server;
     private readonly Action<ForwardPlan>? _configure;
 
-    public Gateway(IReadOnlyList<Uri> nodes, UpstreamOptions? options = null, Action<ForwardPlan>? configure = null, Limits? limits = null)
+    public Gateway(IReadOnlyList<Uri> nodes, UpstreamOptions? options = null, Action<ForwardPlan>? configure = null, Http1Limits? limits = null)
     {
         Pool = new UpstreamPool(nodes, options ?? new UpstreamOptions());
         _configure = configure;
-        limits ??= new Limits();
+        limits ??= new Http1Limits();
         _server = new WireServer(
             [new ListenEndpoint { Address = IPAddress.Loopback, Port = 0, Tls = false }],
             null,
             new ClientTrust([], [], []),
-            limits,
+            new WireLimits(),
             Http1Connection.CreateHandler(this, limits));
         _server.Start();
     }

@@ -24,7 +24,7 @@ public sealed class FairnessLimitTests : IClassFixture<TestPki>
         }
 
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using Harness h = Harness.Tls(pki, IPAddress.IPv6Any, limits: new Limits { MaxConnectionsPerAddress = 1 }, handler: async (c, stopping) =>
+        await using Harness h = Harness.Tls(pki, IPAddress.IPv6Any, limits: new WireLimits { MaxConnectionsPerAddress = 1 }, handler: async (c, stopping) =>
         {
             await c.Stream.WriteAsync("held\n"u8.ToArray(), stopping);
             await release.Task.WaitAsync(stopping);
@@ -47,7 +47,7 @@ public sealed class FairnessLimitTests : IClassFixture<TestPki>
     public async Task ASecondConnectionForTheSameKeyIsClosedButAnotherKeyGetsIn()
     {
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using Harness h = Harness.Tls(pki, IPAddress.Loopback, limits: new Limits { MaxConnectionsPerPrincipal = 1 }, handler: async (c, stopping) =>
+        await using Harness h = Harness.Tls(pki, IPAddress.Loopback, limits: new WireLimits { MaxConnectionsPerPrincipal = 1 }, handler: async (c, stopping) =>
         {
             await c.Stream.WriteAsync("held\n"u8.ToArray(), stopping);
             await release.Task.WaitAsync(stopping);

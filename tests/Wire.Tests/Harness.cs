@@ -13,9 +13,9 @@ namespace Gatehouse.Wire.Tests;
 /// <summary>A WireServer on port 0 with a tiny handler that writes the principal's pin and a newline, then closes.</summary>
 internal sealed class Harness : IAsyncDisposable
 {
-    public Harness(TestPki pki, IReadOnlyList<ListenEndpoint> endpoints, Limits? limits = null, ConnectionHandler? handler = null, ClientTrust? trust = null, bool tlsTuning = true)
+    public Harness(TestPki pki, IReadOnlyList<ListenEndpoint> endpoints, WireLimits? limits = null, ConnectionHandler? handler = null, ClientTrust? trust = null, bool tlsTuning = true)
     {
-        Server = new WireServer(endpoints, pki.Identity, trust ?? pki.Trust(), limits ?? new Limits(), handler ?? WritePin, Log, tlsTuning: tlsTuning);
+        Server = new WireServer(endpoints, pki.Identity, trust ?? pki.Trust(), limits ?? new WireLimits(), handler ?? WritePin, Log, tlsTuning: tlsTuning);
         Server.Start();
         ServerPin = pki.Identity.Pin;
     }
@@ -31,7 +31,7 @@ internal sealed class Harness : IAsyncDisposable
 
     public IPEndPoint Endpoint(int index = 0) => Server.BoundEndpoints[index];
 
-    public static Harness Tls(TestPki pki, IPAddress address, ClientCertificateMode mode = ClientCertificateMode.Required, Limits? limits = null, ConnectionHandler? handler = null, ClientTrust? trust = null, bool tlsTuning = true) =>
+    public static Harness Tls(TestPki pki, IPAddress address, ClientCertificateMode mode = ClientCertificateMode.Required, WireLimits? limits = null, ConnectionHandler? handler = null, ClientTrust? trust = null, bool tlsTuning = true) =>
         new(pki, [new ListenEndpoint { Address = address, Port = 0, ClientCertificate = mode }], limits, handler, trust, tlsTuning);
 
     public async ValueTask DisposeAsync() => await Server.StopAsync(TimeSpan.FromSeconds(2));

@@ -175,7 +175,7 @@ public sealed class WireServerTests(TestPki pki)
     [Fact]
     public async Task SilentClientIsClosedAfterTheHandshakeTimeout()
     {
-        await using Harness h = Harness.Tls(pki, IPAddress.Loopback, limits: new Limits { HandshakeTimeout = TimeSpan.FromMilliseconds(500) });
+        await using Harness h = Harness.Tls(pki, IPAddress.Loopback, limits: new WireLimits { HandshakeTimeout = TimeSpan.FromMilliseconds(500) });
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
         using TcpClient tcp = await TlsClient.ConnectAsync(h.Endpoint(), cts.Token);
         var clock = Stopwatch.StartNew();
@@ -198,7 +198,7 @@ public sealed class WireServerTests(TestPki pki)
     public async Task ClosesConnectionsOverMaxConnectionsAtAccept()
     {
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using Harness h = Harness.Tls(pki, IPAddress.Loopback, limits: new Limits { MaxConnections = 1 }, handler: async (c, stopping) =>
+        await using Harness h = Harness.Tls(pki, IPAddress.Loopback, limits: new WireLimits { MaxConnections = 1 }, handler: async (c, stopping) =>
         {
             await c.Stream.WriteAsync("held\n"u8.ToArray(), stopping);
             await release.Task.WaitAsync(stopping);
@@ -227,7 +227,7 @@ public sealed class WireServerTests(TestPki pki)
     [Fact]
     public async Task WhenEveryHandshakeSlotIsTakenTheOldestPendingOneMakesRoom()
     {
-        await using Harness h = Harness.Tls(pki, IPAddress.Loopback, limits: new Limits { MaxPendingHandshakes = 1 });
+        await using Harness h = Harness.Tls(pki, IPAddress.Loopback, limits: new WireLimits { MaxPendingHandshakes = 1 });
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
 
         // A silent client holds the only handshake slot...
@@ -252,7 +252,7 @@ public sealed class WireServerTests(TestPki pki)
     [Fact]
     public async Task HandshakesOverTheCapOfOneAddressAreClosedAtAccept()
     {
-        await using Harness h = Harness.Tls(pki, IPAddress.Loopback, limits: new Limits { MaxPendingHandshakesPerAddress = 1 });
+        await using Harness h = Harness.Tls(pki, IPAddress.Loopback, limits: new WireLimits { MaxPendingHandshakesPerAddress = 1 });
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
 
         using TcpClient silent = await TlsClient.ConnectAsync(h.Endpoint(), cts.Token);
@@ -298,7 +298,7 @@ public sealed class WireServerTests(TestPki pki)
     {
         InvalidOperationException error = Assert.Throws<InvalidOperationException>(() => new WireServer(
             [new ListenEndpoint { Address = IPAddress.Any, Port = 8080, Tls = false }],
-            null, pki.Trust(), new Limits(), (_, _) => Task.CompletedTask));
+            null, pki.Trust(), new WireLimits(), (_, _) => Task.CompletedTask));
 
         Assert.Equal("plain-HTTP listener 0.0.0.0:8080 must bind a loopback address", error.Message);
     }
@@ -310,7 +310,7 @@ public sealed class WireServerTests(TestPki pki)
         int port = h.Endpoint().Port;
         await using var second = new WireServer(
             [new ListenEndpoint { Address = IPAddress.Loopback, Port = port }],
-            pki.Identity, pki.Trust(), new Limits(), (_, _) => Task.CompletedTask);
+            pki.Identity, pki.Trust(), new WireLimits(), (_, _) => Task.CompletedTask);
 
         InvalidOperationException error = Assert.Throws<InvalidOperationException>(second.Start);
 
@@ -397,7 +397,7 @@ public sealed class WireServerTests(TestPki pki)
         Assert.Equal(pki.Identity.Pin, identity.Pin);
         await using var server = new WireServer(
             [new ListenEndpoint { Address = IPAddress.Loopback, Port = 0 }],
-            identity, pki.Trust(), new Limits(), async (c, s) => await c.Stream.WriteAsync("hi\n"u8.ToArray(), s));
+            identity, pki.Trust(), new WireLimits(), async (c, s) => await c.Stream.WriteAsync("hi\n"u8.ToArray(), s));
         server.Start();
 
         Assert.Equal("hi", await TlsClient.ReadLineAsync(server.BoundEndpoints[0], pki.CaClient, identity.Pin));

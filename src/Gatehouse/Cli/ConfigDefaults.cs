@@ -2,12 +2,11 @@ using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using System.Text.Json;
 using Gatehouse.Config;
-using Gatehouse.Wire;
 
 namespace Gatehouse.Cli;
 
 /// <summary>
-/// The defaults a config leaves unsaid, read from the types themselves (a fresh <see cref="Limits"/>,
+/// The defaults a config leaves unsaid, read from the types themselves (a fresh <see cref="GatewayLimits"/>,
 /// <see cref="ListenConfig"/>, <see cref="ReloadConfig"/> and <see cref="RuntimeConfig"/>) so the printed values cannot drift from what serve uses.
 /// Durations print in seconds, as the config's "limits" takes them.
 /// </summary>
@@ -24,7 +23,12 @@ internal static class ConfigDefaults
             WriteObject(json, new ListenConfig());
             json.WriteEndArray();
             json.WritePropertyName("limits");
-            WriteObject(json, new Limits());
+            var limits = new GatewayLimits();
+            json.WriteStartObject();
+            WriteProperties(json, limits.Wire);
+            WriteProperties(json, limits.Http1);
+            WriteProperties(json, limits.Upstream);
+            json.WriteEndObject();
             json.WritePropertyName("reload");
             WriteObject(json, new ReloadConfig());
             json.WritePropertyName("runtime");
@@ -39,6 +43,13 @@ internal static class ConfigDefaults
         where T : notnull
     {
         json.WriteStartObject();
+        WriteProperties(json, value);
+        json.WriteEndObject();
+    }
+
+    private static void WriteProperties<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicProperties)] T>(Utf8JsonWriter json, T value)
+        where T : notnull
+    {
         foreach (var property in typeof(T).GetProperties(BindingFlags.Public | BindingFlags.Instance))
         {
             var name = JsonNamingPolicy.CamelCase.ConvertName(property.Name);
@@ -67,7 +78,5 @@ internal static class ConfigDefaults
                     throw new InvalidOperationException($"{typeof(T).Name}.{property.Name}: cannot print a {other?.GetType().Name ?? "null"} default");
             }
         }
-
-        json.WriteEndObject();
     }
 }

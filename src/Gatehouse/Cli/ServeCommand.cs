@@ -88,7 +88,7 @@ internal static class ServeCommand
                 // SIGTERM or SIGINT: the normal way out.
             }
 
-            log.LogInformation("stopping: finishing in-flight requests for up to {Grace}", server.Limits.ShutdownGrace);
+            log.LogInformation("stopping: finishing in-flight requests for up to {Grace}", server.Limits.Wire.ShutdownGrace);
             await server.StopAsync().ConfigureAwait(false);
             log.LogInformation("stopped");
         }

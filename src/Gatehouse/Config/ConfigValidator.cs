@@ -37,7 +37,7 @@ public static class ConfigValidator
         ValidateDiscovery(config, Fail);
         try
         {
-            LimitsBinder.Apply(new Limits(), config.Limits);
+            LimitsBinder.Apply(config.Limits);
         }
         catch (FormatException ex)
         {

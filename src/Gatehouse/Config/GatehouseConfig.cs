@@ -27,7 +27,7 @@ public sealed class GatehouseConfig
 
     public List<RuleConfig> Rules { get; set; } = [];
 
-    /// <summary>Overrides of <see cref="Wire.Limits"/> by property name in camelCase; durations in seconds.</summary>
+    /// <summary>Overrides of <see cref="GatewayLimits"/> by property name in camelCase; durations in seconds.</summary>
     public Dictionary<string, JsonElement> Limits { get; set; } = [];
 
     /// <summary>Other devices' Gatehouses, reached over key-pinned TLS links from loopback (issue 8).</summary>

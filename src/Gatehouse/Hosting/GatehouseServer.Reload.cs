@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Gatehouse.Config;
 using Gatehouse.Model;
+using Gatehouse.Observability;
 using Gatehouse.Policy;
 using Gatehouse.Routing;
 using Gatehouse.Wire;
@@ -144,7 +145,7 @@ public sealed partial class GatehouseServer
             trust = LoadTrust(config);
             RequireCouchEnvironment(config.Source, _environment);
             // Built whole before anything is swapped; a route that cannot be served fails the whole reload.
-            generation = RouteGeneration.Build(config, _options.Policy, _environment, _options.WebSocketRoutes, _logins, _loggers, _buffers, Limits, _router.Generation, PeerLinks);
+            generation = RouteGeneration.Build(config, _options.Policy, _environment, _options.WebSocketRoutes, _logins, _loggers, _buffers, Limits.Upstream, _router.Generation, PeerLinks);
             try
             {
                 // The peer table reloads too (issue 8); a broken entry fails the whole reload like any other.

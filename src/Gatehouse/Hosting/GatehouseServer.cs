@@ -2,6 +2,7 @@ using System.Net;
 using Gatehouse.Config;
 using Gatehouse.Http1;
 using Gatehouse.Model;
+using Gatehouse.Observability;
 using Gatehouse.Policy;
 using Gatehouse.Routing;
 using Gatehouse.Wire;
@@ -20,7 +21,7 @@ public sealed partial class GatehouseServer : IAsyncDisposable
     private readonly Front.LoginThrottle _logins; // failed Basic logins, counted across reloads (issue 5)
     private readonly CompiledConfig _model; // as started: the listeners and limits, which only a restart changes
 
-    private GatehouseServer(CompiledConfig model, WireServer wire, ServerIdentity? identity, Limits limits, GatewayRouter router, GatehouseServerOptions options, Front.LoginThrottle logins)
+    private GatehouseServer(CompiledConfig model, WireServer wire, ServerIdentity? identity, GatewayLimits limits, GatewayRouter router, GatehouseServerOptions options, Front.LoginThrottle logins)
     {
         _model = model;
         _router = router;
@@ -52,7 +53,7 @@ public sealed partial class GatehouseServer : IAsyncDisposable
     /// <summary>The server identity new handshakes present; replaced by <see cref="ReloadAsync"/>.</summary>
     public ServerIdentity? Identity { get; private set; }
 
-    public Limits Limits { get; }
+    public GatewayLimits Limits { get; }
 
     /// <summary>The server's own key pin, for clients to pin (<c>curl --pinnedpubkey</c>).</summary>
     public string Pin => Identity?.Pin ?? string.Empty;
@@ -81,12 +82,12 @@ public sealed partial class GatehouseServer : IAsyncDisposable
         RequireCouchEnvironment(config, environment);
         var logins = new Front.LoginThrottle();
         var peerLinks = new PeerLinkEntrance();
-        var generation = RouteGeneration.Build(model, options.Policy, environment, options.WebSocketRoutes, logins, options.Loggers, options.Buffers, limits, previous: null, peerLinks);
+        var generation = RouteGeneration.Build(model, options.Policy, environment, options.WebSocketRoutes, logins, options.Loggers, options.Buffers, limits.Upstream, previous: null, peerLinks);
         var peers = new Peers.PeerLinkHandler(Peers.PeerTable.Create(model, environment, identity, options.Loggers, options.Buffers), options.Loggers);
         var router = new GatewayRouter(generation, options.Loggers) { PeerLinks = peers };
         var endpoints = model.Listeners.Select(listener => listener.ToEndpoint()).ToList();
-        var handler = Http1Connection.CreateHandler(router, limits, options.Loggers.CreateLogger("Gatehouse.Http"));
-        var wire = new WireServer(endpoints, identity, trust, limits, handler, options.Loggers.CreateLogger("Gatehouse.Wire"), options.Buffers, model.TlsTuning);
+        var handler = Http1Connection.CreateHandler(router, limits.Http1, options.Loggers.CreateLogger("Gatehouse.Http"));
+        var wire = new WireServer(endpoints, identity, trust, limits.Wire, handler, options.Loggers.CreateLogger("Gatehouse.Wire"), options.Buffers, model.TlsTuning);
         return new GatehouseServer(model, wire, identity, limits, router, options, logins) { PeerLinks = peerLinks };
     }
 
@@ -106,7 +107,7 @@ public sealed partial class GatehouseServer : IAsyncDisposable
     public async Task StopAsync(TimeSpan? grace = null)
     {
         await StopDiscoveryAsync().ConfigureAwait(false);
-        await _wire.StopAsync(grace ?? Limits.ShutdownGrace).ConfigureAwait(false);
+        await _wire.StopAsync(grace ?? Limits.Wire.ShutdownGrace).ConfigureAwait(false);
     }
 
     public ReadyLine CreateReadyLine()

@@ -1,4 +1,5 @@
 using Gatehouse.Policy;
+using Gatehouse.Routing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 

@@ -11,7 +11,7 @@ namespace Gatehouse.Model;
 /// </summary>
 public sealed class CompiledConfig
 {
-    private CompiledConfig(GatehouseConfig source, Limits limits)
+    private CompiledConfig(GatehouseConfig source, GatewayLimits limits)
     {
         Source = source;
         Limits = limits;
@@ -56,7 +56,7 @@ public sealed class CompiledConfig
     public IReadOnlyList<PeerSettings> Peers { get; }
 
     /// <summary>The defaults with the config's <c>limits</c> applied.</summary>
-    public Limits Limits { get; }
+    public GatewayLimits Limits { get; }
 
     /// <summary>Whether the TLS runtime tuning (src/Wire/Tuning) is on; restart-only.</summary>
     public bool TlsTuning { get; }
@@ -69,10 +69,10 @@ public sealed class CompiledConfig
     public static CompiledConfig Compile(GatehouseConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
-        Limits limits;
+        GatewayLimits limits;
         try
         {
-            limits = LimitsBinder.Apply(new Limits(), config.Limits);
+            limits = LimitsBinder.Apply(config.Limits);
         }
         catch (FormatException ex)
         {

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Text.Json;
-using Gatehouse.Hosting;
 using Gatehouse.Http1;
 using Gatehouse.Policy;
 using Gatehouse.Wire;

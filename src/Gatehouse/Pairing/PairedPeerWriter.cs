@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using Gatehouse.Cli;
 using Gatehouse.Config;
 
 namespace Gatehouse.Pairing;

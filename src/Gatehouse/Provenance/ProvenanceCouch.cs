@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Gatehouse.Config;
 using Gatehouse.Front;
+using Gatehouse.Proxy;
 
 namespace Gatehouse.Provenance;
 
@@ -112,7 +113,7 @@ internal sealed class ProvenanceCouch : IDisposable
     /// </summary>
     public async Task<bool> DeleteReplicatorDocumentAsync(string docId, string holder, CancellationToken cancellationToken)
     {
-        var path = $"{Routing.CouchReplicatorDocuments.Database}/{Escape(docId)}";
+        var path = $"{ReplicationBody.ReplicatorDatabase}/{Escape(docId)}";
         string? rev;
         using (var current = await SendAsync(HttpMethod.Get, path, null, cancellationToken).ConfigureAwait(false))
         {
@@ -127,7 +128,7 @@ internal sealed class ProvenanceCouch : IDisposable
             }
 
             var document = await current.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
-            if (Routing.CouchReplicatorDocuments.CreatorOf(document) != holder)
+            if (ReplicationBody.CreatorOf(document) != holder)
             {
                 return false;
             }

@@ -104,7 +104,7 @@ internal sealed class ProvenanceRecorder : IAsyncDisposable
     /// <c>POST /_replicate</c>, something the key holds, which a revoke deletes (that cancels it).
     /// </summary>
     public void ObserveReplicatorDocument(HttpExchange exchange, string documentId) =>
-        Queue(exchange.Principal, ProvenanceRecord.ReplicatorDocumentKind, Routing.CouchReplicatorDocuments.Database, documentId, ProvenanceRecord.Created);
+        Queue(exchange.Principal, ProvenanceRecord.ReplicatorDocumentKind, ReplicationBody.ReplicatorDatabase, documentId, ProvenanceRecord.Created);
 
     private void Queue(Principal principal, string kind, string database, string? docId, string how)
     {

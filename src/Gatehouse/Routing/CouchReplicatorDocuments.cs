@@ -20,7 +20,7 @@ namespace Gatehouse.Routing;
 /// </summary>
 internal sealed class CouchReplicatorDocuments(Uri node, CouchEnvironment environment, CouchReplication replication, ILogger logger) : IDisposable
 {
-    public const string Database = "_replicator";
+    public const string Database = ReplicationBody.ReplicatorDatabase;
 
     private const int MaxAnswerBytes = 1024 * 1024;
 
@@ -65,7 +65,7 @@ internal sealed class CouchReplicatorDocuments(Uri node, CouchEnvironment enviro
             return null;
         }
 
-        if (CreatorOf(stored) != holder)
+        if (ReplicationBody.CreatorOf(stored) != holder)
         {
             await exchange.Response.SendErrorAsync(403, $"replication document {id} was not created by this key", stopping).ConfigureAwait(false);
             return null;
@@ -81,26 +81,6 @@ internal sealed class CouchReplicatorDocuments(Uri node, CouchEnvironment enviro
 
         await exchange.Response.SendAsync(200, "application/json", CouchReplication.Scrub(AsWritten(stored), credential), stopping).ConfigureAwait(false);
         return null;
-    }
-
-    /// <summary>The creator the gateway wrote into a stored document; null when there is none.</summary>
-    public static string? CreatorOf(byte[] document)
-    {
-        try
-        {
-            using var json = JsonDocument.Parse(document);
-            return json.RootElement.ValueKind == JsonValueKind.Object
-                && json.RootElement.TryGetProperty(ReplicationBody.CreatorField, out var mark)
-                && mark.ValueKind == JsonValueKind.Object
-                && mark.TryGetProperty("creator", out var creator)
-                && creator.ValueKind == JsonValueKind.String
-                ? creator.GetString()
-                : null;
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
     }
 
     /// <summary>

@@ -31,7 +31,7 @@ internal sealed class CouchRouteHandler : IRouteHandler
     private readonly CouchReplication _replication;
     private readonly CouchReplicatorDocuments _replicatorDocuments;
 
-    public CouchRouteHandler(Route route, CouchEnvironment environment, PeerLinkEntrance peerLinks, Wire.Limits limits, ILoggerFactory loggers, Wire.BufferPools buffers)
+    public CouchRouteHandler(Route route, CouchEnvironment environment, PeerLinkEntrance peerLinks, Proxy.UpstreamLimits limits, ILoggerFactory loggers, Wire.BufferPools buffers)
     {
         var nodes = environment.NodeUrls();
         _firstNode = nodes[0];

@@ -43,7 +43,7 @@ internal sealed class ProxyRouteHandler : IRouteHandler
 
     private readonly Func<HttpExchange, string, string, string> _rewriteResponseField;
 
-    public ProxyRouteHandler(Route route, LoginThrottle logins, Wire.Limits limits, ILoggerFactory loggers, Wire.BufferPools buffers)
+    public ProxyRouteHandler(Route route, LoginThrottle logins, Proxy.UpstreamLimits limits, ILoggerFactory loggers, Wire.BufferPools buffers)
     {
         var config = route.Config!;
         var backend = new Uri(config.Backend!);

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Gatehouse.Config;
 using Gatehouse.Front;
-using Gatehouse.Hosting;
 using Gatehouse.Model;
 using Gatehouse.Policy;
 using Microsoft.Extensions.Logging;
@@ -52,14 +51,14 @@ internal sealed class RouteGeneration
         LoginThrottle logins,
         ILoggerFactory loggers,
         Wire.BufferPools buffers,
-        Wire.Limits limits,
+        Proxy.UpstreamLimits upstream,
         RouteGeneration? previous,
         PeerLinkEntrance? peerLinks = null)
     {
         var routes = new RouteTable(config.Routes);
         var rules = new ConfigPolicy(routes, config.Source.Rules);
         var generation = new RouteGeneration(routes, rules, appPolicy ?? rules);
-        var context = new RouteHandlerContext(environment, webSocketRoutes, logins, loggers, buffers, limits, peerLinks ?? new PeerLinkEntrance());
+        var context = new RouteHandlerContext(environment, webSocketRoutes, logins, loggers, buffers, upstream, peerLinks ?? new PeerLinkEntrance());
         try
         {
             foreach (var route in routes.Routes)

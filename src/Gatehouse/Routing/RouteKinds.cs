@@ -1,6 +1,5 @@
 using Gatehouse.Config;
 using Gatehouse.Front;
-using Gatehouse.Hosting;
 using Gatehouse.Model;
 using Microsoft.Extensions.Logging;
 
@@ -13,7 +12,7 @@ internal sealed record RouteHandlerContext(
     LoginThrottle Logins,
     ILoggerFactory Loggers,
     Wire.BufferPools Buffers,
-    Wire.Limits Limits,
+    Proxy.UpstreamLimits Upstream,
     PeerLinkEntrance PeerLinks);
 
 /// <summary>
@@ -28,8 +27,8 @@ internal static class RouteKinds
     {
         RouteKind.WhoAmI => WhoAmIHandler.Instance,
         RouteKind.Files => FileRouteHandler.Create(route, context.Loggers),
-        RouteKind.CouchDb => new CouchRouteHandler(route, context.Environment!.Couchdb!, context.PeerLinks, context.Limits, context.Loggers, context.Buffers),
-        RouteKind.Proxy => new ProxyRouteHandler(route, context.Logins, context.Limits, context.Loggers, context.Buffers),
+        RouteKind.CouchDb => new CouchRouteHandler(route, context.Environment!.Couchdb!, context.PeerLinks, context.Upstream, context.Loggers, context.Buffers),
+        RouteKind.Proxy => new ProxyRouteHandler(route, context.Logins, context.Upstream, context.Loggers, context.Buffers),
         RouteKind.WebSocket => WebSocketRouteHandler.Create(route, context.WebSocketRoutes, context.Loggers),
         _ => throw new ConfigException($"route {route.Prefix}: no handler for kind {route.Kind}"),
     };

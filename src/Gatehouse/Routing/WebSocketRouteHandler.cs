@@ -1,5 +1,4 @@
 using Gatehouse.Config;
-using Gatehouse.Hosting;
 using Gatehouse.Http1;
 using Gatehouse.Http1.WebSockets;
 using Gatehouse.Model;

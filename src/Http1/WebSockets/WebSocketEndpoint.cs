@@ -12,7 +12,7 @@ namespace Gatehouse.Http1.WebSockets;
 /// 3. let the framework frame it (<see cref="WebSocket.CreateFromStream(Stream, WebSocketCreationOptions)"/>)
 ///    with ping/pong keep-alive, behind a guard that enforces <see cref="WebSocketEndpointOptions.MaxMessageBytes"/>;
 /// 4. run the app's handler; when it returns, close what it left open, and the connection ends.
-/// The handshake request itself is bounded by the HTTP header timeout (<c>Limits.HeaderTimeout</c>),
+/// The handshake request itself is bounded by the HTTP header timeout (<c>Http1Limits.HeaderTimeout</c>),
 /// which is the server's upgrade timeout.
 /// </summary>
 public sealed class WebSocketEndpoint : IRequestHandler

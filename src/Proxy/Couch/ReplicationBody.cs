@@ -69,8 +69,31 @@ public static class ReplicationBody
         return buffer.ToArray();
     }
 
+    /// <summary>The database of CouchDB's replicator documents.</summary>
+    public const string ReplicatorDatabase = "_replicator";
+
     /// <summary>The field of a <c>_replicator</c> document where the gateway keeps its creator and ends.</summary>
     public const string CreatorField = "gatehouse";
+
+    /// <summary>The creator the gateway wrote into a stored document; null when there is none.</summary>
+    public static string? CreatorOf(byte[] document)
+    {
+        try
+        {
+            using var json = JsonDocument.Parse(document);
+            return json.RootElement.ValueKind == JsonValueKind.Object
+                && json.RootElement.TryGetProperty(CreatorField, out var mark)
+                && mark.ValueKind == JsonValueKind.Object
+                && mark.TryGetProperty("creator", out var creator)
+                && creator.ValueKind == JsonValueKind.String
+                ? creator.GetString()
+                : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
 
     /// <summary>An end as the key wrote it: a database name, or its peer object.</summary>
     public static void WriteAsGiven(Utf8JsonWriter json, ReplicationEnd end)

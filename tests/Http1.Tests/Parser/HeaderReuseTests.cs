@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Text;
-using Gatehouse.Wire;
 
 namespace Gatehouse.Http1.Tests.Parser;
 
@@ -25,7 +24,7 @@ public sealed class HeaderReuseTests
     [Fact]
     public void FieldOfTheFirstRequestIsAbsentFromASecondThatLacksIt()
     {
-        var parser = new RequestHeadParser(new Limits());
+        var parser = new RequestHeadParser(new Http1Limits());
         ParseNext(parser, "GET /a HTTP/1.1\r\nHost: h\r\nX-Secret: one\r\nAccept: */*\r\nCookie: c=1\r\n\r\n");
         var second = ParseNext(parser, "GET /b HTTP/1.1\r\nHost: h\r\nAccept: */*\r\n\r\n");
 
@@ -39,7 +38,7 @@ public sealed class HeaderReuseTests
     [Fact]
     public void RepeatedFieldsTakeThePreviousStringsAndChangedOnesAreNew()
     {
-        var parser = new RequestHeadParser(new Limits());
+        var parser = new RequestHeadParser(new Http1Limits());
         var first = ParseNext(parser, "GET /a HTTP/1.1\r\nHost: h\r\nUser-Agent: probe/1\r\nX-Id: 1\r\n\r\n");
         var agent = first.Headers["User-Agent"];
         var second = ParseNext(parser, "GET /b HTTP/1.1\r\nHost: h\r\nUser-Agent: probe/1\r\nX-Id: 2\r\n\r\n");
@@ -52,7 +51,7 @@ public sealed class HeaderReuseTests
     [Fact]
     public void SameValueUnderAnotherNameIsNotTakenForTheOldField()
     {
-        var parser = new RequestHeadParser(new Limits());
+        var parser = new RequestHeadParser(new Http1Limits());
         ParseNext(parser, "GET /a HTTP/1.1\r\nHost: h\r\nX-A: v\r\n\r\n");
         var second = ParseNext(parser, "GET /b HTTP/1.1\r\nHost: h\r\nX-B: v\r\n\r\n");
 
@@ -63,7 +62,7 @@ public sealed class HeaderReuseTests
     [Fact]
     public void RequestAfterALongerAndAShorterOneSeesOnlyItsOwnFields()
     {
-        var parser = new RequestHeadParser(new Limits());
+        var parser = new RequestHeadParser(new Http1Limits());
         ParseNext(parser, "GET /a HTTP/1.1\r\nHost: h\r\nX-1: a\r\nX-2: b\r\nX-3: c\r\n\r\n");
         ParseNext(parser, "GET /b HTTP/1.1\r\nHost: h\r\n\r\n");
         var third = ParseNext(parser, "GET /c HTTP/1.1\r\nHost: h\r\nX-1: a\r\n\r\n");
@@ -74,7 +73,7 @@ public sealed class HeaderReuseTests
     [Fact]
     public void NonAsciiValueIsDecodedAsLatin1AgainRatherThanTaken()
     {
-        var parser = new RequestHeadParser(new Limits());
+        var parser = new RequestHeadParser(new Http1Limits());
         ParseNext(parser, "GET /a HTTP/1.1\r\nHost: h\r\nX-Name: caf\u00e9\r\n\r\n");
         var second = ParseNext(parser, "GET /b HTTP/1.1\r\nHost: h\r\nX-Name: caf\u00e9\r\n\r\n");
 
@@ -84,7 +83,7 @@ public sealed class HeaderReuseTests
     [Fact]
     public void SecondRequestIsTheSameObjectWithNoneOfTheFirstOnesFields()
     {
-        var parser = new RequestHeadParser(new Limits());
+        var parser = new RequestHeadParser(new Http1Limits());
         var first = ParseNext(parser,
             "POST /up?x=1 HTTP/1.1\r\nHost: one\r\nContent-Length: 5\r\nExpect: 100-continue\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n");
         Assert.True(first.ExpectContinue);

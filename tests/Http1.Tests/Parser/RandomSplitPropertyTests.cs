@@ -48,7 +48,7 @@ public sealed class RandomSplitPropertyTests
     /// <summary>Feeds growing prefixes as a connection would receive them, advancing past what was consumed.</summary>
     private static Request ParseInPieces(List<int> ends, byte[] bytes)
     {
-        var parser = new RequestHeadParser(new Gatehouse.Wire.Limits());
+        var parser = new RequestHeadParser(new Http1Limits());
         long consumed = 0;
         foreach (var end in ends)
         {

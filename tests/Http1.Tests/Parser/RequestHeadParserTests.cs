@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Text;
 using Gatehouse.Http1.Tests.Support;
-using Gatehouse.Wire;
 
 namespace Gatehouse.Http1.Tests.Parser;
 
@@ -200,7 +199,7 @@ public sealed class RequestHeadParserTests
     public void ParsesBackToBackRequestsAfterReset()
     {
         var bytes = Bytes.Of(GoodRequests.Simple + GoodRequests.WithQueryAndHeaders);
-        var parser = new RequestHeadParser(new Limits());
+        var parser = new RequestHeadParser(new Http1Limits());
         var reader = new SequenceReader<byte>(new ReadOnlySequence<byte>(bytes));
         Assert.True(parser.TryParse(ref reader, out var first));
         // Read before the next parse: the parser refills the same request object (issue 9).
@@ -214,7 +213,7 @@ public sealed class RequestHeadParserTests
     [Fact]
     public void CountsAPartialRequestLineAsAStartedRequest()
     {
-        var parser = new RequestHeadParser(new Limits());
+        var parser = new RequestHeadParser(new Http1Limits());
         var reader = new SequenceReader<byte>(new ReadOnlySequence<byte>("GET /pa"u8.ToArray()));
         Assert.False(parser.HasStarted);
         Assert.False(parser.TryParse(ref reader, out _));
@@ -257,7 +256,7 @@ public sealed class RequestHeadParserTests
     [Fact]
     public void RejectsContentLengthAboveTheBodyLimitWith413()
     {
-        var limits = new Limits { MaxRequestBodyBytes = 10 };
+        var limits = new Http1Limits { MaxRequestBodyBytes = 10 };
         var rejected = ParserDriver.Rejects("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\n\r\n", limits);
         Assert.Equal(413, rejected.StatusCode);
     }

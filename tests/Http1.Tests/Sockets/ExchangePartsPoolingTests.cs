@@ -99,7 +99,7 @@ public sealed class ExchangePartsPoolingTests
     [Fact]
     public void APooledSetKeepsNoConnectionAndThePoolIsBounded()
     {
-        var pool = new ExchangePartsPool(new Limits());
+        var pool = new ExchangePartsPool(new Http1Limits());
         var rented = Enumerable.Range(0, ExchangePartsPool.Capacity + 5).Select(_ => pool.Rent()).ToList();
         foreach (var parts in rented)
         {

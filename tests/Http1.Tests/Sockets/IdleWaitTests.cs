@@ -53,8 +53,7 @@ public sealed class IdleWaitTests(TlsFixture fixture) : IClassFixture<TlsFixture
         // each read has its own deadline, so none of them may fire. (2 s, not 1: a loaded CI machine
         // has stretched a 200 ms client pause past a 1 s body timeout and got the 408 it deserved.)
         var second = TimeSpan.FromSeconds(2);
-        var limits = TestServer.TimeoutLimits(header: second, keepAlive: second);
-        limits.BodyIdleTimeout = second;
+        var limits = new Http1Limits { HeaderTimeout = second, KeepAliveTimeout = second, BodyIdleTimeout = second };
         await using var server = fixture.StartServer(limits);
         await using var client = await fixture.ConnectAsync(server);
         var busyUntil = Stopwatch.StartNew();

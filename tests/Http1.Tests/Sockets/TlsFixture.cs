@@ -30,7 +30,7 @@ public sealed class TlsFixture : IAsyncLifetime
     internal TestServer Server => _server ?? throw new InvalidOperationException("not started");
 
     /// <summary>A separate server, for tests that need their own limits (timeouts).</summary>
-    internal TestServer StartServer(Limits limits, IRequestHandler? handler = null) => TestServer.StartTls(Identity, Ca, limits, handler);
+    internal TestServer StartServer(Http1Limits limits, IRequestHandler? handler = null) => TestServer.StartTls(Identity, Ca, limits, handler);
 
     internal Task<RawHttpClient> ConnectAsync(TestServer? server = null) =>
         RawHttpClient.ConnectTlsAsync((server ?? Server).Endpoint, Client, Identity.Pin);

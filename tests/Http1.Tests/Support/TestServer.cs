@@ -22,25 +22,24 @@ internal sealed class TestServer : IAsyncDisposable
     public IPEndPoint Endpoint => Server.BoundEndpoints[0];
 
     /// <summary>Short timeouts, so a test that leaves something hanging ends in seconds, not minutes.</summary>
-    public static Limits ShortLimits() => new()
+    public static WireLimits ShortWireLimits { get; } = new()
     {
         HandshakeTimeout = TimeSpan.FromSeconds(5),
-        HeaderTimeout = TimeSpan.FromSeconds(3),
-        KeepAliveTimeout = TimeSpan.FromSeconds(3),
-        BodyIdleTimeout = TimeSpan.FromSeconds(3),
         ShutdownGrace = TimeSpan.FromSeconds(1),
     };
 
-    /// <summary><see cref="ShortLimits"/> with the header and keep-alive timeouts a timeout test sets.</summary>
-    public static Limits TimeoutLimits(TimeSpan? header = null, TimeSpan? keepAlive = null)
-    {
-        var limits = ShortLimits();
-        limits.HeaderTimeout = header ?? limits.HeaderTimeout;
-        limits.KeepAliveTimeout = keepAlive ?? limits.KeepAliveTimeout;
-        return limits;
-    }
+    /// <summary>The same for HTTP/1.1.</summary>
+    public static Http1Limits ShortLimits() => TimeoutLimits();
 
-    public static TestServer StartPlain(Limits? limits = null, IRequestHandler? handler = null, ExchangePartsPool? partsPool = null)
+    /// <summary><see cref="ShortLimits"/> with the header and keep-alive timeouts a timeout test sets.</summary>
+    public static Http1Limits TimeoutLimits(TimeSpan? header = null, TimeSpan? keepAlive = null) => new()
+    {
+        HeaderTimeout = header ?? TimeSpan.FromSeconds(3),
+        KeepAliveTimeout = keepAlive ?? TimeSpan.FromSeconds(3),
+        BodyIdleTimeout = TimeSpan.FromSeconds(3),
+    };
+
+    public static TestServer StartPlain(Http1Limits? limits = null, IRequestHandler? handler = null, ExchangePartsPool? partsPool = null)
     {
         handler ??= new RecordingHandler();
         limits ??= ShortLimits();
@@ -49,13 +48,13 @@ internal sealed class TestServer : IAsyncDisposable
             [new ListenEndpoint { Address = IPAddress.Loopback, Port = 0, Tls = false, Local = true }],
             identity: null,
             new ClientTrust([], [], []),
-            limits,
+            ShortWireLimits,
             Http1Connection.CreateHandler(handler, limits, partsPool));
         server.Start();
         return new TestServer(server, handler);
     }
 
-    public static TestServer StartTls(ServerIdentity identity, X509Certificate2 ca, Limits? limits = null, IRequestHandler? handler = null)
+    public static TestServer StartTls(ServerIdentity identity, X509Certificate2 ca, Http1Limits? limits = null, IRequestHandler? handler = null)
     {
         handler ??= new RecordingHandler();
         limits ??= ShortLimits();
@@ -63,7 +62,7 @@ internal sealed class TestServer : IAsyncDisposable
             [new ListenEndpoint { Address = IPAddress.Loopback, Port = 0, Tls = true }],
             identity,
             new ClientTrust([new TrustedCa("user", ca)], [], []),
-            limits,
+            ShortWireLimits,
             Http1Connection.CreateHandler(handler, limits));
         server.Start();
         return new TestServer(server, handler);

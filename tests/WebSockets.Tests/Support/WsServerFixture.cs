@@ -23,17 +23,20 @@ public sealed class WsServerFixture : IAsyncLifetime
 
     public Uri Url(string pathAndQuery) => new($"wss://127.0.0.1:{V4.Port}{pathAndQuery}");
 
-    public static Limits Limits() => new()
+    public static WireLimits WireLimits { get; } = new()
     {
         HandshakeTimeout = TimeSpan.FromSeconds(5),
+        ShutdownGrace = TimeSpan.FromSeconds(1),
+    };
+
+    public static Http1Limits Limits { get; } = new()
+    {
         HeaderTimeout = TimeSpan.FromSeconds(3),
         KeepAliveTimeout = TimeSpan.FromSeconds(3),
-        ShutdownGrace = TimeSpan.FromSeconds(1),
     };
 
     public Task InitializeAsync()
     {
-        var limits = Limits();
         _server = new WireServer(
             [
                 new ListenEndpoint { Address = IPAddress.Loopback, Port = 0 },
@@ -41,8 +44,8 @@ public sealed class WsServerFixture : IAsyncLifetime
             ],
             Pki.Identity,
             Pki.Trust(),
-            limits,
-            Http1Connection.CreateHandler(new TestRouter(Probes), limits));
+            WireLimits,
+            Http1Connection.CreateHandler(new TestRouter(Probes), Limits));
         _server.Start();
         return Task.CompletedTask;
     }
@@ -60,8 +63,7 @@ public sealed class WsServerFixture : IAsyncLifetime
     /// <summary>Starts a separate gate on one address (link-local tests).</summary>
     public WireServer StartOn(IPAddress address)
     {
-        var limits = Limits();
-        var server = new WireServer([new ListenEndpoint { Address = address, Port = 0 }], Pki.Identity, Pki.Trust(), limits, Http1Connection.CreateHandler(new TestRouter(Probes), limits));
+        var server = new WireServer([new ListenEndpoint { Address = address, Port = 0 }], Pki.Identity, Pki.Trust(), WireLimits, Http1Connection.CreateHandler(new TestRouter(Probes), Limits));
         server.Start();
         return server;
     }

@@ -1,6 +1,6 @@
 using Gatehouse.Config;
 
-namespace Gatehouse.Hosting;
+namespace Gatehouse.Observability;
 
 /// <summary>A point-in-time view of a running gateway, for the status endpoint and embedding apps.</summary>
 public sealed record GatehouseStatus(

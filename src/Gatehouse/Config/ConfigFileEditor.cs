@@ -1,9 +1,8 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Gatehouse.Config;
 
-namespace Gatehouse.Cli;
+namespace Gatehouse.Config;
 
 /// <summary>
 /// Edits a config file safely (issue 8, <c>gatehouse peer add</c>): parse it as a JSON tree (so every

@@ -1,4 +1,4 @@
-namespace Gatehouse.Hosting;
+namespace Gatehouse.Observability;
 
 /// <summary>The outcome of the last reload (issue 7), for logs and the status endpoint.</summary>
 /// <param name="Time">When the reload ran (UTC).</param>

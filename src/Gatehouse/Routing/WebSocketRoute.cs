@@ -1,6 +1,6 @@
 using Gatehouse.Http1.WebSockets;
 
-namespace Gatehouse.Hosting;
+namespace Gatehouse.Routing;
 
 /// <summary>
 /// What an embedding app registers for a <c>"kind": "websocket"</c> route of the same name:
