@@ -8,6 +8,7 @@ using System.Globalization;
 using System.Net.WebSockets;
 using System.Runtime.InteropServices;
 using Gatehouse.Hosting;
+using Gatehouse.Routing;
 using Gatehouse.Http1.WebSockets;
 
 const int MaxMessage = 1 << 20;
