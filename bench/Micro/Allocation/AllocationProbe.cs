@@ -40,6 +40,7 @@ internal static class AllocationProbe
             await MeasureAsync("client → backend, no gateway (baseline)", backend.Port, "/api/doc.json", null);
             await MeasureAsync("through Gatehouse, plain loopback listener", plainPort, "/api/doc.json", null);
             await MeasureAsync("through Gatehouse, mTLS listener", tlsPort, "/api/doc.json", client);
+            await MeasureAsync("CouchDB document through Gatehouse, mTLS (role credential injected)", tlsPort, "/couch/db/doc", client);
             await MeasureAsync("Gatehouse whoami, mTLS (no upstream)", tlsPort, "/_gatehouse/whoami", client);
 
             // Under load many requests wait at once, which a one-connection loop never shows: the
@@ -74,12 +75,20 @@ internal static class AllocationProbe
               ],
               "tls": { "certificate": "server.crt", "key": "server.key" },
               "trust": { "cas": [ { "name": "user", "certificate": "ca.crt" } ] },
-              "routes": [ { "kind": "proxy", "name": "api", "prefix": "/api/", "backend": "http://127.0.0.1:{{backendPort}}" } ],
-              "rules": [ { "principals": [ "ca:user" ], "proxy": [ "api" ] } ],
+              "routes": [
+                { "kind": "proxy", "name": "api", "prefix": "/api/", "backend": "http://127.0.0.1:{{backendPort}}" },
+                { "kind": "couchdb", "prefix": "/couch/" }
+              ],
+              "rules": [ { "principals": [ "ca:user" ], "role": "device", "proxy": [ "api" ],
+                           "couchdb": { "databases": [ "db" ], "allow": [ "read" ] } } ],
               "limits": { "maxRequestsPerConnection": 1000000 }
             }
             """);
-        var gateway = GatehouseServer.Create(ConfigLoader.Load(configPath), environment: null);
+        // The raw backend stands in for CouchDB: it answers every GET with the same document.
+        var environment = System.Text.Json.JsonSerializer.Deserialize(
+            $$"""{ "couchdb": { "url": "http://127.0.0.1:{{backendPort}}/", "credentials": { "device": { "username": "device", "password": "probe-secret" } } } }""",
+            ConfigJsonContext.Default.StdinEnvironment);
+        var gateway = GatehouseServer.Create(ConfigLoader.Load(configPath), environment);
         gateway.Start();
         return gateway;
     }
