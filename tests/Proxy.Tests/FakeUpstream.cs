@@ -265,6 +265,16 @@ internal sealed class FakeConnection : IDisposable
         return true;
     }
 
+    /// <summary>Closes with a reset (RST) instead of a FIN: linger on with a zero timeout.</summary>
+    public void Reset()
+    {
+        _socket.LingerState = new LingerOption(true, 0);
+        Dispose();
+    }
+
+    /// <summary>Sends a FIN but keeps reading: whatever the peer sends afterwards is still received.</summary>
+    public void ShutdownSend() => _socket.Shutdown(SocketShutdown.Send);
+
     public void Dispose()
     {
         _stream.Dispose();

@@ -49,7 +49,7 @@ public sealed class UpstreamTlsTests
         await using var server = await PinnedServer.StartAsync();
         await using var pool = server.Pool([server.EndPoint], [RandomPin(), server.Pin]);
 
-        var connection = await pool.LeaseAsync(fresh: false, CancellationToken.None);
+        var connection = await pool.LeaseAsync(fresh: false, retrySafe: false, CancellationToken.None);
         var tls = Assert.IsType<SslStream>(connection.Stream);
 
         Assert.Equal(SslApplicationProtocol.Http11, tls.NegotiatedApplicationProtocol);
@@ -62,7 +62,7 @@ public sealed class UpstreamTlsTests
         await using var server = await PinnedServer.StartAsync();
         await using var pool = server.Pool([server.EndPoint], [RandomPin()]);
 
-        var ex = await Assert.ThrowsAsync<UpstreamConnectException>(async () => await pool.LeaseAsync(fresh: false, CancellationToken.None));
+        var ex = await Assert.ThrowsAsync<UpstreamConnectException>(async () => await pool.LeaseAsync(fresh: false, retrySafe: false, CancellationToken.None));
 
         Assert.Equal("peer key does not match its pins", ex.ClientReason);
         Assert.False(ex.TimedOut);
@@ -78,7 +78,7 @@ public sealed class UpstreamTlsTests
 
         for (var i = 0; i < 3; i++)
         {
-            var connection = await pool.LeaseAsync(fresh: true, CancellationToken.None);
+            var connection = await pool.LeaseAsync(fresh: true, retrySafe: false, CancellationToken.None);
             Assert.Equal(server.EndPoint, connection.Node.EndPoint);
             await pool.ReleaseAsync(connection, reusable: false);
         }

@@ -118,7 +118,7 @@ internal sealed partial class ForwardOperation
                 UpstreamConnection connection;
                 try
                 {
-                    connection = await _pool.LeaseAsync(fresh: attempt > 0, _cancellationToken).ConfigureAwait(false);
+                    connection = await _pool.LeaseAsync(fresh: attempt > 0, retrySafe: attempt == 0 && IsRetrySafe, _cancellationToken).ConfigureAwait(false);
                 }
                 catch (UpstreamConnectException ex)
                 {
@@ -171,6 +171,14 @@ internal sealed partial class ForwardOperation
         _bodyError = null;
         IsRunning = false;
     }
+
+    /// <summary>
+    /// A read without a body: always within the retry above (body in hand, idempotent, and any
+    /// pooled connection has completed an exchange), so the pool may skip its poll for it. PUT and
+    /// DELETE are retried too but keep the poll: a write is not sent on a doubtful connection.
+    /// </summary>
+    private bool IsRetrySafe =>
+        !Request.HasBody && Request.Method is HttpMethods.Get or HttpMethods.Head or HttpMethods.Options;
 
     /// <summary>RFC 9110 §9.2.2 (the subset a gateway replays; TRACE is not forwarded anyway).</summary>
     private static bool IsIdempotent(string method) =>

@@ -9,6 +9,12 @@ namespace Gatehouse.Proxy;
 /// </summary>
 internal sealed class NodeConnections : IDisposable
 {
+    /// <summary>
+    /// Below this idle time a retry-safe request skips the poll (a syscall per reuse): nodes close
+    /// idle keep-alive connections after seconds, so a stale one this young is rare, and costs a retry.
+    /// </summary>
+    internal const long UncheckedReuseMs = 1000;
+
     private readonly Stack<UpstreamConnection> _idle = new();
     private readonly Lock _lock = new();
     private readonly SemaphoreSlim _slots;
@@ -78,15 +84,22 @@ internal sealed class NodeConnections : IDisposable
 
     public void ReleaseSlot() => _slots.Release();
 
-    /// <summary>Pops a live idle connection, or null. Dead or expired ones found on the way are collected in <paramref name="discard"/> (made when there is one).</summary>
-    public UpstreamConnection? TakeIdle(ref List<UpstreamConnection>? discard)
+    /// <summary>
+    /// Pops a live idle connection, or null. Dead or expired ones found on the way are collected in
+    /// <paramref name="discard"/> (made when there is one). For a <paramref name="retrySafe"/> request
+    /// a plain connection idle under <see cref="UncheckedReuseMs"/> is taken without its poll: if the
+    /// node closed it, the request fails before any answer byte and is sent again on a fresh one.
+    /// </summary>
+    public UpstreamConnection? TakeIdle(bool retrySafe, ref List<UpstreamConnection>? discard)
     {
         var now = Environment.TickCount64;
         lock (_lock)
         {
             while (_idle.TryPop(out var connection))
             {
-                if (now - connection.IdleSince < _idleLimitMs && connection.LooksReusable())
+                var idleFor = now - connection.IdleSince;
+                if (idleFor < _idleLimitMs
+                    && (retrySafe && idleFor < UncheckedReuseMs && connection.IsPlainTcp ? !connection.IsDisposed : connection.LooksReusable()))
                 {
                     return connection;
                 }

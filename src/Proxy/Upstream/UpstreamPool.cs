@@ -90,8 +90,10 @@ public sealed class UpstreamPool : IAsyncDisposable
     /// <summary>
     /// Leases a connection: a pooled one when <paramref name="fresh"/> is false and one is idle on
     /// the chosen node, else a new one. Throws <see cref="UpstreamConnectException"/> when no node can be reached.
+    /// <paramref name="retrySafe"/>: the caller sends the request again on a fresh connection when
+    /// a pooled one fails before any answer byte (see <see cref="NodeConnections.TakeIdle"/>).
     /// </summary>
-    internal async ValueTask<UpstreamConnection> LeaseAsync(bool fresh, CancellationToken cancellationToken)
+    internal async ValueTask<UpstreamConnection> LeaseAsync(bool fresh, bool retrySafe, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         Exception? lastError = null;
@@ -112,7 +114,7 @@ public sealed class UpstreamPool : IAsyncDisposable
                 if (!fresh)
                 {
                     List<UpstreamConnection>? discard = null;
-                    var idle = node.TakeIdle(ref discard);
+                    var idle = node.TakeIdle(retrySafe, ref discard);
                     if (discard is not null)
                     {
                         await DisposeAllAsync(discard).ConfigureAwait(false);
