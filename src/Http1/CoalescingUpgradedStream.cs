@@ -6,9 +6,9 @@ namespace Gatehouse.Http1;
 
 /// <summary>
 /// An upgraded connection for WebSocket frames whose small writes may share one TLS record and one
-/// send (issue 22): a small data frame written while the read side already holds more input (the
-/// handler is working through frames that came together) is copied into the pipe unflushed. Held
-/// bytes go out before a read has to wait, with any larger or control frame, past
+/// send (issue 22): a small data frame written while input is coming faster than the handler answers
+/// (the last read did not wait, or left bytes in the reader) is copied into the pipe unflushed. Held
+/// bytes go out when a read has to wait, with any larger or control frame, past
 /// <see cref="MaxHeldBytes"/>, and, for a handler that writes and then stops reading, from a
 /// thread-pool item queued when holding starts. A gate serializes the pipe writer: that item runs on
 /// another thread. Only for a writer of whole server frames, one per write (the framework's sends).
@@ -22,7 +22,7 @@ internal sealed class CoalescingUpgradedStream(PipeReader reader, PipeWriter wri
     internal const int MaxHeldBytes = 16 * 1024;
 
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private volatile bool _inputWaiting; // the last read left bytes in the reader
+    private volatile bool _inputWaiting; // the last read found input ready or left some in the reader
     private volatile bool _aborted; // disposed: pending I/O ends, nothing more is flushed
     private int _held; // bytes written and not flushed; under the gate
     private bool _netQueued; // under the gate
@@ -49,21 +49,27 @@ internal sealed class CoalescingUpgradedStream(PipeReader reader, PipeWriter wri
             return 0;
         }
 
+        var backlog = true; // input came without waiting: the peer is sending faster than we answer
         if (!reader.TryRead(out var result))
         {
-            // This read waits for the peer, which may be waiting for what we hold. The flush is not
-            // awaited: a read must not stall behind a peer that is slow to take our output.
-            if (Volatile.Read(ref _held) > 0)
+            var read = reader.ReadAsync(cancellationToken);
+            if (!read.IsCompleted)
             {
-                _ = FlushHeldAsync(fromNet: false);
+                // This read waits for the peer, which may be waiting for what we hold. The flush is
+                // not awaited: a read must not stall behind a peer that is slow to take our output.
+                backlog = false;
+                if (Volatile.Read(ref _held) > 0)
+                {
+                    _ = FlushHeldAsync(fromNet: false);
+                }
             }
 
-            result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            result = await read.ConfigureAwait(false);
         }
 
         _inputWaiting = false;
         var count = UpgradedStream.TakeInto(reader, result, buffer.Span, out var more, cancellationToken);
-        _inputWaiting = more;
+        _inputWaiting = more || backlog;
         return count;
     }
 
