@@ -87,6 +87,23 @@ public sealed class HttpExchange
     /// </summary>
     public async ValueTask<Stream> AcceptUpgradeAsync(CancellationToken cancellationToken = default)
     {
+        await SwitchProtocolsAsync(cancellationToken).ConfigureAwait(false);
+        return new UpgradedStream(_reader!, _writer!);
+    }
+
+    /// <summary>
+    /// As <see cref="AcceptUpgradeAsync"/>, for the WebSocket endpoint: every write is one whole
+    /// server frame, so small ones may be held and sent together. The caller disposes the stream,
+    /// then awaits <see cref="CoalescingUpgradedStream.ReleaseAsync"/> before it returns.
+    /// </summary>
+    internal async ValueTask<CoalescingUpgradedStream> AcceptFramedUpgradeAsync(CancellationToken cancellationToken)
+    {
+        await SwitchProtocolsAsync(cancellationToken).ConfigureAwait(false);
+        return new CoalescingUpgradedStream(_reader!, _writer!);
+    }
+
+    private async ValueTask SwitchProtocolsAsync(CancellationToken cancellationToken)
+    {
         if (!Request.IsUpgrade || Request.HasBody || Response.HasStarted || _reader is null || _writer is null)
         {
             throw new InvalidOperationException("this exchange cannot switch protocols");
@@ -96,7 +113,6 @@ public sealed class HttpExchange
         Response.KeepAlive = false;
         await Response.StartAsync(cancellationToken).ConfigureAwait(false);
         IsUpgraded = true;
-        return new UpgradedStream(_reader, _writer);
     }
 
     public Request Request { get; private set; }

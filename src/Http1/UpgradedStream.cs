@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.IO.Pipelines;
 
 namespace Gatehouse.Http1;
@@ -31,15 +32,20 @@ internal sealed class UpgradedStream(PipeReader reader, PipeWriter writer) : Str
         }
 
         var result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        return TakeInto(reader, result, buffer.Span, out _, cancellationToken);
+    }
+
+    /// <summary>
+    /// Copies what <paramref name="result"/> holds into <paramref name="buffer"/> and consumes it;
+    /// <paramref name="more"/> says whether bytes are left over (the next read completes at once).
+    /// </summary>
+    internal static int TakeInto(PipeReader reader, in ReadResult result, Span<byte> buffer, out bool more, CancellationToken cancellationToken)
+    {
         var available = result.Buffer;
         var count = (int)Math.Min(available.Length, buffer.Length);
         var slice = available.Slice(0, count);
-        foreach (var segment in slice)
-        {
-            segment.Span.CopyTo(buffer.Span);
-            buffer = buffer[segment.Length..];
-        }
-
+        slice.CopyTo(buffer);
+        more = available.Length > count;
         reader.AdvanceTo(slice.End);
         if (result.IsCanceled)
         {

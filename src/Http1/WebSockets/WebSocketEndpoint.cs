@@ -53,7 +53,20 @@ public sealed class WebSocketEndpoint : IRequestHandler
             exchange.Response.Headers.Set("Sec-WebSocket-Protocol", chosen);
         }
 
-        var stream = await exchange.AcceptUpgradeAsync(stopping).ConfigureAwait(false);
+        var stream = await exchange.AcceptFramedUpgradeAsync(stopping).ConfigureAwait(false);
+        try
+        {
+            await RunAsync(exchange, stream, decision).ConfigureAwait(false);
+        }
+        finally
+        {
+            // The socket disposed the stream; a safety-net flush in flight ends before the connection completes the pipes.
+            await stream.ReleaseAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task RunAsync(HttpExchange exchange, Stream stream, HandshakeDecision decision)
+    {
         var declared = new DeclaredSizeLimit(_options.MaxMessageBytes);
         var framed = WebSocket.CreateFromStream(new AbortableStream(stream, declared), new WebSocketCreationOptions
         {

@@ -26,6 +26,11 @@ public static class WebSocketMetrics
     private static readonly Counter<long> KeepAliveFailures =
         Meter.CreateCounter<long>("gatehouse.websocket.keepalive.failures", "{stream}", "streams aborted because the peer's PONG did not come in time");
 
+    private static readonly Counter<long> HeldWrites =
+        Meter.CreateCounter<long>("gatehouse.websocket.writes.held", "{frame}", "server frames held to share a TLS record with the next ones instead of being sent alone");
+
+    internal static void WriteHeld() => HeldWrites.Add(1);
+
     internal static void StreamOpened(string side) => OpenStreams.Add(1, Side(side));
 
     internal static void StreamClosed(string side) => OpenStreams.Add(-1, Side(side));

@@ -16,21 +16,27 @@ internal sealed class RawWsClient : IAsyncDisposable
 {
     private readonly Socket _socket;
     private readonly SslStream _tls;
+    private readonly RecordCountingStream _records;
     private readonly List<byte> _pending = [];
     private readonly byte[] _scratch = new byte[64 * 1024];
 
-    private RawWsClient(Socket socket, SslStream tls)
+    private RawWsClient(Socket socket, SslStream tls, RecordCountingStream records)
     {
         _socket = socket;
         _tls = tls;
+        _records = records;
     }
+
+    /// <summary>TLS records received from the server so far.</summary>
+    public long RecordsReceived => _records.Records;
 
     public static async Task<RawWsClient> ConnectAsync(IPEndPoint endpoint, X509Certificate2 client, string serverPin)
     {
         var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         await socket.ConnectAsync(endpoint, cts.Token);
-        var tls = new SslStream(new NetworkStream(socket, ownsSocket: false));
+        var records = new RecordCountingStream(new NetworkStream(socket, ownsSocket: false));
+        var tls = new SslStream(records);
         await tls.AuthenticateAsClientAsync(
             new SslClientAuthenticationOptions
             {
@@ -41,7 +47,7 @@ internal sealed class RawWsClient : IAsyncDisposable
                 RemoteCertificateValidationCallback = (_, cert, _, _) => cert is X509Certificate2 c && KeyPin.Compute(c) == serverPin,
             },
             cts.Token);
-        return new RawWsClient(socket, tls);
+        return new RawWsClient(socket, tls, records);
     }
 
     public static string UpgradeRequest(string path, params string[] extraHeaders) =>
@@ -68,6 +74,21 @@ internal sealed class RawWsClient : IAsyncDisposable
     }
 
     public Task SendAsync(string text) => SendAsync(Encoding.ASCII.GetBytes(text));
+
+    /// <summary>One masked client frame (RFC 6455 §5.3), payload under 126 bytes.</summary>
+    public static byte[] MaskedFrame(int opcode, ReadOnlySpan<byte> payload)
+    {
+        var frame = new byte[6 + payload.Length];
+        frame[0] = (byte)(0x80 | opcode);
+        frame[1] = (byte)(0x80 | payload.Length);
+        Random.Shared.NextBytes(frame.AsSpan(2, 4));
+        for (var i = 0; i < payload.Length; i++)
+        {
+            frame[6 + i] = (byte)(payload[i] ^ frame[2 + (i % 4)]);
+        }
+
+        return frame;
+    }
 
     /// <summary>Reads one response head (status line and headers) and returns it as text.</summary>
     public async Task<string> ReadHeadAsync(TimeSpan wait)

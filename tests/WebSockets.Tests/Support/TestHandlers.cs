@@ -110,4 +110,37 @@ internal static class TestHandlers
         await socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, stopping);
         await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, stopping);
     }
+
+    /// <summary>Echoes one message, then reads no more and sends nothing for a long while: what it sent must still arrive.</summary>
+    public static async Task ReplyThenWaitAsync(WebSocket socket, CancellationToken stopping)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        var type = await WebSocketMessages.ReceiveMessageAsync(socket, buffer, 1024, stopping);
+        await socket.SendAsync(buffer.WrittenMemory, type, true, stopping);
+        await Task.Delay(TimeSpan.FromSeconds(30), stopping);
+    }
+
+    /// <summary>Reads one message, then only pushes: five messages 100 ms apart, reading nothing more.</summary>
+    public static async Task ReadOnceThenPushAsync(WebSocket socket, CancellationToken stopping)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        await WebSocketMessages.ReceiveMessageAsync(socket, buffer, 1024, stopping);
+        for (var i = 0; i < 5; i++)
+        {
+            await socket.SendAsync(Encoding.UTF8.GetBytes($"push-{i}"), WebSocketMessageType.Text, true, stopping);
+            await Task.Delay(100, stopping);
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(30), stopping);
+    }
+
+    /// <summary>Echoes one message and aborts at once, while the echo may still be held unflushed.</summary>
+    public static async Task ReplyThenAbortAsync(WebSocket socket, Probe probe, CancellationToken stopping)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        var type = await WebSocketMessages.ReceiveMessageAsync(socket, buffer, 1024, stopping);
+        await socket.SendAsync(buffer.WrittenMemory, type, true, stopping);
+        socket.Abort();
+        probe.Ended.TrySetResult(null);
+    }
 }

@@ -1,0 +1,213 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using Gatehouse.Http1.WebSockets;
+
+namespace Gatehouse.Http1;
+
+/// <summary>
+/// An upgraded connection for WebSocket frames whose small writes may share one TLS record and one
+/// send (issue 22): a small data frame written while input is coming faster than the handler answers
+/// (the last read did not wait, or left bytes in the reader) is copied into the pipe unflushed. Held
+/// bytes go out when a read has to wait, with any larger or control frame, past
+/// <see cref="MaxHeldBytes"/>, and, for a handler that writes and then stops reading, from a
+/// thread-pool item queued when holding starts. A gate serializes the pipe writer: that item runs on
+/// another thread. Only for a writer of whole server frames, one per write (the framework's sends).
+/// </summary>
+internal sealed class CoalescingUpgradedStream(PipeReader reader, PipeWriter writer) : Stream, IThreadPoolWorkItem
+{
+    /// <summary>Larger writes are flushed at once: they fill records by themselves.</summary>
+    internal const int MaxSmallWrite = 4 * 1024;
+
+    /// <summary>About one TLS record's worth (16 KiB of plaintext).</summary>
+    internal const int MaxHeldBytes = 16 * 1024;
+
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private volatile bool _inputWaiting; // the last read found input ready or left some in the reader
+    private volatile bool _aborted; // disposed: pending I/O ends, nothing more is flushed
+    private int _held; // bytes written and not flushed; under the gate
+    private bool _netQueued; // under the gate
+    private bool _released; // under the gate: the pipes are the connection's again
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => true;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position
+    {
+        get => throw new NotSupportedException();
+        set => throw new NotSupportedException();
+    }
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (buffer.IsEmpty)
+        {
+            return 0;
+        }
+
+        var backlog = true; // input came without waiting: the peer is sending faster than we answer
+        if (!reader.TryRead(out var result))
+        {
+            var read = reader.ReadAsync(cancellationToken);
+            if (!read.IsCompleted)
+            {
+                // This read waits for the peer, which may be waiting for what we hold. The flush is
+                // not awaited: a read must not stall behind a peer that is slow to take our output.
+                backlog = false;
+                if (Volatile.Read(ref _held) > 0)
+                {
+                    _ = FlushHeldAsync(fromNet: false);
+                }
+            }
+
+            result = await read.ConfigureAwait(false);
+        }
+
+        _inputWaiting = false;
+        var count = UpgradedStream.TakeInto(reader, result, buffer.Span, out var more, cancellationToken);
+        _inputWaiting = more || backlog;
+        return count;
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (_inputWaiting && buffer.Length <= MaxSmallWrite && IsDataFrame(buffer.Span) && _gate.Wait(0, CancellationToken.None))
+        {
+            var held = false;
+            try
+            {
+                if (!_released && !_aborted && _held + buffer.Length <= MaxHeldBytes)
+                {
+                    writer.Write(buffer.Span);
+                    _held += buffer.Length;
+                    held = true;
+                    if (!_netQueued)
+                    {
+                        _netQueued = true;
+                        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: true);
+                    }
+                }
+            }
+            finally
+            {
+                _gate.Release();
+            }
+
+            if (held)
+            {
+                WebSocketMetrics.WriteHeld();
+                return ValueTask.CompletedTask;
+            }
+        }
+
+        return WriteAndFlushAsync(buffer, cancellationToken);
+    }
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    /// <summary>A no-op: every write is flushed or held under this stream's own guarantee.</summary>
+    public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public override void Flush()
+    {
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+    public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+    /// <summary>The safety net: flushes what a handler wrote before it stopped reading.</summary>
+    void IThreadPoolWorkItem.Execute() => _ = FlushHeldAsync(fromNet: true);
+
+    /// <summary>
+    /// The endpoint is done with the stream (after disposing it): waits out a flush in flight, then
+    /// leaves the pipes to the connection, which completes them; a late safety net touches nothing.
+    /// </summary>
+    internal async ValueTask ReleaseAsync()
+    {
+        await _gate.WaitAsync().ConfigureAwait(false);
+        _released = true;
+        _gate.Release();
+    }
+
+    /// <summary>As <see cref="UpgradedStream"/>: disposing ends pending I/O at once (aborts, keep-alive timeouts).</summary>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _aborted = true;
+            reader.CancelPendingRead();
+            writer.CancelPendingFlush();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    /// <summary>A server frame's first byte: opcodes 0x0-0x7 carry data, 0x8-0xF are control (close, ping, pong) and go out at once.</summary>
+    private static bool IsDataFrame(ReadOnlySpan<byte> frame) => frame.Length >= 2 && (frame[0] & 0x08) == 0;
+
+    private ValueTask EnterAsync(CancellationToken cancellationToken) =>
+        _gate.Wait(0, CancellationToken.None) ? ValueTask.CompletedTask : new ValueTask(_gate.WaitAsync(cancellationToken));
+
+    private async ValueTask WriteAndFlushAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
+    {
+        await EnterAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_released, this);
+            var result = await writer.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+            if (result.IsCompleted)
+            {
+                throw new IOException("the peer closed the connection");
+            }
+        }
+        finally
+        {
+            _held = 0;
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Flushes what is held; nobody awaits it, so a failure shows in the handler's next read or write instead.</summary>
+    private async Task FlushHeldAsync(bool fromNet)
+    {
+        try
+        {
+            await EnterAsync(CancellationToken.None).ConfigureAwait(false);
+            try
+            {
+                if (fromNet)
+                {
+                    _netQueued = false;
+                }
+
+                if (_held > 0 && !_released && !_aborted)
+                {
+                    await writer.FlushAsync().ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                _held = 0;
+                _gate.Release();
+            }
+        }
+#pragma warning disable CA1031 // see the summary
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+    }
+}
