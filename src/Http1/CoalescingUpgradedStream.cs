@@ -13,7 +13,7 @@ namespace Gatehouse.Http1;
 /// thread-pool item queued when holding starts. A gate serializes the pipe writer: that item runs on
 /// another thread. Only for a writer of whole server frames, one per write (the framework's sends).
 /// </summary>
-internal sealed class CoalescingUpgradedStream(PipeReader reader, PipeWriter writer) : Stream, IThreadPoolWorkItem
+internal sealed class CoalescingUpgradedStream(PipeReader reader, PipeWriter writer) : UpgradedStream(reader, writer), IThreadPoolWorkItem
 {
     /// <summary>Larger writes are flushed at once: they fill records by themselves.</summary>
     internal const int MaxSmallWrite = 4 * 1024;
@@ -28,20 +28,6 @@ internal sealed class CoalescingUpgradedStream(PipeReader reader, PipeWriter wri
     private bool _netQueued; // under the gate
     private bool _released; // under the gate: the pipes are the connection's again
 
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => true;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         if (buffer.IsEmpty)
@@ -50,9 +36,9 @@ internal sealed class CoalescingUpgradedStream(PipeReader reader, PipeWriter wri
         }
 
         var backlog = true; // input came without waiting: the peer is sending faster than we answer
-        if (!reader.TryRead(out var result))
+        if (!Reader.TryRead(out var result))
         {
-            var read = reader.ReadAsync(cancellationToken);
+            var read = Reader.ReadAsync(cancellationToken);
             if (!read.IsCompleted)
             {
                 // This read waits for the peer, which may be waiting for what we hold. The flush is
@@ -68,13 +54,10 @@ internal sealed class CoalescingUpgradedStream(PipeReader reader, PipeWriter wri
         }
 
         _inputWaiting = false;
-        var count = UpgradedStream.TakeInto(reader, result, buffer.Span, out var more, cancellationToken);
+        var count = TakeInto(result, buffer.Span, out var more, cancellationToken);
         _inputWaiting = more || backlog;
         return count;
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -85,7 +68,7 @@ internal sealed class CoalescingUpgradedStream(PipeReader reader, PipeWriter wri
             {
                 if (!_released && !_aborted && _held + buffer.Length <= MaxHeldBytes)
                 {
-                    writer.Write(buffer.Span);
+                    Writer.Write(buffer.Span);
                     _held += buffer.Length;
                     held = true;
                     if (!_netQueued)
@@ -110,19 +93,8 @@ internal sealed class CoalescingUpgradedStream(PipeReader reader, PipeWriter wri
         return WriteAndFlushAsync(buffer, cancellationToken);
     }
 
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    /// <summary>A no-op: every write is flushed or held under this stream's own guarantee.</summary>
+    /// <summary>A no-op (so is <see cref="UpgradedStream.Flush"/>): every write is flushed or held under this stream's own guarantee.</summary>
     public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public override void Flush()
-    {
-    }
-
-    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-    public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
 
     /// <summary>The safety net: flushes what a handler wrote before it stopped reading.</summary>
     void IThreadPoolWorkItem.Execute() => _ = FlushHeldAsync(fromNet: true);
@@ -138,22 +110,16 @@ internal sealed class CoalescingUpgradedStream(PipeReader reader, PipeWriter wri
         _gate.Release();
     }
 
-    /// <summary>As <see cref="UpgradedStream"/>: disposing ends pending I/O at once (aborts, keep-alive timeouts).</summary>
+    /// <summary>As <see cref="UpgradedStream"/>, and nothing held is flushed after it.</summary>
     protected override void Dispose(bool disposing)
     {
         if (disposing)
         {
             _aborted = true;
-            reader.CancelPendingRead();
-            writer.CancelPendingFlush();
         }
 
         base.Dispose(disposing);
     }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     /// <summary>A server frame's first byte: opcodes 0x0-0x7 carry data, 0x8-0xF are control (close, ping, pong) and go out at once.</summary>
     private static bool IsDataFrame(ReadOnlySpan<byte> frame) => frame.Length >= 2 && (frame[0] & 0x08) == 0;
@@ -167,11 +133,7 @@ internal sealed class CoalescingUpgradedStream(PipeReader reader, PipeWriter wri
         try
         {
             ObjectDisposedException.ThrowIf(_released, this);
-            var result = await writer.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
-            if (result.IsCompleted)
-            {
-                throw new IOException("the peer closed the connection");
-            }
+            await base.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -195,7 +157,7 @@ internal sealed class CoalescingUpgradedStream(PipeReader reader, PipeWriter wri
 
                 if (_held > 0 && !_released && !_aborted)
                 {
-                    await writer.FlushAsync().ConfigureAwait(false);
+                    await Writer.FlushAsync().ConfigureAwait(false);
                 }
             }
             finally

@@ -7,9 +7,14 @@ namespace Gatehouse.Http1;
 /// The connection after a <c>101 Switching Protocols</c>: reads continue from the same
 /// PipeReader (bytes the client pipelined after the handshake are not lost), writes go
 /// through the same PipeWriter and are flushed at once (the protocol above frames its own messages).
+/// <see cref="CoalescingUpgradedStream"/> changes only when writes are flushed.
 /// </summary>
-internal sealed class UpgradedStream(PipeReader reader, PipeWriter writer) : Stream
+internal class UpgradedStream(PipeReader reader, PipeWriter writer) : Stream
 {
+    protected PipeReader Reader { get; } = reader;
+
+    protected PipeWriter Writer { get; } = writer;
+
     public override bool CanRead => true;
 
     public override bool CanSeek => false;
@@ -31,22 +36,22 @@ internal sealed class UpgradedStream(PipeReader reader, PipeWriter writer) : Str
             return 0;
         }
 
-        var result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-        return TakeInto(reader, result, buffer.Span, out _, cancellationToken);
+        var result = await Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        return TakeInto(result, buffer.Span, out _, cancellationToken);
     }
 
     /// <summary>
     /// Copies what <paramref name="result"/> holds into <paramref name="buffer"/> and consumes it;
     /// <paramref name="more"/> says whether bytes are left over (the next read completes at once).
     /// </summary>
-    internal static int TakeInto(PipeReader reader, in ReadResult result, Span<byte> buffer, out bool more, CancellationToken cancellationToken)
+    protected int TakeInto(in ReadResult result, Span<byte> buffer, out bool more, CancellationToken cancellationToken)
     {
         var available = result.Buffer;
         var count = (int)Math.Min(available.Length, buffer.Length);
         var slice = available.Slice(0, count);
         slice.CopyTo(buffer);
         more = available.Length > count;
-        reader.AdvanceTo(slice.End);
+        Reader.AdvanceTo(slice.End);
         if (result.IsCanceled)
         {
             throw new OperationCanceledException(cancellationToken);
@@ -60,7 +65,7 @@ internal sealed class UpgradedStream(PipeReader reader, PipeWriter writer) : Str
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        var result = await writer.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+        var result = await Writer.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
         if (result.IsCompleted)
         {
             throw new IOException("the peer closed the connection");
@@ -70,7 +75,7 @@ internal sealed class UpgradedStream(PipeReader reader, PipeWriter writer) : Str
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
-    public override Task FlushAsync(CancellationToken cancellationToken) => writer.FlushAsync(cancellationToken).AsTask();
+    public override Task FlushAsync(CancellationToken cancellationToken) => Writer.FlushAsync(cancellationToken).AsTask();
 
     public override void Flush() => FlushAsync(CancellationToken.None).GetAwaiter().GetResult();
 
@@ -86,8 +91,8 @@ internal sealed class UpgradedStream(PipeReader reader, PipeWriter writer) : Str
     {
         if (disposing)
         {
-            reader.CancelPendingRead();
-            writer.CancelPendingFlush();
+            Reader.CancelPendingRead();
+            Writer.CancelPendingFlush();
         }
 
         base.Dispose(disposing);
