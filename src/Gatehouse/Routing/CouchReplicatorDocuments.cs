@@ -20,7 +20,7 @@ namespace Gatehouse.Routing;
 /// </summary>
 internal sealed class CouchReplicatorDocuments(Uri node, CouchEnvironment environment, CouchReplication replication, ILogger logger) : IDisposable
 {
-    public const string Database = ReplicationBody.ReplicatorDatabase;
+    private const string Database = ReplicationBody.ReplicatorDatabase;
 
     private const int MaxAnswerBytes = 1024 * 1024;
 

@@ -118,7 +118,7 @@ internal sealed partial class ForwardOperation
                 UpstreamConnection connection;
                 try
                 {
-                    connection = await _pool.LeaseAsync(fresh: attempt > 0, retrySafe: attempt == 0 && IsRetrySafe, _cancellationToken).ConfigureAwait(false);
+                    connection = await _pool.LeaseAsync(fresh: attempt > 0, retrySafe: IsRetrySafe, _cancellationToken).ConfigureAwait(false);
                 }
                 catch (UpstreamConnectException ex)
                 {
