@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Text;
+using Gatehouse.Testing;
 using Gatehouse.Wire;
 
 namespace Gatehouse.Tests;
@@ -74,83 +75,6 @@ public sealed class ResponseRecordTests
             var read = await tls.ReadAsync(buffer, cts.Token);
             Assert.NotEqual(0, read);
             received.AddRange(buffer.AsSpan(0, read));
-        }
-    }
-
-    /// <summary>Passes bytes through and counts the TLS application_data records (type 23) read.</summary>
-    private sealed class TlsRecordCounter(Stream inner) : Stream
-    {
-        private readonly byte[] _header = new byte[5];
-        private int _headerFilled;
-        private int _bodyLeft;
-
-        public int ApplicationRecords { get; private set; }
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => true;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            var read = await inner.ReadAsync(buffer, cancellationToken);
-            Count(buffer.Span[..read]);
-            return read;
-        }
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override int Read(byte[] buffer, int offset, int count)
-        {
-            var read = inner.Read(buffer, offset, count);
-            Count(buffer.AsSpan(offset, read));
-            return read;
-        }
-
-        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => inner.WriteAsync(buffer, cancellationToken);
-
-        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => inner.WriteAsync(buffer, offset, count, cancellationToken);
-
-        public override void Write(byte[] buffer, int offset, int count) => inner.Write(buffer, offset, count);
-
-        public override void Flush() => inner.Flush();
-
-        public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        private void Count(ReadOnlySpan<byte> bytes)
-        {
-            while (!bytes.IsEmpty)
-            {
-                if (_bodyLeft > 0)
-                {
-                    var skip = Math.Min(_bodyLeft, bytes.Length);
-                    _bodyLeft -= skip;
-                    bytes = bytes[skip..];
-                    continue;
-                }
-
-                _header[_headerFilled++] = bytes[0];
-                bytes = bytes[1..];
-                if (_headerFilled == _header.Length)
-                {
-                    _headerFilled = 0;
-                    _bodyLeft = (_header[3] << 8) | _header[4];
-                    if (_header[0] == 23)
-                    {
-                        ApplicationRecords++;
-                    }
-                }
-            }
         }
     }
 }

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using Gatehouse.Testing;
 using Gatehouse.Wire;
 
 namespace Gatehouse.WebSockets.Tests.Support;
@@ -16,11 +17,11 @@ internal sealed class RawWsClient : IAsyncDisposable
 {
     private readonly Socket _socket;
     private readonly SslStream _tls;
-    private readonly RecordCountingStream _records;
+    private readonly TlsRecordCounter _records;
     private readonly List<byte> _pending = [];
     private readonly byte[] _scratch = new byte[64 * 1024];
 
-    private RawWsClient(Socket socket, SslStream tls, RecordCountingStream records)
+    private RawWsClient(Socket socket, SslStream tls, TlsRecordCounter records)
     {
         _socket = socket;
         _tls = tls;
@@ -35,7 +36,7 @@ internal sealed class RawWsClient : IAsyncDisposable
         var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         await socket.ConnectAsync(endpoint, cts.Token);
-        var records = new RecordCountingStream(new NetworkStream(socket, ownsSocket: false));
+        var records = new TlsRecordCounter(new NetworkStream(socket, ownsSocket: false));
         var tls = new SslStream(records);
         await tls.AuthenticateAsClientAsync(
             new SslClientAuthenticationOptions

@@ -1,17 +1,25 @@
-namespace Gatehouse.WebSockets.Tests.Support;
+namespace Gatehouse.Testing;
 
 /// <summary>
 /// Sits under a client's SslStream and counts the TLS records the server sent, by following the
-/// 5-byte record headers in the bytes read: how many records (and sends) a burst of replies took.
+/// 5-byte record headers in the bytes read: how many records (and sends) an answer or a burst took.
+/// Linked into the test projects that need it (tests/Shared).
 /// </summary>
-internal sealed class RecordCountingStream(Stream inner) : Stream
+internal sealed class TlsRecordCounter(Stream inner) : Stream
 {
+    private const byte ApplicationData = 23;
+
     private readonly byte[] _header = new byte[5];
     private int _headerFill;
     private int _bodyLeft;
     private long _records;
+    private long _applicationRecords;
 
+    /// <summary>Every record read.</summary>
     public long Records => Interlocked.Read(ref _records);
+
+    /// <summary>Records of type application_data (in TLS 1.3, every record after the server's hello).</summary>
+    public long ApplicationRecords => Interlocked.Read(ref _applicationRecords);
 
     public override bool CanRead => true;
 
@@ -87,6 +95,10 @@ internal sealed class RecordCountingStream(Stream inner) : Stream
                 _headerFill = 0;
                 _bodyLeft = (_header[3] << 8) | _header[4];
                 Interlocked.Increment(ref _records);
+                if (_header[0] == ApplicationData)
+                {
+                    Interlocked.Increment(ref _applicationRecords);
+                }
             }
         }
     }
