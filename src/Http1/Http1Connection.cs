@@ -21,10 +21,6 @@ public sealed class Http1Connection
     // Unread body bytes we are willing to swallow to keep a connection; beyond this we close.
     private const long MaxDrainBytes = 256 * 1024;
 
-    // Body bytes moved after which a connection going idle asks the TLS layer to give back the
-    // buffers its records grew (small answers never reach it, so they cost no native call).
-    private const long TrimAfterBytes = 4 * 1024;
-
     private readonly WireConnection _connection;
     private readonly IRequestHandler _handler;
     private readonly Http1Limits _limits;
@@ -34,7 +30,6 @@ public sealed class Http1Connection
     private bool _lingerOnClose;
     private string? _remoteAddress; // text of the client's address, made once for all its requests
     private ConnectionInput? _input;
-    private long _bytesSinceTrim; // body bytes both ways since the TLS buffers were last trimmed
 
     private Http1Connection(WireConnection connection, IRequestHandler handler, Http1Limits limits, ILogger logger, ExchangePartsPool partsPool)
     {
@@ -92,9 +87,9 @@ public sealed class Http1Connection
                         parts = null;
                     }
 
-                    if (_bytesSinceTrim >= TrimAfterBytes)
+                    // Even a small answer's records would stay in the TLS buffers for the whole idle time.
+                    if (served > 0)
                     {
-                        _bytesSinceTrim = 0;
                         _connection.TrimIdleBuffers();
                     }
 
@@ -347,7 +342,6 @@ public sealed class Http1Connection
 
         await response.CompleteAsync(CancellationToken.None).ConfigureAwait(false);
         HttpMetrics.Answered(response.StatusCode, exchange.Body.BytesRead, response.BodyBytesWritten);
-        _bytesSinceTrim += exchange.Body.BytesRead + response.BodyBytesWritten;
         if (!response.KeepAlive)
         {
             return false;

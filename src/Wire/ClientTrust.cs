@@ -97,6 +97,15 @@ public sealed class ClientTrust
             return TrustDecision.Refuse(Reasons.NoCertificate);
         }
 
+        // What the rules read (public key, extensions, names) stays cached on the object read, and an
+        // admitted connection keeps its certificate while open (~2.6 KiB each, issue 22): so they read
+        // a second object over the same native certificate, gone when judged.
+        using var judged = new X509Certificate2(clientCertificate);
+        return Judge(judged, handshakeChain);
+    }
+
+    private TrustDecision Judge(X509Certificate2 clientCertificate, X509Chain? handshakeChain)
+    {
         string pin = KeyPin.Compute(clientCertificate);
         if (_denied.Contains(pin))
         {

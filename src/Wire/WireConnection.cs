@@ -83,10 +83,10 @@ public sealed class WireConnection : IAsyncDisposable
     public Socket Socket { get; }
 
     /// <summary>
-    /// Lets the TLS layer give back buffers it grew for big records (OpenSSL's memory BIOs keep their
-    /// largest size otherwise): for a connection that moved a large body and now waits idle for its
-    /// next request. Only while nothing is being read or written; nothing to do on plain listeners,
-    /// nor where the server's TLS tuning is off or not available.
+    /// Lets the TLS layer give back the buffers its records grew (OpenSSL's memory BIOs keep their
+    /// largest size otherwise): for a connection about to wait idle for its next request. Only while
+    /// nothing is being read or written; nothing to do on plain listeners, nor where the server's TLS
+    /// tuning is off or not available.
     /// </summary>
     public void TrimIdleBuffers()
     {

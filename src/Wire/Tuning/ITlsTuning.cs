@@ -26,6 +26,6 @@ internal interface ITlsTuning
     /// <summary>After a refused handshake whose session finished: its context still forbids resumption.</summary>
     void TuneRefused(SslStream stream);
 
-    /// <summary>A connection that moved a large body, about to wait idle; only while no read or write is in flight.</summary>
+    /// <summary>A connection that served a request, about to wait idle; only while no read or write is in flight.</summary>
     void TrimIdle(SslStream stream);
 }

@@ -7,15 +7,16 @@ namespace Gatehouse.Wire.Tuning;
 
 /// <summary>
 /// Gives a connection's two memory BIOs fresh empty buffers where one holds more than
-/// <see cref="IdleBioBytes"/>: after one big answer (16 KiB TLS records) or upload, an idle
-/// keep-alive connection would otherwise keep that much or more for its whole life (issue 9).
+/// <see cref="IdleBioBytes"/>: an idle keep-alive connection would otherwise keep room for the
+/// biggest records it carried for its whole life (up to 17 KiB each after a big answer or upload,
+/// issue 9; still ~1 KiB after one small request and answer, issue 22).
 /// </summary>
 internal sealed class IdleBioTrim(ILogger logger)
 {
     internal const string Name = "idle BIO trim";
 
-    /// <summary>A memory BIO buffer up to this size is kept between requests: small answers would only grow it again.</summary>
-    internal const long IdleBioBytes = 1024;
+    /// <summary>A memory BIO buffer up to this size is kept while idle: none, as nginx's socket BIOs keep none.</summary>
+    internal const long IdleBioBytes = 0;
 
     private readonly FirstFailure _failure = new(logger, Name);
 
