@@ -23,9 +23,11 @@ public sealed class CanonicalTarget
     [ThreadStatic]
     private static StringBuilder? t_builder;
 
+    private readonly string[] _segments;
+
     private CanonicalTarget(string[] segments, bool trailingSlash, string? query, string? authority, bool isAsterisk)
     {
-        Segments = segments;
+        _segments = segments;
         HasTrailingSlash = trailingSlash;
         Query = query;
         Authority = authority;
@@ -33,7 +35,10 @@ public sealed class CanonicalTarget
     }
 
     /// <summary>The decoded path segments; empty for "/".</summary>
-    public IReadOnlyList<string> Segments { get; }
+    public IReadOnlyList<string> Segments => _segments;
+
+    /// <summary><see cref="Segments"/> as a span: a slice of it (a route's tail) costs no copy.</summary>
+    public ReadOnlySpan<string> SegmentSpan => _segments;
 
     /// <summary>The path ended in "/" after its last segment.</summary>
     public bool HasTrailingSlash { get; }
@@ -200,15 +205,15 @@ public sealed class CanonicalTarget
         }
 
         var count = body.Count((byte)'/') + 1;
-        var priorSegments = previous is { IsAsterisk: false } ? previous.Segments : NoSegments;
-        var same = priorSegments.Count == count && previous!.HasTrailingSlash == trailingSlash
+        var priorSegments = previous is { IsAsterisk: false } ? previous._segments : NoSegments;
+        var same = priorSegments.Length == count && previous!.HasTrailingSlash == trailingSlash
             && ReferenceEquals(previous.Query, query) && previous.Authority == authority;
         string[]? segments = null; // made at the first difference from the previous target
         var index = 0;
         foreach (var range in body.Split((byte)'/'))
         {
             var raw = body[range];
-            var prior = index < priorSegments.Count ? priorSegments[index] : null;
+            var prior = index < priorSegments.Length ? priorSegments[index] : null;
             // Only an escape-free segment equals its decoded form byte for byte.
             var segment = prior is not null && raw.IndexOf((byte)'%') < 0 && Ascii.Equals(raw, prior) ? prior : DecodeSegment(raw);
             if (same && !ReferenceEquals(segment, prior))

@@ -75,23 +75,11 @@ public sealed class Route
     public int StrippedSegments => StripPrefix ? PrefixSegments.Count : 0;
 
     /// <summary>The request's decoded segments after this route's prefix: what a policy judges and a handler serves.</summary>
-    public string[] TailOf(Request request)
+    public ReadOnlySpan<string> TailOf(Request request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var segments = request.Target.Segments;
-        var count = segments.Count - PrefixSegments.Count;
-        if (count <= 0)
-        {
-            return [];
-        }
-
-        var tail = new string[count];
-        for (var i = 0; i < count; i++)
-        {
-            tail[i] = segments[PrefixSegments.Count + i];
-        }
-
-        return tail;
+        var segments = request.Target.SegmentSpan;
+        return segments.Length > PrefixSegments.Count ? segments[PrefixSegments.Count..] : [];
     }
 
     /// <summary>True when the request's Host is the one this route serves.</summary>

@@ -27,9 +27,9 @@ internal sealed class CouchReplicatorDocuments(Uri node, CouchEnvironment enviro
     private readonly HttpClient _client = new(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(5) }) { Timeout = TimeSpan.FromSeconds(30) };
 
     /// <summary>True when <paramref name="tail"/> (the path after the mount) is <c>_replicator/{id}</c>.</summary>
-    public static bool IsDocumentPath(IReadOnlyList<string> tail, out string id)
+    public static bool IsDocumentPath(ReadOnlySpan<string> tail, out string id)
     {
-        id = tail.Count == 2 && tail[0] == Database ? tail[1] : string.Empty;
+        id = tail.Length == 2 && tail[0] == Database ? tail[1] : string.Empty;
         return id.Length > 0;
     }
 

@@ -18,7 +18,7 @@ internal sealed class FileRouteHandler(FileEndpoint endpoint) : IRouteHandler
         // No token: a transfer in flight at shutdown finishes within the grace period (issue 10);
         // past it, the Wire layer closes the connection, and the upload's temp file goes.
         var rights = FileMethodRights.For(exchange.Request.Method);
-        await endpoint.HandleAsync(exchange, route.TailOf(exchange.Request), rights, decision.MaxUploadBytes, CancellationToken.None).ConfigureAwait(false);
+        await endpoint.HandleAsync(exchange, route.TailOf(exchange.Request).ToArray(), rights, decision.MaxUploadBytes, CancellationToken.None).ConfigureAwait(false);
         return null;
     }
 

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Gatehouse.Http1;
 
 namespace Gatehouse.Proxy;
@@ -43,10 +44,9 @@ public static class CouchEndpoints
     private static readonly string[] ReplicationReadParameters = ["revs", "open_revs", "latest", "atts_since"];
 
     /// <summary>Classifies one request. <paramref name="segments"/> are the decoded path segments after the mount prefix.</summary>
-    public static CouchClassification Classify(string method, IReadOnlyList<string> segments, string? query)
+    public static CouchClassification Classify(string method, ReadOnlySpan<string> segments, string? query)
     {
         ArgumentNullException.ThrowIfNull(method);
-        ArgumentNullException.ThrowIfNull(segments);
 
         var verb = ToVerb(method);
         if (verb == Verb.Other)
@@ -80,9 +80,9 @@ public static class CouchEndpoints
         return refusal is null ? row with { ForwardQuery = forward } : BadRequest(row.Database, refusal);
     }
 
-    private static CouchClassification ClassifyPath(Verb verb, IReadOnlyList<string> segments, List<(string Name, string Value)> parameters)
+    private static CouchClassification ClassifyPath(Verb verb, ReadOnlySpan<string> segments, List<(string Name, string Value)> parameters)
     {
-        if (segments.Count == 0)
+        if (segments.IsEmpty)
         {
             return verb == Verb.Get ? new(CouchAccess.ServerInfo, null, "server info") { Parameters = CouchParameters.Reads } : Deny(null, "only GET on /");
         }
@@ -90,18 +90,18 @@ public static class CouchEndpoints
         var first = segments[0];
         if (first.StartsWith('_'))
         {
-            if (first == "_all_dbs" && segments.Count == 1 && verb == Verb.Get)
+            if (first == "_all_dbs" && segments.Length == 1 && verb == Verb.Get)
             {
                 return new(CouchAccess.AllDbs, null, "database list") { Parameters = CouchParameters.AllDbs };
             }
 
-            if (first == "_replicate" && segments.Count == 1 && verb == Verb.Post)
+            if (first == "_replicate" && segments.Length == 1 && verb == Verb.Post)
             {
                 return new(CouchAccess.Replicate, null, "replication") { IsLongLived = true };
             }
 
             // One replication document by id (its design document, _local and listings stay closed).
-            if (first == "_replicator" && segments.Count == 2 && IsReplicatorDocumentId(segments[1]))
+            if (first == "_replicator" && segments.Length == 2 && IsReplicatorDocumentId(segments[1]))
             {
                 switch (verb)
                 {
@@ -122,13 +122,13 @@ public static class CouchEndpoints
             return Deny(null, "invalid database name");
         }
 
-        var rest = Flatten(segments);
+        var rest = Flatten(segments[1..]);
         if (rest.Contains(string.Empty))
         {
             return Deny(first, "empty path segment");
         }
 
-        return rest.Count == 0
+        return rest.IsEmpty
             ? ClassifyDatabase(verb, first)
             : ClassifyInDatabase(verb, first, rest, parameters);
     }
@@ -144,7 +144,7 @@ public static class CouchEndpoints
         _ => new(CouchAccess.Delete, db, "delete database"),
     };
 
-    private static CouchClassification ClassifyInDatabase(Verb verb, string db, List<string> rest, List<(string Name, string Value)> parameters)
+    private static CouchClassification ClassifyInDatabase(Verb verb, string db, ReadOnlySpan<string> rest, List<(string Name, string Value)> parameters)
     {
         var head = rest[0];
         if (!head.StartsWith('_'))
@@ -152,7 +152,7 @@ public static class CouchEndpoints
             return ClassifyDocument(verb, db, rest, parameters);
         }
 
-        var single = rest.Count == 1;
+        var single = rest.Length == 1;
         switch (head)
         {
             case "_changes" when single && verb is Verb.Get or Verb.Post:
@@ -175,8 +175,8 @@ public static class CouchEndpoints
                 return ClassifyDesign(verb, db, rest, parameters);
             case "_find" or "_explain" when single && verb == Verb.Post:
                 return new(CouchAccess.Query, db, "mango query") { Parameters = CouchParameters.None };
-            case "_compact" when rest.Count <= 2 && verb == Verb.Post:
-                return new(CouchAccess.Maintain, db, rest.Count == 1 ? "compaction" : "view compaction");
+            case "_compact" when rest.Length <= 2 && verb == Verb.Post:
+                return new(CouchAccess.Maintain, db, rest.Length == 1 ? "compaction" : "view compaction");
             case "_view_cleanup" when single && verb == Verb.Post:
                 return new(CouchAccess.Maintain, db, "view cleanup");
             default:
@@ -236,15 +236,15 @@ public static class CouchEndpoints
         return false;
     }
 
-    private static CouchClassification ClassifyLocal(Verb verb, string db, List<string> rest)
+    private static CouchClassification ClassifyLocal(Verb verb, string db, ReadOnlySpan<string> rest)
     {
-        if (rest.Count > 2)
+        if (rest.Length > 2)
         {
             // CouchDB's answer: a _local document has no attachments, so the path names nothing.
             return new(CouchAccess.Denied, db, "missing") { IsNotFound = true };
         }
 
-        if (rest.Count != 2)
+        if (rest.Length != 2)
         {
             return Deny(db, "malformed _local path");
         }
@@ -259,25 +259,25 @@ public static class CouchEndpoints
         };
     }
 
-    private static CouchClassification ClassifyDesign(Verb verb, string db, List<string> rest, List<(string Name, string Value)> parameters)
+    private static CouchClassification ClassifyDesign(Verb verb, string db, ReadOnlySpan<string> rest, List<(string Name, string Value)> parameters)
     {
-        if (rest.Count < 2 || rest[1].StartsWith('_'))
+        if (rest.Length < 2 || rest[1].StartsWith('_'))
         {
             return Deny(db, "malformed design document path");
         }
 
         // A replicator's new_edits=false PUT would ship code under the push grant's cover: closed.
-        if (verb == Verb.Put && rest.Count == 2 && !HasValue(parameters, "new_edits", "false"))
+        if (verb == Verb.Put && rest.Length == 2 && !HasValue(parameters, "new_edits", "false"))
         {
             return new(CouchAccess.Design, db, "design document write") { Parameters = CouchParameters.DocumentDelete };
         }
 
-        if (rest.Count == 4 && rest[2] == "_view" && verb is Verb.Get or Verb.Post && !rest[3].StartsWith('_'))
+        if (rest.Length == 4 && rest[2] == "_view" && verb is Verb.Get or Verb.Post && !rest[3].StartsWith('_'))
         {
             return new(CouchAccess.Query, db, "view query") { Parameters = CouchParameters.View };
         }
 
-        for (var i = 2; i < rest.Count; i++)
+        for (var i = 2; i < rest.Length; i++)
         {
             // _show, _list, _update, _rewrite, _info, _search …: server-side functions.
             if (rest[i].StartsWith('_'))
@@ -287,11 +287,11 @@ public static class CouchEndpoints
         }
 
         // Deleting a design document, or writing its attachments, changes server code as much as writing it.
-        if (verb == Verb.Delete || (verb == Verb.Put && rest.Count > 2))
+        if (verb == Verb.Delete || (verb == Verb.Put && rest.Length > 2))
         {
-            return new(CouchAccess.Design, db, rest.Count == 2 ? "design document delete" : "design document attachment write")
+            return new(CouchAccess.Design, db, rest.Length == 2 ? "design document delete" : "design document attachment write")
             {
-                Parameters = rest.Count == 2 ? CouchParameters.DocumentDelete : CouchParameters.AttachmentWrite,
+                Parameters = rest.Length == 2 ? CouchParameters.DocumentDelete : CouchParameters.AttachmentWrite,
             };
         }
 
@@ -300,14 +300,14 @@ public static class CouchEndpoints
             return Deny(db, "only GET, and PUT or DELETE with the design grant, on design documents");
         }
 
-        return rest.Count == 2
+        return rest.Length == 2
             ? new(CouchAccess.Read, db, "design document") { AlsoGrantedBy = CouchAccess.Pull, Parameters = CouchParameters.DocumentRead }
             : new(CouchAccess.Read, db, "design document attachment") { AlsoGrantedBy = CouchAccess.Pull, Parameters = CouchParameters.AttachmentRead };
     }
 
-    private static CouchClassification ClassifyDocument(Verb verb, string db, List<string> rest, List<(string Name, string Value)> parameters)
+    private static CouchClassification ClassifyDocument(Verb verb, string db, ReadOnlySpan<string> rest, List<(string Name, string Value)> parameters)
     {
-        for (var i = 1; i < rest.Count; i++)
+        for (var i = 1; i < rest.Length; i++)
         {
             if (rest[i].StartsWith('_'))
             {
@@ -315,7 +315,7 @@ public static class CouchEndpoints
             }
         }
 
-        var isAttachment = rest.Count > 1;
+        var isAttachment = rest.Length > 1;
         switch (verb)
         {
             case Verb.Get when isAttachment:
@@ -345,12 +345,24 @@ public static class CouchEndpoints
     /// at every '/', so <c>_design%2Fx%2F_show%2Fy</c> cannot hide a function behind one segment; a
     /// <c>_local</c> id is split once (it has no sub-resources, and an id may hold '/').
     /// </summary>
-    private static List<string> Flatten(IReadOnlyList<string> segments)
+    /// <remarks>Most paths have nothing to split: they are returned as they came, without a copy.</remarks>
+    private static ReadOnlySpan<string> Flatten(ReadOnlySpan<string> segments)
     {
-        var rest = new List<string>(segments.Count + 2);
-        for (var i = 1; i < segments.Count; i++)
+        var split = 0;
+        while (split < segments.Length && !NeedsSplit(segments[split]))
         {
-            var segment = segments[i];
+            split++;
+        }
+
+        if (split == segments.Length)
+        {
+            return segments;
+        }
+
+        var rest = new List<string>(segments.Length + 2);
+        rest.AddRange(segments[..split]);
+        foreach (var segment in segments[split..])
+        {
             if (segment.StartsWith("_design/", StringComparison.Ordinal))
             {
                 rest.AddRange(segment.Split('/'));
@@ -366,8 +378,11 @@ public static class CouchEndpoints
             }
         }
 
-        return rest;
+        return CollectionsMarshal.AsSpan(rest);
     }
+
+    private static bool NeedsSplit(string segment) =>
+        segment.StartsWith("_design/", StringComparison.Ordinal) || segment.StartsWith("_local/", StringComparison.Ordinal);
 
     private static bool HasAny(List<(string Name, string Value)> parameters, string[] names)
     {

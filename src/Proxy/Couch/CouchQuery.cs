@@ -12,14 +12,18 @@ namespace Gatehouse.Proxy;
 /// </summary>
 internal static class CouchQuery
 {
+    /// <summary>No pairs: what most requests have, shared rather than made each time. Callers only read parsed lists.</summary>
+    private static readonly List<(string Name, string Value)> NoPairs = [];
+
     /// <summary>Every (name, value) pair in order; a pair without '=' has an empty value. Null when a name or value is not UTF-8.</summary>
     public static List<(string Name, string Value)>? Parse(string? query)
     {
-        var pairs = new List<(string, string)>();
         if (string.IsNullOrEmpty(query))
         {
-            return pairs;
+            return NoPairs;
         }
+
+        var pairs = new List<(string, string)>();
 
         // mochiweb ends a pair at ';' as at '&'; Node's qs and Python's parse_qs (since 3.9.2) only at '&'.
         foreach (var range in query.AsSpan().SplitAny('&', ';'))
