@@ -9,10 +9,10 @@ namespace Gatehouse.Wire;
 /// send buffer could not take at once. Almost every write of a gateway fits (answers, TLS records
 /// up to 16 KiB), so the socket's cached asynchronous send state (~360 B of event args and
 /// callbacks, kept by the socket for its whole life once made) is never made for most connections:
-/// thousands of idle keep-alive connections are that much lighter (issue 9). Reads are the
-/// NetworkStream's own.
+/// thousands of idle keep-alive connections are that much lighter (issue 9). Reads are
+/// <see cref="ReadAheadSocketStream"/>'s.
 /// </summary>
-internal sealed partial class ConnectionStream : NetworkStream
+internal sealed partial class ConnectionStream : ReadAheadSocketStream
 {
     private readonly Socket _socket;
 
@@ -23,11 +23,9 @@ internal sealed partial class ConnectionStream : NetworkStream
     public ConnectionStream(Socket socket)
         : base(socket, ownsSocket: true)
     {
+        // Non-blocking (the base class's doing): a synchronous send reports WouldBlock instead of
+        // holding its thread whenever the send buffer is full, and the rest goes asynchronously.
         _socket = socket;
-        // A synchronous send on a blocking socket would wait, holding its thread, whenever the send
-        // buffer is full; non-blocking, it reports WouldBlock and the rest goes asynchronously.
-        // NetworkStream itself refuses a non-blocking socket at construction only.
-        socket.Blocking = false;
     }
 
     /// <summary>The local address and port the client reached.</summary>
@@ -125,27 +123,4 @@ internal sealed partial class ConnectionStream : NetworkStream
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    // The synchronous writes must wait when the send buffer is full, which the non-blocking socket
-    // no longer does by itself: they take the asynchronous path and wait for it. Nothing in the
-    // gateway writes synchronously; these keep the Stream contract whole.
-    public override void Write(ReadOnlySpan<byte> buffer)
-    {
-        var copy = buffer.ToArray();
-        WriteAsync(copy).AsTask().GetAwaiter().GetResult();
-    }
-
-    public override void Write(byte[] buffer, int offset, int count) =>
-        WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-    public override int Read(Span<byte> buffer)
-    {
-        var copy = new byte[buffer.Length];
-        var read = ReadAsync(copy).AsTask().GetAwaiter().GetResult();
-        copy.AsSpan(0, read).CopyTo(buffer);
-        return read;
-    }
-
-    public override int Read(byte[] buffer, int offset, int count) =>
-        ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
 }

@@ -372,16 +372,17 @@ internal sealed partial class ForwardOperation
             {
                 if (connection.IsPlainTcp)
                 {
-                    // Wait on the socket itself (its awaitable is reused, no allocation), so the pipe's read
-                    // below finds the bytes there and completes at once: a pipe read that has to wait parks
-                    // the runtime's async box for it, which 32 connections waiting at once made a new
-                    // allocation nearly every time (issue 9). A TLS upstream may hold bytes the socket no
-                    // longer shows, so it waits through the pipe.
+                    // Wait on the stream itself (a zero-byte read: the socket's awaitable is reused, no
+                    // allocation; under load it reads the answer ahead, see ReadAheadSocketStream), so the
+                    // pipe's read below finds the bytes there and completes at once: a pipe read that has to
+                    // wait parks the runtime's async box for it, which 32 connections waiting at once made
+                    // a new allocation nearly every time (issue 9). A TLS upstream may hold bytes the socket
+                    // no longer shows, so it waits through the pipe.
                     try
                     {
-                        await connection.Socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+                        await connection.Stream.ReadAsync(Memory<byte>.Empty, cancellationToken).ConfigureAwait(false);
                     }
-                    catch (SocketException)
+                    catch (IOException)
                     {
                         // The pipe's read reports it, as every upstream read error is reported.
                     }

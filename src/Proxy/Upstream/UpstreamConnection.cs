@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Sockets;
+using Gatehouse.Wire;
 
 namespace Gatehouse.Proxy;
 
@@ -15,7 +16,7 @@ internal sealed class UpstreamConnection : IAsyncDisposable
     private int _readerCompleted;
 
     public UpstreamConnection(UpstreamNode node, Socket socket, MemoryPool<byte> pool)
-        : this(node, socket, new NetworkStream(socket, ownsSocket: true), pool)
+        : this(node, socket, new ReadAheadSocketStream(socket, ownsSocket: true), pool)
     {
     }
 
@@ -109,6 +110,12 @@ internal sealed class UpstreamConnection : IAsyncDisposable
     /// <summary>True when bytes (or EOF) wait after a finished answer: the framing is in doubt, do not reuse.</summary>
     public bool HasUnreadBytes()
     {
+        // Bytes read ahead of the pipe (ReadAheadSocketStream) are unread bytes too.
+        if (Stream is ReadAheadSocketStream { HasReadAhead: true })
+        {
+            return true;
+        }
+
         if (!Reader.TryRead(out var result))
         {
             return false;
