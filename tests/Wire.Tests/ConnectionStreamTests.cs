@@ -1,6 +1,6 @@
-using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using Gatehouse.Testing;
 
 namespace Gatehouse.Wire.Tests;
 
@@ -13,7 +13,7 @@ public sealed class ConnectionStreamTests
     [Fact]
     public async Task AWriteLargerThanTheSendBufferArrivesWholeOnceThePeerReads()
     {
-        var (server, client) = await ConnectedPairAsync();
+        var (server, client) = await LoopbackSockets.ConnectedPairAsync();
         using var peer = client;
         // Small buffers so the first send cannot take it all: the rest must go asynchronously.
         server.SendBufferSize = 16 * 1024;
@@ -39,7 +39,7 @@ public sealed class ConnectionStreamTests
     [Fact]
     public async Task ASmallWriteCompletesAtOnceAndReadsAreTheSocketsBytes()
     {
-        var (server, client) = await ConnectedPairAsync();
+        var (server, client) = await LoopbackSockets.ConnectedPairAsync();
         using var peer = client;
         await using var stream = new ConnectionStream(server);
 
@@ -63,7 +63,7 @@ public sealed class ConnectionStreamTests
     [Fact]
     public async Task SynchronousReadsAndWritesStillWaitOnTheNonBlockingSocket()
     {
-        var (server, client) = await ConnectedPairAsync();
+        var (server, client) = await LoopbackSockets.ConnectedPairAsync();
         using var peer = client;
         await using var stream = new ConnectionStream(server);
 
@@ -87,7 +87,7 @@ public sealed class ConnectionStreamTests
     [Fact]
     public async Task AWriteToAPeerThatResetFailsWithAnIOException()
     {
-        var (server, client) = await ConnectedPairAsync();
+        var (server, client) = await LoopbackSockets.ConnectedPairAsync();
         await using var stream = new ConnectionStream(server);
         client.LingerState = new LingerOption(true, 0); // close with RST
         client.Dispose();
@@ -106,7 +106,7 @@ public sealed class ConnectionStreamTests
     [Fact]
     public async Task HeldWritesGoOutBeforeTheNextReadAndInOrder()
     {
-        var (server, client) = await ConnectedPairAsync();
+        var (server, client) = await LoopbackSockets.ConnectedPairAsync();
         using var peer = client;
         await using var stream = new ConnectionStream(server);
         stream.HoldWrites();
@@ -142,7 +142,7 @@ public sealed class ConnectionStreamTests
     [Fact]
     public async Task DiscardedWritesNeverReachThePeerAndLaterWritesGoStraightOut()
     {
-        var (server, client) = await ConnectedPairAsync();
+        var (server, client) = await LoopbackSockets.ConnectedPairAsync();
         using var peer = client;
         await using var stream = new ConnectionStream(server);
         stream.HoldWrites();
@@ -161,16 +161,5 @@ public sealed class ConnectionStreamTests
         }
 
         Assert.Equal("alert"u8.ToArray(), received[..got]);
-    }
-
-    private static async Task<(Socket Server, Socket Client)> ConnectedPairAsync()
-    {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen(1);
-        var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await client.ConnectAsync(listener.LocalEndPoint!);
-        var server = await listener.AcceptAsync();
-        return (server, client);
     }
 }

@@ -1,6 +1,6 @@
-using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using Gatehouse.Testing;
 
 namespace Gatehouse.Wire.Tests;
 
@@ -13,17 +13,17 @@ public sealed class ReadAheadSocketStreamTests
     [Fact]
     public async Task AReadinessCheckFindingBytesAtOnceMakesTheNextOneReadThemAhead()
     {
-        var (server, peer) = await ConnectedPairAsync();
+        var (server, peer) = await LoopbackSockets.ConnectedPairAsync();
         using var client = peer;
         await using var stream = new ReadAheadSocketStream(server, ownsSocket: true);
 
-        await SendAndWaitUntilArrivedAsync(client, server, "one"u8.ToArray());
+        await LoopbackSockets.SendAndWaitUntilArrivedAsync(client, server, "one"u8.ToArray());
         var first = stream.ReadAsync(Memory<byte>.Empty);
         Assert.True(first.IsCompletedSuccessfully); // a peek: the bytes stay in the socket
         Assert.False(stream.HasReadAhead);
         Assert.Equal("one", await ReadTextAsync(stream, 3));
 
-        await SendAndWaitUntilArrivedAsync(client, server, "two"u8.ToArray());
+        await LoopbackSockets.SendAndWaitUntilArrivedAsync(client, server, "two"u8.ToArray());
         var second = stream.ReadAsync(Memory<byte>.Empty);
         Assert.True(second.IsCompletedSuccessfully);
         Assert.True(stream.HasReadAhead);       // received ahead, no longer in the socket
@@ -35,10 +35,10 @@ public sealed class ReadAheadSocketStreamTests
     [Fact]
     public async Task ABusyConnectionWhosePeerGoesQuietWaitsWithoutHoldingBytes()
     {
-        var (server, peer) = await ConnectedPairAsync();
+        var (server, peer) = await LoopbackSockets.ConnectedPairAsync();
         using var client = peer;
         await using var stream = new ReadAheadSocketStream(server, ownsSocket: true);
-        await SendAndWaitUntilArrivedAsync(client, server, "a"u8.ToArray());
+        await LoopbackSockets.SendAndWaitUntilArrivedAsync(client, server, "a"u8.ToArray());
         Assert.Equal(0, await stream.ReadAsync(Memory<byte>.Empty));
         Assert.Equal("a", await ReadTextAsync(stream, 1));
 
@@ -53,14 +53,14 @@ public sealed class ReadAheadSocketStreamTests
     [Fact]
     public async Task ThePeersEndMetByAReadAheadComesAfterItsLastBytes()
     {
-        var (server, peer) = await ConnectedPairAsync();
+        var (server, peer) = await LoopbackSockets.ConnectedPairAsync();
         using var client = peer;
         await using var stream = new ReadAheadSocketStream(server, ownsSocket: true);
-        await SendAndWaitUntilArrivedAsync(client, server, "x"u8.ToArray());
+        await LoopbackSockets.SendAndWaitUntilArrivedAsync(client, server, "x"u8.ToArray());
         Assert.Equal(0, await stream.ReadAsync(Memory<byte>.Empty));
         Assert.Equal("x", await ReadTextAsync(stream, 1));
 
-        await SendAndWaitUntilArrivedAsync(client, server, "last"u8.ToArray());
+        await LoopbackSockets.SendAndWaitUntilArrivedAsync(client, server, "last"u8.ToArray());
         client.Shutdown(SocketShutdown.Send);
         Assert.Equal(0, await stream.ReadAsync(Memory<byte>.Empty));
         Assert.Equal("last", await ReadTextAsync(stream, 4));
@@ -72,7 +72,7 @@ public sealed class ReadAheadSocketStreamTests
     [Fact]
     public async Task ManyBytesComeWholeAndInOrderThroughReadAheadsAndPlainReads()
     {
-        var (server, peer) = await ConnectedPairAsync();
+        var (server, peer) = await LoopbackSockets.ConnectedPairAsync();
         using var client = peer;
         await using var stream = new ReadAheadSocketStream(server, ownsSocket: true);
         var payload = RandomNumberGenerator.GetBytes(1024 * 1024);
@@ -107,13 +107,13 @@ public sealed class ReadAheadSocketStreamTests
     [Fact]
     public async Task ASynchronousReadTakesTheBytesReadAheadFirst()
     {
-        var (server, peer) = await ConnectedPairAsync();
+        var (server, peer) = await LoopbackSockets.ConnectedPairAsync();
         using var client = peer;
         await using var stream = new ReadAheadSocketStream(server, ownsSocket: true);
-        await SendAndWaitUntilArrivedAsync(client, server, "1"u8.ToArray());
+        await LoopbackSockets.SendAndWaitUntilArrivedAsync(client, server, "1"u8.ToArray());
         Assert.Equal(0, await stream.ReadAsync(Memory<byte>.Empty));
         Assert.Equal("1", await ReadTextAsync(stream, 1));
-        await SendAndWaitUntilArrivedAsync(client, server, "23"u8.ToArray());
+        await LoopbackSockets.SendAndWaitUntilArrivedAsync(client, server, "23"u8.ToArray());
         Assert.Equal(0, await stream.ReadAsync(Memory<byte>.Empty));
         Assert.True(stream.HasReadAhead);
 
@@ -121,19 +121,6 @@ public sealed class ReadAheadSocketStreamTests
         var rest = new byte[8];
         Assert.Equal(1, stream.Read(rest, 0, rest.Length));
         Assert.Equal((byte)'3', rest[0]);
-    }
-
-    private static async Task SendAndWaitUntilArrivedAsync(Socket from, Socket to, byte[] bytes)
-    {
-        await from.SendAsync(bytes, SocketFlags.None);
-        // Loopback delivers at once; the poll bounds the rare wait instead of assuming it.
-        var deadline = Environment.TickCount64 + 10_000;
-        while (to.Available < bytes.Length)
-        {
-            Assert.True(Environment.TickCount64 < deadline, "the bytes never arrived");
-            to.Poll(10_000, SelectMode.SelectRead);
-            await Task.Yield();
-        }
     }
 
     private static async Task<string> ReadTextAsync(Stream stream, int count)
@@ -148,16 +135,5 @@ public sealed class ReadAheadSocketStreamTests
         }
 
         return System.Text.Encoding.ASCII.GetString(buffer);
-    }
-
-    private static async Task<(Socket Server, Socket Client)> ConnectedPairAsync()
-    {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen(1);
-        var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await client.ConnectAsync(listener.LocalEndPoint!);
-        var server = await listener.AcceptAsync();
-        return (server, client);
     }
 }
