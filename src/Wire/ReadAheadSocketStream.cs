@@ -37,7 +37,7 @@ public class ReadAheadSocketStream : NetworkStream
 
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        if (_ahead is not null || _peerDone)
+        if (HasReadAhead)
         {
             return new ValueTask<int>(TakeAhead(buffer.Span));
         }
