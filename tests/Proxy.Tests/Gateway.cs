@@ -15,7 +15,7 @@ internal sealed class Gateway : IAsyncDisposable, IRequestHandler
     private readonly WireServer _server;
     private readonly Action<ForwardPlan>? _configure;
 
-    public Gateway(IReadOnlyList<Uri> nodes, UpstreamOptions? options = null, Action<ForwardPlan>? configure = null, Http1Limits? limits = null)
+    public Gateway(IReadOnlyList<Uri> nodes, UpstreamOptions? options = null, Action<ForwardPlan>? configure = null, Http1Limits? limits = null, BufferPools? buffers = null)
     {
         Pool = new UpstreamPool(nodes, options ?? new UpstreamOptions());
         _configure = configure;
@@ -25,7 +25,8 @@ internal sealed class Gateway : IAsyncDisposable, IRequestHandler
             null,
             new ClientTrust([], [], []),
             new WireLimits(),
-            Http1Connection.CreateHandler(this, limits));
+            Http1Connection.CreateHandler(this, limits),
+            buffers: buffers);
         _server.Start();
     }
 

@@ -29,12 +29,15 @@ namespace Gatehouse.Proxy;
 /// </summary>
 internal sealed partial class ForwardOperation
 {
-    /// <summary>Body bytes moved per piece, each way.</summary>
-    private const int PieceSize = 32 * 1024;
-
     /// <summary>Room before the piece for a chunk-size line ("XXXXXXXX\r\n"), and after it for its CRLF.</summary>
     private const int ChunkHeadRoom = 10;
     private const int ChunkTailRoom = 2;
+
+    /// <summary>The request body's buffer: a power of two, so the pool rents exactly this (32 KiB + 12 took a 64 KiB array).</summary>
+    private const int BufferSize = 32 * 1024;
+
+    /// <summary>Body bytes moved per piece, each way.</summary>
+    private const int PieceSize = BufferSize - ChunkHeadRoom - ChunkTailRoom;
 
     // The current forward's, set by Restart; let go of when it ends, so an idle connection holds
     // no route's pool or plan (a reload may retire them).
@@ -98,11 +101,14 @@ internal sealed partial class ForwardOperation
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     public async ValueTask<ForwardResult> RunAsync()
     {
-        _buffer = _buffers.Rent(ChunkHeadRoom + PieceSize + ChunkTailRoom);
         try
         {
             if (Request.HasBody)
             {
+                // Only a body needs the buffer. Rented for every GET, it was held while the forward
+                // waited its turn for an upstream connection: at 256 client connections more were out
+                // than the shared pool keeps, and each GET allocated a new one (issue 22).
+                _buffer = _buffers.Rent(BufferSize);
                 if (await ReadFirstPieceAsync().ConfigureAwait(false) is { } failed)
                 {
                     return failed;
@@ -145,9 +151,12 @@ internal sealed partial class ForwardOperation
         }
         finally
         {
-            // The buffer carried the client's body: clear it before anyone else rents it.
-            _buffer.AsSpan(0, _bufferUsed).Clear();
-            _buffers.Return(_buffer);
+            if (_buffer.Length > 0)
+            {
+                // The buffer carried the client's body: clear it before anyone else rents it.
+                _buffer.AsSpan(0, _bufferUsed).Clear();
+                _buffers.Return(_buffer);
+            }
             End();
         }
     }
