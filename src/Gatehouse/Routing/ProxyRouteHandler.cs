@@ -176,5 +176,9 @@ internal sealed class ProxyRouteHandler : IRouteHandler
         await ErrorPages.SendAsync(exchange.Request, response, access.Status, access.Reason, stopping).ConfigureAwait(false);
     }
 
-    public ValueTask DisposeAsync() => _upstream.DisposeAsync();
+    public ValueTask DisposeAsync()
+    {
+        _shares.Dispose();
+        return _upstream.DisposeAsync();
+    }
 }

@@ -13,15 +13,21 @@ namespace Gatehouse.Proxy;
 /// <item>long-lived requests (WebSocket tunnels) never wait: they get a connection only within the key's
 ///   guaranteed share and the route's long-lived budget, else a refusal.</item>
 /// </list>
-/// The fast path (a free connection, nobody waiting) takes one lock and allocates nothing.
+/// The fast path (a free connection, nobody waiting) takes one lock and allocates nothing; a wait
+/// allocates nothing either once the route has seen as many waits at once (see <see cref="Waiter"/>).
 /// </summary>
-public sealed class FairUpstreamShares
+public sealed partial class FairUpstreamShares : IDisposable
 {
     // Idle keys are forgotten past this many, so keys that came once do not pile up.
     private const int KeysKeptIdle = 256;
 
     private readonly Lock _lock = new();
     private readonly Dictionary<string, KeyShare> _keys = new(StringComparer.Ordinal);
+    private Waiter? _spareWaiters;    // taken under the lock
+    private Waiter? _returnedWaiters; // pushed without it (Recycle), taken all at once
+    private readonly Timer _expiry;
+    private long _expiryDue = long.MaxValue;
+    private bool _disposed;
     private int _inUse;
     private int _longLived;
     private int _waiting;
@@ -39,6 +45,7 @@ public sealed class FairUpstreamShares
         Capacity = capacity;
         Guaranteed = guaranteed;
         LongLived = longLived;
+        _expiry = new Timer(static state => ((FairUpstreamShares)state!).ExpireWaiters(), this, Timeout.Infinite, Timeout.Infinite);
     }
 
     public int Capacity { get; }
@@ -85,6 +92,7 @@ public sealed class FairUpstreamShares
         Waiter waiter;
         lock (_lock)
         {
+            ObjectDisposedException.ThrowIf(_disposed, this);
             var share = ShareOf(key);
             if (longLived)
             {
@@ -98,17 +106,26 @@ public sealed class FairUpstreamShares
                 return ValueTask.FromResult<string?>(null);
             }
 
-            waiter = new Waiter(share);
+            waiter = RentWaiter();
+            var now = Environment.TickCount64;
+            waiter.Prepare(share, wait, now, cancellationToken);
             share.Waiters.AddLast(waiter.Node);
             _waiting++;
+            if (waiter.Deadline < _expiryDue)
+            {
+                ArmExpiry(waiter.Deadline, now);
+            }
         }
 
-        return WaitAsync(waiter, wait, cancellationToken);
+        var task = waiter.Task;
+        waiter.WatchCancellation();
+        return task;
     }
 
     /// <summary>Gives back what <see cref="EnterAsync"/> took, handing it to the fairest waiter.</summary>
     public void Leave(string key, bool longLived)
     {
+        Waiter? granted;
         lock (_lock)
         {
             if (!_keys.TryGetValue(key, out var share) || share.Held == 0)
@@ -123,8 +140,17 @@ public sealed class FairUpstreamShares
                 _longLived--;
             }
 
-            HandOut();
+            granted = HandOut();
             ForgetIdleKeys();
+        }
+
+        // Outside the lock: a woken request's first step (Recycle) must not find it held.
+        while (granted is not null)
+        {
+            var next = granted.Link;
+            granted.Link = null;
+            granted.Grant();
+            granted = next;
         }
     }
 
@@ -150,40 +176,129 @@ public sealed class FairUpstreamShares
         return null;
     }
 
-    private async ValueTask<string?> WaitAsync(Waiter waiter, TimeSpan wait, CancellationToken cancellationToken)
+    /// <summary>A queued request's token was cancelled: it leaves the queue and its await throws.</summary>
+    private void Cancel(Waiter waiter)
     {
-        try
+        lock (_lock)
         {
-            await waiter.Granted.Task.WaitAsync(wait, cancellationToken).ConfigureAwait(false);
-            return null;
-        }
-        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
-        {
-            bool granted;
-            lock (_lock)
+            if (!waiter.Queued)
             {
-                // Handed a connection just as the wait ended: it goes back like any other.
-                granted = waiter.Granted.Task.IsCompletedSuccessfully;
-                if (!granted)
+                return; // granted or expired first
+            }
+
+            Dequeue(waiter);
+        }
+
+        waiter.Cancelled();
+    }
+
+    /// <summary>Ends the waits whose deadline passed and sets the timer for the next one.</summary>
+    private void ExpireWaiters()
+    {
+        List<Waiter>? expired = null;
+        lock (_lock)
+        {
+            var now = Environment.TickCount64;
+            var next = long.MaxValue;
+            _expiryDue = long.MaxValue;
+            foreach (var share in _keys.Values)
+            {
+                for (var node = share.Waiters.First; node is not null; node = node.Next)
                 {
-                    waiter.Share.Waiters.Remove(waiter.Node);
-                    _waiting--;
-                    ForgetIdleKeys();
+                    var waiter = node.Value;
+                    if (_disposed || waiter.Deadline <= now)
+                    {
+                        (expired ??= []).Add(waiter);
+                    }
+                    else
+                    {
+                        next = Math.Min(next, waiter.Deadline);
+                    }
                 }
             }
 
-            if (granted)
+            foreach (var waiter in expired ?? [])
             {
-                Leave(waiter.Share.Key, longLived: false);
+                Dequeue(waiter);
             }
 
-            if (ex is OperationCanceledException)
+            if (next != long.MaxValue && !_disposed)
             {
-                throw;
+                ArmExpiry(next, now);
             }
-
-            return $"the app's connections stayed busy for {wait.TotalSeconds.ToString("0.#", System.Globalization.CultureInfo.InvariantCulture)} s";
         }
+
+        foreach (var waiter in expired ?? [])
+        {
+            waiter.Expire();
+        }
+    }
+
+    private void ArmExpiry(long deadline, long now)
+    {
+        if (deadline == long.MaxValue)
+        {
+            return;
+        }
+
+        _expiryDue = deadline;
+        _expiry.Change(TimeSpan.FromMilliseconds(Math.Clamp(deadline - now, 0, uint.MaxValue - 2)), Timeout.InfiniteTimeSpan);
+    }
+
+    private void Dequeue(Waiter waiter)
+    {
+        waiter.Share!.Waiters.Remove(waiter.Node);
+        _waiting--;
+        ForgetIdleKeys();
+    }
+
+    /// <summary>Under the lock: a waiter used before, else a new one.</summary>
+    private Waiter RentWaiter()
+    {
+        var waiter = _spareWaiters ?? Interlocked.Exchange(ref _returnedWaiters, null);
+        if (waiter is null)
+        {
+            return new Waiter(this);
+        }
+
+        _spareWaiters = waiter.Link;
+        waiter.Link = null;
+        return waiter;
+    }
+
+    /// <summary>
+    /// An awaited waiter comes back for the next request that has to queue. Pushed without the lock:
+    /// the awaiting thread recycles as the first thing it does when woken, and on one CPU it is often
+    /// woken while the thread that granted it still runs. The route keeps as many waiters as it ever
+    /// had queued at once.
+    /// </summary>
+    private void Recycle(Waiter waiter)
+    {
+        waiter.Reset();
+        Waiter? head;
+        do
+        {
+            head = Volatile.Read(ref _returnedWaiters);
+            waiter.Link = head;
+        }
+        while (Interlocked.CompareExchange(ref _returnedWaiters, waiter, head) != head);
+    }
+
+    /// <summary>Stops the deadline timer; requests still queued are refused as if their wait ran out.</summary>
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+        }
+
+        _expiry.Dispose();
+        ExpireWaiters();
     }
 
     private KeyShare ShareOf(string key)
@@ -203,9 +318,14 @@ public sealed class FairUpstreamShares
         _inUse++;
     }
 
-    /// <summary>Free connections go to the waiting key holding the fewest; among equals, in turn.</summary>
-    private void HandOut()
+    /// <summary>
+    /// Free connections go to the waiting key holding the fewest; among equals, in turn. Returns the
+    /// waiters granted, linked, for the caller to complete once it has left the lock.
+    /// </summary>
+    private Waiter? HandOut()
     {
+        Waiter? first = null;
+        Waiter? last = null;
         while (_waiting > 0 && _inUse < Capacity)
         {
             KeyShare? next = null;
@@ -225,7 +345,7 @@ public sealed class FairUpstreamShares
 
             if (next is null)
             {
-                return; // every waiting key is at its ceiling
+                break; // every waiting key is at its ceiling
             }
 
             _turn = chosenIndex + 1;
@@ -233,8 +353,19 @@ public sealed class FairUpstreamShares
             next.Waiters.RemoveFirst();
             _waiting--;
             Take(next);
-            waiter.Granted.TrySetResult();
+            if (last is null)
+            {
+                first = waiter;
+            }
+            else
+            {
+                last.Link = waiter;
+            }
+
+            last = waiter;
         }
+
+        return first;
     }
 
     // Round robin among equals: the first index at or after the turn wins over one before it.
@@ -263,20 +394,5 @@ public sealed class FairUpstreamShares
         public int Held { get; set; }
 
         public LinkedList<Waiter> Waiters { get; } = new();
-    }
-
-    private sealed class Waiter
-    {
-        public Waiter(KeyShare share)
-        {
-            Share = share;
-            Node = new LinkedListNode<Waiter>(this);
-        }
-
-        public KeyShare Share { get; }
-
-        public LinkedListNode<Waiter> Node { get; }
-
-        public TaskCompletionSource Granted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }
