@@ -840,6 +840,7 @@ def ws_load(port, size, duration, warmup, server_pid=None):
 # --------------------------------------------------------------------------- results
 
 results = {}   # (row key) -> {peer: [values]}
+rep_of = {}    # (row key) -> {peer: [repetition of each value]}: pairs the peers' runs of one repetition
 ROWS = []      # (key, scenario text, metric text, higher_is_better)
 
 
@@ -849,8 +850,16 @@ def row(key, scenario, metric, higher):
         results[key] = {}
 
 
-def record(key, peer, value):
+def record(key, peer, value, rep=None):
     results[key].setdefault(peer, []).append(value)
+    rep_of.setdefault(key, {}).setdefault(peer, []).append(rep)
+
+
+def paired_ratios(key, peer):
+    """Gatehouse / peer within each repetition both ran (back to back, so on a similar machine state)."""
+    g = dict(zip(rep_of.get(key, {}).get("gatehouse", []), results[key].get("gatehouse", [])))
+    v = dict(zip(rep_of.get(key, {}).get(peer, []), results[key].get(peer, [])))
+    return [g[r] / v[r] for r in g if r is not None and r in v and v[r]]
 
 
 WRK_FIELDS = (("", "rps"), ("p99", "p99"), ("cpu", "cpu_us"), ("sbusy", "server_busy"), ("lbusy", "load_busy"))
@@ -866,7 +875,7 @@ def wrk_rows(prefix, scenario, tag=""):
         row(prefix + "lbusy", scenario, f"load CPU {LOAD_CPU} busy %{tag}", None)
 
 
-def record_wrk(prefix, peer, res, where):
+def record_wrk(prefix, peer, res, where, rep=None):
     """One wrk result into wrk_rows(prefix)'s rows; a failed run or wrk's errors become notes. Returns res."""
     if res is None:
         note(f"{LABEL[peer]}: wrk failed {where}")
@@ -875,7 +884,7 @@ def record_wrk(prefix, peer, res, where):
         note(f"{LABEL[peer]}: {res['errors']} wrk errors (non-2xx or socket) {where}")
     for suffix, field in WRK_FIELDS:
         if res[field] is not None and prefix + suffix in results:
-            record(prefix + suffix, peer, res[field])
+            record(prefix + suffix, peer, res[field], rep)
     return res
 
 
@@ -915,7 +924,12 @@ def table():
         for p in others:
             v = data.get(p)
             if g and v and statistics.median(v) > 0:
-                cells.append(f"{statistics.median(g) / statistics.median(v):.2f}×")
+                text = f"{statistics.median(g) / statistics.median(v):.2f}×"
+                pairs = paired_ratios(key, p)
+                if len(pairs) >= 2:
+                    # The host's speed drifts between runs: a ratio within each repetition cancels it.
+                    text += f" (paired {statistics.median(pairs):.2f}×, {min(pairs):.2f}–{max(pairs):.2f})"
+                cells.append(text)
             else:
                 cells.append("—")
         lines.append("| " + " | ".join(cells) + " |")
@@ -1010,7 +1024,7 @@ def scenario_get_and_stream(ctx, file_id):
                         for name in rotated(order, rep):
                             res = wrk(ok[name].port, conns, DURATION, server_pid=ok[name].proc.pid)
                             log(f"get c={conns} rep={rep + 1} {name}: {res}")
-                            record_wrk(f"get{conns}", name, res, f"at {conns} connections")
+                            record_wrk(f"get{conns}", name, res, f"at {conns} connections", rep)
         # --- 5. streaming
         if "stream" in SCENARIOS:
             row("stream", "5. streaming feed", "change delay ms", False)
@@ -1565,6 +1579,7 @@ def main():
           f"- {REPS} repetition(s) per figure: median (min–max); {DURATION} s per wrk, s_time and WsLoad run; {cpu_note}",
           f"- background: {load_note}",
           "- ratio = Gatehouse / peer on the medians; ↑ higher is better, ↓ lower is better; rows without an arrow are context (how busy each pinned CPU was: a load CPU near 100% caps every peer)",
+          "- paired: where both ran in two or more repetitions (back to back, in turn first), the median and range of the ratios within a repetition; steadier than the ratio of medians when the host's speed drifts",
           f"- backend: {backend_kind} on 127.0.0.1:{backend_port}, same CPU as the load generator",
           "- TLS negotiated (with the client certificate): " + "; ".join(f"{LABEL[k]} {v}" for k, v in ctx["tls"].items()),
           "", tab, ""]
