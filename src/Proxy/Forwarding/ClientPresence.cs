@@ -25,15 +25,16 @@ public static class ClientPresence
     {
         try
         {
-            if (client.Poll(0, SelectMode.SelectRead) && client.Available == 0)
+            // On Linux one getsockopt answers both cases, and it is asked once per queued request: a
+            // FIN moves the socket out of ESTABLISHED (to CLOSE_WAIT), a reset or a pending error to
+            // CLOSED. It also sees a TLS client's FIN behind its close_notify, which the poll below
+            // cannot (bytes wait, so the socket looks present; nginx reads EPOLLRDHUP for this).
+            if (OperatingSystem.IsLinux() && TcpState(client) is { } state)
             {
-                return true;
+                return state != TcpEstablished;
             }
 
-            // A TLS client that closes sends close_notify before its FIN, so bytes wait and the
-            // poll above sees it present; TLS 1.3 encrypts the alert, so its type cannot be read.
-            // The kernel knows the FIN came: the socket left ESTABLISHED (nginx reads EPOLLRDHUP).
-            return OperatingSystem.IsLinux() && TcpState(client) is { } state && state != TcpEstablished;
+            return client.Poll(0, SelectMode.SelectRead) && client.Available == 0;
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {
