@@ -305,7 +305,7 @@ public sealed partial class FairUpstreamShares : IDisposable
     {
         if (!_keys.TryGetValue(key, out var share))
         {
-            share = new KeyShare(key);
+            share = new KeyShare();
             _keys.Add(key, share);
         }
 
@@ -387,10 +387,8 @@ public sealed partial class FairUpstreamShares : IDisposable
         }
     }
 
-    private sealed class KeyShare(string key)
+    private sealed class KeyShare
     {
-        public string Key { get; } = key;
-
         public int Held { get; set; }
 
         public LinkedList<Waiter> Waiters { get; } = new();
