@@ -7,7 +7,7 @@ namespace Gatehouse.Http1;
 
 /// <summary>
 /// The connection's read side: a <see cref="PipeReader"/> whose reads are bounded by a deadline.
-/// A read stores its deadline here and <see cref="DeadlineSweep"/> cuts it once that has passed,
+/// A read stores its deadline in its cell of the <see cref="DeadlineSweep"/>, which cuts it once that has passed,
 /// so a stalled client costs no thread and no timer of its own.
 /// Between requests, when the pipe holds nothing, the connection may wait on the stream itself
 /// (<see cref="StartWaitForBytes"/>): a zero-byte read that keeps far fewer objects alive than a read
@@ -15,13 +15,14 @@ namespace Gatehouse.Http1;
 /// </summary>
 internal sealed class ConnectionInput : IDisposable
 {
-    private const long NoDeadline = long.MaxValue;
-    private const long Expired = long.MinValue; // set by the sweep: the read in flight is past its deadline
+    private const long NoDeadline = DeadlineSweep.NoDeadline;
+    private const long Expired = DeadlineSweep.Expired; // set by the sweep: the read in flight is past its deadline
 
     private readonly DeadlineSweep _sweep;
     private readonly Stream? _stream;
     private readonly Socket? _socket;
-    private long _deadline = NoDeadline; // on DeadlineSweep.Now's clock
+    private long[] _cells = DeadlineSweep.DetachedCells; // _cells[_cell]: this read's deadline, on DeadlineSweep.Now's clock
+    private int _cell;
     private volatile bool _waitingOnStream;
     private PipeReader? _reader; // null while parked (Detach)
 
@@ -60,10 +61,18 @@ internal sealed class ConnectionInput : IDisposable
     /// <summary>True when <see cref="StartWaitForBytes"/> may be used (there is a stream and a socket to end it with).</summary>
     public bool CanWaitOnStream => _stream is not null;
 
-    // The sweep's list of registered inputs, linked through the inputs themselves (guarded by the sweep's lock).
-    internal ConnectionInput? SweepPrevious { get; set; }
+    /// <summary>The sweep's number for this input's cell; -1 while it has none (guarded by the sweep's lock).</summary>
+    internal int Slot { get; private set; } = -1;
 
-    internal ConnectionInput? SweepNext { get; set; }
+    /// <summary>For the sweep (under its lock): where this input's deadline is kept from now on.</summary>
+    internal void TakeCell(long[] cells, int cell, int slot)
+    {
+        Slot = slot;
+        _cell = cell;
+        Volatile.Write(ref _cells, cells);
+    }
+
+    private ref long Deadline => ref Volatile.Read(ref _cells)[_cell];
 
     /// <summary>Reads with a timeout; a passed deadline surfaces as <see cref="TimeoutException"/>.</summary>
     public ValueTask<ReadResult> ReadAsync(TimeSpan timeout) => ReadBeforeAsync(DeadlineAfter(timeout));
@@ -82,7 +91,7 @@ internal sealed class ConnectionInput : IDisposable
             throw new TimeoutException();
         }
 
-        Volatile.Write(ref _deadline, deadline);
+        Volatile.Write(ref Deadline, deadline);
         ReadResult result;
         try
         {
@@ -136,7 +145,7 @@ internal sealed class ConnectionInput : IDisposable
     public ValueTask<int> StartWaitForBytes(long deadline)
     {
         _waitingOnStream = true; // before the deadline is armed: whoever sees the deadline sees this too
-        Volatile.Write(ref _deadline, deadline);
+        Volatile.Write(ref Deadline, deadline);
         try
         {
             return _stream!.ReadAsync(Memory<byte>.Empty);
@@ -188,15 +197,8 @@ internal sealed class ConnectionInput : IDisposable
         }
     }
 
-    /// <summary>For the sweep (under its lock): marks the read in flight as past its deadline; true when it was.</summary>
-    internal bool TryMarkExpired(long now)
-    {
-        var deadline = Volatile.Read(ref _deadline);
-        return deadline <= now && deadline != Expired && Interlocked.CompareExchange(ref _deadline, Expired, deadline) == deadline;
-    }
-
     public void Dispose() => _sweep.Remove(this);
 
     /// <summary>No deadline any more; true when the sweep had marked the read as past it.</summary>
-    private bool Disarm() => Interlocked.Exchange(ref _deadline, NoDeadline) == Expired;
+    private bool Disarm() => Interlocked.Exchange(ref Deadline, NoDeadline) == Expired;
 }

@@ -85,4 +85,63 @@ public sealed class DeadlineSweepTests
         using var input = new ConnectionInput(pipe.Reader, sweep: HandTicked());
         await Assert.ThrowsAsync<TimeoutException>(async () => await input.ReadBeforeAsync(DeadlineSweep.Now - 1));
     }
+
+    [Fact]
+    public async Task CutsOnlyTheExpiredReadsAmongThousandsAcrossChunks()
+    {
+        var sweep = HandTicked();
+        const int count = (DeadlineSweep.ChunkSize * 2) + 100; // three chunks of cells
+        var now = DeadlineSweep.Now;
+        var inputs = new List<(ConnectionInput Input, Pipe Pipe, Task<ReadResult> Read, bool Due)>();
+        for (var i = 0; i < count; i++)
+        {
+            var pipe = new Pipe();
+            var input = new ConnectionInput(pipe.Reader, sweep: sweep);
+            var due = i % 97 == 0 || i == count - 1;
+            var deadline = due ? now + 1_000 : now + 60_000;
+            inputs.Add((input, pipe, input.ReadBeforeAsync(deadline).AsTask(), due));
+        }
+
+        sweep.Tick(now + 1_000);
+
+        foreach (var (input, pipe, read, due) in inputs)
+        {
+            if (due)
+            {
+                await Assert.ThrowsAsync<TimeoutException>(() => read);
+            }
+            else
+            {
+                Assert.False(read.IsCompleted);
+                await pipe.Writer.WriteAsync(Bytes.Of("x"));
+                Assert.False((await read).IsCanceled);
+            }
+
+            input.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task AReusedCellStartsWithoutTheDeadlineOfItsLastHolder()
+    {
+        var sweep = HandTicked();
+        var now = DeadlineSweep.Now;
+        var oldPipe = new Pipe();
+        var old = new ConnectionInput(oldPipe.Reader, sweep: sweep);
+        var oldRead = old.ReadBeforeAsync(now + 1_000).AsTask();
+        old.Dispose(); // its cell goes back with a read (and a deadline) in flight
+
+        var pipe = new Pipe();
+        using var next = new ConnectionInput(pipe.Reader, sweep: sweep);
+        Assert.Equal(-1, old.Slot);
+        Assert.Equal(0, next.Slot); // the same cell, handed on
+
+        // The old input's late read finishes and disarms: that must not reach the new holder's cell.
+        var read = next.ReadBeforeAsync(now + 1_000).AsTask();
+        await oldPipe.Writer.WriteAsync(Bytes.Of("late"));
+        Assert.False((await oldRead).IsCanceled);
+
+        sweep.Tick(now + 1_000);
+        await Assert.ThrowsAsync<TimeoutException>(() => read);
+    }
 }
