@@ -3,7 +3,7 @@
 10 s WsLoad run (8 conns x 4 in flight). Usage: ws_sends.py OUTDIR gatehouse|kestrel SIZE, OUTDIR a
 harness build (bench/compare/out). Hold the bench lock. Prints one JSON line."""
 import json, os, signal, subprocess, sys, time, socket
-out, peer, size = sys.argv[1], sys.argv[2], sys.argv[3]
+out, peer, size = os.path.abspath(sys.argv[1]), sys.argv[2], sys.argv[3]  # the config names files from /tmp
 pki = f"{out}/pki"
 if peer == "gatehouse":
     cfg = {"listen": [{"address": "127.0.0.1", "port": 0, "tls": True, "clientCertificate": "required"}],
