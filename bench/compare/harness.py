@@ -1141,6 +1141,16 @@ def scenario_idle(ctx):
                 peer.stop()
 
 
+def bracket(before, after):
+    """The mean of two wrk results taken either side of another run (either alone when the other failed)."""
+    if before is None or after is None:
+        return before or after
+    mean = {k: (before[k] + after[k]) / 2 if isinstance(before[k], (int, float)) and isinstance(after[k], (int, float))
+            else before[k] for k in before}
+    mean["errors"] = before["errors"] + after["errors"]
+    return mean
+
+
 def scenario_idlebusy(ctx):
     """8. Many idle, some busy (issue 22): BUSY_CONNS wrk connections doing proxied GETs, alone and then beside
     IDLEBUSY_IDLE idle keep-alive connections that each presented the client certificate; and the server's RSS
@@ -1177,11 +1187,16 @@ def scenario_idlebusy(ctx):
                 if not SMOKE:
                     wrk(peer.port, BUSY_CONNS, GET_WARMUP)   # JIT, pools, upstream keep-alive, as in scenario 1
                 warm_idle(peer, cert=True)
-                quiet = record_wrk("ibquiet", name, wrk(peer.port, BUSY_CONNS, IDLEBUSY_DURATION, server_pid=pid),
-                                   "in scenario 8 (no idle conns)")
+                before = wrk(peer.port, BUSY_CONNS, IDLEBUSY_DURATION, server_pid=pid)
                 with idle_held(peer, n, cert=True) as held:
                     busy = wrk(peer.port, BUSY_CONNS, IDLEBUSY_DURATION, server_pid=pid)
-                log(f"idlebusy rep={rep + 1} {name}: quiet {quiet}, beside {held.opened} idle {busy}, "
+                # The run without idle connections brackets the one beside them (before and after, A-B-A):
+                # the host's speed drifts by up to 2x for a minute at a time, and one quiet run caught in
+                # such a spell made the "beside / without" ratios read anything from 0.4 to 1.3.
+                time.sleep(IDLE_SETTLE)   # the server closing the idle connections is not the busy run's cost
+                after = wrk(peer.port, BUSY_CONNS, IDLEBUSY_DURATION, server_pid=pid)
+                quiet = record_wrk("ibquiet", name, bracket(before, after), "in scenario 8 (no idle conns)")
+                log(f"idlebusy rep={rep + 1} {name}: quiet before {before}, after {after}, beside {held.opened} idle {busy}, "
                     f"RSS {held.before} -> {held.after} KiB")
                 if held.error:
                     note(f"{LABEL[name]}, scenario 8: {held.error}")
@@ -1197,7 +1212,8 @@ def scenario_idlebusy(ctx):
     note(f"scenario 8: each peer started afresh per repetition; {'' if SMOKE else f'{GET_WARMUP} s of GETs at {BUSY_CONNS} conns and '}"
          f"{IDLE_WARMUP} idle connections opened and closed first; then wrk ({BUSY_CONNS} conns, {IDLEBUSY_DURATION} s) alone, "
          f"then again while bench/compare/idle_clients.py holds {n:,} keep-alive TLS connections that each presented "
-         "the client certificate and made one GET; RSS per idle conn is the server's RSS with them open minus before they "
+         "the client certificate and made one GET, then alone again once they closed (\"no idle conns\" is the mean of "
+         "the runs before and after, so a drift of the host's speed during the repetition cancels); RSS per idle conn is the server's RSS with them open minus before they "
          "opened, over their count; the ratios are taken per repetition, their median shown")
 
 
