@@ -1141,6 +1141,29 @@ def scenario_idle(ctx):
                 peer.stop()
 
 
+def connections_on(port):
+    """TCP connections (any state but LISTEN) whose local port is port, from /proc/net/tcp and tcp6."""
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                next(f)
+                for line in f:
+                    fields = line.split(None, 4)
+                    if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] != "0A":
+                        count += 1
+        except OSError:
+            pass
+    return count
+
+
+def wait_connections_gone(port, timeout):
+    """Until at most a handful of connections remain on port (or timeout seconds pass)."""
+    deadline = time.monotonic() + timeout
+    while connections_on(port) > 16 and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+
 def bracket(before, after):
     """The mean of two wrk results taken either side of another run (either alone when the other failed)."""
     if before is None or after is None:
@@ -1193,7 +1216,10 @@ def scenario_idlebusy(ctx):
                 # The run without idle connections brackets the one beside them (before and after, A-B-A):
                 # the host's speed drifts by up to 2x for a minute at a time, and one quiet run caught in
                 # such a spell made the "beside / without" ratios read anything from 0.4 to 1.3.
-                time.sleep(IDLE_SETTLE)   # the server closing the idle connections is not the busy run's cost
+                # The server closing the idle connections is not the busy run's cost: a run started 2 s after
+                # they closed met the teardown (p99 20-25 ms for Gatehouse and nginx alike).
+                wait_connections_gone(peer.port, 60)
+                time.sleep(IDLE_SETTLE)
                 after = wrk(peer.port, BUSY_CONNS, IDLEBUSY_DURATION, server_pid=pid)
                 quiet = record_wrk("ibquiet", name, bracket(before, after), "in scenario 8 (no idle conns)")
                 log(f"idlebusy rep={rep + 1} {name}: quiet before {before}, after {after}, beside {held.opened} idle {busy}, "
