@@ -58,7 +58,8 @@ public sealed class ProxyMetricsTests : IDisposable
     [Fact]
     public async Task CountsConnectFailuresByReason()
     {
-        var dead = new Uri($"http://127.0.0.1:{ClosedPort()}/");
+        using var closed = ReserveClosedPort();
+        var dead = new Uri($"http://127.0.0.1:{((IPEndPoint)closed.LocalEndPoint!).Port}/");
         await using var gateway = new Gateway([dead]);
         using var client = await gateway.ConnectAsync();
         await client.SendAsync("GET /couch/db/a HTTP/1.1\r\nHost: g\r\n\r\n");
@@ -145,11 +146,17 @@ public sealed class ProxyMetricsTests : IDisposable
 
     private static string Upstream(Uri uri) => "|upstream=" + uri;
 
-    private static int ClosedPort()
+    /// <summary>
+    /// A port nothing listens on while the returned socket lives: bound but never listening, so a
+    /// connect is refused, and no test running beside this one is handed the port meanwhile. (A port
+    /// probed and let go was given to another test's upstream, whose connects then counted under
+    /// the same upstream tag.)
+    /// </summary>
+    private static Socket ReserveClosedPort()
     {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port; // closed again when the probe goes
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return socket;
     }
 
     private static async Task Until(Func<bool> condition)
