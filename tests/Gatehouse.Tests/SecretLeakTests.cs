@@ -36,6 +36,7 @@ public sealed class SecretLeakTests
         await couch.CreateUserAsync("device", DevicePassword);
         await couch.CreateDatabaseAsync("notes", "device");
 
+        using var deadBackend = ReserveClosedPort();
         await File.WriteAllTextAsync(dir.File("gatehouse.json"), $$"""
             {
               "listen": [
@@ -47,7 +48,7 @@ public sealed class SecretLeakTests
               "routes": [
                 { "kind": "files", "prefix": "/files/", "stores": [ "store" ] },
                 { "kind": "couchdb", "prefix": "/couch/" },
-                { "kind": "proxy", "name": "app", "prefix": "/app/", "backend": "http://127.0.0.1:{{ClosedPort()}}",
+                { "kind": "proxy", "name": "app", "prefix": "/app/", "backend": "http://127.0.0.1:{{((IPEndPoint)deadBackend.LocalEndPoint!).Port}}",
                   "access": { "usersFile": "users.passwd" } }
               ],
               "rules": [
@@ -116,11 +117,15 @@ public sealed class SecretLeakTests
 
     private static string Basic(string user, string password) => Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}"));
 
-    private static int ClosedPort()
+    /// <summary>
+    /// The dead backend's port: bound and never listening while the returned socket lives, so a
+    /// connect is refused (the 502 expected) and no other test is handed the port meanwhile.
+    /// </summary>
+    private static Socket ReserveClosedPort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return socket;
     }
 
     private static async Task<string> SendRawAsync(int port, string request)
