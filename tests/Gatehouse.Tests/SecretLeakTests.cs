@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Gatehouse.Testing;
 
 namespace Gatehouse.Tests;
 
@@ -36,7 +37,7 @@ public sealed class SecretLeakTests
         await couch.CreateUserAsync("device", DevicePassword);
         await couch.CreateDatabaseAsync("notes", "device");
 
-        using var deadBackend = ReserveClosedPort();
+        using var deadBackend = LoopbackSockets.ReserveClosedPort();
         await File.WriteAllTextAsync(dir.File("gatehouse.json"), $$"""
             {
               "listen": [
@@ -117,16 +118,6 @@ public sealed class SecretLeakTests
 
     private static string Basic(string user, string password) => Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}"));
 
-    /// <summary>
-    /// The dead backend's port: bound and never listening while the returned socket lives, so a
-    /// connect is refused (the 502 expected) and no other test is handed the port meanwhile.
-    /// </summary>
-    private static Socket ReserveClosedPort()
-    {
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return socket;
-    }
 
     private static async Task<string> SendRawAsync(int port, string request)
     {

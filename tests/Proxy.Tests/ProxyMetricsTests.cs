@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Sockets;
+using Gatehouse.Testing;
 
 namespace Gatehouse.Proxy.Tests;
 
@@ -58,7 +59,7 @@ public sealed class ProxyMetricsTests : IDisposable
     [Fact]
     public async Task CountsConnectFailuresByReason()
     {
-        using var closed = ReserveClosedPort();
+        using var closed = LoopbackSockets.ReserveClosedPort();
         var dead = new Uri($"http://127.0.0.1:{((IPEndPoint)closed.LocalEndPoint!).Port}/");
         await using var gateway = new Gateway([dead]);
         using var client = await gateway.ConnectAsync();
@@ -146,18 +147,6 @@ public sealed class ProxyMetricsTests : IDisposable
 
     private static string Upstream(Uri uri) => "|upstream=" + uri;
 
-    /// <summary>
-    /// A port nothing listens on while the returned socket lives: bound but never listening, so a
-    /// connect is refused, and no test running beside this one is handed the port meanwhile. (A port
-    /// probed and let go was given to another test's upstream, whose connects then counted under
-    /// the same upstream tag.)
-    /// </summary>
-    private static Socket ReserveClosedPort()
-    {
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return socket;
-    }
 
     private static async Task Until(Func<bool> condition)
     {

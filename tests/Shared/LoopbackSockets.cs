@@ -4,8 +4,8 @@ using System.Net.Sockets;
 namespace Gatehouse.Testing;
 
 /// <summary>
-/// Two connected loopback TCP sockets, and a send that returns once the bytes are readable on the
-/// other side: what tests of a stream over a real socket need. Linked into the test projects that need it (tests/Shared).
+/// Two connected loopback TCP sockets, a send that returns once the bytes are readable on the
+/// other side, and a port that refuses connections: what tests over a real socket need. Linked into the test projects that need it (tests/Shared).
 /// </summary>
 internal static class LoopbackSockets
 {
@@ -37,5 +37,17 @@ internal static class LoopbackSockets
             to.Poll(10_000, SelectMode.SelectRead);
             await Task.Yield();
         }
+    }
+
+    /// <summary>
+    /// A loopback socket bound and never listening: while it lives, a connect to its port is refused,
+    /// and no test running beside this one is handed the port. (A port probed and let go was once
+    /// given to another test's upstream meanwhile.)
+    /// </summary>
+    public static Socket ReserveClosedPort()
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return socket;
     }
 }
