@@ -37,6 +37,63 @@ public sealed class PooledConnectionDeadlineTests
     }
 
     [Fact]
+    public async Task BodySilenceLongerThanTheIdleTimeoutCutsTheAnswerOffOnASecondForward()
+    {
+        // The body deadline arms only when a read waits (issue 22): the first answer's body arrives with
+        // its head and never arms it; the second's stalls and must still be cut off.
+        await using var upstream = new FakeUpstream(async (c, _) =>
+        {
+            await c.ReadRequestAsync();
+            await Ok(c);
+            await c.ReadRequestAsync();
+            await c.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc");
+            await c.WaitForCloseAsync(Wait);
+        });
+        await using var gateway = new Gateway([upstream.Uri], new UpstreamOptions { IdleTimeout = TimeSpan.FromMilliseconds(300) });
+        using var client = await gateway.ConnectAsync();
+        await client.SendAsync("GET /couch/a HTTP/1.1\r\nHost: g\r\n\r\n");
+        Assert.Equal(200, (await client.ReadResponseAsync()).Status);
+
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        await client.SendAsync("GET /couch/b HTTP/1.1\r\nHost: g\r\n\r\n");
+        var (status, _, _) = await client.ReadHeadAsync();
+        var rest = await client.ReadToCloseAsync(Wait);
+
+        Assert.Equal(200, status);
+        Assert.Equal("abc", rest); // closed short of the 10 bytes promised
+        Assert.InRange(started.Elapsed, TimeSpan.FromMilliseconds(250), Wait);
+        Assert.Equal([ForwardResult.Completed], gateway.Results);
+        Assert.Contains(gateway.Errors, e => e is ForwardAbortedException { Result: ForwardResult.UpstreamFailedMidResponse });
+    }
+
+    [Fact]
+    public async Task BodyPausesShorterThanTheIdleTimeoutPassEvenWhenTheyAddUpToMore()
+    {
+        var idle = TimeSpan.FromMilliseconds(400);
+        await using var upstream = new FakeUpstream(async (c, _) =>
+        {
+            await c.ReadRequestAsync();
+            await c.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n");
+            foreach (var piece in "abcd")
+            {
+                await Task.Delay(idle / 3);
+                await c.WriteAsync(piece.ToString());
+            }
+
+            await c.WaitForCloseAsync(Wait);
+        });
+        await using var gateway = new Gateway([upstream.Uri], new UpstreamOptions { IdleTimeout = idle });
+        using var client = await gateway.ConnectAsync();
+
+        await client.SendAsync("GET /couch/a HTTP/1.1\r\nHost: g\r\n\r\n");
+        var response = await client.ReadResponseAsync();
+
+        Assert.Equal(200, response.Status);
+        Assert.Equal("abcd", response.Body);
+        Assert.Equal([ForwardResult.Completed], gateway.Results);
+    }
+
+    [Fact]
     public async Task FirstForwardAnsweredInTimeLeavesThePooledConnectionUsableAfterTheHeaderTimeout()
     {
         var headerTimeout = TimeSpan.FromMilliseconds(300);

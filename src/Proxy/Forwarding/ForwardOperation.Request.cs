@@ -157,10 +157,18 @@ internal sealed partial class ForwardOperation
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder))]
     private async ValueTask WriteAsync(UpstreamConnection connection, ReadOnlyMemory<byte> bytes, IdleDeadline deadline)
     {
-        var token = deadline.Arm(_options.IdleTimeout);
+        // A send to a keep-alive upstream almost always completes at once: the countdown starts only if it waits.
+        var pending = connection.Stream.WriteAsync(bytes, deadline.Unarmed());
+        if (pending.IsCompletedSuccessfully)
+        {
+            pending.GetAwaiter().GetResult(); // gives a pooled source back
+            return;
+        }
+
+        deadline.ArmPending(_options.IdleTimeout);
         try
         {
-            await connection.Stream.WriteAsync(bytes, token).ConfigureAwait(false);
+            await pending.ConfigureAwait(false);
         }
         finally
         {

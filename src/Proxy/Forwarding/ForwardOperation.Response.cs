@@ -41,6 +41,8 @@ internal sealed partial class ForwardOperation
                 return await FailedBeforeResponseAsync(connection, ex, mayRetry, writeDeadline.Expired).ConfigureAwait(false);
             }
 
+            // Linked before the pump starts: the pump arms it from its own thread when the upload ends.
+            var answerToken = headDeadline.Waiting();
             if (_bodyInHand)
             {
                 headDeadline.CancelAfter(_options.ResponseHeaderTimeout);
@@ -56,7 +58,7 @@ internal sealed partial class ForwardOperation
             watch?.Start(_exchange.Connection.Socket, headDeadline);
             try
             {
-                head = await ReadFinalHeadAsync(connection, headDeadline.Token).ConfigureAwait(false);
+                head = await ReadFinalHeadAsync(connection, answerToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (watch is { ClientGone: true } && ex is OperationCanceledException)
             {
@@ -221,14 +223,19 @@ internal sealed partial class ForwardOperation
             ClientDepartureWatch? watch = null;
             try
             {
-                var deadline = idle.Arm(_options.IdleTimeout);
-                // Looked at after arming: a drain that fired before was dropped with the old deadline.
+                var deadline = idle.Unarmed();
+                // Looked at after taking the token: a drain that fired before was dropped with the old deadline.
                 if (feed && _exchange.Stopping.IsCancellationRequested)
                 {
                     return EndFeed(connection);
                 }
 
                 var pending = body.ReadAsync(memory, deadline);
+                if (!pending.IsCompleted)
+                {
+                    idle.ArmPending(_options.IdleTimeout);
+                }
+
                 if (!pending.IsCompleted && (pump is null || pump.IsCompleted))
                 {
                     // A quiet upstream (a longpoll, a feed between heartbeats) would hold this
