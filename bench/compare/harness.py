@@ -22,6 +22,7 @@ Environment knobs (all optional):
                        (default: all)
   BENCH_IDLEBUSY_IDLE  scenario 8: idle mutual-TLS keep-alive connections held beside the busy ones (default 20000;
                        smoke 200)
+  BENCH_GATEHOUSE_LIMITS  JSON object merged over Gatehouse's "limits" (diagnostics; said in the notes)
   BENCH_BUSY_CONNS     scenario 8: busy connections (wrk) doing proxied GETs (default 32)
   BENCH_BURNER         1: every measurement (wrk, s_time, curl, WsLoad, PouchDB pull, feed client) runs beside
                        bench/compare/burner.py on the load CPU, started before it and stopped after (issue 22)
@@ -499,6 +500,10 @@ class GatehousePeer(Peer):
             # the peers have no per-connection request cap either; keep-alive idles as long as theirs
             "limits": {"maxRequestsPerConnection": 100000000, "keepAliveTimeout": 300, "maxConnections": 100000, "maxConnectionsPerAddress": 100000, "maxPendingHandshakesPerAddress": 100000, "maxConnectionsPerPrincipal": 100000},
         }
+        # diagnostics (bench/diag/ab.py): limits merged over the harness's, e.g. a bigger upstream pool
+        if os.environ.get("BENCH_GATEHOUSE_LIMITS"):
+            config["limits"].update(json.loads(os.environ["BENCH_GATEHOUSE_LIMITS"]))
+            note(f"Gatehouse ran with limits {os.environ['BENCH_GATEHOUSE_LIMITS']} (BENCH_GATEHOUSE_LIMITS)")
         if not TLS_TUNING:
             config["runtime"] = {"tlsTuning": False}
             note("Gatehouse ran with runtime.tlsTuning false (BENCH_TLS_TUNING=0)")

@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""A/B two Gatehouse builds on the proxied GET, alternating short wrk runs in the same minutes.
+
+  python3 bench/diag/ab.py DIR_A DIR_B [CONNS] [ROUNDS] [SECONDS]
+
+DIR_A and DIR_B are `dotnet publish` outputs (each holds gatehouse.dll). Both servers run at once,
+pinned to the server CPU as the harness pins them; wrk drives one, then the other, ROUNDS times
+(in turn first), SECONDS each, at CONNS connections. The host's slow spells last 20 s to minutes
+(bench/results/session15-2026-12-06.md), so a run of one build after the other cannot tell a 5%
+change from the drift; the ratio within each round can. Prints each round's CPU µs per request and
+req/s for both, then the median and range of the B/A ratios.
+AB_B_LIMITS='{"maxUpstreamConnectionsPerNode": 300}' gives B other limits (one build is enough then).
+"""
+import os
+import statistics
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "compare"))
+import harness as h  # noqa: E402
+
+
+def main():
+    if len(sys.argv) < 3:
+        raise SystemExit(__doc__)
+    dirs = [Path(sys.argv[1]).resolve(), Path(sys.argv[2]).resolve()]
+    conns = int(sys.argv[3]) if len(sys.argv) > 3 else 32
+    rounds = int(sys.argv[4]) if len(sys.argv) > 4 else 6
+    seconds = int(sys.argv[5]) if len(sys.argv) > 5 else 6
+    h.RUN.mkdir(parents=True, exist_ok=True)
+    h.raise_nofile(h.NOFILE)
+    h.make_pki()
+    h.make_data()
+    backend_port = h.free_port()
+    conf = h.RUN / "ab-backend-nginx.conf"
+    for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        (h.RUN / "backend-nginx-tmp" / sub).mkdir(parents=True, exist_ok=True)
+    conf.write_text(h.fill("nginx-backend.conf", RUN=h.RUN, PORT=backend_port, DATA=h.DATA))
+    backend = h.Proc("ab-backend-nginx", ["nginx", "-p", str(h.RUN), "-c", str(conf)], cpu=h.LOAD_CPU)
+    if not h.wait_port(backend_port, backend):
+        raise SystemExit("the backend did not start: " + backend.tail())
+    ctx = {"backend_port": backend_port, "feed_port": h.free_port()}
+
+    peers = []
+    base_run = h.RUN
+    b_limits = os.environ.pop("AB_B_LIMITS", None)
+    for tag, d in zip("AB", dirs):
+        if tag == "B" and b_limits:
+            os.environ["BENCH_GATEHOUSE_LIMITS"] = b_limits
+        h.gatehouse_command = lambda d=d: ["dotnet", str(d / "gatehouse.dll")]
+        h.RUN = base_run / f"ab-{tag}"  # its config and log apart from the other's
+        h.RUN.mkdir(parents=True, exist_ok=True)
+        peer = h.GatehousePeer("gatehouse")
+        if not peer.start("optional", ctx):
+            raise SystemExit(f"{tag} ({d}) did not start: {peer.proc.tail() if peer.proc else ''}")
+        peers.append(peer)
+
+    for peer in peers:  # warm both (tiered JIT) before anything counts
+        h.wrk(peer.port, conns, 3)
+    cpu = {0: [], 1: []}
+    rps = {0: [], 1: []}
+    for r in range(rounds):
+        for i in (0, 1) if r % 2 == 0 else (1, 0):
+            res = h.wrk(peers[i].port, conns, seconds, server_pid=peers[i].proc.pid)
+            cpu[i].append(res["cpu_us"])
+            rps[i].append(res["rps"])
+        print(f"round {r + 1}: A {cpu[0][-1]:.1f} µs/req {rps[0][-1]:,.0f} req/s   "
+              f"B {cpu[1][-1]:.1f} µs/req {rps[1][-1]:,.0f} req/s   B/A cpu {cpu[1][-1] / cpu[0][-1]:.3f}", flush=True)
+    ratios = sorted(b / a for a, b in zip(cpu[0], cpu[1]))
+    rps_ratios = sorted(b / a for a, b in zip(rps[0], rps[1]))
+    print(f"{conns} conns, {rounds} rounds × {seconds} s: CPU µs/req A median {statistics.median(cpu[0]):.1f}, "
+          f"B median {statistics.median(cpu[1]):.1f}; B/A paired median {statistics.median(ratios):.3f} "
+          f"({ratios[0]:.3f}–{ratios[-1]:.3f}); req/s B/A {statistics.median(rps_ratios):.3f}")
+    for peer in peers:
+        peer.stop()
+    backend.stop()
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    finally:
+        h.stop_all()
