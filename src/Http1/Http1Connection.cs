@@ -21,6 +21,12 @@ public sealed class Http1Connection
     // Unread body bytes we are willing to swallow to keep a connection; beyond this we close.
     private const long MaxDrainBytes = 256 * 1024;
 
+    /// <summary>A wait for the next request shorter than this counts as back to back (see <see cref="KeepsTlsBuffersWarm"/>).</summary>
+    internal const long BackToBackMs = 1000;
+
+    /// <summary>An exchange that read and wrote no more body than this each way is small (see <see cref="KeepsTlsBuffersWarm"/>).</summary>
+    internal const long SmallExchangeBytes = 4096;
+
     private readonly WireConnection _connection;
     private readonly IRequestHandler _handler;
     private readonly Http1Limits _limits;
@@ -28,6 +34,7 @@ public sealed class Http1Connection
     private readonly ExchangePartsPool _partsPool;
     private volatile bool _waitingForRequest;
     private bool _lingerOnClose;
+    private bool _lastExchangeSmall; // the request just served and its answer were small (ServeAsync)
     private string? _remoteAddress; // text of the client's address, made once for all its requests
     private ConnectionInput? _input;
 
@@ -66,11 +73,13 @@ public sealed class Http1Connection
         ConnectionPipes? pipes = null; // with the parts, but returned only clean (see ConnectionPipes)
         HttpResponse? response = null;
         Exception? failure = null;
+        long lastWaitMs = long.MaxValue; // how long the request just served was waited for
         try
         {
             for (var served = 0; served < _limits.MaxRequestsPerConnection && !stopping.IsCancellationRequested; served++)
             {
                 response = null;
+                var waitMs = 0L;
                 var idleDeadline = ConnectionInput.DeadlineAfter(served == 0 ? _limits.HeaderTimeout : _limits.KeepAliveTimeout);
                 // Between requests with nothing buffered (no pipelined request waiting), park the
                 // parts with the pipes and wait on the stream itself, here in this frame: an idle
@@ -88,10 +97,12 @@ public sealed class Http1Connection
                     }
 
                     // Even a small answer's records would stay in the TLS buffers for the whole idle time.
-                    if (served > 0)
+                    if (served > 0 && !KeepsTlsBuffersWarm(served, lastWaitMs, _lastExchangeSmall))
                     {
                         _connection.TrimIdleBuffers();
                     }
+
+                    var waitStarted = DeadlineSweep.Now;
 
                     Exception? waitError = null;
                     _waitingForRequest = true;
@@ -114,7 +125,10 @@ public sealed class Http1Connection
                     }
 
                     input.FinishWaitForBytes(waitError);
+                    waitMs = DeadlineSweep.Now - waitStarted;
                 }
+
+                lastWaitMs = waitMs;
 
                 parts ??= _partsPool.Rent();
                 if (pipes is null)
@@ -183,6 +197,18 @@ public sealed class Http1Connection
             await LingeringClose.RunAsync(_connection).ConfigureAwait(false);
         }
     }
+
+    /// <summary>
+    /// Whether a connection about to wait keeps its TLS buffers instead of giving them back: only when it
+    /// has just answered a small request that came back to back with the one before (its second request
+    /// or later). Giving back and regrowing OpenSSL's two memory BIOs around every request cost ~3% of
+    /// the CPU per proxied GET (issue 22); a connection that serves one request and idles (the many-idle
+    /// case, issue 9) and one that carried a big body still give them back, and a warm one gives them
+    /// back after its next request that follows a pause. What a warm connection holds while it idles is
+    /// the last small exchange's records, about 1 KiB, until its next request or its keep-alive timeout.
+    /// </summary>
+    internal static bool KeepsTlsBuffersWarm(int served, long lastWaitMs, bool lastExchangeSmall) =>
+        served > 1 && lastWaitMs < BackToBackMs && lastExchangeSmall;
 
     /// <summary>
     /// Completing a StreamPipeWriter flushes what it still holds; when that write fails (the client
@@ -342,6 +368,7 @@ public sealed class Http1Connection
 
         await response.CompleteAsync(CancellationToken.None).ConfigureAwait(false);
         HttpMetrics.Answered(response.StatusCode, exchange.Body.BytesRead, response.BodyBytesWritten);
+        _lastExchangeSmall = exchange.Body.BytesRead <= SmallExchangeBytes && response.BodyBytesWritten <= SmallExchangeBytes;
         if (!response.KeepAlive)
         {
             return false;
