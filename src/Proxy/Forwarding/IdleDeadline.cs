@@ -5,7 +5,7 @@ namespace Gatehouse.Proxy;
 /// only silence longer than the limit fails (a live feed with heartbeats never does). One lives as
 /// long as its upstream connection and serves every forward on it (<see cref="Attach"/> to the
 /// forward's token, <see cref="Detach"/> after), so a keep-alive forward allocates no token source
-/// or timer (issue 9). A fired deadline is replaced on the next arm; its connection is discarded anyway.
+/// or timer (issue 9). A fired deadline is replaced when its token is next taken; its connection is discarded anyway.
 /// An operation that may finish at once takes <see cref="Unarmed"/> and arms only when it goes pending
 /// (<see cref="ArmPending"/>): a send to a keep-alive upstream or a read of bytes already buffered then
 /// costs no timer change and no link to the caller's token (issue 22: re-timing and linking three
@@ -24,7 +24,7 @@ internal sealed class IdleDeadline : IDisposable
     /// <summary>True when the deadline (not the caller) cancelled.</summary>
     public bool Expired => _source.IsCancellationRequested && !_outer.IsCancellationRequested;
 
-    /// <summary>Starts a forward: the caller's <paramref name="outer"/> token now cancels this deadline too.</summary>
+    /// <summary>Starts a forward: the caller's <paramref name="outer"/> token now cancels whatever waits on this deadline.</summary>
     public void Attach(CancellationToken outer)
     {
         _outer = outer;
@@ -42,14 +42,6 @@ internal sealed class IdleDeadline : IDisposable
         _outer = default;
     }
 
-    public CancellationToken Arm(TimeSpan timeout)
-    {
-        // Disarmed after every use, so only a fired deadline needs replacing; CancelAfter re-times the rest.
-        var token = Unarmed();
-        ArmPending(timeout);
-        return token;
-    }
-
     /// <summary>
     /// The token for a wait that may outlast the caller: linked to the caller's token now, armed now or
     /// later (the answer wait, whose countdown starts when the upload ends, from the pump's thread).
@@ -60,7 +52,10 @@ internal sealed class IdleDeadline : IDisposable
         return _source.Token;
     }
 
-    /// <summary>The token for an operation that may complete at once; call <see cref="ArmPending"/> if it does not.</summary>
+    /// <summary>
+    /// The token for an operation that may complete at once; call <see cref="ArmPending"/> if it does not.
+    /// Disarmed after every use, so only a fired deadline needs replacing here.
+    /// </summary>
     public CancellationToken Unarmed()
     {
         if (_source.IsCancellationRequested)
