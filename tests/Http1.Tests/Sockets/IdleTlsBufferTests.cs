@@ -8,7 +8,7 @@ namespace Gatehouse.Http1.Tests.Sockets;
 /// OpenSSL's memory BIOs keep the size of the biggest TLS record they carried. A keep-alive
 /// connection gives those buffers back before it waits idle for its next request (issue 9: ~17 KiB
 /// or more per idle connection after a large answer; issue 22: ~1 KiB after a small one), except
-/// while it answers small requests back to back (issue 22: the give-back and regrowth cost ~3% CPU).
+/// while it answers small requests back to back (issue 22: the give-back and regrowth cost CPU on every request).
 /// Each request's handler looks at the BIOs as the idle wait before it left them.
 /// </summary>
 public sealed class IdleTlsBufferTests(TlsFixture fixture) : IClassFixture<TlsFixture>
