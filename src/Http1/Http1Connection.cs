@@ -202,9 +202,9 @@ public sealed class Http1Connection
     /// Whether a connection about to wait keeps its TLS buffers instead of giving them back: only when it
     /// has just answered a small request that came back to back with the one before (its second request
     /// or later). Giving back and regrowing OpenSSL's two memory BIOs around every request took about 1%
-    /// of the gateway's profile samples on a proxied GET (issue 22); a connection that serves one request and idles (the many-idle
-    /// case, issue 9) and one that carried a big body still give them back, and a warm one gives them
-    /// back after its next request that follows a pause. What a warm connection holds while it idles is
+    /// of the gateway's profile samples on a proxied GET (issue 22); a connection that serves one request
+    /// and idles (the many-idle case, issue 9) and one that carried a big body still give them back, and a
+    /// warm one gives them back after its next request that follows a pause. What a warm connection holds while it idles is
     /// the last small exchange's records, about 1 KiB, until its next request or its keep-alive timeout.
     /// </summary>
     internal static bool KeepsTlsBuffersWarm(int served, long lastWaitMs, bool lastExchangeSmall) =>

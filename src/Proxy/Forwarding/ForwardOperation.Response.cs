@@ -233,16 +233,16 @@ internal sealed partial class ForwardOperation
                 var pending = body.ReadAsync(memory, deadline);
                 if (!pending.IsCompleted)
                 {
+                    // Bytes already buffered never pay for the deadline's timer, nor for the watch's.
                     idle.ArmPending(_options.IdleTimeout);
-                }
-
-                if (!pending.IsCompleted && (pump is null || pump.IsCompleted))
-                {
-                    // A quiet upstream (a longpoll, a feed between heartbeats) would hold this
-                    // connection for a client that left until its next byte (issue 18): watch the
-                    // client while waiting. Bytes already buffered never pay for the timer.
-                    watch = connection.DepartureWatch;
-                    watch.Start(_exchange.Connection.Socket, idle);
+                    if (pump is null || pump.IsCompleted)
+                    {
+                        // A quiet upstream (a longpoll, a feed between heartbeats) would hold this
+                        // connection for a client that left until its next byte (issue 18): watch the
+                        // client while waiting.
+                        watch = connection.DepartureWatch;
+                        watch.Start(_exchange.Connection.Socket, idle);
+                    }
                 }
 
                 read = await pending.ConfigureAwait(false);

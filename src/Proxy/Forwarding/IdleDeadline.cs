@@ -19,8 +19,6 @@ internal sealed class IdleDeadline : IDisposable
     private bool _linked;
     private bool _armed;
 
-    public CancellationToken Token => _source.Token;
-
     /// <summary>True when the deadline (not the caller) cancelled.</summary>
     public bool Expired => _source.IsCancellationRequested && !_outer.IsCancellationRequested;
 
@@ -82,9 +80,7 @@ internal sealed class IdleDeadline : IDisposable
     {
         try
         {
-            EnsureLinked();
-            _source.CancelAfter(timeout);
-            _armed = true;
+            ArmPending(timeout);
         }
         catch (ObjectDisposedException)
         {
