@@ -84,7 +84,7 @@ internal sealed partial class ForwardOperation
     /// flight). A client-side failure aborts the upstream connection, so the answer wait ends too.
     /// Arms the header deadline when the upload is over, however it ended.
     /// </summary>
-    private async Task<PumpOutcome> PumpAsync(UpstreamConnection connection, IdleDeadline headDeadline)
+    private async Task<PumpOutcome> PumpAsync(UpstreamConnection connection, ClientDepartureWatch answerWait)
     {
         // The head's write deadline: the head was written before the pump started, so it is free.
         var deadline = connection.WriteDeadline;
@@ -133,7 +133,7 @@ internal sealed partial class ForwardOperation
         }
         finally
         {
-            headDeadline.CancelAfter(_options.ResponseHeaderTimeout);
+            answerWait.ArmAfter(_options.ResponseHeaderTimeout);
         }
     }
 

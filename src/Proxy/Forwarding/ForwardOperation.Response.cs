@@ -41,26 +41,27 @@ internal sealed partial class ForwardOperation
                 return await FailedBeforeResponseAsync(connection, ex, mayRetry, writeDeadline.Expired).ConfigureAwait(false);
             }
 
-            // Linked before the pump starts: the pump arms it from its own thread when the upload ends.
+            // Linked and watched before the pump starts: the pump arms the answer's deadline from its
+            // own thread when the upload ends. With the whole body sent, nothing else would notice the
+            // client leaving while the upstream thinks: the watch polls it then.
             var answerToken = headDeadline.Waiting();
+            var watch = connection.DepartureWatch;
+            watch.Start(_bodyInHand ? _exchange.Connection.Socket : null, headDeadline);
             if (_bodyInHand)
             {
-                headDeadline.CancelAfter(_options.ResponseHeaderTimeout);
+                watch.ArmAfter(_options.ResponseHeaderTimeout);
             }
             else
             {
-                pump = PumpAsync(connection, headDeadline);
+                pump = PumpAsync(connection, watch);
             }
 
             UpstreamResponseHead head;
-            // With the whole body sent, nothing else would notice the client leaving while the upstream thinks.
-            var watch = pump is null ? connection.DepartureWatch : null;
-            watch?.Start(_exchange.Connection.Socket, headDeadline);
             try
             {
                 head = await ReadFinalHeadAsync(connection, answerToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (watch is { ClientGone: true } && ex is OperationCanceledException)
+            catch (Exception ex) when (watch.ClientGone && ex is OperationCanceledException)
             {
                 connection.Abort();
                 ProxyLog.ClientLeftBeforeAnswer(_logger, _exchange.RemoteEndPoint, connection.Node, Request.Method, Request.Target.Path);
@@ -80,7 +81,7 @@ internal sealed partial class ForwardOperation
             }
             finally
             {
-                watch?.Stop();
+                watch.Stop();
             }
 
             if (head.StatusCode == 101)

@@ -41,8 +41,9 @@ internal sealed class IdleDeadline : IDisposable
     }
 
     /// <summary>
-    /// The token for a wait that may outlast the caller: linked to the caller's token now, armed now or
-    /// later (the answer wait, whose countdown starts when the upload ends, from the pump's thread).
+    /// The token for a wait that may outlast the caller, linked to the caller's token now: the answer
+    /// wait, whose deadline the connection's <see cref="ClientDepartureWatch"/> keeps and fires
+    /// (<see cref="Cancel()"/>) on its sweep's ticks.
     /// </summary>
     public CancellationToken Waiting()
     {
@@ -72,23 +73,7 @@ internal sealed class IdleDeadline : IDisposable
         _armed = true;
     }
 
-    /// <summary>
-    /// (Re)starts the countdown without resetting, for a deadline someone is already waiting on
-    /// (a reset would drop their registration): the answer wait's deadline once the upload ends.
-    /// </summary>
-    public void CancelAfter(TimeSpan timeout)
-    {
-        try
-        {
-            ArmPending(timeout);
-        }
-        catch (ObjectDisposedException)
-        {
-            // The connection already closed.
-        }
-    }
-
-    /// <summary>Fires the deadline now (the client left while the answer was awaited).</summary>
+    /// <summary>Fires the deadline now (the answer's deadline passed, or the client left while it was awaited).</summary>
     public void Cancel() => Cancel(_source);
 
     public void Disarm()
