@@ -8,16 +8,23 @@ public static class HttpMetrics
     public const string MeterName = "Gatehouse.Http";
 
     private static readonly Meter Meter = new(MeterName);
-    private static readonly string[] StatusClasses = ["1xx", "2xx", "3xx", "4xx", "5xx"];
+    private static readonly KeyValuePair<string, object?>[] StatusTags =
+        [new("status_class", "1xx"), new("status_class", "2xx"), new("status_class", "3xx"), new("status_class", "4xx"), new("status_class", "5xx"), new("status_class", "other")];
 
-    internal static readonly Counter<long> Requests =
-        Meter.CreateCounter<long>("gatehouse.requests", description: "Requests answered, by status class");
+    // Counted in place and reported when the metrics are read: a counter's Add per request went
+    // through the meter's listener and a locked series lookup, three times per request (issue 22).
+    private static readonly long[] AnsweredByClass = new long[StatusTags.Length];
+    private static long _bytesIn;
+    private static long _bytesOut;
 
-    internal static readonly Counter<long> BytesIn =
-        Meter.CreateCounter<long>("gatehouse.request.body.bytes", unit: "By", description: "Request body bytes read by handlers");
+    internal static readonly ObservableCounter<long> Requests =
+        Meter.CreateObservableCounter("gatehouse.requests", ObserveRequests, description: "Requests answered, by status class");
 
-    internal static readonly Counter<long> BytesOut =
-        Meter.CreateCounter<long>("gatehouse.response.body.bytes", unit: "By", description: "Response body bytes written");
+    internal static readonly ObservableCounter<long> BytesIn =
+        Meter.CreateObservableCounter("gatehouse.request.body.bytes", () => Volatile.Read(ref _bytesIn), unit: "By", description: "Request body bytes read by handlers");
+
+    internal static readonly ObservableCounter<long> BytesOut =
+        Meter.CreateObservableCounter("gatehouse.response.body.bytes", () => Volatile.Read(ref _bytesOut), unit: "By", description: "Response body bytes written");
 
     internal static readonly Counter<long> SendFileBytes =
         Meter.CreateCounter<long>("gatehouse.response.sendfile.bytes", unit: "By", description: "Response body bytes sent zero-copy (sendfile) on plain connections; also counted in gatehouse.response.body.bytes");
@@ -28,15 +35,30 @@ public static class HttpMetrics
     internal static void Answered(int status, long bytesIn, long bytesOut)
     {
         var index = (status / 100) - 1;
-        Requests.Add(1, new KeyValuePair<string, object?>("status_class", (uint)index < (uint)StatusClasses.Length ? StatusClasses[index] : "other"));
+        Interlocked.Increment(ref AnsweredByClass[(uint)index < (uint)(StatusTags.Length - 1) ? index : StatusTags.Length - 1]);
         if (bytesIn > 0)
         {
-            BytesIn.Add(bytesIn);
+            Interlocked.Add(ref _bytesIn, bytesIn);
         }
 
         if (bytesOut > 0)
         {
-            BytesOut.Add(bytesOut);
+            Interlocked.Add(ref _bytesOut, bytesOut);
         }
+    }
+
+    private static List<Measurement<long>> ObserveRequests()
+    {
+        var measurements = new List<Measurement<long>>(StatusTags.Length);
+        for (var i = 0; i < StatusTags.Length; i++)
+        {
+            var count = Volatile.Read(ref AnsweredByClass[i]);
+            if (count > 0)
+            {
+                measurements.Add(new(count, StatusTags[i]));
+            }
+        }
+
+        return measurements;
     }
 }

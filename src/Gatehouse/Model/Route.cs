@@ -34,16 +34,13 @@ public sealed class Route
         // A regex route forwards the path unchanged; a prefix route strips its prefix unless told not to.
         StripPrefix = PathRegex is null && (config?.StripPrefix ?? true);
         Name = config?.Name ?? config?.Match?.PathRegex ?? prefix;
-        MetricsTag = MetricsTagOf(Name);
+        RequestCounts = Observability.GatewayMetrics.CountsFor(Name);
     }
 
-    /// <summary>The <c>route</c> tag of this route's request metrics, made once (the hot path allocates nothing).</summary>
-    public KeyValuePair<string, object?> MetricsTag { get; }
+    /// <summary>Where this route's answered requests are counted (the <c>route</c> tag of its metrics is its name).</summary>
+    internal Observability.RouteRequestCounts RequestCounts { get; }
 
     public RouteKind Kind { get; }
-
-    /// <summary>The <c>route</c> tag of the request metrics for a route (or the gateway's own endpoints) called <paramref name="name"/>.</summary>
-    public static KeyValuePair<string, object?> MetricsTagOf(string name) => new("route", name);
 
     public string Prefix { get; }
 

@@ -23,27 +23,30 @@ internal static class GatewayMetrics
 
     private static readonly Meter Meter = new(MeterName);
 
-    private static readonly KeyValuePair<string, object?>[] StatusClasses =
-        [new("status_class", "1xx"), new("status_class", "2xx"), new("status_class", "3xx"), new("status_class", "4xx"), new("status_class", "5xx")];
-
-    private static readonly KeyValuePair<string, object?> OtherStatus = new("status_class", "other");
     private static readonly KeyValuePair<string, object?> ReloadOk = new("result", "ok");
     private static readonly KeyValuePair<string, object?> ReloadFailed = new("result", "failed");
 
-    internal static readonly Counter<long> RouteRequests =
-        Meter.CreateCounter<long>("gatehouse.route.requests", "{request}", "Requests answered, by route (its config name) and status class");
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, RouteRequestCounts> Routes = new(StringComparer.Ordinal);
+
+    internal static readonly ObservableCounter<long> RouteRequests =
+        Meter.CreateObservableCounter("gatehouse.route.requests", ObserveRouteRequests, "{request}", "Requests answered, by route (its config name) and status class");
 
     internal static readonly Counter<long> Reloads =
         Meter.CreateCounter<long>("gatehouse.reloads", "{reload}", "Config reloads (SIGHUP), by result (ok, failed)");
 
-    /// <summary>Counts one answered request; <paramref name="routeTag"/> is made once per route (no allocation here).</summary>
-    public static void Answered(KeyValuePair<string, object?> routeTag, int status)
-    {
-        var index = (status / 100) - 1;
-        RouteRequests.Add(1, routeTag, (uint)index < (uint)StatusClasses.Length ? StatusClasses[index] : OtherStatus);
-    }
+    /// <summary>The request counts of the route (or the gateway's own endpoints) called <paramref name="name"/>: made once per name, kept for the process's life.</summary>
+    public static RouteRequestCounts CountsFor(string name) => Routes.GetOrAdd(name, static route => new RouteRequestCounts(route));
 
     public static void Reloaded(bool succeeded) => Reloads.Add(1, succeeded ? ReloadOk : ReloadFailed);
 
-    public static KeyValuePair<string, object?> RouteTag(string name) => Model.Route.MetricsTagOf(name);
+    private static List<Measurement<long>> ObserveRouteRequests()
+    {
+        var measurements = new List<Measurement<long>>();
+        foreach (var counts in Routes.Values)
+        {
+            counts.Report(measurements);
+        }
+
+        return measurements;
+    }
 }

@@ -187,19 +187,19 @@ internal sealed class GatewayRouter : IRequestHandler, IAsyncDisposable
         Log(exchange, route, refusal);
     }
 
-    private static readonly KeyValuePair<string, object?> NoRouteTag = Observability.GatewayMetrics.RouteTag(Observability.GatewayMetrics.NoRoute);
-    private static readonly KeyValuePair<string, object?> OwnEndpointTag = Observability.GatewayMetrics.RouteTag(Observability.GatewayMetrics.OwnEndpoint);
-    private static readonly KeyValuePair<string, object?> PeerLinksTag = Observability.GatewayMetrics.RouteTag(Observability.GatewayMetrics.PeerLinks);
+    private static readonly Observability.RouteRequestCounts NoRouteCounts = Observability.GatewayMetrics.CountsFor(Observability.GatewayMetrics.NoRoute);
+    private static readonly Observability.RouteRequestCounts OwnEndpointCounts = Observability.GatewayMetrics.CountsFor(Observability.GatewayMetrics.OwnEndpoint);
+    private static readonly Observability.RouteRequestCounts PeerLinksCounts = Observability.GatewayMetrics.CountsFor(Observability.GatewayMetrics.PeerLinks);
 
     /// <summary>The route tag of a request no configured route answered: the gateway's own paths, or none.</summary>
-    private static KeyValuePair<string, object?> OwnTag(Request request) =>
-        Observability.MetricsEndpoint.Matches(request) || Observability.StatusEndpoint.Matches(request) ? OwnEndpointTag
-        : Peers.PeerLinkHandler.IsPeerPath(request) ? PeerLinksTag
-        : NoRouteTag;
+    private static Observability.RouteRequestCounts OwnCounts(Request request) =>
+        Observability.MetricsEndpoint.Matches(request) || Observability.StatusEndpoint.Matches(request) ? OwnEndpointCounts
+        : Peers.PeerLinkHandler.IsPeerPath(request) ? PeerLinksCounts
+        : NoRouteCounts;
 
     private void Log(HttpExchange exchange, Route? route, string? refusal)
     {
-        Observability.GatewayMetrics.Answered(route?.MetricsTag ?? OwnTag(exchange.Request), exchange.Response.StatusCode);
+        (route?.RequestCounts ?? OwnCounts(exchange.Request)).Answered(exchange.Response.StatusCode);
         if (refusal is not null)
         {
             var principal = exchange.Principal;
