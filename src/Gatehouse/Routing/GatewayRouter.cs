@@ -152,9 +152,21 @@ internal sealed class GatewayRouter : IRequestHandler, IAsyncDisposable
             decision = AccessDecision.Deny("the rules were reloaded and refuse it");
         }
 
+        // Served here rather than in a method of its own: each async layer a request passes is one
+        // more state machine resumed when the upstream answers (issue 22).
         try
         {
-            await ServeAsync(exchange, generation, route, decision, stopping).ConfigureAwait(false);
+            var handler = generation.HandlerFor(route);
+            if (!decision.Allowed && !handler.AnswersRefusals)
+            {
+                await exchange.Response.SendErrorAsync(decision.StatusCode, decision.Reason, stopping).ConfigureAwait(false);
+                Log(exchange, route, decision.Reason);
+                return;
+            }
+
+            // The policy in force when the request arrived answers what its body raises (a reload may swap it).
+            var refusal = await handler.ServeAsync(exchange, route, decision, generation.Policy, stopping).ConfigureAwait(false);
+            Log(exchange, route, refusal);
         }
         finally
         {
@@ -170,22 +182,6 @@ internal sealed class GatewayRouter : IRequestHandler, IAsyncDisposable
     /// took away has its connection closed. Returns how many were closed.
     /// </summary>
     public int RejudgeLiveRequests() => _live.Rejudge(Generation);
-
-    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(Gatehouse.Wire.Async.PooledValueTaskMethodBuilder))]
-    private async ValueTask ServeAsync(HttpExchange exchange, RouteGeneration generation, Route route, AccessDecision decision, CancellationToken stopping)
-    {
-        var handler = generation.HandlerFor(route);
-        if (!decision.Allowed && !handler.AnswersRefusals)
-        {
-            await exchange.Response.SendErrorAsync(decision.StatusCode, decision.Reason, stopping).ConfigureAwait(false);
-            Log(exchange, route, decision.Reason);
-            return;
-        }
-
-        // The policy in force when the request arrived answers what its body raises (a reload may swap it).
-        var refusal = await handler.ServeAsync(exchange, route, decision, generation.Policy, stopping).ConfigureAwait(false);
-        Log(exchange, route, refusal);
-    }
 
     private static readonly Observability.RouteRequestCounts NoRouteCounts = Observability.GatewayMetrics.CountsFor(Observability.GatewayMetrics.NoRoute);
     private static readonly Observability.RouteRequestCounts OwnEndpointCounts = Observability.GatewayMetrics.CountsFor(Observability.GatewayMetrics.OwnEndpoint);
