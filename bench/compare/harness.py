@@ -510,7 +510,7 @@ class GatehousePeer(Peer):
         path = RUN / f"gatehouse-{mode}.json"
         path.write_text(json.dumps(config, indent=2))
         self.proc = Proc(f"gatehouse-{mode}", gatehouse_command() + ["serve", "--config", str(path),
-                                               "--log-level", "Warning"], cpu=SERVER_CPU, capture=True)
+                                               "--log-level", os.environ.get("BENCH_GATEHOUSE_LOG_LEVEL", "Warning")], cpu=SERVER_CPU, capture=True)
         ready = read_ready_line(self.proc)
         if ready is None:
             return False

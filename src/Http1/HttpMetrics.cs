@@ -32,6 +32,21 @@ public static class HttpMetrics
     internal static readonly Counter<long> Refusals =
         Meter.CreateCounter<long>("gatehouse.requests.refused", description: "Malformed requests refused by the parser, by reason");
 
+    /// <summary>Requests answered by this process so far, over every status class.</summary>
+    public static long RequestsAnswered
+    {
+        get
+        {
+            long total = 0;
+            for (var i = 0; i < AnsweredByClass.Length; i++)
+            {
+                total += Volatile.Read(ref AnsweredByClass[i]);
+            }
+
+            return total;
+        }
+    }
+
     internal static void Answered(int status, long bytesIn, long bytesOut)
     {
         var index = (status / 100) - 1;
