@@ -34,11 +34,11 @@ public sealed class Route
         // A regex route forwards the path unchanged; a prefix route strips its prefix unless told not to.
         StripPrefix = PathRegex is null && (config?.StripPrefix ?? true);
         Name = config?.Name ?? config?.Match?.PathRegex ?? prefix;
-        RequestCounts = Observability.GatewayMetrics.CountsFor(Name);
+        RequestCounts = RouteRequestCounts.For(Name);
     }
 
     /// <summary>Where this route's answered requests are counted (the <c>route</c> tag of its metrics is its name).</summary>
-    internal Observability.RouteRequestCounts RequestCounts { get; }
+    internal RouteRequestCounts RequestCounts { get; }
 
     public RouteKind Kind { get; }
 

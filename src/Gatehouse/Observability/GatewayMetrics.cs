@@ -26,23 +26,18 @@ internal static class GatewayMetrics
     private static readonly KeyValuePair<string, object?> ReloadOk = new("result", "ok");
     private static readonly KeyValuePair<string, object?> ReloadFailed = new("result", "failed");
 
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, RouteRequestCounts> Routes = new(StringComparer.Ordinal);
-
     internal static readonly ObservableCounter<long> RouteRequests =
         Meter.CreateObservableCounter("gatehouse.route.requests", ObserveRouteRequests, "{request}", "Requests answered, by route (its config name) and status class");
 
     internal static readonly Counter<long> Reloads =
         Meter.CreateCounter<long>("gatehouse.reloads", "{reload}", "Config reloads (SIGHUP), by result (ok, failed)");
 
-    /// <summary>The request counts of the route (or the gateway's own endpoints) called <paramref name="name"/>: made once per name, kept for the process's life.</summary>
-    public static RouteRequestCounts CountsFor(string name) => Routes.GetOrAdd(name, static route => new RouteRequestCounts(route));
-
     public static void Reloaded(bool succeeded) => Reloads.Add(1, succeeded ? ReloadOk : ReloadFailed);
 
     private static List<Measurement<long>> ObserveRouteRequests()
     {
         var measurements = new List<Measurement<long>>();
-        foreach (var counts in Routes.Values)
+        foreach (var counts in Model.RouteRequestCounts.All)
         {
             counts.Report(measurements);
         }

@@ -183,12 +183,12 @@ internal sealed class GatewayRouter : IRequestHandler, IAsyncDisposable
     /// </summary>
     public int RejudgeLiveRequests() => _live.Rejudge(Generation);
 
-    private static readonly Observability.RouteRequestCounts NoRouteCounts = Observability.GatewayMetrics.CountsFor(Observability.GatewayMetrics.NoRoute);
-    private static readonly Observability.RouteRequestCounts OwnEndpointCounts = Observability.GatewayMetrics.CountsFor(Observability.GatewayMetrics.OwnEndpoint);
-    private static readonly Observability.RouteRequestCounts PeerLinksCounts = Observability.GatewayMetrics.CountsFor(Observability.GatewayMetrics.PeerLinks);
+    private static readonly Model.RouteRequestCounts NoRouteCounts = Model.RouteRequestCounts.For(Observability.GatewayMetrics.NoRoute);
+    private static readonly Model.RouteRequestCounts OwnEndpointCounts = Model.RouteRequestCounts.For(Observability.GatewayMetrics.OwnEndpoint);
+    private static readonly Model.RouteRequestCounts PeerLinksCounts = Model.RouteRequestCounts.For(Observability.GatewayMetrics.PeerLinks);
 
     /// <summary>The route tag of a request no configured route answered: the gateway's own paths, or none.</summary>
-    private static Observability.RouteRequestCounts OwnCounts(Request request) =>
+    private static Model.RouteRequestCounts OwnCounts(Request request) =>
         Observability.MetricsEndpoint.Matches(request) || Observability.StatusEndpoint.Matches(request) ? OwnEndpointCounts
         : Peers.PeerLinkHandler.IsPeerPath(request) ? PeerLinksCounts
         : NoRouteCounts;
