@@ -56,10 +56,40 @@ internal sealed partial class ForwardOperation
                 pump = PumpAsync(connection, watch);
             }
 
-            UpstreamResponseHead head;
+            UpstreamResponseHead? head;
             try
             {
-                head = await ReadFinalHeadAsync(connection, answerToken).ConfigureAwait(false);
+                // Heads are read here, not in a method of its own: each async layer a forward passes is
+                // one more state machine resumed when the answer comes (issue 22). 1xx interim answers
+                // are dropped (Expect is never forwarded).
+                do
+                {
+                    if (!connection.Reader.TryRead(out var read))
+                    {
+                        if (connection.IsPlainTcp)
+                        {
+                            // Wait on the stream itself (a zero-byte read: the socket's awaitable is reused, no
+                            // allocation; under load it reads the answer ahead, see ReadAheadSocketStream), so the
+                            // pipe's read below finds the bytes there and completes at once: a pipe read that has to
+                            // wait parks the runtime's async box for it, which 32 connections waiting at once made
+                            // a new allocation nearly every time (issue 9). A TLS upstream may hold bytes the socket
+                            // no longer shows, so it waits through the pipe.
+                            try
+                            {
+                                await connection.Stream.ReadAsync(Memory<byte>.Empty, answerToken).ConfigureAwait(false);
+                            }
+                            catch (IOException)
+                            {
+                                // The pipe's read reports it, as every upstream read error is reported.
+                            }
+                        }
+
+                        read = await connection.Reader.ReadAsync(answerToken).ConfigureAwait(false);
+                    }
+
+                    head = FinalHead(connection, read);
+                }
+                while (head is null);
             }
             catch (Exception ex) when (watch.ClientGone && ex is OperationCanceledException)
             {
@@ -367,58 +397,30 @@ internal sealed partial class ForwardOperation
         }
     }
 
-    /// <summary>Reads heads until a final one: 1xx interim answers are dropped (we never forward Expect).</summary>
-    // Awaited once per request on the hot path: a pooled box instead of a new one each time. One
-    // async method, not one per head inside it: every layer is a box the runtime's small cache can miss (issue 9).
-    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
-    private async ValueTask<UpstreamResponseHead> ReadFinalHeadAsync(UpstreamConnection connection, CancellationToken cancellationToken)
+    /// <summary>
+    /// The final head, once <paramref name="result"/> completes one; null when more bytes are needed or
+    /// the head was a 1xx interim answer (dropped: Expect is never forwarded). A 101 is final only
+    /// when an Upgrade was sent (the tunnel starts, ForwardOperation.Tunnel.cs).
+    /// </summary>
+    private UpstreamResponseHead? FinalHead(UpstreamConnection connection, ReadResult result)
     {
-        var head = connection.ResponseHead;
-        while (true)
+        if (!TryTakeHead(connection, result))
         {
-            if (!connection.Reader.TryRead(out var result))
-            {
-                if (connection.IsPlainTcp)
-                {
-                    // Wait on the stream itself (a zero-byte read: the socket's awaitable is reused, no
-                    // allocation; under load it reads the answer ahead, see ReadAheadSocketStream), so the
-                    // pipe's read below finds the bytes there and completes at once: a pipe read that has to
-                    // wait parks the runtime's async box for it, which 32 connections waiting at once made
-                    // a new allocation nearly every time (issue 9). A TLS upstream may hold bytes the socket
-                    // no longer shows, so it waits through the pipe.
-                    try
-                    {
-                        await connection.Stream.ReadAsync(Memory<byte>.Empty, cancellationToken).ConfigureAwait(false);
-                    }
-                    catch (IOException)
-                    {
-                        // The pipe's read reports it, as every upstream read error is reported.
-                    }
-                }
+            return null;
+        }
 
-                result = await connection.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-            }
-
-            if (!TryTakeHead(connection, result))
-            {
-                continue;
-            }
-
-            if (head.StatusCode == 101)
-            {
-                if (UpgradeSent)
-                {
-                    return head; // the tunnel starts (ForwardOperation.Tunnel.cs)
-                }
-
-                UpstreamProtocolException.Throw("unexpected 101 from upstream"); // no Upgrade was sent
-            }
-
-            if (!head.IsInterim)
+        var head = connection.ResponseHead;
+        if (head.StatusCode == 101)
+        {
+            if (UpgradeSent)
             {
                 return head;
             }
+
+            UpstreamProtocolException.Throw("unexpected 101 from upstream"); // no Upgrade was sent
         }
+
+        return head.IsInterim ? null : head;
     }
 
     /// <summary>
