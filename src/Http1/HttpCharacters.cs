@@ -15,6 +15,13 @@ public static class HttpCharacters
     /// <summary>field-vchar / SP / HTAB / obs-text: what a field value may hold (RFC 9110 §5.5).</summary>
     public static readonly SearchValues<byte> FieldValue = SearchValues.Create(BuildFieldValue());
 
+    /// <summary><see cref="Token"/> as chars: a response field name the writer is handed as a string.</summary>
+    public static readonly SearchValues<char> TokenText =
+        SearchValues.Create("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
+
+    /// <summary><see cref="FieldValue"/> as chars (Latin-1: each byte is the char of the same value).</summary>
+    public static readonly SearchValues<char> FieldValueText = SearchValues.Create(Encoding.Latin1.GetString(BuildFieldValue()));
+
     /// <summary>
     /// pchar plus '/' (RFC 3986 §3.3): unreserved, pct-encoded ('%'), sub-delims, ':' and '@'.
     /// Anything else in a path (space, '"', '\', '#', non-ASCII, controls) is refused.

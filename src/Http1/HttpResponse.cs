@@ -293,11 +293,25 @@ public sealed partial class HttpResponse
             KeepAlive = false;
         }
 
-        var writer = new HeadWriter(_output);
+        if (_draining.IsCancellationRequested)
+        {
+            KeepAlive = false;
+        }
+
+        // One span for the whole head, one Advance: a GetSpan/Advance pair per piece (thirty for a
+        // proxied answer) cost more than writing the bytes (issue 22). Latin-1 is a byte per char.
+        var reason = StatusText.Reason(StatusCode);
+        var size = HeadOverhead + reason.Length;
+        foreach (var field in Headers)
+        {
+            size += field.Name.Length + field.Value.Length + 4;
+        }
+
+        var writer = new HeadWriter(_output.GetSpan(size));
         writer.Write(_version == HttpVersion.Http11 ? "HTTP/1.1 "u8 : "HTTP/1.0 "u8);
         writer.WriteNumber(StatusCode);
         writer.Write(" "u8);
-        writer.WriteLatin1(StatusText.Reason(StatusCode));
+        writer.WriteLatin1(reason);
         writer.Write("\r\nDate: "u8);
         writer.Write(DateHeaderValue.Current);
         writer.Write("\r\n"u8);
@@ -325,11 +339,6 @@ public sealed partial class HttpResponse
             writer.Write("Transfer-Encoding: chunked\r\n"u8);
         }
 
-        if (_draining.IsCancellationRequested)
-        {
-            KeepAlive = false;
-        }
-
         if (StatusCode == 101)
         {
             writer.Write("Connection: Upgrade\r\n"u8);
@@ -347,6 +356,7 @@ public sealed partial class HttpResponse
         }
 
         writer.Write("\r\n"u8);
+        _output.Advance(writer.Written);
     }
 
     private static bool IsFramingHeader(string name) =>
@@ -355,27 +365,31 @@ public sealed partial class HttpResponse
         || name.Equals(KnownHeaderNames.Connection, StringComparison.OrdinalIgnoreCase)
         || name.Equals(KnownHeaderNames.Date, StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>Small span writer for the head; each piece goes straight into the pipe's buffer.</summary>
-    private readonly ref struct HeadWriter(PipeWriter output)
+    /// <summary>
+    /// Bytes of a head besides the reason phrase and the fields' names and values (each field adds
+    /// four more, ": " and CRLF): status line, Date, the framing field and Connection, with room over.
+    /// </summary>
+    private const int HeadOverhead = 160;
+
+    /// <summary>Writes the head into one span sized for it beforehand (<see cref="HeadOverhead"/>).</summary>
+    private ref struct HeadWriter(Span<byte> span)
     {
+        private readonly Span<byte> _span = span;
+
+        public int Written { get; private set; }
+
         public void Write(ReadOnlySpan<byte> bytes)
         {
-            bytes.CopyTo(output.GetSpan(bytes.Length));
-            output.Advance(bytes.Length);
+            bytes.CopyTo(_span[Written..]);
+            Written += bytes.Length;
         }
 
-        public void WriteLatin1(string text)
-        {
-            var span = output.GetSpan(text.Length);
-            var count = Encoding.Latin1.GetBytes(text, span);
-            output.Advance(count);
-        }
+        public void WriteLatin1(string text) => Written += Encoding.Latin1.GetBytes(text, _span[Written..]);
 
         public void WriteNumber(long value)
         {
-            var span = output.GetSpan(20);
-            Utf8Formatter.TryFormat(value, span, out var count);
-            output.Advance(count);
+            Utf8Formatter.TryFormat(value, _span[Written..], out var count);
+            Written += count;
         }
     }
 }

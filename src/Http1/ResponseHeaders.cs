@@ -64,20 +64,14 @@ public sealed class ResponseHeaders : IEnumerable<HeaderField>
     /// <summary>Response splitting guard: a name must be a token and a value must hold no CR, LF or NUL.</summary>
     private static void ValidateField(string name, string value)
     {
-        foreach (var c in name)
+        if (name.Length == 0 || name.AsSpan().ContainsAnyExcept(HttpCharacters.TokenText))
         {
-            if (c > 0x7F || !HttpCharacters.Token.Contains((byte)c))
-            {
-                throw new ArgumentException($"invalid response header name '{name}'", nameof(name));
-            }
+            throw new ArgumentException($"invalid response header name '{name}'", nameof(name));
         }
 
-        foreach (var c in value)
+        if (value.AsSpan().ContainsAnyExcept(HttpCharacters.FieldValueText))
         {
-            if (c > 0xFF || (c < 0x20 && c != '\t') || c == 0x7F)
-            {
-                throw new ArgumentException($"invalid byte in response header '{name}'", nameof(value));
-            }
+            throw new ArgumentException($"invalid byte in response header '{name}'", nameof(value));
         }
     }
 }

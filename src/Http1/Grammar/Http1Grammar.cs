@@ -18,6 +18,16 @@ public static class Http1Grammar
     /// </summary>
     public static bool TryReadLine(ref SequenceReader<byte> reader, int budget, out ReadOnlySpan<byte> line, out GrammarFault fault)
     {
+        // Nearly every line lies whole in the segment under the reader: found there, it is taken as a
+        // span, without the sequence slice (and its length and segment walk) the general path makes.
+        var unread = reader.UnreadSpan;
+        var end = unread.IndexOf((byte)'\n');
+        if (end >= 0)
+        {
+            reader.Advance(end + 1);
+            return TakeLine(unread[..end], budget, out line, out fault);
+        }
+
         line = default;
         if (!reader.TryReadTo(out ReadOnlySequence<byte> sequence, (byte)'\n'))
         {
@@ -32,7 +42,19 @@ public static class Http1Grammar
         }
 
         // The line is bounded by the budget, so a line split across segments is copied once.
-        var span = sequence.IsSingleSegment ? sequence.FirstSpan : sequence.ToArray();
+        return TakeLine(sequence.IsSingleSegment ? sequence.FirstSpan : sequence.ToArray(), budget, out line, out fault);
+    }
+
+    /// <summary>A line found up to (not with) its LF: within the budget and ending in CR, or a fault.</summary>
+    private static bool TakeLine(ReadOnlySpan<byte> span, int budget, out ReadOnlySpan<byte> line, out GrammarFault fault)
+    {
+        line = default;
+        if (span.Length > budget)
+        {
+            fault = GrammarFault.LineTooLong;
+            return false;
+        }
+
         if (span.IsEmpty || span[^1] != (byte)'\r')
         {
             fault = GrammarFault.BareLineFeed;
