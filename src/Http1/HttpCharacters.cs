@@ -8,16 +8,19 @@ public static class HttpCharacters
 {
     private const string QueryAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~%!$&'()*+,;=:@/?";
 
+    private const string TokenAlphabet = "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
     /// <summary>tchar: the bytes of a token (method, field name, transfer-coding).</summary>
-    public static readonly SearchValues<byte> Token =
-        SearchValues.Create("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"u8);
+    public static readonly SearchValues<byte> Token = SearchValues.Create(Encoding.ASCII.GetBytes(TokenAlphabet));
 
     /// <summary>field-vchar / SP / HTAB / obs-text: what a field value may hold (RFC 9110 §5.5).</summary>
     public static readonly SearchValues<byte> FieldValue = SearchValues.Create(BuildFieldValue());
 
-    /// <summary><see cref="Token"/> as chars: a response field name the writer is handed as a string.</summary>
-    public static readonly SearchValues<char> TokenText =
-        SearchValues.Create("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
+    /// <summary>
+    /// <see cref="Token"/> as chars: a response field name the writer is handed as a string. One
+    /// alphabet for both, so what the parser accepts and what the writer sends cannot drift.
+    /// </summary>
+    public static readonly SearchValues<char> TokenText = SearchValues.Create(TokenAlphabet);
 
     /// <summary><see cref="FieldValue"/> as chars (Latin-1: each byte is the char of the same value).</summary>
     public static readonly SearchValues<char> FieldValueText = SearchValues.Create(Encoding.Latin1.GetString(BuildFieldValue()));
