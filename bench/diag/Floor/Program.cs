@@ -1,0 +1,112 @@
+using System.Buffers.Text;
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using Floor;
+
+// The least a TLS-terminating proxy on SslStream and Socket can do per keep-alive GET: read a head,
+// send it upstream as it came, read the answer to its Content-Length, write it back in one call.
+// No parsing beyond that, no policy, no pipes, fixed buffers. What it costs per request is the
+// floor of the stack under Gatehouse (the runtime, the socket engine, SslStream, OpenSSL, the
+// kernel); what Gatehouse costs above it is Gatehouse's own.
+// With "pipes" the same loop reads and writes through System.IO.Pipelines as Gatehouse does
+// (src/Http1/ConnectionPipes.cs, src/Proxy/Upstream/UpstreamConnection.cs): the pipes' own cost.
+//   floor CERT KEY BACKEND_PORT [pipes]   (prints {"ready": true, "port": N} once listening on 127.0.0.1)
+if (args.Length is < 3 or > 4 || (args.Length == 4 && args[3] != "pipes"))
+{
+    Console.Error.WriteLine("usage: floor CERT KEY BACKEND_PORT [pipes]");
+    return 2;
+}
+
+var pipes = args.Length == 4;
+
+using var certificate = X509Certificate2.CreateFromPemFile(args[0], args[1]);
+var context = SslStreamCertificateContext.Create(certificate, additionalCertificates: null);
+var backend = new IPEndPoint(IPAddress.Loopback, int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture));
+using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+listener.Listen(4096);
+Console.WriteLine($"{{\"ready\": true, \"port\": {((IPEndPoint)listener.LocalEndPoint!).Port}}}");
+
+while (true)
+{
+    var client = await listener.AcceptAsync().ConfigureAwait(false);
+    _ = pipes ? PipesFloor.ServeAsync(client, context, backend) : ServeAsync(client, context, backend);
+}
+
+static async Task ServeAsync(Socket client, SslStreamCertificateContext context, IPEndPoint backend)
+{
+    client.NoDelay = true;
+    try
+    {
+        using var tls = new SslStream(new NetworkStream(client, ownsSocket: true));
+        await tls.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
+        {
+            ServerCertificateContext = context,
+            ClientCertificateRequired = false,
+            EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+        }).ConfigureAwait(false);
+        using var upstream = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        await upstream.ConnectAsync(backend).ConfigureAwait(false);
+        var request = new byte[16 * 1024];
+        var answer = new byte[64 * 1024];
+        var held = 0;
+        while (true)
+        {
+            int headEnd;
+            while ((headEnd = request.AsSpan(0, held).IndexOf("\r\n\r\n"u8)) < 0)
+            {
+                var read = await tls.ReadAsync(request.AsMemory(held)).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    return;
+                }
+
+                held += read;
+            }
+
+            var length = headEnd + 4;
+            await upstream.SendAsync(request.AsMemory(0, length), SocketFlags.None).ConfigureAwait(false);
+            held -= length;
+            request.AsSpan(length, held).CopyTo(request);
+
+            var got = 0;
+            var total = -1;
+            while (total < 0 || got < total)
+            {
+                var read = await upstream.ReceiveAsync(answer.AsMemory(got), SocketFlags.None).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    return;
+                }
+
+                got += read;
+                if (total < 0 && answer.AsSpan(0, got).IndexOf("\r\n\r\n"u8) is var end and >= 0)
+                {
+                    total = end + 4 + ContentLength(answer.AsSpan(0, end));
+                }
+            }
+
+            await tls.WriteAsync(answer.AsMemory(0, got)).ConfigureAwait(false);
+        }
+    }
+    catch (Exception ex) when (ex is IOException or SocketException or AuthenticationException)
+    {
+        // The client went away: nothing to report for a measurement tool.
+    }
+}
+
+static int ContentLength(ReadOnlySpan<byte> head)
+{
+    var at = head.IndexOf("\r\nContent-Length: "u8);
+    if (at < 0)
+    {
+        return 0;
+    }
+
+    var digits = head[(at + 18)..];
+    var stop = digits.IndexOf("\r\n"u8);
+    return Utf8Parser.TryParse(stop < 0 ? digits : digits[..stop], out int value, out _) ? value : 0;
+}
