@@ -301,8 +301,10 @@ public sealed partial class HttpResponse
         // One span for the whole head, one Advance: a GetSpan/Advance pair per piece (thirty for a
         // proxied answer) cost more than writing the bytes (issue 22). Latin-1 is a byte per char.
         var reason = StatusText.Reason(StatusCode);
-        var size = HeadOverhead + reason.Length;
-        foreach (var field in Headers)
+        var fields = Headers.TextFields;
+        var lines = Headers.Lines;
+        var size = HeadOverhead + reason.Length + lines.Length;
+        foreach (var field in fields)
         {
             size += field.Name.Length + field.Value.Length + 4;
         }
@@ -315,7 +317,7 @@ public sealed partial class HttpResponse
         writer.Write("\r\nDate: "u8);
         writer.Write(DateHeaderValue.Current);
         writer.Write("\r\n"u8);
-        foreach (var field in Headers)
+        foreach (var field in fields)
         {
             if (IsFramingHeader(field.Name))
             {
@@ -327,6 +329,8 @@ public sealed partial class HttpResponse
             writer.WriteLatin1(field.Value);
             writer.Write("\r\n"u8);
         }
+
+        writer.Write(lines); // checked and framing fields dropped when added (ResponseHeaders)
 
         if (ContentLength is { } length && StatusCode is not (< 200 or 204))
         {

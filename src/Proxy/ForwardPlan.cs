@@ -106,6 +106,12 @@ public sealed class ForwardPlan
     public Func<HttpExchange, string, string, string>? RewriteResponseField { get; set; }
 
     /// <summary>
+    /// The only field names <see cref="RewriteResponseField"/> may change (a route's fixed list): the
+    /// other fields go to the client as the bytes they came in. Null: every field is offered to it.
+    /// </summary>
+    public IReadOnlyList<string>? RewrittenResponseFields { get; set; }
+
+    /// <summary>
     /// Answers the gateway's own 502/504 when the upstream fails before answering (an HTML page for
     /// browsers, issue 5), given the exchange. Null: <see cref="HttpResponse.SendErrorAsync"/>'s JSON.
     /// </summary>
@@ -131,6 +137,7 @@ public sealed class ForwardPlan
         IsFeed = false;
         TunnelIdleTimeout = DefaultTunnelIdleTimeout;
         RewriteResponseField = null;
+        RewrittenResponseFields = null;
         SendError = null;
         Body = null;
     }

@@ -51,7 +51,10 @@ internal sealed class LocationRewriter
     }
 
     public static bool Applies(string fieldName) =>
-        fieldName.Equals("Location", StringComparison.OrdinalIgnoreCase) || fieldName.Equals("Content-Location", StringComparison.OrdinalIgnoreCase);
+        fieldName.Equals(Names[0], StringComparison.OrdinalIgnoreCase) || fieldName.Equals(Names[1], StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The fields rewritten.</summary>
+    public static IReadOnlyList<string> Names { get; } = ["Location", "Content-Location"];
 
     /// <param name="value">The backend's field value.</param>
     /// <param name="publicOrigin"><c>https://host[:port]</c> as the client reached us, or null when unknown.</param>

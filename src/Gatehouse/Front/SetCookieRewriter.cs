@@ -36,7 +36,10 @@ internal sealed class SetCookieRewriter
     /// <summary>Whether this rewriter can change anything; a route where it cannot skips it.</summary>
     public bool IsActive => _rewritePath || _dropDomain;
 
-    public static bool Applies(string fieldName) => fieldName.Equals("Set-Cookie", StringComparison.OrdinalIgnoreCase);
+    public static bool Applies(string fieldName) => fieldName.Equals(Name, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The field rewritten.</summary>
+    public const string Name = "Set-Cookie";
 
     /// <summary>The value to send the client: <paramref name="value"/> itself (no allocation) when nothing changes.</summary>
     public string Rewrite(string value)

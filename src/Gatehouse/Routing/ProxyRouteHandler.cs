@@ -72,6 +72,9 @@ internal sealed class ProxyRouteHandler : IRouteHandler
             : value;
     }
 
+    /// <summary>The fields <see cref="_rewriteResponseField"/> may change: every other goes to the client as it came.</summary>
+    private static readonly string[] RewrittenFields = [.. LocationRewriter.Names, SetCookieRewriter.Name];
+
     /// <summary>The origin the client reached us at (only when a Location needs it), or null without a Host.</summary>
     private static string? PublicOrigin(HttpExchange exchange) =>
         exchange.Request.Host.Length > 0 ? (exchange.Connection.IsTls ? "https://" : "http://") + exchange.Request.Host : null;
@@ -132,6 +135,7 @@ internal sealed class ProxyRouteHandler : IRouteHandler
             plan.TunnelIdleTimeout = _tunnelIdle;
             plan.PassCredentials = _passedCredentials;
             plan.RewriteResponseField = _rewriteResponseField;
+            plan.RewrittenResponseFields = RewrittenFields;
             plan.SendError = SendErrorPage;
             _identity.Apply(plan, exchange, access.User);
 

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Net.Sockets;
+using System.Text;
 using Gatehouse.Http1;
 using Microsoft.Extensions.Logging;
 using System.Runtime.CompilerServices;
@@ -12,6 +13,8 @@ namespace Gatehouse.Proxy;
 /// <summary>Steps 3 to 6: waiting for the answer, relaying it, and deciding the connection's fate.</summary>
 internal sealed partial class ForwardOperation
 {
+    private static ReadOnlySpan<byte> EventStream => "text/event-stream"u8;
+
     /// <summary>Some byte of an answer arrived on this attempt: a replay could repeat a side effect.</summary>
     private bool _responseBytesSeen;
 
@@ -338,11 +341,12 @@ internal sealed partial class ForwardOperation
 
     private static bool IsEventStream(UpstreamResponseHead head)
     {
-        foreach (var field in head.Headers)
+        for (var i = 0; i < head.FieldCount; i++)
         {
-            if (field.Name.Equals("Content-Type", StringComparison.OrdinalIgnoreCase))
+            if (Ascii.EqualsIgnoreCase(head.FieldName(i), "Content-Type"u8))
             {
-                return field.Value.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase);
+                var value = head.FieldValue(i);
+                return value.Length >= EventStream.Length && Ascii.EqualsIgnoreCase(value[..EventStream.Length], EventStream);
             }
         }
 
@@ -373,20 +377,31 @@ internal sealed partial class ForwardOperation
     {
         Response.StatusCode = head.StatusCode;
         string? via = null;
-        foreach (var field in head.Headers)
+        var rewrite = _plan.RewriteResponseField;
+        for (var i = 0; i < head.FieldCount; i++)
         {
-            if (!ForwardedHeaders.IsResponseFieldForwarded(field.Name, head.ConnectionTokens))
+            var name = head.FieldName(i);
+            if (!ForwardedHeaders.IsResponseFieldForwarded(name, head.ConnectionTokens))
             {
                 continue;
             }
 
-            if (field.Name.Equals("Via", StringComparison.OrdinalIgnoreCase))
+            if (Ascii.EqualsIgnoreCase(name, "Via"u8))
             {
-                via = via is null ? field.Value : via + ", " + field.Value;
+                var value = Encoding.Latin1.GetString(head.FieldValue(i));
+                via = via is null ? value : via + ", " + value;
                 continue;
             }
 
-            Response.Headers.Add(field.Name, _plan.RewriteResponseField is { } rewrite ? rewrite(_exchange, field.Name, field.Value) : field.Value);
+            if (rewrite is not null && IsRewritten(name))
+            {
+                var (fieldName, fieldValue) = head.Headers[i];
+                Response.Headers.Add(fieldName, rewrite(_exchange, fieldName, fieldValue));
+                continue;
+            }
+
+            // As the bytes came (the upstream grammar checked them; the response checks them again).
+            Response.Headers.Add(name, head.FieldValue(i));
         }
 
         // RFC 9110 §7.6.3: each intermediary appends itself to Via.
@@ -395,6 +410,24 @@ internal sealed partial class ForwardOperation
         {
             Response.ContentLength = head.ContentLength;
         }
+    }
+
+    private bool IsRewritten(ReadOnlySpan<byte> name)
+    {
+        if (_plan.RewrittenResponseFields is not { } names)
+        {
+            return true;
+        }
+
+        for (var i = 0; i < names.Count; i++)
+        {
+            if (Ascii.EqualsIgnoreCase(name, names[i]))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>

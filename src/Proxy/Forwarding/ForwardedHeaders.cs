@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using System.Text;
 using Gatehouse.Http1;
 
 namespace Gatehouse.Proxy;
@@ -30,7 +31,7 @@ internal static class ForwardedHeaders
     private static readonly string[] ClientDroppedPrefixes = ["X-Auth-CouchDB-", "X-Forwarded-", "X-Gatehouse-"];
 
     /// <summary>Response fields the client side re-frames itself (HttpResponse writes its own Date and framing).</summary>
-    private static readonly FrozenSet<string> ResponseDropped = FrozenSet.Create(
+    internal static readonly FrozenSet<string> ResponseDropped = FrozenSet.Create(
         StringComparer.OrdinalIgnoreCase, KnownHeaderNames.ContentLength, KnownHeaderNames.Date);
 
     // Span lookups into the sets, for the dashed reading of an underscore name (built on the stack).
@@ -117,6 +118,41 @@ internal static class ForwardedHeaders
 
     public static bool IsResponseFieldForwarded(string name, IReadOnlyList<string> connectionTokens) =>
         !HopByHop.Contains(name) && !ResponseDropped.Contains(name) && !IsNamedIn(name, connectionTokens);
+
+    /// <summary>
+    /// The same for a name as it came from the upstream, compared as bytes: a length switch over
+    /// <see cref="HopByHop"/> and <see cref="ResponseDropped"/> instead of a hashed lookup (issue 22).
+    /// </summary>
+    public static bool IsResponseFieldForwarded(ReadOnlySpan<byte> name, IReadOnlyList<string> connectionTokens)
+    {
+        var dropped = name.Length switch
+        {
+            2 => Ascii.EqualsIgnoreCase(name, "TE"u8),
+            4 => Ascii.EqualsIgnoreCase(name, "Date"u8),
+            7 => Ascii.EqualsIgnoreCase(name, "Trailer"u8) || Ascii.EqualsIgnoreCase(name, "Upgrade"u8),
+            10 => Ascii.EqualsIgnoreCase(name, "Connection"u8) || Ascii.EqualsIgnoreCase(name, "Keep-Alive"u8),
+            14 => Ascii.EqualsIgnoreCase(name, "Content-Length"u8) || Ascii.EqualsIgnoreCase(name, "HTTP2-Settings"u8),
+            16 => Ascii.EqualsIgnoreCase(name, "Proxy-Connection"u8),
+            17 => Ascii.EqualsIgnoreCase(name, "Transfer-Encoding"u8),
+            18 => Ascii.EqualsIgnoreCase(name, "Proxy-Authenticate"u8),
+            19 => Ascii.EqualsIgnoreCase(name, "Proxy-Authorization"u8),
+            _ => false,
+        };
+        if (dropped)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < connectionTokens.Count; i++)
+        {
+            if (Ascii.EqualsIgnoreCase(name, connectionTokens[i]))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     /// <summary>The tokens of every Connection field of a request; a list is made only when there is one.</summary>
     public static IReadOnlyList<string> ConnectionTokens(RequestHeaders headers)

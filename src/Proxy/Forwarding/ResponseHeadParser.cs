@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Text;
 using Gatehouse.Http1;
 using Gatehouse.Http1.Grammar;
 
@@ -34,13 +35,13 @@ internal static class ResponseHeadParser
         }
 
         var (version, status) = ParseStatusLine(statusLine);
-        var fieldCount = 0;
         var connectionTokens = 0;
         long contentLength = -1;
         var contentLengthFields = 0;
-        string? transferEncoding = null;
+        var chunkedOnly = false;
         var transferEncodingFields = 0;
         var close = version == HttpVersion.Http10; // HTTP/1.0 upstreams are never reused
+        head.BeginFields();
 
         while (true)
         {
@@ -61,30 +62,30 @@ internal static class ResponseHeadParser
                 break;
             }
 
-            if (fieldCount == MaxFields)
+            if (head.FieldCount == MaxFields)
             {
                 UpstreamProtocolException.Throw("too many upstream header fields");
             }
 
-            UpstreamGrammar.SplitFieldLine(line, out var nameBytes, out var valueBytes);
-            var (name, value) = head.SetField(fieldCount++, nameBytes, valueBytes);
+            UpstreamGrammar.SplitFieldLine(line, out var name, out var value);
+            head.AddField(name, value);
 
-            if (name.Equals(KnownHeaderNames.ContentLength, StringComparison.OrdinalIgnoreCase))
+            if (Ascii.EqualsIgnoreCase(name, "Content-Length"u8))
             {
                 contentLengthFields++;
-                contentLength = ParseContentLength(valueBytes);
+                contentLength = ParseContentLength(value);
             }
-            else if (name.Equals(KnownHeaderNames.TransferEncoding, StringComparison.OrdinalIgnoreCase))
+            else if (Ascii.EqualsIgnoreCase(name, "Transfer-Encoding"u8))
             {
                 transferEncodingFields++;
-                transferEncoding = value;
+                chunkedOnly = Ascii.EqualsIgnoreCase(value, "chunked"u8);
             }
-            else if (name.Equals(KnownHeaderNames.Connection, StringComparison.OrdinalIgnoreCase))
+            else if (Ascii.EqualsIgnoreCase(name, "Connection"u8))
             {
-                foreach (var range in value.AsSpan().Split(','))
+                foreach (var range in value.Split((byte)','))
                 {
-                    var token = value.AsSpan(range).Trim(" \t");
-                    if (token.Equals("close", StringComparison.OrdinalIgnoreCase))
+                    var token = value[range].Trim(" \t"u8);
+                    if (Ascii.EqualsIgnoreCase(token, "close"u8))
                     {
                         close = true;
                     }
@@ -112,7 +113,7 @@ internal static class ResponseHeadParser
                 UpstreamProtocolException.Throw("Content-Length with Transfer-Encoding from upstream");
             }
 
-            if (transferEncodingFields > 1 || !transferEncoding!.Equals("chunked", StringComparison.OrdinalIgnoreCase))
+            if (transferEncodingFields > 1 || !chunkedOnly)
             {
                 UpstreamProtocolException.Throw("unsupported Transfer-Encoding from upstream");
             }
@@ -120,7 +121,7 @@ internal static class ResponseHeadParser
             chunked = true;
         }
 
-        head.Complete(version, status, fieldCount, contentLength, chunked, close, connectionTokens);
+        head.Complete(version, status, contentLength, chunked, close, connectionTokens);
         return true;
     }
 

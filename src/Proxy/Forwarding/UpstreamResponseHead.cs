@@ -18,17 +18,48 @@ internal enum UpstreamFraming
 
 /// <summary>
 /// A parsed upstream status line and header block. An upstream connection keeps one and parses
-/// each of its answers into it (issue 9): the fields list is refilled in place, and a field whose
-/// bytes equal the previous answer's at the same position keeps the previous strings.
+/// each of its answers into it (issue 9). The fields are kept as the bytes they came in, copied
+/// into a buffer the head keeps: they go to the client as bytes (ForwardOperation.CopyHead), and
+/// become strings only for whoever asks for <see cref="Headers"/>, which is refilled in place,
+/// keeping the previous answer's strings where the bytes match.
 /// </summary>
 internal sealed class UpstreamResponseHead
 {
+    /// <summary>A connection keeps a field buffer up to this size for its next answer; a bigger one goes.</summary>
+    private const int KeptFieldBytes = 4 * 1024;
+
+    private readonly List<HeaderField> _headers = new(16);
+    private byte[] _fieldBytes = [];
+    private int _fieldBytesUsed;
+    private (int Name, int NameLength, int Value, int ValueLength)[] _fields = new (int, int, int, int)[16];
+    private bool _headersCurrent;
+
     public HttpVersion Version { get; private set; }
 
     public int StatusCode { get; private set; }
 
-    /// <summary>This answer's fields only (the list is cut to them once the head is complete).</summary>
-    public List<HeaderField> Headers { get; } = new(16);
+    /// <summary>How many fields this answer has.</summary>
+    public int FieldCount { get; private set; }
+
+    /// <summary>This answer's fields as strings, made on first use after each answer.</summary>
+    public List<HeaderField> Headers
+    {
+        get
+        {
+            if (!_headersCurrent)
+            {
+                for (var i = 0; i < FieldCount; i++)
+                {
+                    SetField(i, FieldName(i), FieldValue(i));
+                }
+
+                _headers.RemoveRange(FieldCount, _headers.Count - FieldCount);
+                _headersCurrent = true;
+            }
+
+            return _headers;
+        }
+    }
 
     /// <summary>The single Content-Length, or -1.</summary>
     public long ContentLength { get; private set; } = -1;
@@ -46,54 +77,93 @@ internal sealed class UpstreamResponseHead
     // on every answer, which would otherwise be a list and a string per request.
     private readonly List<string> _connectionTokens = [];
 
+    /// <summary>Field <paramref name="index"/>'s name, as it came.</summary>
+    public ReadOnlySpan<byte> FieldName(int index)
+    {
+        var field = _fields[index];
+        return _fieldBytes.AsSpan(field.Name, field.NameLength);
+    }
+
+    /// <summary>Field <paramref name="index"/>'s value, as it came (without the whitespace around it).</summary>
+    public ReadOnlySpan<byte> FieldValue(int index)
+    {
+        var field = _fields[index];
+        return _fieldBytes.AsSpan(field.Value, field.ValueLength);
+    }
+
+    /// <summary>Starts a new answer's fields (the parser calls it before the first).</summary>
+    internal void BeginFields()
+    {
+        FieldCount = 0;
+        _fieldBytesUsed = 0;
+        _headersCurrent = false;
+        if (_fieldBytes.Length > KeptFieldBytes)
+        {
+            _fieldBytes = [];
+        }
+    }
+
+    /// <summary>Copies field number <see cref="FieldCount"/> in; the parser has checked its bytes.</summary>
+    internal void AddField(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
+    {
+        var size = name.Length + value.Length;
+        if (_fieldBytes.Length - _fieldBytesUsed < size)
+        {
+            Array.Resize(ref _fieldBytes, Math.Max(_fieldBytesUsed + size, Math.Max(512, _fieldBytes.Length * 2)));
+        }
+
+        if (FieldCount == _fields.Length)
+        {
+            Array.Resize(ref _fields, _fields.Length * 2);
+        }
+
+        name.CopyTo(_fieldBytes.AsSpan(_fieldBytesUsed));
+        value.CopyTo(_fieldBytes.AsSpan(_fieldBytesUsed + name.Length));
+        _fields[FieldCount++] = (_fieldBytesUsed, name.Length, _fieldBytesUsed + name.Length, value.Length);
+        _fieldBytesUsed += size;
+    }
+
     /// <summary>
     /// Puts field <paramref name="index"/> in place, taking the strings of the field that was there when
     /// the bytes match. Other names come from the process-wide <see cref="StringPool"/> (a new upstream
     /// connection's first answer then makes none); values never do: they may be secrets (Set-Cookie).
     /// </summary>
-    internal HeaderField SetField(int index, ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
+    private void SetField(int index, ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
     {
-        HeaderField field;
-        if (index < Headers.Count)
+        if (index < _headers.Count)
         {
-            var previous = Headers[index];
-            field = new HeaderField(
+            var previous = _headers[index];
+            _headers[index] = new HeaderField(
                 System.Text.Ascii.Equals(name, previous.Name) ? previous.Name : StringPool.Shared.GetOrAdd(name, Encoding.Latin1),
                 System.Text.Ascii.Equals(value, previous.Value) ? previous.Value : Encoding.Latin1.GetString(value));
-            Headers[index] = field;
         }
         else
         {
-            field = new HeaderField(StringPool.Shared.GetOrAdd(name, Encoding.Latin1), Encoding.Latin1.GetString(value));
-            Headers.Add(field);
+            _headers.Add(new HeaderField(StringPool.Shared.GetOrAdd(name, Encoding.Latin1), Encoding.Latin1.GetString(value)));
         }
-
-        return field;
     }
 
     /// <summary>Puts Connection token <paramref name="index"/> in place, keeping the string that was there when it matches.</summary>
-    internal void SetConnectionToken(int index, ReadOnlySpan<char> token)
+    internal void SetConnectionToken(int index, ReadOnlySpan<byte> token)
     {
         if (index < _connectionTokens.Count)
         {
-            if (!token.SequenceEqual(_connectionTokens[index]))
+            if (!System.Text.Ascii.Equals(token, _connectionTokens[index]))
             {
-                _connectionTokens[index] = token.ToString();
+                _connectionTokens[index] = Encoding.Latin1.GetString(token);
             }
         }
         else
         {
-            _connectionTokens.Add(token.ToString());
+            _connectionTokens.Add(Encoding.Latin1.GetString(token));
         }
     }
 
     /// <summary>
-    /// Completes the head: fields beyond <paramref name="fieldCount"/> and Connection tokens beyond
-    /// <paramref name="connectionTokenCount"/> (an older answer's) are dropped.
+    /// Completes the head: Connection tokens beyond <paramref name="connectionTokenCount"/> (an older answer's) are dropped.
     /// </summary>
-    internal void Complete(HttpVersion version, int status, int fieldCount, long contentLength, bool chunked, bool close, int connectionTokenCount)
+    internal void Complete(HttpVersion version, int status, long contentLength, bool chunked, bool close, int connectionTokenCount)
     {
-        Headers.RemoveRange(fieldCount, Headers.Count - fieldCount);
         _connectionTokens.RemoveRange(connectionTokenCount, _connectionTokens.Count - connectionTokenCount);
         Version = version;
         StatusCode = status;
