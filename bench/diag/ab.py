@@ -20,6 +20,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "compare"))
 import harness as h  # noqa: E402
 
 
+def start_backend(tag):
+    """The harness's PKI, data and backend nginx (on the load CPU), as a diagnostic run needs them: (process, peer context)."""
+    h.RUN.mkdir(parents=True, exist_ok=True)
+    h.raise_nofile(h.NOFILE)
+    h.make_pki()
+    h.make_data()
+    backend_port = h.free_port()
+    conf = h.RUN / f"{tag}-backend-nginx.conf"
+    for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        (h.RUN / "backend-nginx-tmp" / sub).mkdir(parents=True, exist_ok=True)
+    conf.write_text(h.fill("nginx-backend.conf", RUN=h.RUN, PORT=backend_port, DATA=h.DATA))
+    backend = h.Proc(f"{tag}-backend-nginx", ["nginx", "-p", str(h.RUN), "-c", str(conf)], cpu=h.LOAD_CPU)
+    if not h.wait_port(backend_port, backend):
+        raise SystemExit("the backend did not start: " + backend.tail())
+    return backend, {"backend_port": backend_port, "feed_port": h.free_port(), "nofile": h.NOFILE}
+
+
 def main():
     if len(sys.argv) < 3:
         raise SystemExit(__doc__)
@@ -27,19 +44,7 @@ def main():
     conns = int(sys.argv[3]) if len(sys.argv) > 3 else 32
     rounds = int(sys.argv[4]) if len(sys.argv) > 4 else 6
     seconds = int(sys.argv[5]) if len(sys.argv) > 5 else 6
-    h.RUN.mkdir(parents=True, exist_ok=True)
-    h.raise_nofile(h.NOFILE)
-    h.make_pki()
-    h.make_data()
-    backend_port = h.free_port()
-    conf = h.RUN / "ab-backend-nginx.conf"
-    for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
-        (h.RUN / "backend-nginx-tmp" / sub).mkdir(parents=True, exist_ok=True)
-    conf.write_text(h.fill("nginx-backend.conf", RUN=h.RUN, PORT=backend_port, DATA=h.DATA))
-    backend = h.Proc("ab-backend-nginx", ["nginx", "-p", str(h.RUN), "-c", str(conf)], cpu=h.LOAD_CPU)
-    if not h.wait_port(backend_port, backend):
-        raise SystemExit("the backend did not start: " + backend.tail())
-    ctx = {"backend_port": backend_port, "feed_port": h.free_port()}
+    backend, ctx = start_backend("ab")
 
     peers = []
     base_run = h.RUN

@@ -20,6 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "compare"))
 import harness as h  # noqa: E402
+from ab import start_backend  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 OUT = Path(os.environ.get("OUT", "/tmp/gatehouse-diag"))
@@ -48,19 +49,7 @@ def main():
     seconds = int(sys.argv[3]) if len(sys.argv) > 3 else 5
     subprocess.run(["dotnet", "publish", str(HERE / "Floor"), "-c", "Release", "-o", str(OUT / "floor"),
                     "-nologo", "-v", "quiet"], check=True)
-    h.RUN.mkdir(parents=True, exist_ok=True)
-    h.raise_nofile(h.NOFILE)
-    h.make_pki()
-    h.make_data()
-    backend_port = h.free_port()
-    conf = h.RUN / "floor-backend-nginx.conf"
-    for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
-        (h.RUN / "backend-nginx-tmp" / sub).mkdir(parents=True, exist_ok=True)
-    conf.write_text(h.fill("nginx-backend.conf", RUN=h.RUN, PORT=backend_port, DATA=h.DATA))
-    backend = h.Proc("floor-backend-nginx", ["nginx", "-p", str(h.RUN), "-c", str(conf)], cpu=h.LOAD_CPU)
-    if not h.wait_port(backend_port, backend):
-        raise SystemExit("the backend did not start: " + backend.tail())
-    ctx = {"backend_port": backend_port, "feed_port": h.free_port(), "nofile": h.NOFILE}
+    backend, ctx = start_backend("floor")
 
     # The floor takes Gatehouse's setting for socket completions (src/Gatehouse/Hosting/SocketCompletions.cs).
     os.environ.setdefault("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1")

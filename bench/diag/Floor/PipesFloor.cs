@@ -1,10 +1,8 @@
 using System.Buffers;
-using System.Buffers.Text;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
-using System.Security.Authentication;
 
 namespace Floor;
 
@@ -13,18 +11,11 @@ internal static class PipesFloor
 {
     public static async Task ServeAsync(Socket client, SslStreamCertificateContext context, IPEndPoint backend)
     {
-        client.NoDelay = true;
         try
         {
-            using var tls = new SslStream(new NetworkStream(client, ownsSocket: true));
-            await tls.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
-            {
-                ServerCertificateContext = context,
-                ClientCertificateRequired = false,
-                EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
-            }).ConfigureAwait(false);
-            using var upstream = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            await upstream.ConnectAsync(backend).ConfigureAwait(false);
+            var (tls, upstream) = await Ends.OpenAsync(client, context, backend).ConfigureAwait(false);
+            using var ownedTls = tls;
+            using var ownedUpstream = upstream;
             using var upstreamStream = new NetworkStream(upstream, ownsSocket: false);
             var reader = PipeReader.Create(tls, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4 * 1024, leaveOpen: true, useZeroByteReads: true));
             var writer = PipeWriter.Create(tls, new StreamPipeWriterOptions(minimumBufferSize: 16 * 1024, leaveOpen: true));
@@ -59,7 +50,7 @@ internal static class PipesFloor
                     if (headEnd >= 0)
                     {
                         bytes.Slice(0, headEnd).CopyTo(head);
-                        var total = headEnd + 4 + ContentLength(head.AsSpan(0, (int)headEnd));
+                        var total = headEnd + 4 + Ends.ContentLength(head.AsSpan(0, (int)headEnd));
                         if (bytes.Length >= total)
                         {
                             foreach (var segment in bytes.Slice(0, total))
@@ -84,7 +75,7 @@ internal static class PipesFloor
                 await writer.FlushAsync().ConfigureAwait(false);
             }
         }
-        catch (Exception ex) when (ex is IOException or SocketException or AuthenticationException)
+        catch (Exception ex) when (Ends.IsGone(ex))
         {
             // The client went away: nothing to report for a measurement tool.
         }
@@ -99,18 +90,5 @@ internal static class PipesFloor
 
         var copy = buffer.ToArray();
         return copy.AsSpan().IndexOf("\r\n\r\n"u8);
-    }
-
-    private static int ContentLength(ReadOnlySpan<byte> head)
-    {
-        var at = head.IndexOf("\r\nContent-Length: "u8);
-        if (at < 0)
-        {
-            return 0;
-        }
-
-        var digits = head[(at + 18)..];
-        var stop = digits.IndexOf("\r\n"u8);
-        return Utf8Parser.TryParse(stop < 0 ? digits : digits[..stop], out int value, out _) ? value : 0;
     }
 }

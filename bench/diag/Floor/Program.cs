@@ -1,8 +1,6 @@
-using System.Buffers.Text;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
-using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Floor;
 
@@ -38,18 +36,11 @@ while (true)
 
 static async Task ServeAsync(Socket client, SslStreamCertificateContext context, IPEndPoint backend)
 {
-    client.NoDelay = true;
     try
     {
-        using var tls = new SslStream(new NetworkStream(client, ownsSocket: true));
-        await tls.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
-        {
-            ServerCertificateContext = context,
-            ClientCertificateRequired = false,
-            EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
-        }).ConfigureAwait(false);
-        using var upstream = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        await upstream.ConnectAsync(backend).ConfigureAwait(false);
+        var (tls, upstream) = await Ends.OpenAsync(client, context, backend).ConfigureAwait(false);
+        using var ownedTls = tls;
+        using var ownedUpstream = upstream;
         var request = new byte[16 * 1024];
         var answer = new byte[64 * 1024];
         var held = 0;
@@ -85,28 +76,15 @@ static async Task ServeAsync(Socket client, SslStreamCertificateContext context,
                 got += read;
                 if (total < 0 && answer.AsSpan(0, got).IndexOf("\r\n\r\n"u8) is var end and >= 0)
                 {
-                    total = end + 4 + ContentLength(answer.AsSpan(0, end));
+                    total = end + 4 + Ends.ContentLength(answer.AsSpan(0, end));
                 }
             }
 
             await tls.WriteAsync(answer.AsMemory(0, got)).ConfigureAwait(false);
         }
     }
-    catch (Exception ex) when (ex is IOException or SocketException or AuthenticationException)
+    catch (Exception ex) when (Ends.IsGone(ex))
     {
         // The client went away: nothing to report for a measurement tool.
     }
-}
-
-static int ContentLength(ReadOnlySpan<byte> head)
-{
-    var at = head.IndexOf("\r\nContent-Length: "u8);
-    if (at < 0)
-    {
-        return 0;
-    }
-
-    var digits = head[(at + 18)..];
-    var stop = digits.IndexOf("\r\n"u8);
-    return Utf8Parser.TryParse(stop < 0 ? digits : digits[..stop], out int value, out _) ? value : 0;
 }
