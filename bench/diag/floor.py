@@ -8,7 +8,9 @@ GET: no parsing beyond the head's end and Content-Length, no policy, no pipes, f
 async loop per connection. All three servers run at once, pinned to the server CPU as the harness
 pins them, and wrk drives each in turn (the order rotates each round), so the host's drift hits
 all three alike. Prints each round's CPU µs per request and req/s, then medians and paired ratios.
-FLOOR_PEERS=floor (a comma list of gatehouse, nginx, floor, floorpipes) runs only those, e.g. under perf (bench/diag/profile.sh's way).
+FLOOR_PEERS=floor (a comma list of gatehouse, gatehouse-local, nginx, floor, floorlocal,
+floorpipes) runs only those; the -local runs answer without the upstream (Gatehouse's whoami, the
+floor's canned answer to /local), so the forward's cost can be told from the rest, e.g. under perf (bench/diag/profile.sh's way).
 Needs bench/compare/out/gatehouse (make bench, or dotnet publish src/Gatehouse -c Release -o it)
 and builds the floor into $OUT/floor.
 """
@@ -43,6 +45,17 @@ class PipesFloorPeer(FloorPeer):
     extra = ["pipes"]
 
 
+# name: (server, path)
+RUNS = {
+    "gatehouse": ("gatehouse", "/api/doc.json"),
+    "gatehouse-local": ("gatehouse", "/_gatehouse/whoami"),
+    "nginx": ("nginx", "/api/doc.json"),
+    "floor": ("floor", "/api/doc.json"),
+    "floorlocal": ("floor", "/local"),
+    "floorpipes": ("floorpipes", "/api/doc.json"),
+}
+
+
 def main():
     conns = int(sys.argv[1]) if len(sys.argv) > 1 else 32
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 6
@@ -55,20 +68,25 @@ def main():
     os.environ.setdefault("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1")
     kinds = {"gatehouse": h.GatehousePeer, "nginx": h.NginxPeer, "floor": FloorPeer, "floorpipes": PipesFloorPeer}
     names = os.environ.get("FLOOR_PEERS", "gatehouse,nginx,floor").split(",")
-    peers = [kinds[n](n) for n in names]
-    for name, peer in zip(names, peers):
+    # A run is a server and a path: the *local runs answer without the upstream (Gatehouse's whoami,
+    # the floor's canned answer), so what the forward costs can be told from what the rest costs.
+    runs = {n: (RUNS[n][0], RUNS[n][1]) for n in names}
+    peers = {}
+    for server in dict.fromkeys(server for server, _ in runs.values()):
+        peer = peers[server] = kinds[server](server)
         if not peer.start("optional", ctx):
-            raise SystemExit(f"{name} did not start: {peer.proc.tail() if peer.proc else ''}")
-    for peer in peers:  # warm all (tiered JIT) before anything counts
-        h.wrk(peer.port, conns, 3)
+            raise SystemExit(f"{server} did not start: {peer.proc.tail() if peer.proc else ''}")
+    for server, path in runs.values():  # warm all (tiered JIT) before anything counts
+        h.wrk(peers[server].port, conns, 3, path=path)
 
     cpu = {n: [] for n in names}
     rps = {n: [] for n in names}
     for r in range(rounds):
         order = names[r % len(names):] + names[:r % len(names)]
         for name in order:
-            peer = peers[names.index(name)]
-            res = h.wrk(peer.port, conns, seconds, server_pid=peer.proc.pid)
+            server, path = runs[name]
+            peer = peers[server]
+            res = h.wrk(peer.port, conns, seconds, path=path, server_pid=peer.proc.pid)
             if res is None or res["errors"]:
                 raise SystemExit(f"{name}: wrk failed or saw errors: {res}")
             cpu[name].append(res["cpu_us"])
@@ -76,21 +94,19 @@ def main():
         print(f"round {r + 1}: " + "   ".join(f"{n} {cpu[n][-1]:.1f} µs/req {rps[n][-1]:,.0f} req/s" for n in names), flush=True)
 
     def paired(a, b, series):
-        if a not in series or b not in series:
-            return "-"
         ratios = sorted(x / y for x, y in zip(series[a], series[b]))
         return f"{statistics.median(ratios):.3f} ({ratios[0]:.3f}–{ratios[-1]:.3f})"
 
     print(f"{conns} conns, {rounds} rounds × {seconds} s; CPU µs/req medians: "
           + ", ".join(f"{n} {statistics.median(cpu[n]):.1f}" for n in names))
-    print(f"CPU per request, paired medians: gatehouse/nginx {paired('gatehouse', 'nginx', cpu)}, "
-          f"floor/nginx {paired('floor', 'nginx', cpu)}, gatehouse/floor {paired('gatehouse', 'floor', cpu)}")
-    if "floorpipes" in names:
-        print(f"CPU per request, paired medians: floorpipes/floor {paired('floorpipes', 'floor', cpu)}, "
-              f"gatehouse/floorpipes {paired('gatehouse', 'floorpipes', cpu)}")
-    print(f"req/s, paired medians: gatehouse/nginx {paired('gatehouse', 'nginx', rps)}, "
-          f"floor/nginx {paired('floor', 'nginx', rps)}, gatehouse/floor {paired('gatehouse', 'floor', rps)}")
-    for peer in peers:
+    pairs = [(a, b) for a, b in (("gatehouse", "nginx"), ("floor", "nginx"), ("gatehouse", "floor"), ("floorpipes", "floor"),
+                                 ("gatehouse-local", "floorlocal")) if a in names and b in names]
+    print("CPU per request, paired medians: " + ", ".join(f"{a}/{b} {paired(a, b, cpu)}" for a, b in pairs))
+    print("req/s, paired medians: " + ", ".join(f"{a}/{b} {paired(a, b, rps)}" for a, b in pairs))
+    if {"gatehouse", "gatehouse-local", "floor", "floorlocal"} <= set(names):
+        diff = [(g - gl) - (f - fl) for g, gl, f, fl in zip(cpu["gatehouse"], cpu["gatehouse-local"], cpu["floor"], cpu["floorlocal"])]
+        print(f"the forward's own cost above the floor's, µs/req: median {statistics.median(diff):.1f} ({min(diff):.1f}–{max(diff):.1f})")
+    for peer in peers.values():
         peer.stop()
     backend.stop()
 

@@ -9,6 +9,10 @@ namespace Floor;
 /// <summary>What both floors share: a connection's two ends, and the one field they read.</summary>
 internal static class Ends
 {
+    /// <summary>The canned answer to <c>GET /local</c>, about the size of Gatehouse's whoami answer to a client without a certificate.</summary>
+    public static ReadOnlyMemory<byte> LocalAnswer { get; } =
+        "HTTP/1.1 200 OK\r\nDate: Mon, 07 Dec 2026 14:00:00 GMT\r\nCache-Control: no-store\r\nContent-Type: application/json\r\nContent-Length: 99\r\n\r\n{\"pin\":null,\"subject\":null,\"trust\":\"anonymous\",\"trustName\":null,\"remoteAddress\":\"127.0.0.1\",\"x\":\"\"}"u8.ToArray();
+
     /// <summary>The client's TLS stream, handshake done, and a new upstream connection.</summary>
     public static async Task<(SslStream Tls, Socket Upstream)> OpenAsync(Socket client, SslStreamCertificateContext context, IPEndPoint backend)
     {

@@ -9,6 +9,7 @@ using Floor;
 // No parsing beyond that, no policy, no pipes, fixed buffers. What it costs per request is the
 // floor of the stack under Gatehouse (the runtime, the socket engine, SslStream, OpenSSL, the
 // kernel); what Gatehouse costs above it is Gatehouse's own.
+// "GET /local" is answered from memory, without the upstream: what the rest costs, without the forward.
 // With "pipes" the same loop reads and writes through System.IO.Pipelines as Gatehouse does
 // (src/Http1/ConnectionPipes.cs, src/Proxy/Upstream/UpstreamConnection.cs): the pipes' own cost.
 //   floor CERT KEY BACKEND_PORT [pipes]   (prints {"ready": true, "port": N} once listening on 127.0.0.1)
@@ -59,9 +60,19 @@ static async Task ServeAsync(Socket client, SslStreamCertificateContext context,
             }
 
             var length = headEnd + 4;
-            await upstream.SendAsync(request.AsMemory(0, length), SocketFlags.None).ConfigureAwait(false);
+            var local = request.AsSpan(0, length).StartsWith("GET /local "u8);
+            if (!local)
+            {
+                await upstream.SendAsync(request.AsMemory(0, length), SocketFlags.None).ConfigureAwait(false);
+            }
+
             held -= length;
             request.AsSpan(length, held).CopyTo(request);
+            if (local)
+            {
+                await tls.WriteAsync(Ends.LocalAnswer).ConfigureAwait(false);
+                continue;
+            }
 
             var got = 0;
             var total = -1;

@@ -13,11 +13,14 @@ namespace Gatehouse.Routing;
 /// <remarks>
 /// One lock, taken twice per request and once per reload pass: registration and the pass are
 /// serialized, so a request allowed under the previous rules either is in the set when the pass
-/// runs, or registers after it and is judged by the new rules there and then.
+/// runs, or registers after it and is judged by the new rules there and then. A <see cref="Lock"/>,
+/// not a monitor on the dictionary: its enter and exit are managed code the JIT inlines, where a
+/// monitor's are calls into the runtime (issue 22).
 /// </remarks>
 internal sealed class LiveRequests
 {
     private readonly Dictionary<HttpExchange, RouteGeneration> _live = [];
+    private readonly Lock _lock = new();
     private readonly ILogger _logger;
 
     public LiveRequests(ILogger logger) => _logger = logger;
@@ -28,7 +31,7 @@ internal sealed class LiveRequests
     /// </summary>
     public bool TryAdd(HttpExchange exchange, RouteGeneration judgedBy, RouteGeneration current)
     {
-        lock (_live)
+        lock (_lock)
         {
             if (!ReferenceEquals(judgedBy, current) && WhyRevoked(exchange, current) is not null)
             {
@@ -42,7 +45,7 @@ internal sealed class LiveRequests
 
     public void Remove(HttpExchange exchange)
     {
-        lock (_live)
+        lock (_lock)
         {
             _live.Remove(exchange);
         }
@@ -52,7 +55,7 @@ internal sealed class LiveRequests
     public int Rejudge(RouteGeneration current)
     {
         var closed = 0;
-        lock (_live)
+        lock (_lock)
         {
             foreach (var (exchange, judgedBy) in _live)
             {
