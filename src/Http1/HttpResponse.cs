@@ -319,7 +319,7 @@ public sealed partial class HttpResponse
         writer.Write("\r\n"u8);
         foreach (var field in fields)
         {
-            if (IsFramingHeader(field.Name))
+            if (ResponseHeaders.IsFramingField(field.Name))
             {
                 continue; // framing is the writer's alone, never a handler's or a backend's
             }
@@ -362,12 +362,6 @@ public sealed partial class HttpResponse
         writer.Write("\r\n"u8);
         _output.Advance(writer.Written);
     }
-
-    private static bool IsFramingHeader(string name) =>
-        name.Equals(KnownHeaderNames.ContentLength, StringComparison.OrdinalIgnoreCase)
-        || name.Equals(KnownHeaderNames.TransferEncoding, StringComparison.OrdinalIgnoreCase)
-        || name.Equals(KnownHeaderNames.Connection, StringComparison.OrdinalIgnoreCase)
-        || name.Equals(KnownHeaderNames.Date, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
     /// Bytes of a head besides the reason phrase and the fields' names and values (each field adds

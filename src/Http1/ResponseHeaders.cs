@@ -149,11 +149,35 @@ public sealed class ResponseHeaders : IEnumerable<HeaderField>
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
-    internal static bool IsFramingField(ReadOnlySpan<byte> name) =>
-        Ascii.EqualsIgnoreCase(name, "Content-Length"u8)
-        || Ascii.EqualsIgnoreCase(name, "Transfer-Encoding"u8)
-        || Ascii.EqualsIgnoreCase(name, "Connection"u8)
-        || Ascii.EqualsIgnoreCase(name, "Date"u8);
+    /// <summary>The fields the writer frames itself: a handler's or a backend's are dropped.</summary>
+    private static readonly string[] FramingFields =
+        [KnownHeaderNames.ContentLength, KnownHeaderNames.TransferEncoding, KnownHeaderNames.Connection, KnownHeaderNames.Date];
+
+    internal static bool IsFramingField(string name)
+    {
+        foreach (var framing in FramingFields)
+        {
+            if (name.Equals(framing, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    internal static bool IsFramingField(ReadOnlySpan<byte> name)
+    {
+        foreach (var framing in FramingFields)
+        {
+            if (Ascii.EqualsIgnoreCase(name, framing))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>The name and value of the first of <paramref name="lines"/>; returns the lines after it.</summary>
     private static ReadOnlySpan<byte> NextLine(ReadOnlySpan<byte> lines, out ReadOnlySpan<byte> name, out ReadOnlySpan<byte> value)

@@ -343,7 +343,7 @@ internal sealed partial class ForwardOperation
     {
         for (var i = 0; i < head.FieldCount; i++)
         {
-            if (Ascii.EqualsIgnoreCase(head.FieldName(i), "Content-Type"u8))
+            if (Ascii.EqualsIgnoreCase(head.FieldName(i), KnownHeaderNames.ContentType))
             {
                 var value = head.FieldValue(i);
                 return value.Length >= EventStream.Length && Ascii.EqualsIgnoreCase(value[..EventStream.Length], EventStream);
@@ -395,8 +395,8 @@ internal sealed partial class ForwardOperation
 
             if (rewrite is not null && IsRewritten(name))
             {
-                var (fieldName, fieldValue) = head.Headers[i];
-                Response.Headers.Add(fieldName, rewrite(_exchange, fieldName, fieldValue));
+                var fieldName = Encoding.Latin1.GetString(name);
+                Response.Headers.Add(fieldName, rewrite(_exchange, fieldName, Encoding.Latin1.GetString(head.FieldValue(i))));
                 continue;
             }
 

@@ -34,6 +34,9 @@ internal static class ForwardedHeaders
     internal static readonly FrozenSet<string> ResponseDropped = FrozenSet.Create(
         StringComparer.OrdinalIgnoreCase, KnownHeaderNames.ContentLength, KnownHeaderNames.Date);
 
+    /// <summary>The names of <see cref="HopByHop"/> and <see cref="ResponseDropped"/>, indexed by length.</summary>
+    private static readonly string[][] ResponseDroppedByLength = ByLength([.. HopByHop, .. ResponseDropped]);
+
     // Span lookups into the sets, for the dashed reading of an underscore name (built on the stack).
     private static readonly FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>> HopByHopBySpan = HopByHop.GetAlternateLookup<ReadOnlySpan<char>>();
     private static readonly FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>> ClientDroppedBySpan = ClientDropped.GetAlternateLookup<ReadOnlySpan<char>>();
@@ -120,27 +123,21 @@ internal static class ForwardedHeaders
         !HopByHop.Contains(name) && !ResponseDropped.Contains(name) && !IsNamedIn(name, connectionTokens);
 
     /// <summary>
-    /// The same for a name as it came from the upstream, compared as bytes: a length switch over
-    /// <see cref="HopByHop"/> and <see cref="ResponseDropped"/> instead of a hashed lookup (issue 22).
+    /// The same for a name as it came from the upstream, compared as bytes against the names of
+    /// <see cref="HopByHop"/> and <see cref="ResponseDropped"/> of its length only: a hashed lookup
+    /// needed the name widened to chars first (issue 22).
     /// </summary>
     public static bool IsResponseFieldForwarded(ReadOnlySpan<byte> name, IReadOnlyList<string> connectionTokens)
     {
-        var dropped = name.Length switch
+        if (name.Length < ResponseDroppedByLength.Length)
         {
-            2 => Ascii.EqualsIgnoreCase(name, "TE"u8),
-            4 => Ascii.EqualsIgnoreCase(name, "Date"u8),
-            7 => Ascii.EqualsIgnoreCase(name, "Trailer"u8) || Ascii.EqualsIgnoreCase(name, "Upgrade"u8),
-            10 => Ascii.EqualsIgnoreCase(name, "Connection"u8) || Ascii.EqualsIgnoreCase(name, "Keep-Alive"u8),
-            14 => Ascii.EqualsIgnoreCase(name, "Content-Length"u8) || Ascii.EqualsIgnoreCase(name, "HTTP2-Settings"u8),
-            16 => Ascii.EqualsIgnoreCase(name, "Proxy-Connection"u8),
-            17 => Ascii.EqualsIgnoreCase(name, "Transfer-Encoding"u8),
-            18 => Ascii.EqualsIgnoreCase(name, "Proxy-Authenticate"u8),
-            19 => Ascii.EqualsIgnoreCase(name, "Proxy-Authorization"u8),
-            _ => false,
-        };
-        if (dropped)
-        {
-            return false;
+            foreach (var dropped in ResponseDroppedByLength[name.Length])
+            {
+                if (Ascii.EqualsIgnoreCase(name, dropped))
+                {
+                    return false;
+                }
+            }
         }
 
         for (var i = 0; i < connectionTokens.Count; i++)
@@ -152,6 +149,17 @@ internal static class ForwardedHeaders
         }
 
         return true;
+    }
+
+    private static string[][] ByLength(string[] names)
+    {
+        var table = new string[names.Max(name => name.Length) + 1][];
+        for (var length = 0; length < table.Length; length++)
+        {
+            table[length] = [.. names.Where(name => name.Length == length)];
+        }
+
+        return table;
     }
 
     /// <summary>The tokens of every Connection field of a request; a list is made only when there is one.</summary>

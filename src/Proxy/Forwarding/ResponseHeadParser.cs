@@ -70,17 +70,17 @@ internal static class ResponseHeadParser
             UpstreamGrammar.SplitFieldLine(line, out var name, out var value);
             head.AddField(name, value);
 
-            if (Ascii.EqualsIgnoreCase(name, "Content-Length"u8))
+            if (Ascii.EqualsIgnoreCase(name, KnownHeaderNames.ContentLength))
             {
                 contentLengthFields++;
                 contentLength = ParseContentLength(value);
             }
-            else if (Ascii.EqualsIgnoreCase(name, "Transfer-Encoding"u8))
+            else if (Ascii.EqualsIgnoreCase(name, KnownHeaderNames.TransferEncoding))
             {
                 transferEncodingFields++;
                 chunkedOnly = Ascii.EqualsIgnoreCase(value, "chunked"u8);
             }
-            else if (Ascii.EqualsIgnoreCase(name, "Connection"u8))
+            else if (Ascii.EqualsIgnoreCase(name, KnownHeaderNames.Connection))
             {
                 foreach (var range in value.Split((byte)','))
                 {

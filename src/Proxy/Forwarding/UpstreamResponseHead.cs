@@ -31,7 +31,7 @@ internal sealed class UpstreamResponseHead
     private readonly List<HeaderField> _headers = new(16);
     private byte[] _fieldBytes = [];
     private int _fieldBytesUsed;
-    private (int Name, int NameLength, int Value, int ValueLength)[] _fields = new (int, int, int, int)[16];
+    private (int Start, int NameLength, int ValueLength)[] _fields = new (int, int, int)[16]; // the value follows the name
     private bool _headersCurrent;
 
     public HttpVersion Version { get; private set; }
@@ -81,14 +81,14 @@ internal sealed class UpstreamResponseHead
     public ReadOnlySpan<byte> FieldName(int index)
     {
         var field = _fields[index];
-        return _fieldBytes.AsSpan(field.Name, field.NameLength);
+        return _fieldBytes.AsSpan(field.Start, field.NameLength);
     }
 
     /// <summary>Field <paramref name="index"/>'s value, as it came (without the whitespace around it).</summary>
     public ReadOnlySpan<byte> FieldValue(int index)
     {
         var field = _fields[index];
-        return _fieldBytes.AsSpan(field.Value, field.ValueLength);
+        return _fieldBytes.AsSpan(field.Start + field.NameLength, field.ValueLength);
     }
 
     /// <summary>Starts a new answer's fields (the parser calls it before the first).</summary>
@@ -119,7 +119,7 @@ internal sealed class UpstreamResponseHead
 
         name.CopyTo(_fieldBytes.AsSpan(_fieldBytesUsed));
         value.CopyTo(_fieldBytes.AsSpan(_fieldBytesUsed + name.Length));
-        _fields[FieldCount++] = (_fieldBytesUsed, name.Length, _fieldBytesUsed + name.Length, value.Length);
+        _fields[FieldCount++] = (_fieldBytesUsed, name.Length, value.Length);
         _fieldBytesUsed += size;
     }
 
