@@ -10,7 +10,8 @@ namespace Gatehouse.Http1;
 /// whatever a handler keeps in <see cref="HttpExchange.ConnectionState"/>). A connection holds one
 /// set only while a request is in flight and gives it back to <see cref="ExchangePartsPool"/> before
 /// it waits for the next, so thousands of idle keep-alive connections hold none (issue 9: about
-/// 1.6 KiB each), while a busy connection still allocates nothing per request.
+/// 1.6 KiB each), while a busy connection still allocates nothing per request. A connection serving
+/// small requests back to back keeps its set through the short waits (Http1Connection.StaysWarm).
 /// </summary>
 internal sealed class ExchangeParts(Http1Limits limits)
 {

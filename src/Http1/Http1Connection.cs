@@ -21,10 +21,10 @@ public sealed class Http1Connection
     // Unread body bytes we are willing to swallow to keep a connection; beyond this we close.
     private const long MaxDrainBytes = 256 * 1024;
 
-    /// <summary>A wait for the next request shorter than this counts as back to back (see <see cref="KeepsTlsBuffersWarm"/>).</summary>
+    /// <summary>A wait for the next request shorter than this counts as back to back (see <see cref="StaysWarm"/>).</summary>
     internal const long BackToBackMs = 1000;
 
-    /// <summary>An exchange that read and wrote no more body than this each way is small (see <see cref="KeepsTlsBuffersWarm"/>).</summary>
+    /// <summary>An exchange that read and wrote no more body than this each way is small (see <see cref="StaysWarm"/>).</summary>
     internal const long SmallExchangeBytes = 4096;
 
     private readonly WireConnection _connection;
@@ -83,10 +83,12 @@ public sealed class Http1Connection
                 var idleDeadline = ConnectionInput.DeadlineAfter(served == 0 ? _limits.HeaderTimeout : _limits.KeepAliveTimeout);
                 // Between requests with nothing buffered (no pipelined request waiting), park the
                 // parts with the pipes and wait on the stream itself, here in this frame: an idle
-                // connection then holds no parts, no pipes and no state machine but this one.
+                // connection then holds no parts, no pipes and no state machine but this one. One
+                // in a run of small back-to-back requests keeps them (StaysWarm).
                 if (input.CanWaitOnStream && (pipes is null || input.IsDrained()))
                 {
-                    if (parts is not null && pipes is not null && !input.SawEnd && pipes.Writer.UnflushedBytes == 0)
+                    var warm = StaysWarm(served, lastWaitMs, _lastExchangeSmall);
+                    if (!warm && parts is not null && pipes is not null && !input.SawEnd && pipes.Writer.UnflushedBytes == 0)
                     {
                         input.Detach();
                         pipes.Unbind();
@@ -97,7 +99,7 @@ public sealed class Http1Connection
                     }
 
                     // Even a small answer's records would stay in the TLS buffers for the whole idle time.
-                    if (served > 0 && !KeepsTlsBuffersWarm(served, lastWaitMs, _lastExchangeSmall))
+                    if (served > 0 && !warm)
                     {
                         _connection.TrimIdleBuffers();
                     }
@@ -199,15 +201,18 @@ public sealed class Http1Connection
     }
 
     /// <summary>
-    /// Whether a connection about to wait keeps its TLS buffers instead of giving them back: only when it
-    /// has just answered a small request that came back to back with the one before (its second request
-    /// or later). Giving back and regrowing OpenSSL's two memory BIOs around every request took about 1%
-    /// of the gateway's profile samples on a proxied GET (issue 22); a connection that serves one request
-    /// and idles (the many-idle case, issue 9) and one that carried a big body still give them back, and a
-    /// warm one gives them back after its next request that follows a pause. What a warm connection holds while it idles is
-    /// the last small exchange's records, about 1 KiB, until its next request or its keep-alive timeout.
+    /// Whether a connection about to wait stays warm: keeps its TLS buffers, its request parts and its
+    /// pipes instead of giving them back. Only when it has just answered a small request that came back
+    /// to back with the one before (its second request or later). Giving back and regrowing OpenSSL's two
+    /// memory BIOs around every request took about 1% of the gateway's profile samples on a proxied GET
+    /// (issue 22), and parked parts came back as another connection's set, cold in the cache (about 2%).
+    /// A connection that serves one request and idles (the many-idle case, issue 9) and one that carried
+    /// a big body still give them back, and a warm one gives them back after its next request that follows
+    /// a pause. What a warm connection holds while it idles, until its next request or its keep-alive
+    /// timeout, is the last small exchange's records (about 1 KiB) and one set of parts and pipes (about
+    /// 2 KiB, their blocks returned).
     /// </summary>
-    internal static bool KeepsTlsBuffersWarm(int served, long lastWaitMs, bool lastExchangeSmall) =>
+    internal static bool StaysWarm(int served, long lastWaitMs, bool lastExchangeSmall) =>
         served > 1 && lastWaitMs < BackToBackMs && lastExchangeSmall;
 
     /// <summary>

@@ -63,6 +63,47 @@ public sealed class ExchangePartsPoolingTests
     }
 
     [Fact]
+    public async Task AConnectionServingBackToBackKeepsItsPartsUntilItEnds()
+    {
+        var exchanges = new List<HttpExchange>();
+        var handler = new Handler(async exchange =>
+        {
+            lock (exchanges)
+            {
+                exchanges.Add(exchange);
+            }
+
+            await exchange.Response.SendAsync(200, "text/plain", "ok"u8.ToArray());
+        });
+        using var returns = new SemaphoreSlim(0);
+        var pool = new ExchangePartsPool(TestServer.ShortLimits()) { Returned = () => returns.Release() };
+        await using var server = TestServer.StartPlain(handler: handler, partsPool: pool);
+        await using var client = await RawHttpClient.ConnectPlainAsync(server.Endpoint);
+
+        // A first request's parts are given back before the next wait (the many-idle case, issue 9).
+        await client.SendAsync("GET /1 HTTP/1.1\r\nHost: h\r\n\r\n");
+        await client.ReadResponseAsync();
+        await WaitForFreePartsAsync(returns);
+
+        // /2 came at once and was small: the connection keeps its set through the wait for /3,
+        // and again for /4 (issue 22). A set parked between them would have been counted before
+        // /3's answer left: the connection parks before it reads the next request.
+        foreach (var path in new[] { "/2", "/3", "/4" })
+        {
+            await client.SendAsync($"GET {path} HTTP/1.1\r\nHost: h\r\n\r\n");
+            Assert.Equal(200, (await client.ReadResponseAsync()).Status);
+        }
+
+        Assert.Equal(0, returns.CurrentCount);
+        Assert.Same(exchanges[1], exchanges[2]);
+        Assert.Same(exchanges[1], exchanges[3]);
+
+        // When the connection ends, its set goes back (disposing the client twice is harmless).
+        await client.DisposeAsync();
+        await WaitForFreePartsAsync(returns);
+    }
+
+    [Fact]
     public async Task TwoConnectionsInARequestAtOnceHaveTheirOwnParts()
     {
         var bothIn = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

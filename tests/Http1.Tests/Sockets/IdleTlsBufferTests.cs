@@ -79,7 +79,7 @@ public sealed class IdleTlsBufferTests(TlsFixture fixture) : IClassFixture<TlsFi
     [InlineData(2, Http1Connection.BackToBackMs, true, false)] // after a pause
     [InlineData(5, 3, false, false)] // a big exchange
     public void KeepsBuffersWarmOnlyBackToBackAndSmall(int served, long lastWaitMs, bool small, bool warm) =>
-        Assert.Equal(warm, Http1Connection.KeepsTlsBuffersWarm(served, lastWaitMs, small));
+        Assert.Equal(warm, Http1Connection.StaysWarm(served, lastWaitMs, small));
 
     /// <summary>
     /// Serves /first with <paramref name="firstAnswerBytes"/> of body, then /second, whose handler reads the
