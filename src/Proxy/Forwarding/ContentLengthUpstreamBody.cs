@@ -26,6 +26,27 @@ internal sealed class ContentLengthUpstreamBody(PipeReader reader) : UpstreamBod
 
     public override long BytesOwed => _remaining;
 
+    public override bool TryReadRest(Span<byte> destination)
+    {
+        if (_remaining == 0 || destination.Length < _remaining || !Reader.TryRead(out var result))
+        {
+            return false;
+        }
+
+        var buffer = result.Buffer;
+        if (result.IsCanceled || buffer.Length < _remaining)
+        {
+            Reader.AdvanceTo(buffer.Start); // examined nothing: the read that follows sees these bytes again
+            return result.IsCanceled ? throw new OperationCanceledException("upstream read canceled") : false;
+        }
+
+        var body = buffer.Slice(0, _remaining);
+        body.CopyTo(destination);
+        Reader.AdvanceTo(body.End);
+        _remaining = 0;
+        return true;
+    }
+
     public override async ValueTask<int> ReadAsync(Memory<byte> destination, CancellationToken cancellationToken)
     {
         if (_remaining == 0 || destination.IsEmpty)

@@ -20,25 +20,65 @@ internal sealed partial class ForwardOperation
     }
 
     /// <summary>Writes the head and the body in hand (or its first piece) in one write.</summary>
-    // Awaited once per request on the hot path: a pooled box instead of a new one each time.
-    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder))]
-    private async ValueTask SendHeadAsync(UpstreamConnection connection, IdleDeadline deadline)
+    /// <remarks>
+    /// Not an async method: the write nearly always completes at once, and a state machine per
+    /// request (two, with <see cref="WriteAsync"/>'s) cost more than the write's bookkeeping (issue 22).
+    /// </remarks>
+    private ValueTask SendHeadAsync(UpstreamConnection connection, IdleDeadline deadline)
     {
-        using var head = connection.HeadWriter.Begin(_buffers);
-        WriteHead(head, connection.Node);
-        if (_firstPieceLength > 0)
+        var head = connection.HeadWriter.Begin(_buffers);
+        ValueTask write;
+        try
         {
-            if (SendChunked)
+            WriteHead(head, connection.Node);
+            if (_firstPieceLength > 0)
             {
-                head.Ascii(FrameChunk(_firstPieceLength, out _).Span);
+                if (SendChunked)
+                {
+                    head.Ascii(FrameChunk(_firstPieceLength, out _).Span);
+                }
+                else
+                {
+                    head.Ascii(_buffer.AsSpan(ChunkHeadRoom, _firstPieceLength));
+                }
             }
-            else
-            {
-                head.Ascii(_buffer.AsSpan(ChunkHeadRoom, _firstPieceLength));
-            }
+
+            write = WriteAsync(connection, head.Written, deadline);
+        }
+        catch
+        {
+            head.Dispose();
+            throw;
         }
 
-        await WriteAsync(connection, head.Written, deadline).ConfigureAwait(false);
+        if (!write.IsCompleted)
+        {
+            return DisposeAfterAsync(write, head);
+        }
+
+        try
+        {
+            write.GetAwaiter().GetResult();
+        }
+        finally
+        {
+            head.Dispose();
+        }
+
+        return default;
+    }
+
+    /// <summary>The head's buffer goes back (cleared: it held the injected credential) once its write ends.</summary>
+    private static async ValueTask DisposeAfterAsync(ValueTask write, RequestHeadWriter head)
+    {
+        try
+        {
+            await write.ConfigureAwait(false);
+        }
+        finally
+        {
+            head.Dispose();
+        }
     }
 
     private void WriteHead(RequestHeadWriter head, UpstreamNode node)
@@ -153,18 +193,23 @@ internal sealed partial class ForwardOperation
     }
 
     /// <summary>A write that stalls longer than the idle timeout fails (the upstream stopped reading).</summary>
-    // Awaited once per request on the hot path: a pooled box instead of a new one each time.
-    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder))]
-    private async ValueTask WriteAsync(UpstreamConnection connection, ReadOnlyMemory<byte> bytes, IdleDeadline deadline)
+    private ValueTask WriteAsync(UpstreamConnection connection, ReadOnlyMemory<byte> bytes, IdleDeadline deadline)
     {
         // A send to a keep-alive upstream almost always completes at once: the countdown starts only if it waits.
         var pending = connection.Stream.WriteAsync(bytes, deadline.Unarmed());
         if (pending.IsCompletedSuccessfully)
         {
             pending.GetAwaiter().GetResult(); // gives a pooled source back
-            return;
+            return default;
         }
 
+        return WaitForWriteAsync(pending, deadline);
+    }
+
+    // Awaited only when a send waits: a pooled box instead of a new one each time.
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder))]
+    private async ValueTask WaitForWriteAsync(ValueTask pending, IdleDeadline deadline)
+    {
         deadline.ArmPending(_options.IdleTimeout);
         try
         {

@@ -196,7 +196,11 @@ internal sealed partial class ForwardOperation
             return (ClientGone(ex), false);
         }
 
-        if (framing != UpstreamFraming.None)
+        if (framing == UpstreamFraming.ContentLength && await TryCopyBufferedBodyAsync(connection, body, pump).ConfigureAwait(false))
+        {
+            // The whole body came with the head (most small answers do): copied, nothing to wait for.
+        }
+        else if (framing != UpstreamFraming.None)
         {
             var idle = connection.BodyDeadline;
             idle.Attach(_cancellationToken);
@@ -240,6 +244,40 @@ internal sealed partial class ForwardOperation
         }
 
         return (ForwardResult.Completed, reusable);
+    }
+
+    /// <summary>
+    /// A small body the upstream reader already holds whole goes into the client's buffer here, with no
+    /// read, deadline or watch to set up, and no state machine of <see cref="CopyBodyAsync"/>'s (issue 22).
+    /// </summary>
+    private ValueTask<bool> TryCopyBufferedBodyAsync(UpstreamConnection connection, UpstreamBody body, Task<PumpOutcome>? pump)
+    {
+        var owed = body.BytesOwed;
+        if (owed > PieceSize)
+        {
+            return new(false);
+        }
+
+        try
+        {
+            if (!body.TryReadRest(Response.GetMemory((int)owed).Span))
+            {
+                return new(false);
+            }
+        }
+        catch (Exception ex) when (IsUpstreamFault(ex))
+        {
+            return FailMidResponseAsync(connection, ex, pump);
+        }
+
+        Response.Advance((int)owed);
+        return new(true);
+    }
+
+    private async ValueTask<bool> FailMidResponseAsync(UpstreamConnection connection, Exception ex, Task<PumpOutcome>? pump)
+    {
+        await FailedMidResponseAsync(connection, ex, timedOut: false, pump).ConfigureAwait(false);
+        return false; // not reached: FailedMidResponseAsync throws
     }
 
     /// <summary>Step 5's body: piece by piece into the client's buffers. Null when the body ended; the result when the client left.</summary>

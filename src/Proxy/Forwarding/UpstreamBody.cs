@@ -24,6 +24,12 @@ internal abstract class UpstreamBody
 
     public abstract ValueTask<int> ReadAsync(Memory<byte> destination, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Copies the whole rest of the body into <paramref name="destination"/> when the reader already
+    /// holds all of it, without waiting; false (nothing taken) when it does not, or the framing cannot tell.
+    /// </summary>
+    public virtual bool TryReadRest(Span<byte> destination) => false;
+
     public static UpstreamBody Create(UpstreamFraming framing, PipeReader reader, long contentLength) => framing switch
     {
         UpstreamFraming.ContentLength => new ContentLengthUpstreamBody(reader, contentLength),
