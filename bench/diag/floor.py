@@ -9,8 +9,10 @@ async loop per connection. All three servers run at once, pinned to the server C
 pins them, and wrk drives each in turn (the order rotates each round), so the host's drift hits
 all three alike. Prints each round's CPU µs per request and req/s, then medians and paired ratios.
 FLOOR_PEERS=floor (a comma list of gatehouse, gatehouse-local, nginx, floor, floorlocal,
-floorpipes) runs only those; the -local runs answer without the upstream (Gatehouse's whoami, the
+floorpipes, floorlayers) runs only those; the -local runs answer without the upstream (Gatehouse's whoami, the
 floor's canned answer to /local), so the forward's cost can be told from the rest, e.g. under perf (bench/diag/profile.sh's way).
+floorlayers is the floor waiting for each upstream answer under FLOOR_LAYERS (default 5) more async
+methods with pooled boxes: what the suspended frames of a layered forward cost.
 Needs bench/compare/out/gatehouse (make bench, or dotnet publish src/Gatehouse -c Release -o it)
 and builds the floor into $OUT/floor.
 """
@@ -45,6 +47,11 @@ class PipesFloorPeer(FloorPeer):
     extra = ["pipes"]
 
 
+class LayeredFloorPeer(FloorPeer):
+    """The floor waiting for each answer under FLOOR_LAYERS (default 5) more async methods."""
+    extra = ["layers=" + os.environ.get("FLOOR_LAYERS", "5")]
+
+
 # name: (server, path)
 RUNS = {
     "gatehouse": ("gatehouse", "/api/doc.json"),
@@ -53,6 +60,7 @@ RUNS = {
     "floor": ("floor", "/api/doc.json"),
     "floorlocal": ("floor", "/local"),
     "floorpipes": ("floorpipes", "/api/doc.json"),
+    "floorlayers": ("floorlayers", "/api/doc.json"),
 }
 
 
@@ -66,7 +74,8 @@ def main():
 
     # The floor takes Gatehouse's setting for socket completions (src/Gatehouse/Hosting/SocketCompletions.cs).
     os.environ.setdefault("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1")
-    kinds = {"gatehouse": h.GatehousePeer, "nginx": h.NginxPeer, "floor": FloorPeer, "floorpipes": PipesFloorPeer}
+    kinds = {"gatehouse": h.GatehousePeer, "nginx": h.NginxPeer, "floor": FloorPeer, "floorpipes": PipesFloorPeer,
+             "floorlayers": LayeredFloorPeer}
     names = os.environ.get("FLOOR_PEERS", "gatehouse,nginx,floor").split(",")
     # A run is a server and a path: the *local runs answer without the upstream (Gatehouse's whoami,
     # the floor's canned answer), so what the forward costs can be told from what the rest costs.
@@ -99,7 +108,7 @@ def main():
 
     print(f"{conns} conns, {rounds} rounds × {seconds} s; CPU µs/req medians: "
           + ", ".join(f"{n} {statistics.median(cpu[n]):.1f}" for n in names))
-    pairs = [(a, b) for a, b in (("gatehouse", "nginx"), ("floor", "nginx"), ("gatehouse", "floor"), ("floorpipes", "floor"),
+    pairs = [(a, b) for a, b in (("gatehouse", "nginx"), ("floor", "nginx"), ("gatehouse", "floor"), ("floorpipes", "floor"), ("floorlayers", "floor"),
                                  ("gatehouse-local", "floorlocal")) if a in names and b in names]
     print("CPU per request, paired medians: " + ", ".join(f"{a}/{b} {paired(a, b, cpu)}" for a, b in pairs))
     print("req/s, paired medians: " + ", ".join(f"{a}/{b} {paired(a, b, rps)}" for a, b in pairs))

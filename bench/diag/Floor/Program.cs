@@ -12,14 +12,20 @@ using Floor;
 // "GET /local" is answered from memory, without the upstream: what the rest costs, without the forward.
 // With "pipes" the same loop reads and writes through System.IO.Pipelines as Gatehouse does
 // (src/Http1/ConnectionPipes.cs, src/Proxy/Upstream/UpstreamConnection.cs): the pipes' own cost.
-//   floor CERT KEY BACKEND_PORT [pipes]   (prints {"ready": true, "port": N} once listening on 127.0.0.1)
-if (args.Length is < 3 or > 4 || (args.Length == 4 && args[3] != "pipes"))
+// With "layers=N" the wait for the upstream's answer sits under N more async methods, each awaiting
+// the next, as Gatehouse's forward waits under its connection loop, router, route handler and forward
+// operation: what one more suspended frame per request costs.
+//   floor CERT KEY BACKEND_PORT [pipes|layers=N]   (prints {"ready": true, "port": N} once listening on 127.0.0.1)
+var layers = args.Length == 4 && args[3].StartsWith("layers=", StringComparison.Ordinal)
+    ? int.Parse(args[3].AsSpan("layers=".Length), System.Globalization.CultureInfo.InvariantCulture)
+    : 0;
+if (args.Length is < 3 or > 4 || (args.Length == 4 && args[3] != "pipes" && layers <= 0))
 {
-    Console.Error.WriteLine("usage: floor CERT KEY BACKEND_PORT [pipes]");
+    Console.Error.WriteLine("usage: floor CERT KEY BACKEND_PORT [pipes|layers=N]");
     return 2;
 }
 
-var pipes = args.Length == 4;
+var pipes = args.Length == 4 && layers == 0;
 
 using var certificate = X509Certificate2.CreateFromPemFile(args[0], args[1]);
 var context = SslStreamCertificateContext.Create(certificate, additionalCertificates: null);
@@ -32,10 +38,10 @@ Console.WriteLine($"{{\"ready\": true, \"port\": {((IPEndPoint)listener.LocalEnd
 while (true)
 {
     var client = await listener.AcceptAsync().ConfigureAwait(false);
-    _ = pipes ? PipesFloor.ServeAsync(client, context, backend) : ServeAsync(client, context, backend);
+    _ = pipes ? PipesFloor.ServeAsync(client, context, backend) : ServeAsync(client, context, backend, layers);
 }
 
-static async Task ServeAsync(Socket client, SslStreamCertificateContext context, IPEndPoint backend)
+static async Task ServeAsync(Socket client, SslStreamCertificateContext context, IPEndPoint backend, int layers)
 {
     try
     {
@@ -78,7 +84,9 @@ static async Task ServeAsync(Socket client, SslStreamCertificateContext context,
             var total = -1;
             while (total < 0 || got < total)
             {
-                var read = await upstream.ReceiveAsync(answer.AsMemory(got), SocketFlags.None).ConfigureAwait(false);
+                var read = layers > 0
+                    ? await Layers.ReceiveAsync(layers, upstream, answer.AsMemory(got)).ConfigureAwait(false)
+                    : await upstream.ReceiveAsync(answer.AsMemory(got), SocketFlags.None).ConfigureAwait(false);
                 if (read == 0)
                 {
                     return;
