@@ -196,11 +196,19 @@ internal sealed partial class ForwardOperation
             return (ClientGone(ex), false);
         }
 
-        if (framing == UpstreamFraming.ContentLength && await TryCopyBufferedBodyAsync(connection, body, pump).ConfigureAwait(false))
+        bool copied;
+        try
         {
-            // The whole body came with the head (most small answers do): copied, nothing to wait for.
+            // Most small answers bring their whole body with the head: copied, nothing to wait for.
+            copied = framing == UpstreamFraming.ContentLength && TryCopyBufferedBody(body);
         }
-        else if (framing != UpstreamFraming.None)
+        catch (Exception ex) when (IsUpstreamFault(ex))
+        {
+            await FailedMidResponseAsync(connection, ex, timedOut: false, pump).ConfigureAwait(false);
+            throw; // not reached: FailedMidResponseAsync throws
+        }
+
+        if (!copied && framing != UpstreamFraming.None)
         {
             var idle = connection.BodyDeadline;
             idle.Attach(_cancellationToken);
@@ -250,34 +258,16 @@ internal sealed partial class ForwardOperation
     /// A small body the upstream reader already holds whole goes into the client's buffer here, with no
     /// read, deadline or watch to set up, and no state machine of <see cref="CopyBodyAsync"/>'s (issue 22).
     /// </summary>
-    private ValueTask<bool> TryCopyBufferedBodyAsync(UpstreamConnection connection, UpstreamBody body, Task<PumpOutcome>? pump)
+    private bool TryCopyBufferedBody(UpstreamBody body)
     {
         var owed = body.BytesOwed;
-        if (owed > PieceSize)
+        if (owed > PieceSize || !body.TryReadRest(Response.GetMemory((int)owed).Span))
         {
-            return new(false);
-        }
-
-        try
-        {
-            if (!body.TryReadRest(Response.GetMemory((int)owed).Span))
-            {
-                return new(false);
-            }
-        }
-        catch (Exception ex) when (IsUpstreamFault(ex))
-        {
-            return FailMidResponseAsync(connection, ex, pump);
+            return false;
         }
 
         Response.Advance((int)owed);
-        return new(true);
-    }
-
-    private async ValueTask<bool> FailMidResponseAsync(UpstreamConnection connection, Exception ex, Task<PumpOutcome>? pump)
-    {
-        await FailedMidResponseAsync(connection, ex, timedOut: false, pump).ConfigureAwait(false);
-        return false; // not reached: FailedMidResponseAsync throws
+        return true;
     }
 
     /// <summary>Step 5's body: piece by piece into the client's buffers. Null when the body ended; the result when the client left.</summary>
