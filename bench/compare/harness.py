@@ -14,6 +14,8 @@ Environment knobs (all optional):
   BENCH_IDLE_CONNS     idle connections held in scenario 4 (default 5000; smoke 100)
   BENCH_TC_DELAY_MS    DOTNET_TC_CallCountingDelayMs for every .NET process (default 0, as in
                        packaging/gatehouse.service; "default": the runtime's own)
+  BENCH_GEN0_SIZE      DOTNET_GCgen0size for every .NET process (default 0x600000, as in
+                       packaging/gatehouse.service; "default": the runtime's own)
   BENCH_IDLE_WARMUP    connections opened and closed in scenario 4 before its baseline RSS is read, so
                        one-time costs are not charged per connection (default 500; smoke 20; 0: none)
   BENCH_HANDSHAKE_CLIENTS  parallel `openssl s_time` clients (default 2)
@@ -94,6 +96,13 @@ GET_WARMUP = 1 if SMOKE else 10
 TC_DELAY_MS = os.environ.get("BENCH_TC_DELAY_MS", "0")
 if TC_DELAY_MS != "default":
     os.environ["DOTNET_TC_CallCountingDelayMs"] = TC_DELAY_MS
+# ... and with DOTNET_GCgen0size=0x600000 (6 MiB): the runtime sizes the young generation from the L3 cache
+# the CPU reports, and this machine's 260 MiB made it about 90 MiB, so the connections opened for scenario 8
+# survived in one batch that one collection copied during the busy run (a 60-85 ms pause; a laptop's
+# 12 MiB of L3 gives 6 MiB). BENCH_GEN0_SIZE=default leaves the runtime's own.
+GEN0_SIZE = os.environ.get("BENCH_GEN0_SIZE", "0x600000")
+if GEN0_SIZE != "default":
+    os.environ["DOTNET_GCgen0size"] = GEN0_SIZE
 STREAM_EVENTS = 5 if SMOKE else 40
 ALL_PEERS = ["gatehouse", "nginx", "haproxy", "yarp", "kestrel"]
 PEERS = [p for p in os.environ.get("BENCH_PEERS", ",".join(ALL_PEERS)).split(",") if p]
@@ -1628,6 +1637,9 @@ def main():
           "- ratio = Gatehouse / peer on the medians; ↑ higher is better, ↓ lower is better; rows without an arrow are context (how busy each pinned CPU was: a load CPU near 100% caps every peer)",
           "- paired: where both ran in two or more repetitions (back to back, in turn first), the median and range of the ratios within a repetition; steadier than the ratio of medians when the host's speed drifts",
           f"- backend: {backend_kind} on 127.0.0.1:{backend_port}, same CPU as the load generator",
+          "- every .NET process ran with " + (", ".join(f"{k}={os.environ[k]}" for k in ("DOTNET_TC_CallCountingDelayMs", "DOTNET_GCgen0size")
+                                                 if k in os.environ) or "the runtime's own tiering and collector settings")
+          + " (packaging/gatehouse.service sets DOTNET_TC_CallCountingDelayMs=0 and DOTNET_GCgen0size=0x600000)",
           "- TLS negotiated (with the client certificate): " + "; ".join(f"{LABEL[k]} {v}" for k, v in ctx["tls"].items()),
           "", tab, ""]
     if notes:

@@ -10,6 +10,8 @@ pinned to the server CPU as the harness pins them; wrk drives one, then the othe
 change from the drift; the ratio within each round can. Prints each round's CPU µs per request and
 req/s for both, then the median and range of the B/A ratios.
 AB_B_LIMITS='{"maxUpstreamConnectionsPerNode": 300}' gives B other limits (one build is enough then).
+AB_B_ENV='DOTNET_GCgen0size=0x600000' starts B with those NAME=VALUE pairs (space-separated) added to its
+environment: a runtime knob against the same build.
 """
 import os
 import statistics
@@ -49,10 +51,12 @@ def main():
     peers = []
     base_run = h.RUN
     b_limits = os.environ.pop("AB_B_LIMITS", None)
+    b_env = os.environ.pop("AB_B_ENV", "").split()
     for tag, d in zip("AB", dirs):
         if tag == "B" and b_limits:
             os.environ["BENCH_GATEHOUSE_LIMITS"] = b_limits
-        h.gatehouse_command = lambda d=d: ["dotnet", str(d / "gatehouse.dll")]
+        prefix = ["env", *b_env] if tag == "B" and b_env else []
+        h.gatehouse_command = lambda d=d, prefix=prefix: [*prefix, "dotnet", str(d / "gatehouse.dll")]
         h.RUN = base_run / f"ab-{tag}"  # its config and log apart from the other's
         h.RUN.mkdir(parents=True, exist_ok=True)
         peer = h.GatehousePeer("gatehouse")
