@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Collections.Frozen;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
@@ -25,6 +26,12 @@ public sealed class ClientTrust
     private readonly FrozenSet<string> _denied;
     private readonly TimeProvider _time;
     private readonly HandshakeChain? _handshakeChain;
+
+    // One object per identity, not per handshake (issue 22, item 3). Connections from one key share
+    // it, and so does what is cached against the object: the policy's matched rules (a
+    // ConditionalWeakTable entry, so a GC dependent handle, per distinct object) and whoami's answer.
+    // Bounded: past the cap a new identity gets its own object, as every handshake did before.
+    private readonly ConcurrentDictionary<Principal, Principal> _principals = new();
 
     /// <summary>Creates the trust from the configured CAs, whitelist and deny list.</summary>
     /// <exception cref="ArgumentException">A pin is not well formed, or a CA is not a CA certificate.</exception>
@@ -74,6 +81,9 @@ public sealed class ClientTrust
         _time = time ?? TimeProvider.System;
         _handshakeChain = HandshakeChain.For(_cas, _time);
     }
+
+    /// <summary>How many distinct principals are shared between handshakes at most.</summary>
+    internal const int MaxSharedPrincipals = 1_024;
 
     /// <summary>
     /// The chain policy for SslStream's own build during the handshake (the user CAs as custom roots),
@@ -143,7 +153,7 @@ public sealed class ClientTrust
         string subject = clientCertificate.Subject;
         if (_pins.TryGetValue(pin, out string? entryName))
         {
-            return TrustDecision.Allow(new Principal(pin, subject, TrustSource.PinnedKey, entryName));
+            return TrustDecision.Allow(Shared(new Principal(pin, subject, TrustSource.PinnedKey, entryName)));
         }
 
         // The handshake's chain is the leaf and the CA alone (see HandshakeChain.Anchor): nothing in
@@ -177,7 +187,18 @@ public sealed class ClientTrust
             return TrustDecision.Refuse(Reasons.CaCertificate);
         }
 
-        return TrustDecision.Allow(new Principal(pin, subject, TrustSource.CertificateAuthority, issuer.Name));
+        return TrustDecision.Allow(Shared(new Principal(pin, subject, TrustSource.CertificateAuthority, issuer.Name)));
+    }
+
+    /// <summary>The object already standing for <paramref name="principal"/>'s identity, if any.</summary>
+    private Principal Shared(Principal principal)
+    {
+        if (_principals.TryGetValue(principal, out Principal? known))
+        {
+            return known;
+        }
+
+        return _principals.Count < MaxSharedPrincipals ? _principals.GetOrAdd(principal, principal) : principal;
     }
 
     /// <summary>

@@ -102,6 +102,20 @@ public sealed class ClientTrustTests(TestPki pki)
     }
 
     [Fact]
+    public void HandshakesFromOneKeyShareOnePrincipal()
+    {
+        ClientTrust trust = pki.Trust();
+
+        Principal first = Assert.IsType<Principal>(trust.Evaluate(pki.CaClient).Principal);
+        Principal again = Assert.IsType<Principal>(trust.Evaluate(pki.CaClient).Principal);
+        Principal pinned = Assert.IsType<Principal>(trust.Evaluate(pki.PinnedSelfSigned).Principal);
+
+        Assert.Same(first, again);
+        Assert.NotEqual(first, pinned);
+        Assert.Same(pinned, trust.Evaluate(pki.PinnedSelfSigned).Principal);
+    }
+
+    [Fact]
     public void NeverTrustsTheSystemStore()
     {
         var trust = new ClientTrust([], [], []);

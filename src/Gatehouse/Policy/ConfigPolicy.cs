@@ -120,9 +120,10 @@ public sealed class ConfigPolicy : IAccessPolicy
 
     /// <summary>The rules whose selectors name <paramref name="principal"/>.</summary>
     /// <remarks>
-    /// Worked out once per principal object (one per connection) and kept as long as that object
-    /// lives: a keep-alive connection's requests then skip the selector matching. A reload builds a
-    /// new policy, so the cache never outlives the rules it was made from.
+    /// Worked out once per principal object and kept as long as that object lives: a keep-alive
+    /// connection's requests then skip the selector matching. ClientTrust hands every handshake from
+    /// one key the same object, so the table holds an entry per identity, not per connection. A reload
+    /// builds a new policy, so the cache never outlives the rules it was made from.
     /// </remarks>
     public IReadOnlyList<GrantRule> RulesFor(Principal principal) => Matched(principal);
 
