@@ -8,8 +8,11 @@ times) against MEASURED: alone; while HOLDER, the other server on the same pinne
 (default 19,000) idle mutual-TLS keep-alive connections; alone again once they closed; and while MEASURED
 holds them itself. Prints p99, req/s and server CPU µs per request for each run. When the busy p99 rises
 as much with the idle connections on the other server, the cost is the host's, not the server's.
+COUNTERS=FILE.csv attaches dotnet-counters (1 s windows) to MEASURED for the whole sequence; then
+`python3 bench/diag/gcwindows.py FILE.csv` shows the collections each run met.
 """
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -28,9 +31,17 @@ N = int(os.environ.get("IDLE_N", "19000"))
 
 def measure(ctx):
     up = h.start_peers([MEASURED, HOLDER], "optional", ctx)
+    counters = None
     try:
         ok = h.answering(up, ctx, 8)
         measured, holder = ok[MEASURED], ok[HOLDER]
+        if os.environ.get("COUNTERS"):
+            tool = Path.home() / ".dotnet/tools/dotnet-counters"  # dotnet tool install -g dotnet-counters
+            pin = ["taskset", "-c", str(h.LOAD_CPU)] if h.LOAD_CPU is not None else []
+            counters = subprocess.Popen(
+                [*pin, str(tool), "collect", "-p", str(measured.proc.pid), "--refresh-interval", "1",
+                 "--format", "csv", "-o", os.environ["COUNTERS"], "--counters", "System.Runtime,Gatehouse.Http"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         h.wrk(measured.port, 32, 10)  # JIT, pools, upstream keep-alive, as in scenario 1
         h.wrk(holder.port, 32, 5)
         h.warm_idle(measured, cert=True)
@@ -38,8 +49,9 @@ def measure(ctx):
 
         def runs(tag):
             for i in range(RUNS):
+                started = time.strftime("%H:%M:%S")  # to line up with the counters' windows
                 r = h.wrk(measured.port, 32, SECS, server_pid=measured.proc.pid)
-                print(f"{MEASURED} {tag} {i + 1}: {r['rps']:.0f} req/s, p99 {r['p99']:.2f} ms, "
+                print(f"{started} {MEASURED} {tag} {i + 1}: {r['rps']:.0f} req/s, p99 {r['p99']:.2f} ms, "
                       f"{r['cpu_us']:.1f} µs/req", flush=True)
 
         runs("alone")
@@ -53,6 +65,9 @@ def measure(ctx):
             print(f"{MEASURED} holds {held.opened} idle connections", flush=True)
             runs("holding the idle connections itself")
     finally:
+        if counters is not None:
+            counters.terminate()
+            counters.wait(10)
         for peer in up.values():
             peer.stop()
 
