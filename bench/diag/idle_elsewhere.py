@@ -9,7 +9,7 @@ times) against MEASURED: alone; while HOLDER, the other server on the same pinne
 holds them itself. Prints p99, req/s and server CPU µs per request for each run. When the busy p99 rises
 as much with the idle connections on the other server, the cost is the host's, not the server's.
 COUNTERS=FILE.csv attaches dotnet-counters (1 s windows) to MEASURED for the whole sequence; then
-`python3 bench/diag/gcwindows.py FILE.csv` shows the collections each run met.
+`python3 bench/diag/show.py FILE.csv --all` shows the collections each run met.
 """
 import os
 import subprocess
