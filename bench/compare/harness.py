@@ -1155,8 +1155,15 @@ def scenario_idle(ctx):
                 peer.stop()
 
 
-def connections_on(port):
-    """TCP connections (any state but LISTEN) whose local port is port, from /proc/net/tcp and tcp6."""
+# /proc/net/tcp's st column: LISTEN holds no connection, and TIME_WAIT is the kernel's alone (no descriptor,
+# no server memory) and lasts 60 s on Linux: a server that sends its FIN first (nginx answering a TLS
+# close_notify) leaves its side there, and waiting for it would wait out the minute
+NOT_A_CONNECTION = ("0A", "06")
+
+
+def connections_on(port, states=None):
+    """TCP connections whose local port is port, from /proc/net/tcp and tcp6: those the server still holds,
+    or, with states (a dict), a count of every socket on the port by its st code."""
     count = 0
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
@@ -1164,7 +1171,11 @@ def connections_on(port):
                 next(f)
                 for line in f:
                     fields = line.split(None, 4)
-                    if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] != "0A":
+                    if int(fields[1].rsplit(":", 1)[1], 16) != port:
+                        continue
+                    if states is not None:
+                        states[fields[3]] = states.get(fields[3], 0) + 1
+                    if fields[3] not in NOT_A_CONNECTION:
                         count += 1
         except OSError:
             pass
@@ -1172,9 +1183,14 @@ def connections_on(port):
 
 
 def wait_connections_gone(port, timeout):
-    """Until at most a handful of connections remain on port (or timeout seconds pass)."""
+    """Until at most a handful of connections remain on port (or timeout seconds pass, which is logged)."""
     deadline = time.monotonic() + timeout
-    while connections_on(port) > 16 and time.monotonic() < deadline:
+    while connections_on(port) > 16:
+        if time.monotonic() >= deadline:
+            states = {}
+            connections_on(port, states)
+            log(f"port {port}: connections still open after {timeout} s, by /proc/net/tcp state: {states}")
+            return
         time.sleep(0.2)
 
 
