@@ -733,12 +733,15 @@ def curl_download(port, file_id, server_pid=None):
 
 
 def open_idle(peer, n, cert=False):
-    """idle_clients.py holding n idle connections to peer (with the client certificate when cert):
-    (process, how many opened)."""
+    """idle_clients.py holding n idle connections to peer (with the client certificate when cert is True,
+    or with each key pair in the folder cert names in turn): (process, how many opened)."""
+    if isinstance(cert, Path):
+        keys = ["--certs", str(cert)]
+    else:
+        keys = ["--cert", str(PKI / "client.crt"), "--key", str(PKI / "client.key")] if cert else []
     client = subprocess.Popen(
         (["taskset", "-c", str(LOAD_CPU)] if LOAD_CPU is not None else []) +
-        [sys.executable, str(HERE / "idle_clients.py"), "127.0.0.1", str(peer.port), "/api/doc.json", str(n)] +
-        (["--cert", str(PKI / "client.crt"), "--key", str(PKI / "client.key")] if cert else []),
+        [sys.executable, str(HERE / "idle_clients.py"), "127.0.0.1", str(peer.port), "/api/doc.json", str(n)] + keys,
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     line = client.stdout.readline()
     m = re.match(r"open (\d+)", line or "")

@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Idle-connection client for bench/compare scenario 4.
 
-  idle_clients.py HOST PORT PATH N [--parallel 64] [--cert CERT --key KEY]
+  idle_clients.py HOST PORT PATH N [--parallel 64] [--cert CERT --key KEY | --certs DIR]
 
-Opens N TLS connections (with the client certificate CERT and KEY when given: mutual TLS),
-sends one keep-alive GET PATH on each and
+Opens N TLS connections (with the client certificate CERT and KEY when given: mutual TLS; with
+--certs, connection i presents DIR/i.crt and DIR/i.key for i modulo how many pairs DIR holds, so
+the server sees that many distinct keys), sends one keep-alive GET PATH on each and
 reads its answer, then keeps all of them open and idle. Prints "open N" (N = how many are
 open) on stdout when done, then waits for a line on stdin (or EOF) and closes everything.
 """
@@ -12,9 +13,11 @@ import asyncio
 import resource
 import ssl
 import sys
+from pathlib import Path
 
 
 async def open_one(host, port, path, ctx, sem, conns, failures):
+    ctx = ctx()
     async with sem:
         try:
             reader, writer = await asyncio.wait_for(
@@ -44,14 +47,22 @@ async def main():
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft != hard:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    if option("--cert"):
-        ctx.load_cert_chain(option("--cert"), option("--key"))
+    pairs = [(option("--cert"), option("--key"))] if option("--cert") else [(None, None)]
+    if option("--certs"):
+        pairs = [(f"{option('--certs')}/{i}.crt", f"{option('--certs')}/{i}.key")
+                 for i in range(sum(1 for _ in Path(option("--certs")).glob("*.crt")))]
+    contexts = []
+    for cert, key in pairs:
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        if cert:
+            ctx.load_cert_chain(cert, key)
+        contexts.append(ctx)
     sem = asyncio.Semaphore(parallel)
     conns, failures = [], []
-    await asyncio.gather(*(open_one(host, port, path, ctx, sem, conns, failures) for _ in range(n)))
+    await asyncio.gather(*(open_one(host, port, path, (lambda c=contexts[i % len(contexts)]: c), sem, conns, failures)
+                           for i in range(n)))
     if failures:
         print("failures", len(failures), failures[0], file=sys.stderr, flush=True)
     print("open", len(conns), flush=True)
