@@ -116,6 +116,10 @@ BUSY_CONNS = int(os.environ.get("BENCH_BUSY_CONNS", "32"))
 IDLEBUSY_DURATION = 1 if SMOKE else DURATION
 # after opening idle connections, before reading RSS: the server's last allocations settle
 IDLE_SETTLE = 0.5 if SMOKE else 2.0
+# After 19,000 connections close, the host stalls a while for every server: 1 s wrk probes every 2 s
+# (bench/diag/teardown.py) read p99 20-31 ms from about 5 to 15 s after the close, for Gatehouse and nginx
+# alike, with no CPU busy (so it is not their teardown), and their before-figure from about 17 s on.
+TEARDOWN_SETTLE = 0.5 if SMOKE else 30.0
 # Every peer may hold the most connections any scenario opens (nginx: one worker; HAProxy: maxconn),
 # and every process here the descriptors for them (a proxy: two per connection).
 MAX_CONNS = max(16000, max(IDLE_CONNS, IDLEBUSY_IDLE) + max(CONNS + [BUSY_CONNS]) + 1000)
@@ -1158,15 +1162,15 @@ def scenario_idle(ctx):
                 peer.stop()
 
 
-# /proc/net/tcp's st column: LISTEN holds no connection, and TIME_WAIT is the kernel's alone (no descriptor,
-# no server memory) and lasts 60 s on Linux: a server that sends its FIN first (nginx answering a TLS
-# close_notify) leaves its side there, and waiting for it would wait out the minute
-NOT_A_CONNECTION = ("0A", "06")
+# /proc/net/tcp's st column for LISTEN. TIME_WAIT counts: a server that closes first keeps each socket there
+# for Linux's 60 s, and a run measured meanwhile shares the kernel with all of them (idle_clients.py resets
+# its connections so none is left).
+LISTEN = "0A"
 
 
 def connections_on(port, states=None):
-    """TCP connections whose local port is port, from /proc/net/tcp and tcp6: those the server still holds,
-    or, with states (a dict), a count of every socket on the port by its st code."""
+    """TCP sockets (any state but LISTEN) whose local port is port, from /proc/net/tcp and tcp6; with states
+    (a dict), also a count of them by their st code."""
     count = 0
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
@@ -1178,7 +1182,7 @@ def connections_on(port, states=None):
                         continue
                     if states is not None:
                         states[fields[3]] = states.get(fields[3], 0) + 1
-                    if fields[3] not in NOT_A_CONNECTION:
+                    if fields[3] != LISTEN:
                         count += 1
         except OSError:
             pass
@@ -1252,7 +1256,7 @@ def scenario_idlebusy(ctx):
                 # The server closing the idle connections is not the busy run's cost: a run started 2 s after
                 # they closed met the teardown (p99 20-25 ms for Gatehouse and nginx alike).
                 wait_connections_gone(peer.port, 60)
-                time.sleep(IDLE_SETTLE)
+                time.sleep(TEARDOWN_SETTLE)
                 after = wrk(peer.port, BUSY_CONNS, IDLEBUSY_DURATION, server_pid=pid)
                 quiet = record_wrk("ibquiet", name, bracket(before, after), "in scenario 8 (no idle conns)")
                 log(f"idlebusy rep={rep + 1} {name}: quiet before {before}, after {after}, beside {held.opened} idle {busy}, "

@@ -59,7 +59,7 @@ def measure(ctx):
             print(f"{HOLDER} holds {held.opened} idle connections", flush=True)
             runs(f"beside the idle connections on {HOLDER}")
         h.wait_connections_gone(holder.port, 60)
-        time.sleep(h.IDLE_SETTLE)
+        time.sleep(h.TEARDOWN_SETTLE)
         runs("alone again")
         with h.idle_held(measured, N, cert=True) as held:
             print(f"{MEASURED} holds {held.opened} idle connections", flush=True)
