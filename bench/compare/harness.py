@@ -379,6 +379,16 @@ def cpu_busy_ticks(cpu):
     return None
 
 
+def steal_ms():
+    """Time the hypervisor ran something else on this guest's CPUs (all of them, /proc/stat's steal), ms;
+    0 where the kernel does not count it."""
+    try:
+        with open("/proc/stat") as f:
+            return int(f.readline().split()[8]) * 1000 / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
 def busy_share(before, after):
     """Busy percentage of a CPU between two cpu_busy_ticks readings."""
     if before is None or after is None or after[1] == before[1]:
@@ -675,10 +685,13 @@ def wrk(port, conns, duration, path="/api/doc.json", server_pid=None):
     # backend set the pace and no server can go faster; the server CPU's share explains its p99.
     load0 = cpu_busy_ticks(LOAD_CPU) if LOAD_CPU is not None else None
     serve0 = cpu_busy_ticks(SERVER_CPU) if SERVER_CPU is not None else None
+    # On a virtual machine the host can take the CPUs away for tens of ms: a p99 that jumps with this is the host's.
+    steal0 = steal_ms()
     r = run(["wrk", "-t1", f"-c{conns}", f"-d{duration}s", "--timeout", "10s", "--latency",
              f"https://127.0.0.1:{port}{path}"], cpu=LOAD_CPU, timeout=duration + 60)
     load1 = cpu_busy_ticks(LOAD_CPU) if LOAD_CPU is not None else None
     serve1 = cpu_busy_ticks(SERVER_CPU) if SERVER_CPU is not None else None
+    stolen = steal_ms() - steal0
     out = r.stdout
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
     p99 = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
@@ -697,7 +710,7 @@ def wrk(port, conns, duration, path="/api/doc.json", server_pid=None):
         cpu_us = (cpu_seconds(server_pid) - cpu0) * 1e6 / int(requests.group(1))
     return {"rps": float(rps.group(1)), "p99": float(p99.group(1)) * UNIT[p99.group(2)] if p99 else None,
             "errors": errors, "cpu_us": cpu_us,
-            "load_busy": busy_share(load0, load1), "server_busy": busy_share(serve0, serve1)}
+            "load_busy": busy_share(load0, load1), "server_busy": busy_share(serve0, serve1), "steal_ms": stolen}
 
 
 @under_burner
@@ -883,7 +896,8 @@ def paired_ratios(key, peer):
     return [g[r] / v[r] for r in g if r is not None and r in v and v[r]]
 
 
-WRK_FIELDS = (("", "rps"), ("p99", "p99"), ("cpu", "cpu_us"), ("sbusy", "server_busy"), ("lbusy", "load_busy"))
+WRK_FIELDS = (("", "rps"), ("p99", "p99"), ("cpu", "cpu_us"), ("sbusy", "server_busy"), ("lbusy", "load_busy"),
+              ("steal", "steal_ms"))
 
 
 def wrk_rows(prefix, scenario, tag=""):
@@ -894,6 +908,7 @@ def wrk_rows(prefix, scenario, tag=""):
     if MULTI_CPU:
         row(prefix + "sbusy", scenario, f"server CPU {SERVER_CPU} busy %{tag}", None)
         row(prefix + "lbusy", scenario, f"load CPU {LOAD_CPU} busy %{tag}", None)
+    row(prefix + "steal", scenario, f"ms stolen by the hypervisor{tag}", None)
 
 
 def record_wrk(prefix, peer, res, where, rep=None):

@@ -6,7 +6,8 @@
 
 For each peer, freshly started and warmed: a 2 s busy wrk run (32 connections), the same beside IDLE_N
 (default 19,000) idle mutual-TLS connections, then, once idle_clients.py has reset them, a 1 s wrk
-probe every 2 s for SECONDS (default 50), each printed with its p99 and req/s. A stall that every
+probe every 2 s for SECONDS (default 50), each printed with its p99, req/s and the time the hypervisor
+stole from the guest's CPUs meanwhile. A stall that every
 server meets at the same time after the close is the host's, and scenario 8 waits it out
 (TEARDOWN_SETTLE in harness.py).
 """
@@ -44,8 +45,10 @@ def measure(ctx):
                     print(f"{name} beside {held.opened} idle: p99 {r['p99']:.2f} ms, {r['rps']:.0f} req/s", flush=True)
             closed = time.monotonic()
             while time.monotonic() - closed < SECONDS:
+                stolen = h.steal_ms()
                 r = h.wrk(peer.port, 32, 1)
-                print(f"{name} +{time.monotonic() - closed:.0f} s: p99 {r['p99']:.2f} ms, {r['rps']:.0f} req/s", flush=True)
+                print(f"{name} +{time.monotonic() - closed:.0f} s: p99 {r['p99']:.2f} ms, {r['rps']:.0f} req/s, "
+                      f"{h.steal_ms() - stolen:.0f} ms stolen", flush=True)
                 time.sleep(1)
         finally:
             for p in up.values():
