@@ -118,7 +118,7 @@ IDLEBUSY_DURATION = 1 if SMOKE else DURATION
 IDLE_SETTLE = 0.5 if SMOKE else 2.0
 # After 19,000 connections close, the host stalls a while for every server: 1 s wrk probes every 2 s
 # (bench/diag/teardown.py) read p99 20-31 ms from about 5 to 15 s after the close, for Gatehouse and nginx
-# alike, with no CPU busy (so it is not their teardown), and their before-figure from about 17 s on.
+# alike, with 20-80 ms of steal time each (the hypervisor took the CPUs), and their before-figure after.
 TEARDOWN_SETTLE = 0.5 if SMOKE else 30.0
 # Every peer may hold the most connections any scenario opens (nginx: one worker; HAProxy: maxconn),
 # and every process here the descriptors for them (a proxy: two per connection).
