@@ -52,7 +52,7 @@ def measure(ctx):
                 started = time.strftime("%H:%M:%S")  # to line up with the counters' windows
                 r = h.wrk(measured.port, 32, SECS, server_pid=measured.proc.pid)
                 print(f"{started} {MEASURED} {tag} {i + 1}: {r['rps']:.0f} req/s, p99 {r['p99']:.2f} ms, "
-                      f"{r['cpu_us']:.1f} µs/req", flush=True)
+                      f"{r['cpu_us']:.1f} µs/req, {r['steal_ms']:.0f} ms stolen", flush=True)
 
         runs("alone")
         with h.idle_held(holder, N, cert=True) as held:
