@@ -98,12 +98,9 @@ internal sealed class PairProcess : IDisposable
         var found = new TaskCompletionSource<Match>(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (_stdout)
         {
-            foreach (var line in _stdout.ToString().Split('\n'))
+            if (FirstMatch(regex) is { } match)
             {
-                if (regex.Match(line.TrimEnd('\r')) is { Success: true } match)
-                {
-                    return match;
-                }
+                return match;
             }
 
             _waiters.Add((regex, found));
@@ -113,10 +110,33 @@ internal sealed class PairProcess : IDisposable
         var winner = await Task.WhenAny(found.Task, exited, Task.Delay(TimeSpan.FromSeconds(60)));
         if (winner != found.Task)
         {
+            // A process that prints its line and exits at once can be seen to exit first (a CI run
+            // failed with the line in the stdout it printed): look once more before failing.
+            lock (_stdout)
+            {
+                if (FirstMatch(regex) is { } late)
+                {
+                    return late;
+                }
+            }
+
             throw new InvalidOperationException($"no line like /{pattern}/; stdout:\n{StandardOutput}\nstderr:\n{StandardError}");
         }
 
         return await found.Task;
+    }
+
+    private Match? FirstMatch(Regex regex)
+    {
+        foreach (var line in _stdout.ToString().Split('\n'))
+        {
+            if (regex.Match(line.TrimEnd('\r')) is { Success: true } match)
+            {
+                return match;
+            }
+        }
+
+        return null;
     }
 
     public async Task AnswerAsync(string line)
