@@ -19,7 +19,6 @@ from pathlib import Path
 
 
 async def open_one(host, port, path, ctx, sem, conns, failures):
-    ctx = ctx()
     async with sem:
         try:
             reader, writer = await asyncio.wait_for(
@@ -63,7 +62,7 @@ async def main():
         contexts.append(ctx)
     sem = asyncio.Semaphore(parallel)
     conns, failures = [], []
-    await asyncio.gather(*(open_one(host, port, path, (lambda c=contexts[i % len(contexts)]: c), sem, conns, failures)
+    await asyncio.gather(*(open_one(host, port, path, contexts[i % len(contexts)], sem, conns, failures)
                            for i in range(n)))
     if failures:
         print("failures", len(failures), failures[0], file=sys.stderr, flush=True)
