@@ -241,6 +241,18 @@ def stop_all():
         proc.stop(grace=2.0)
 
 
+def run_instead(scenario, measure):
+    """Runs the harness with measure(ctx) in place of scenario_<scenario>, then stops every process it started.
+
+    The bench/diag scripts come in this way, each with BENCH_SCENARIOS set to that one scenario before the
+    import (the harness reads its environment then)."""
+    globals()[f"scenario_{scenario}"] = measure
+    try:
+        main()
+    finally:
+        stop_all()
+
+
 def on_signal(signum, _frame):
     stop_all()
     sys.exit(128 + signum)

@@ -12,6 +12,8 @@ req/s for both, then the median and range of the B/A ratios.
 AB_B_LIMITS='{"maxUpstreamConnectionsPerNode": 300}' gives B other limits (one build is enough then).
 AB_B_ENV='DOTNET_GCgen0size=0x600000' starts B with those NAME=VALUE pairs (space-separated) added to its
 environment: a runtime knob against the same build.
+AB_B_LOG_LEVEL=Information starts B at that log level (A stays at the harness's Warning): what the access
+log, one JSON line per request on stderr (into a file here), costs.
 """
 import os
 import statistics
@@ -52,9 +54,12 @@ def main():
     base_run = h.RUN
     b_limits = os.environ.pop("AB_B_LIMITS", None)
     b_env = os.environ.pop("AB_B_ENV", "").split()
+    b_log_level = os.environ.pop("AB_B_LOG_LEVEL", None)
     for tag, d in zip("AB", dirs):
         if tag == "B" and b_limits:
             os.environ["BENCH_GATEHOUSE_LIMITS"] = b_limits
+        if tag == "B" and b_log_level:
+            os.environ["BENCH_GATEHOUSE_LOG_LEVEL"] = b_log_level
         prefix = ["env", *b_env] if tag == "B" and b_env else []
         h.gatehouse_command = lambda d=d, prefix=prefix: [*prefix, "dotnet", str(d / "gatehouse.dll")]
         h.RUN = base_run / f"ab-{tag}"  # its config and log apart from the other's

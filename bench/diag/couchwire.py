@@ -86,8 +86,4 @@ def measure(ctx):
 
 
 h.run = traced_run
-h.scenario_replicate = measure
-try:
-    h.main()
-finally:
-    h.stop_all()
+h.run_instead("replicate", measure)

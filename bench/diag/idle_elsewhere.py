@@ -73,8 +73,4 @@ def measure(ctx):
             peer.stop()
 
 
-h.scenario_idlebusy = measure
-try:
-    h.main()
-finally:
-    h.stop_all()
+h.run_instead("idlebusy", measure)

@@ -67,8 +67,4 @@ def measure(ctx):
                         for peer in up.values():
                             peer.stop()
 
-h.scenario_idle = measure
-try:
-    h.main()
-finally:
-    h.stop_all()
+h.run_instead("idle", measure)

@@ -55,8 +55,4 @@ def measure(ctx):
                 p.stop()
 
 
-h.scenario_idlebusy = measure
-try:
-    h.main()
-finally:
-    h.stop_all()
+h.run_instead("idlebusy", measure)
