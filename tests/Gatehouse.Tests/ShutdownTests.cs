@@ -23,6 +23,8 @@ public sealed class ShutdownTests
             await gatehouse.WaitReadyAsync();
             gatehouse.Signal(SigTerm);
             Assert.Equal(0, await gatehouse.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+            // The log's last line, written in the stop's last moment, still reached stderr (lines go out in batches).
+            Assert.Contains("\"Message\":\"stopped\"", gatehouse.StandardError);
         }
     }
 

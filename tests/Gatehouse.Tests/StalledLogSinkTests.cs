@@ -9,8 +9,8 @@ namespace Gatehouse.Tests;
 /// </summary>
 public sealed class StalledLogSinkTests
 {
-    // The console logger queues 2,500 lines and the pipe holds 64 KiB (a few hundred access lines):
-    // well past both, every request still logs an access line.
+    // 1 MiB of lines may wait for stderr (about 2,000 of these access lines) and the pipe holds
+    // 64 KiB (a hundred more): well past both, every request still logs an access line.
     private const int Requests = 4000;
 
     [Fact]

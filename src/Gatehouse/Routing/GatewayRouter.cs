@@ -196,9 +196,9 @@ internal sealed class GatewayRouter : IRequestHandler, IAsyncDisposable
     private void Log(HttpExchange exchange, Route? route, string? refusal)
     {
         (route?.RequestCounts ?? OwnCounts(exchange.Request)).Answered(exchange.Response.StatusCode);
+        var principal = exchange.Principal;
         if (refusal is not null)
         {
-            var principal = exchange.Principal;
             Refusals.Add(principal.HasKey ? principal.Pin : principal.Source == TrustSource.LocalListener ? "local" : "anonymous", exchange.Request.Method, exchange.Request.Target.Path, exchange.Response.StatusCode, refusal);
         }
 
@@ -208,40 +208,21 @@ internal sealed class GatewayRouter : IRequestHandler, IAsyncDisposable
         }
 
         // Access log: the canonical path only, never the query (it may carry secrets).
+        var request = exchange.Request;
         var durationMs = Milliseconds(exchange.StartedTimestamp, System.Diagnostics.Stopwatch.GetTimestamp());
         var refused = refusal is null ? string.Empty : " refused=" + refusal;
         if (exchange.UpstreamStartedTimestamp == 0)
         {
-            _logger.LogInformation(
-                "{Method} {Path} {Status} principal={Pin} subject={Subject} remote={Remote} route={Route} in={BytesIn} out={BytesOut} ms={DurationMs}{Refusal}",
-                exchange.Request.Method,
-                exchange.Request.Target.Path,
-                exchange.Response.StatusCode,
-                exchange.Principal.Pin,
-                exchange.Principal.Subject,
-                exchange.RemoteEndPoint,
-                route?.Name ?? "-",
-                exchange.Body.BytesRead,
-                exchange.Response.BodyBytesWritten,
-                durationMs,
-                refused);
+            AccessLog.Answered(
+                _logger, request.Method, request.Target.Path, exchange.Response.StatusCode, principal.Pin, principal.Subject,
+                exchange.RemoteEndPoint, route?.Name ?? "-", exchange.Body.BytesRead, exchange.Response.BodyBytesWritten, durationMs, refused);
             return;
         }
 
-        // Forwarded: how long the upstream took to its first answer byte and to its end, so a slow
-        // request can be laid at the backend's door or the gateway's. No first byte: -1.
-        _logger.LogInformation(
-            "{Method} {Path} {Status} principal={Pin} subject={Subject} remote={Remote} route={Route} in={BytesIn} out={BytesOut} ms={DurationMs} upstreamFirstByteMs={UpstreamFirstByteMs} upstreamTotalMs={UpstreamTotalMs}{Refusal}",
-            exchange.Request.Method,
-            exchange.Request.Target.Path,
-            exchange.Response.StatusCode,
-            exchange.Principal.Pin,
-            exchange.Principal.Subject,
-            exchange.RemoteEndPoint,
-            route?.Name ?? "-",
-            exchange.Body.BytesRead,
-            exchange.Response.BodyBytesWritten,
-            durationMs,
+        // Forwarded: the upstream's part, so a slow request can be laid at the backend's door or the gateway's.
+        AccessLog.Forwarded(
+            _logger, request.Method, request.Target.Path, exchange.Response.StatusCode, principal.Pin, principal.Subject,
+            exchange.RemoteEndPoint, route?.Name ?? "-", exchange.Body.BytesRead, exchange.Response.BodyBytesWritten, durationMs,
             exchange.UpstreamFirstByteTimestamp == 0 ? -1 : Milliseconds(exchange.UpstreamStartedTimestamp, exchange.UpstreamFirstByteTimestamp),
             Milliseconds(exchange.UpstreamStartedTimestamp, exchange.UpstreamEndedTimestamp == 0 ? System.Diagnostics.Stopwatch.GetTimestamp() : exchange.UpstreamEndedTimestamp),
             refused);

@@ -1,0 +1,147 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+
+namespace Gatehouse.Logging;
+
+/// <summary>
+/// Writes each entry as one JSON object on a line, in the shape of the runtime's JSON console
+/// formatter (Timestamp, EventId, LogLevel, Category, Message, Exception, State), so what reads
+/// Gatehouse's logs reads them as before. The line is made on the logging thread into a buffer of
+/// that thread's, straight in UTF-8, and handed to the <see cref="LogLineWriter"/>.
+/// </summary>
+internal sealed class JsonLineLogger(string category, LogLineWriter writer, LogLevel minimum) : ILogger
+{
+    [ThreadStatic]
+    private static LineBuffer? t_line;
+
+    private readonly JsonEncodedText _category = JsonEncodedText.Encode(category);
+
+    public IDisposable? BeginScope<TState>(TState state)
+        where TState : notnull => null; // scopes are not written (IncludeScopes was off)
+
+    public bool IsEnabled(LogLevel logLevel) => logLevel != LogLevel.None && logLevel >= minimum;
+
+    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    {
+        if (!IsEnabled(logLevel))
+        {
+            return;
+        }
+
+        var message = formatter(state, exception);
+        if (message is null && exception is null)
+        {
+            return;
+        }
+
+        var line = t_line ??= new LineBuffer();
+        var json = line.Start();
+        json.WriteStartObject();
+        Span<char> timestamp = stackalloc char[24];
+        DateTime.UtcNow.TryFormat(timestamp, out var written, "yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
+        json.WriteString(JsonLineNames.Timestamp, timestamp[..written]);
+        json.WriteNumber(JsonLineNames.EventId, eventId.Id);
+        json.WriteString(JsonLineNames.LogLevel, JsonLineNames.Level(logLevel));
+        json.WriteString(JsonLineNames.Category, _category);
+        json.WriteString(JsonLineNames.Message, message);
+        if (exception is not null)
+        {
+            json.WriteString(JsonLineNames.Exception, exception.ToString().Replace(Environment.NewLine, " ", StringComparison.Ordinal));
+        }
+
+        if (state is IReadOnlyList<KeyValuePair<string, object?>> properties)
+        {
+            json.WriteStartObject(JsonLineNames.State);
+            for (var i = 0; i < properties.Count; i++)
+            {
+                WriteProperty(json, properties[i]);
+            }
+
+            json.WriteEndObject();
+        }
+        else if (state is IEnumerable<KeyValuePair<string, object?>> others)
+        {
+            json.WriteStartObject(JsonLineNames.State);
+            foreach (var property in others)
+            {
+                WriteProperty(json, property);
+            }
+
+            json.WriteEndObject();
+        }
+
+        json.WriteEndObject();
+        writer.Append(line.Finish(), urgent: logLevel >= LogLevel.Warning);
+    }
+
+    /// <summary>Numbers and booleans as JSON numbers and booleans, null as null, anything else (NaN too) as its invariant text, as the runtime's formatter does.</summary>
+    private static void WriteProperty(Utf8JsonWriter json, KeyValuePair<string, object?> property)
+    {
+        var key = property.Key;
+        switch (property.Value)
+        {
+            case null:
+                json.WriteNull(key);
+                break;
+            case string text:
+                json.WriteString(key, text);
+                break;
+            case bool flag:
+                json.WriteBoolean(key, flag);
+                break;
+            case int number:
+                json.WriteNumber(key, number);
+                break;
+            case long number:
+                json.WriteNumber(key, number);
+                break;
+            case double number when double.IsFinite(number):
+                json.WriteNumber(key, number);
+                break;
+            case float number when float.IsFinite(number):
+                json.WriteNumber(key, number);
+                break;
+            case byte or sbyte or short or ushort or uint:
+                json.WriteNumber(key, Convert.ToInt64(property.Value, CultureInfo.InvariantCulture));
+                break;
+            case ulong number:
+                json.WriteNumber(key, number);
+                break;
+            case decimal number:
+                json.WriteNumber(key, number);
+                break;
+            case char character:
+                json.WriteString(key, [character]);
+                break;
+            default:
+                json.WriteString(key, Convert.ToString(property.Value, CultureInfo.InvariantCulture));
+                break;
+        }
+    }
+
+    /// <summary>One thread's line: a growing buffer and the JSON writer over it, both reused.</summary>
+    private sealed class LineBuffer
+    {
+        private readonly ArrayBufferWriter<byte> _bytes = new(1024);
+        private readonly Utf8JsonWriter _json;
+
+        public LineBuffer() => _json = new Utf8JsonWriter(_bytes);
+
+        public Utf8JsonWriter Start()
+        {
+            _bytes.ResetWrittenCount();
+            _json.Reset(_bytes);
+            return _json;
+        }
+
+        public ReadOnlySpan<byte> Finish()
+        {
+            _json.Flush();
+            _bytes.GetSpan(1)[0] = (byte)'\n';
+            _bytes.Advance(1);
+            return _bytes.WrittenSpan;
+        }
+    }
+}
