@@ -41,6 +41,9 @@ Environment knobs (all optional):
   BENCH_WAIT_QUIET     wait up to this many seconds for other processes to go quiet before starting
   BENCH_OUT            where to write the table (default bench/results/latest.md)
   BENCH_TLS_TUNING     0: Gatehouse with "runtime": { "tlsTuning": false } (default 1: as shipped)
+  BENCH_ACCESS_LOG     1: Gatehouse at its default log level (Information: a JSON access line per request on
+                       stderr, into a file) and nginx with its default access log (combined, unbuffered, into
+                       a file); HAProxy and YARP still log nothing (default 0: no peer logs requests)
 """
 import base64
 import functools
@@ -141,6 +144,7 @@ SERVER_CPU, LOAD_CPU = (1, 0) if MULTI_CPU else (None, None)
 AOT = env_flag("BENCH_AOT")
 # BENCH_TLS_TUNING=0: Gatehouse's TLS runtime tuning (src/Wire/Tuning) off, to see what it saves.
 TLS_TUNING = os.environ.get("BENCH_TLS_TUNING", "1") not in ("0", "false", "no")
+ACCESS_LOG = os.environ.get("BENCH_ACCESS_LOG", "0") not in ("0", "false", "no", "")
 
 
 def default_burner_mib():
@@ -545,7 +549,8 @@ class GatehousePeer(Peer):
         path = RUN / f"gatehouse-{mode}.json"
         path.write_text(json.dumps(config, indent=2))
         self.proc = Proc(f"gatehouse-{mode}", gatehouse_command() + ["serve", "--config", str(path),
-                                               "--log-level", os.environ.get("BENCH_GATEHOUSE_LOG_LEVEL", "Warning")], cpu=SERVER_CPU, capture=True)
+                                               "--log-level", os.environ.get("BENCH_GATEHOUSE_LOG_LEVEL", "Information" if ACCESS_LOG else "Warning")],
+                         cpu=SERVER_CPU, capture=True)
         ready = read_ready_line(self.proc)
         if ready is None:
             return False
@@ -563,7 +568,8 @@ class NginxPeer(Peer):
         conf.write_text(fill("nginx-peer.conf", RUN=RUN, NAME=name, PKI=PKI, WWW=DATA / "www", PORT=self.port,
                              BACKEND_PORT=ctx["backend_port"], FEED_PORT=ctx["feed_port"],
                              VERIFY="on" if mode == "required" else "optional", MAX_CONNS=conn_limit(ctx),
-                             NOFILE=ctx["nofile"]))
+                             NOFILE=ctx["nofile"],
+                             ACCESS_LOG=f"access_log {RUN / (name + '.access.log')}" if ACCESS_LOG else "access_log off"))
         self.proc = Proc(name, ["nginx", "-p", str(RUN), "-c", str(conf)], cpu=SERVER_CPU)
         return wait_port(self.port, self.proc)
 
@@ -1615,6 +1621,9 @@ def main():
              f"and over, nice {BURNER_NICE}) on {f'the load CPU {LOAD_CPU}' if MULTI_CPU else 'any CPU'}, "
              "started before it and stopped after")
 
+    if ACCESS_LOG:
+        note("BENCH_ACCESS_LOG=1: Gatehouse logged at Information (its default: a JSON access line per request) and nginx "
+             "to its default access log, each into a file; HAProxy and YARP logged no requests")
     if os.environ.get("BENCH_STALE_GATEHOUSE"):
         note(f"src/ did not build at run time: Gatehouse is the previous build, from {os.environ['BENCH_STALE_GATEHOUSE']}")
     make_pki()
