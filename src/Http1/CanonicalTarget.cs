@@ -55,6 +55,42 @@ public sealed class CanonicalTarget
     /// <summary>The decoded path for logs and display ("/a/b"); not for forwarding.</summary>
     public string Path => IsAsterisk ? "*" : "/" + string.Join('/', Segments) + (HasTrailingSlash && Segments.Count > 0 ? "/" : string.Empty);
 
+    /// <summary><see cref="Path"/> written into <paramref name="destination"/> without making the string (the access log's); false when it does not fit.</summary>
+    public bool TryWritePath(Span<char> destination, out int written)
+    {
+        written = 0;
+        if (IsAsterisk)
+        {
+            return Put(destination, "*", ref written);
+        }
+
+        if (!Put(destination, "/", ref written))
+        {
+            return false;
+        }
+
+        for (var i = 0; i < _segments.Length; i++)
+        {
+            if ((i > 0 && !Put(destination, "/", ref written)) || !Put(destination, _segments[i], ref written))
+            {
+                return false;
+            }
+        }
+
+        return !(HasTrailingSlash && _segments.Length > 0) || Put(destination, "/", ref written);
+
+        static bool Put(Span<char> destination, ReadOnlySpan<char> text, ref int written)
+        {
+            if (!text.TryCopyTo(destination[written..]))
+            {
+                return false;
+            }
+
+            written += text.Length;
+            return true;
+        }
+    }
+
     /// <summary>
     /// <c>Path == path</c> without building <see cref="Path"/>: the router asks this of every
     /// request for the gateway's own endpoints, where a string per question would be waste (issue 9).

@@ -30,27 +30,28 @@ internal sealed class JsonLineLogger(string category, LogLineWriter writer, LogL
             return;
         }
 
+        if (state is IJsonLineState own)
+        {
+            // A state that writes itself (the access line): no message string, nothing boxed.
+            var ownLine = StartLine(logLevel, eventId);
+            own.WriteMessage(ownLine);
+            WriteException(ownLine, exception);
+            ownLine.WriteStartObject(JsonLineNames.State);
+            own.WriteProperties(ownLine);
+            ownLine.WriteEndObject();
+            Finish(ownLine, logLevel);
+            return;
+        }
+
         var message = formatter(state, exception);
         if (message is null && exception is null)
         {
             return;
         }
 
-        var line = t_line ??= new LineBuffer();
-        var json = line.Start();
-        json.WriteStartObject();
-        Span<char> timestamp = stackalloc char[24];
-        DateTime.UtcNow.TryFormat(timestamp, out var written, "yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
-        json.WriteString(JsonLineNames.Timestamp, timestamp[..written]);
-        json.WriteNumber(JsonLineNames.EventId, eventId.Id);
-        json.WriteString(JsonLineNames.LogLevel, JsonLineNames.Level(logLevel));
-        json.WriteString(JsonLineNames.Category, _category);
+        var json = StartLine(logLevel, eventId);
         json.WriteString(JsonLineNames.Message, message);
-        if (exception is not null)
-        {
-            json.WriteString(JsonLineNames.Exception, exception.ToString().Replace(Environment.NewLine, " ", StringComparison.Ordinal));
-        }
-
+        WriteException(json, exception);
         if (state is IReadOnlyList<KeyValuePair<string, object?>> properties)
         {
             json.WriteStartObject(JsonLineNames.State);
@@ -72,8 +73,36 @@ internal sealed class JsonLineLogger(string category, LogLineWriter writer, LogL
             json.WriteEndObject();
         }
 
+        Finish(json, logLevel);
+    }
+
+    /// <summary>Begins this thread's line: the properties every line has before its message.</summary>
+    private Utf8JsonWriter StartLine(LogLevel logLevel, EventId eventId)
+    {
+        var json = (t_line ??= new LineBuffer()).Start();
+        json.WriteStartObject();
+        Span<char> timestamp = stackalloc char[24];
+        DateTime.UtcNow.TryFormat(timestamp, out var written, "yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
+        json.WriteString(JsonLineNames.Timestamp, timestamp[..written]);
+        json.WriteNumber(JsonLineNames.EventId, eventId.Id);
+        json.WriteString(JsonLineNames.LogLevel, JsonLineNames.Level(logLevel));
+        json.WriteString(JsonLineNames.Category, _category);
+        return json;
+    }
+
+    /// <summary>The exception on the same line: its newlines become spaces, as the runtime's formatter does.</summary>
+    private static void WriteException(Utf8JsonWriter json, Exception? exception)
+    {
+        if (exception is not null)
+        {
+            json.WriteString(JsonLineNames.Exception, exception.ToString().Replace(Environment.NewLine, " ", StringComparison.Ordinal));
+        }
+    }
+
+    private void Finish(Utf8JsonWriter json, LogLevel logLevel)
+    {
         json.WriteEndObject();
-        writer.Append(line.Finish(), urgent: logLevel >= LogLevel.Warning);
+        writer.Append(t_line!.Finish(), urgent: logLevel >= LogLevel.Warning);
     }
 
     /// <summary>Numbers and booleans as JSON numbers and booleans, null as null, anything else (NaN too) as its invariant text, as the runtime's formatter does.</summary>

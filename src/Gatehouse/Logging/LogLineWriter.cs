@@ -5,8 +5,8 @@ namespace Gatehouse.Logging;
 /// adds its access line with a copy under a lock and goes on: it never waits for the sink, and it
 /// wakes the writer only when the batch was empty. The writer then lets lines gather for
 /// <see cref="GatherTime"/> and writes them all at once, so a busy gateway pays a few writes a
-/// second instead of a system call and a thread switch per request. Warnings and worse are written
-/// without gathering. When the sink stops draining (a stuck journal, a paused terminal), lines wait
+/// second instead of a system call and a thread switch per request. Warnings and worse, and a batch
+/// of <see cref="FlushBytes"/>, are written without gathering. When the sink stops draining (a stuck journal, a paused terminal), lines wait
 /// up to <see cref="MaxPendingBytes"/>, and past that they are dropped and counted; once the sink
 /// takes writes again, a line says how many were dropped.
 /// </summary>
@@ -18,6 +18,9 @@ internal sealed class LogLineWriter : IDisposable
     /// <summary>How long the writer lets lines gather after the first of a batch: short enough that someone tailing the log sees each request at once.</summary>
     public static readonly TimeSpan GatherTime = TimeSpan.FromMilliseconds(25);
 
+    /// <summary>A batch this big is written without waiting out the gather time: a busy gateway's lines never reach <see cref="MaxPendingBytes"/> while the sink keeps up.</summary>
+    public const int FlushBytes = 256 * 1024;
+
     /// <summary>How long a stop waits for the last lines to be written.</summary>
     public static readonly TimeSpan StopWait = TimeSpan.FromSeconds(2);
 
@@ -25,6 +28,7 @@ internal sealed class LogLineWriter : IDisposable
 
     private readonly Stream _sink;
     private readonly Func<long, byte[]> _droppedLine;
+    private readonly long _gatherMs;
     private readonly object _gate = new(); // Monitor's Wait and Pulse: the writer sleeps on it
     private readonly Thread _thread;
     private byte[] _pending = new byte[FirstBufferSize];
@@ -37,10 +41,12 @@ internal sealed class LogLineWriter : IDisposable
 
     /// <param name="sink">Where the lines go; written from the writer's thread only.</param>
     /// <param name="droppedLine">The line (in the sink's format, newline included) that reports how many lines were dropped.</param>
-    public LogLineWriter(Stream sink, Func<long, byte[]> droppedLine)
+    /// <param name="gatherTime"><see cref="GatherTime"/> unless a test needs another.</param>
+    public LogLineWriter(Stream sink, Func<long, byte[]> droppedLine, TimeSpan? gatherTime = null)
     {
         _sink = sink;
         _droppedLine = droppedLine;
+        _gatherMs = (long)(gatherTime ?? GatherTime).TotalMilliseconds;
         _thread = new Thread(WriteLoop) { IsBackground = true, Name = "gatehouse log writer" };
         _thread.Start();
     }
@@ -61,9 +67,10 @@ internal sealed class LogLineWriter : IDisposable
                 Array.Resize(ref _pending, Math.Min(MaxPendingBytes, Math.Max(_pending.Length * 2, _pendingLength + line.Length)));
             }
 
-            var wake = _pendingLength == 0 || (urgent && !_urgent);
             line.CopyTo(_pending.AsSpan(_pendingLength));
             _pendingLength += line.Length;
+            urgent |= _pendingLength >= FlushBytes;
+            var wake = _pendingLength == line.Length || (urgent && !_urgent);
             _urgent |= urgent;
             if (wake)
             {
@@ -87,11 +94,11 @@ internal sealed class LogLineWriter : IDisposable
                 }
 
                 // Gather: lines added meanwhile go in this write; an urgent line or the stop ends it early.
-                var until = Environment.TickCount64 + (long)GatherTime.TotalMilliseconds;
+                var until = Environment.TickCount64 + _gatherMs;
                 long left;
                 while (!_urgent && !_stopping && (left = until - Environment.TickCount64) > 0)
                 {
-                    Monitor.Wait(_gate, (int)left);
+                    Monitor.Wait(_gate, (int)Math.Min(left, int.MaxValue));
                 }
 
                 (_pending, _writing) = (_writing, _pending);

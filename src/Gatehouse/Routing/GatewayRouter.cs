@@ -207,25 +207,21 @@ internal sealed class GatewayRouter : IRequestHandler, IAsyncDisposable
             return;
         }
 
-        // Access log: the canonical path only, never the query (it may carry secrets).
         var request = exchange.Request;
         var durationMs = Milliseconds(exchange.StartedTimestamp, System.Diagnostics.Stopwatch.GetTimestamp());
-        var refused = refusal is null ? string.Empty : " refused=" + refusal;
-        if (exchange.UpstreamStartedTimestamp == 0)
+        var line = new AccessLine(
+            request.Method, request.Target, exchange.Response.StatusCode, principal.Pin, principal.Subject, exchange.RemoteEndPoint,
+            route?.Name ?? "-", exchange.Body.BytesRead, exchange.Response.BodyBytesWritten, durationMs,
+            refusal is null ? string.Empty : " refused=" + refusal);
+        if (exchange.UpstreamStartedTimestamp != 0)
         {
-            AccessLog.Answered(
-                _logger, request.Method, request.Target.Path, exchange.Response.StatusCode, principal.Pin, principal.Subject,
-                exchange.RemoteEndPoint, route?.Name ?? "-", exchange.Body.BytesRead, exchange.Response.BodyBytesWritten, durationMs, refused);
-            return;
+            // Forwarded: the upstream's part, so a slow request can be laid at the backend's door or the gateway's.
+            line.Upstream(
+                exchange.UpstreamFirstByteTimestamp == 0 ? -1 : Milliseconds(exchange.UpstreamStartedTimestamp, exchange.UpstreamFirstByteTimestamp),
+                Milliseconds(exchange.UpstreamStartedTimestamp, exchange.UpstreamEndedTimestamp == 0 ? System.Diagnostics.Stopwatch.GetTimestamp() : exchange.UpstreamEndedTimestamp));
         }
 
-        // Forwarded: the upstream's part, so a slow request can be laid at the backend's door or the gateway's.
-        AccessLog.Forwarded(
-            _logger, request.Method, request.Target.Path, exchange.Response.StatusCode, principal.Pin, principal.Subject,
-            exchange.RemoteEndPoint, route?.Name ?? "-", exchange.Body.BytesRead, exchange.Response.BodyBytesWritten, durationMs,
-            exchange.UpstreamFirstByteTimestamp == 0 ? -1 : Milliseconds(exchange.UpstreamStartedTimestamp, exchange.UpstreamFirstByteTimestamp),
-            Milliseconds(exchange.UpstreamStartedTimestamp, exchange.UpstreamEndedTimestamp == 0 ? System.Diagnostics.Stopwatch.GetTimestamp() : exchange.UpstreamEndedTimestamp),
-            refused);
+        AccessLog.Write(_logger, line);
     }
 
     private static double Milliseconds(long from, long to) =>

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Gatehouse.Http1;
 using Gatehouse.Logging;
 using Gatehouse.Routing;
 using Microsoft.Extensions.Logging;
@@ -18,13 +19,50 @@ public sealed partial class JsonLineLoggerTests
     [Fact]
     public void AnAccessLineIsWhatTheRuntimesFormatterWrote()
     {
-        var lines = Log(LogLevel.Information, logger => AccessLog.Forwarded(
-            logger, "GET", "/api/doc.json", 200, "", "", IPEndPoint.Parse("127.0.0.1:42324"), "/api/", 0, 300, 137.36, 11.69, 36.08, ""), "Gatehouse.Access");
+        var line = new AccessLine("GET", CanonicalTarget.Parse("/api/doc.json"u8), 200, "", "", IPEndPoint.Parse("127.0.0.1:42324"), "/api/", 0, 300, 137.36, "")
+            .Upstream(11.69, 36.08);
+        var lines = Log(LogLevel.Information, logger => AccessLog.Write(logger, line), "Gatehouse.Access");
 
         // The runtime's console formatter's line for the same entry (EventId was 0 before the access lines had their own methods).
         Assert.Equal(
             """{"EventId":1,"LogLevel":"Information","Category":"Gatehouse.Access","Message":"GET /api/doc.json 200 principal= subject= remote=127.0.0.1:42324 route=/api/ in=0 out=300 ms=137.36 upstreamFirstByteMs=11.69 upstreamTotalMs=36.08","State":{"Method":"GET","Path":"/api/doc.json","Status":200,"Pin":"","Subject":"","Remote":"127.0.0.1:42324","Route":"/api/","BytesIn":0,"BytesOut":300,"DurationMs":137.36,"UpstreamFirstByteMs":11.69,"UpstreamTotalMs":36.08,"Refusal":"","{OriginalFormat}":"{Method} {Path} {Status} principal={Pin} subject={Subject} remote={Remote} route={Route} in={BytesIn} out={BytesOut} ms={DurationMs} upstreamFirstByteMs={UpstreamFirstByteMs} upstreamTotalMs={UpstreamTotalMs}{Refusal}"}}""",
             Assert.Single(lines));
+    }
+
+    [Theory]
+    [InlineData("/files/a%20b/", "[::1]:5000", " refused=no grant", false)]
+    [InlineData("/couch/db/_all_docs", "192.168.1.20:443", "", true)]
+    [InlineData("*", "[fe80::1%2]:8443", "", false)]
+    public void AnAccessLineWritesItselfAsItsPropertiesWouldBeWritten(string path, string remote, string refusal, bool forwarded)
+    {
+        var line = new AccessLine(
+            path == "*" ? "OPTIONS" : "GET", CanonicalTarget.Parse(System.Text.Encoding.ASCII.GetBytes(path)), 403, "sha256//k+ey=", "CN=Ünïcode <laptop>",
+            IPEndPoint.Parse(remote), "files", 12, 3456, 0.5, refusal);
+        if (forwarded)
+        {
+            line.Upstream(-1, 1234.25);
+        }
+
+        // The line's own writing against the generic path's (its message and its list of properties).
+        var own = Log(LogLevel.Information, logger => AccessLog.Write(logger, line), "Gatehouse.Access");
+        var generic = Log(LogLevel.Information, logger => logger.Log(LogLevel.Information, new EventId(line.EventId), new PropertiesOnly(line), null, (state, _) => state.Line.ToString()), "Gatehouse.Access");
+
+        Assert.Equal(Assert.Single(generic), Assert.Single(own));
+        Assert.Contains($"remote={remote}", own[0], StringComparison.Ordinal);
+    }
+
+    /// <summary>The access line seen only as a list of properties, as by a logger other than Gatehouse's.</summary>
+    private sealed class PropertiesOnly(AccessLine line) : IReadOnlyList<KeyValuePair<string, object?>>
+    {
+        public AccessLine Line => line;
+
+        public int Count => line.Count;
+
+        public KeyValuePair<string, object?> this[int index] => line[index];
+
+        public IEnumerator<KeyValuePair<string, object?>> GetEnumerator() => line.GetEnumerator();
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 
     [Fact]

@@ -27,19 +27,41 @@ public sealed class LogLineWriterTests
     }
 
     [Fact]
-    public async Task AnUrgentLineIsWrittenWithoutAStop()
+    public async Task AnUrgentLineIsWrittenWithoutWaitingToGather()
     {
         var sink = new RecordingStream();
-        using var writer = new LogLineWriter(sink, DroppedLine);
+        using var writer = new LogLineWriter(sink, DroppedLine, gatherTime: TimeSpan.FromHours(1));
+        writer.Append("info\n"u8, urgent: false);
         writer.Append("warning\n"u8, urgent: true);
 
+        await WaitForAsync(() => sink.Text.Length > 0);
+        Assert.Equal("info\nwarning\n", sink.Text);
+    }
+
+    [Fact]
+    public async Task AFullBatchIsWrittenWithoutWaitingToGather()
+    {
+        // A busy gateway fills a batch before the gather time is out: it goes at once, so the lines
+        // of a sink that keeps up never pile up to where they would be dropped.
+        var sink = new RecordingStream();
+        using var writer = new LogLineWriter(sink, DroppedLine, gatherTime: TimeSpan.FromHours(1));
+        var line = Encoding.ASCII.GetBytes(new string('x', 1023) + "\n");
+        for (var i = 0; i < LogLineWriter.FlushBytes / line.Length; i++)
+        {
+            writer.Append(line, urgent: false);
+        }
+
+        await WaitForAsync(() => sink.Text.Length >= LogLineWriter.FlushBytes);
+        Assert.Equal(LogLineWriter.FlushBytes, sink.Text.Length);
+    }
+
+    private static async Task WaitForAsync(Func<bool> done)
+    {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (sink.Text.Length == 0 && DateTime.UtcNow < deadline)
+        while (!done() && DateTime.UtcNow < deadline)
         {
             await Task.Delay(5);
         }
-
-        Assert.Equal("warning\n", sink.Text);
     }
 
     [Fact]
