@@ -546,7 +546,10 @@ class GatehousePeer(Peer):
         if not TLS_TUNING:
             config["runtime"] = {"tlsTuning": False}
             note("Gatehouse ran with runtime.tlsTuning false (BENCH_TLS_TUNING=0)")
-        path = RUN / f"gatehouse-{mode}.json"
+        # A folder of its own: Gatehouse watches its config's folder for reloads, and in RUN every write
+        # to a log (its own access lines, nginx's) would wake that watcher on the server CPU.
+        path = RUN / "gatehouse-config" / f"gatehouse-{mode}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(config, indent=2))
         self.proc = Proc(f"gatehouse-{mode}", gatehouse_command() + ["serve", "--config", str(path),
                                                "--log-level", os.environ.get("BENCH_GATEHOUSE_LOG_LEVEL", "Information" if ACCESS_LOG else "Warning")],
