@@ -120,20 +120,14 @@ internal sealed class JsonLineLogger(string category, LogLineWriter writer, LogL
             case bool flag:
                 json.WriteBoolean(key, flag);
                 break;
-            case int number:
-                json.WriteNumber(key, number);
-                break;
-            case long number:
-                json.WriteNumber(key, number);
+            case int or long or byte or sbyte or short or ushort or uint:
+                json.WriteNumber(key, Convert.ToInt64(property.Value, CultureInfo.InvariantCulture));
                 break;
             case double number when double.IsFinite(number):
                 json.WriteNumber(key, number);
                 break;
             case float number when float.IsFinite(number):
                 json.WriteNumber(key, number);
-                break;
-            case byte or sbyte or short or ushort or uint:
-                json.WriteNumber(key, Convert.ToInt64(property.Value, CultureInfo.InvariantCulture));
                 break;
             case ulong number:
                 json.WriteNumber(key, number);
