@@ -1,4 +1,5 @@
 using Gatehouse.Logging;
+using Gatehouse.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -13,9 +14,15 @@ namespace Gatehouse.Cli;
 /// </summary>
 internal static class Logs
 {
-    public static ILoggerFactory Create(LogLevel minimum) => LoggerFactory.Create(builder =>
+    /// <param name="accessLog">False: no access lines, whatever the level (a busy gateway's biggest share of its log, and of its logging's CPU).</param>
+    public static ILoggerFactory Create(LogLevel minimum, bool accessLog = true) => LoggerFactory.Create(builder =>
     {
         builder.SetMinimumLevel(minimum);
+        if (!accessLog)
+        {
+            builder.AddFilter(AccessLog.Category, LogLevel.None);
+        }
+
         // Made by the container, so disposing the factory disposes it too, which writes the last lines
         // (an instance handed to AddProvider would never be disposed, and the lines of the stop lost).
         builder.Services.AddSingleton<ILoggerProvider>(_ => new JsonLineLoggerProvider(Console.OpenStandardError(), minimum));

@@ -18,16 +18,18 @@ internal static class ServeCommand
         var config = new Option<FileInfo>("--config", "-c") { Description = "the JSON config file", Required = true };
         var envStdin = new Option<bool>("--env-stdin") { Description = "read one JSON object of secrets (CouchDB URL and credentials, key passphrase) from stdin" };
         var logLevel = new Option<LogLevel>("--log-level") { Description = "minimum log level on stderr", DefaultValueFactory = _ => LogLevel.Information };
+        var noAccessLog = new Option<bool>("--no-access-log") { Description = "leave out the access line of each request (category Gatehouse.Access); every other line stays at --log-level" };
         var countBuffers = new Option<bool>("--count-buffers") { Description = "count pooled buffers rented and not returned (gauge gatehouse.buffers.outstanding on /_gatehouse/metrics); for soak runs" };
-        var command = new Command("serve", "Run the gateway: prints one JSON ready line on stdout, logs on stderr.") { config, envStdin, logLevel, countBuffers };
-        command.SetAction((result, _) => RunAsync(result.GetValue(config)!, result.GetValue(envStdin), result.GetValue(logLevel), result.GetValue(countBuffers)));
+        var command = new Command("serve", "Run the gateway: prints one JSON ready line on stdout, logs on stderr.") { config, envStdin, logLevel, noAccessLog, countBuffers };
+        command.SetAction((result, _) => RunAsync(
+            result.GetValue(config)!, result.GetValue(envStdin), result.GetValue(logLevel), !result.GetValue(noAccessLog), result.GetValue(countBuffers)));
         return command;
     }
 
-    private static async Task<int> RunAsync(FileInfo configFile, bool envStdin, LogLevel logLevel, bool countBuffers)
+    private static async Task<int> RunAsync(FileInfo configFile, bool envStdin, LogLevel logLevel, bool accessLog, bool countBuffers)
     {
         SocketCompletions.PreferInline(); // before the first socket operation of the process
-        using var loggers = Logs.Create(logLevel);
+        using var loggers = Logs.Create(logLevel, accessLog);
         var log = loggers.CreateLogger("Gatehouse");
         GatehouseServer server;
         try

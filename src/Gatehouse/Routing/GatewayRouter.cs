@@ -32,7 +32,7 @@ internal sealed class GatewayRouter : IRequestHandler, IAsyncDisposable
     public GatewayRouter(RouteGeneration generation, ILoggerFactory loggers)
     {
         _generation = generation;
-        _logger = loggers.CreateLogger("Gatehouse.Access");
+        _logger = loggers.CreateLogger(AccessLog.Category);
         _live = new LiveRequests(loggers.CreateLogger("Gatehouse.Reload"));
     }
 
