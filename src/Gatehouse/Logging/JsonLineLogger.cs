@@ -34,11 +34,12 @@ internal sealed class JsonLineLogger(string category, LogLineWriter writer, LogL
         {
             // A state that writes itself (the access line): no message string, nothing boxed.
             var ownLine = StartLine(logLevel, eventId);
-            own.WriteMessage(ownLine);
-            WriteException(ownLine, exception);
-            ownLine.WriteStartObject(JsonLineNames.State);
-            own.WriteProperties(ownLine);
-            ownLine.WriteEndObject();
+            var ownJson = ownLine.Json;
+            own.WriteMessage(ownJson);
+            WriteException(ownJson, exception);
+            ownJson.WriteStartObject(JsonLineNames.State);
+            own.WriteProperties(ownJson);
+            ownJson.WriteEndObject();
             Finish(ownLine, logLevel);
             return;
         }
@@ -49,7 +50,8 @@ internal sealed class JsonLineLogger(string category, LogLineWriter writer, LogL
             return;
         }
 
-        var json = StartLine(logLevel, eventId);
+        var line = StartLine(logLevel, eventId);
+        var json = line.Json;
         json.WriteString(JsonLineNames.Message, message);
         WriteException(json, exception);
         if (state is IReadOnlyList<KeyValuePair<string, object?>> properties)
@@ -73,13 +75,23 @@ internal sealed class JsonLineLogger(string category, LogLineWriter writer, LogL
             json.WriteEndObject();
         }
 
-        Finish(json, logLevel);
+        Finish(line, logLevel);
     }
 
-    /// <summary>Begins this thread's line: the properties every line has before its message.</summary>
-    private Utf8JsonWriter StartLine(LogLevel logLevel, EventId eventId)
+    /// <summary>
+    /// Begins a line with the properties every line has before its message, in this thread's buffer,
+    /// or in a new one when a value's ToString logged in the middle of a line.
+    /// </summary>
+    private LineBuffer StartLine(LogLevel logLevel, EventId eventId)
     {
-        var json = (t_line ??= new LineBuffer()).Start();
+        var line = t_line ??= new LineBuffer();
+        if (line.InUse)
+        {
+            line = new LineBuffer();
+        }
+
+        line.Start();
+        var json = line.Json;
         json.WriteStartObject();
         Span<char> timestamp = stackalloc char[24];
         DateTime.UtcNow.TryFormat(timestamp, out var written, "yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
@@ -87,7 +99,7 @@ internal sealed class JsonLineLogger(string category, LogLineWriter writer, LogL
         json.WriteNumber(JsonLineNames.EventId, eventId.Id);
         json.WriteString(JsonLineNames.LogLevel, JsonLineNames.Level(logLevel));
         json.WriteString(JsonLineNames.Category, _category);
-        return json;
+        return line;
     }
 
     /// <summary>The exception on the same line: its newlines become spaces, as the runtime's formatter does.</summary>
@@ -99,10 +111,10 @@ internal sealed class JsonLineLogger(string category, LogLineWriter writer, LogL
         }
     }
 
-    private void Finish(Utf8JsonWriter json, LogLevel logLevel)
+    private void Finish(LineBuffer line, LogLevel logLevel)
     {
-        json.WriteEndObject();
-        writer.Append(t_line!.Finish(), urgent: logLevel >= LogLevel.Warning);
+        line.Json.WriteEndObject();
+        writer.Append(line.Finish(), urgent: logLevel >= LogLevel.Warning);
     }
 
     /// <summary>Numbers and booleans as JSON numbers and booleans, null as null, anything else (NaN too) as its invariant text, as the runtime's formatter does.</summary>
@@ -148,22 +160,28 @@ internal sealed class JsonLineLogger(string category, LogLineWriter writer, LogL
     private sealed class LineBuffer
     {
         private readonly ArrayBufferWriter<byte> _bytes = new(1024);
-        private readonly Utf8JsonWriter _json;
 
-        public LineBuffer() => _json = new Utf8JsonWriter(_bytes);
+        public LineBuffer() => Json = new Utf8JsonWriter(_bytes);
 
-        public Utf8JsonWriter Start()
+        public Utf8JsonWriter Json { get; }
+
+        /// <summary>Between <see cref="Start"/> and <see cref="Finish"/>.</summary>
+        public bool InUse { get; private set; }
+
+        public void Start()
         {
+            InUse = true;
             _bytes.ResetWrittenCount();
-            _json.Reset(_bytes);
-            return _json;
+            Json.Reset(_bytes);
         }
 
+        /// <summary>The finished line with its newline; valid until the next <see cref="Start"/>.</summary>
         public ReadOnlySpan<byte> Finish()
         {
-            _json.Flush();
+            Json.Flush();
             _bytes.GetSpan(1)[0] = (byte)'\n';
             _bytes.Advance(1);
+            InUse = false;
             return _bytes.WrittenSpan;
         }
     }

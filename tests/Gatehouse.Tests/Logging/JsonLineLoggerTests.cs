@@ -106,6 +106,33 @@ public sealed partial class JsonLineLoggerTests
     }
 
     [Fact]
+    public void AValueThatLogsWhileItsLineIsMadeLeavesBothLinesWhole()
+    {
+        var lines = Log(LogLevel.Information, logger => logger.LogInformation("outer {Value}", new LogsWhenFormatted(logger)));
+
+        Assert.Equal(2, lines.Count);
+        Assert.Contains("\"Message\":\"inner\"", lines[0], StringComparison.Ordinal);
+        Assert.Contains("\"Message\":\"outer formatted\"", lines[1], StringComparison.Ordinal);
+        Assert.All(lines, line => JsonDocument.Parse(line).Dispose());
+    }
+
+    /// <summary>A value whose second ToString logs: the first makes the message, the second the property, in the middle of the outer line.</summary>
+    private sealed class LogsWhenFormatted(ILogger logger)
+    {
+        private int _calls;
+
+        public override string ToString()
+        {
+            if (++_calls == 2)
+            {
+                logger.LogInformation("inner");
+            }
+
+            return "formatted";
+        }
+    }
+
+    [Fact]
     public void LevelsBelowTheMinimumWriteNothing()
     {
         var lines = Log(LogLevel.Warning, logger =>
