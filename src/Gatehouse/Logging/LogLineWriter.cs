@@ -6,9 +6,9 @@ namespace Gatehouse.Logging;
 /// wakes the writer only when the batch was empty. The writer then lets lines gather for
 /// <see cref="GatherTime"/> and writes them all at once, so a busy gateway pays a few writes a
 /// second instead of a system call and a thread switch per request. Warnings and worse, and a batch
-/// of <see cref="FlushBytes"/>, are written without gathering. When the sink stops draining (a stuck journal, a paused terminal), lines wait
-/// up to <see cref="MaxPendingBytes"/>, and past that they are dropped and counted; once the sink
-/// takes writes again, a line says how many were dropped.
+/// of <see cref="FlushBytes"/>, are written without gathering. When the sink stops draining (a
+/// stuck journal, a paused terminal), lines wait up to <see cref="MaxPendingBytes"/>, and past that
+/// they are dropped and counted; once the sink takes writes again, a line says how many were dropped.
 /// </summary>
 internal sealed class LogLineWriter : IDisposable
 {
