@@ -25,11 +25,19 @@ internal sealed class JsonLineLogger(string category, LogLineWriter writer, LogL
 
     public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
     {
-        if (!IsEnabled(logLevel))
+        if (IsEnabled(logLevel) && MakeLine(logLevel, eventId, state, exception, formatter) is { } line)
         {
-            return;
+            writer.Append(line.Finish(), urgent: logLevel >= LogLevel.Warning);
         }
+    }
 
+    /// <summary>The line <see cref="Log"/> would write, as bytes (newline included), whatever the level: for a line the writer itself adds.</summary>
+    public byte[] Render<TState>(LogLevel logLevel, EventId eventId, TState state, Func<TState, Exception?, string> formatter) =>
+        MakeLine(logLevel, eventId, state, null, formatter) is { } line ? line.Finish().ToArray() : [];
+
+    /// <summary>Makes the whole line but its newline, or nothing when there is neither message nor exception.</summary>
+    private LineBuffer? MakeLine<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    {
         if (state is IJsonLineState own)
         {
             // A state that writes itself (the access line): no message string, nothing boxed.
@@ -40,14 +48,14 @@ internal sealed class JsonLineLogger(string category, LogLineWriter writer, LogL
             ownJson.WriteStartObject(JsonLineNames.State);
             own.WriteProperties(ownJson);
             ownJson.WriteEndObject();
-            Finish(ownLine, logLevel);
-            return;
+            ownJson.WriteEndObject();
+            return ownLine;
         }
 
         var message = formatter(state, exception);
         if (message is null && exception is null)
         {
-            return;
+            return null;
         }
 
         var line = StartLine(logLevel, eventId);
@@ -75,7 +83,8 @@ internal sealed class JsonLineLogger(string category, LogLineWriter writer, LogL
             json.WriteEndObject();
         }
 
-        Finish(line, logLevel);
+        json.WriteEndObject();
+        return line;
     }
 
     /// <summary>
@@ -109,12 +118,6 @@ internal sealed class JsonLineLogger(string category, LogLineWriter writer, LogL
         {
             json.WriteString(JsonLineNames.Exception, exception.ToString().Replace(Environment.NewLine, " ", StringComparison.Ordinal));
         }
-    }
-
-    private void Finish(LineBuffer line, LogLevel logLevel)
-    {
-        line.Json.WriteEndObject();
-        writer.Append(line.Finish(), urgent: logLevel >= LogLevel.Warning);
     }
 
     /// <summary>Numbers and booleans as JSON numbers and booleans, null as null, anything else (NaN too) as its invariant text, as the runtime's formatter does.</summary>

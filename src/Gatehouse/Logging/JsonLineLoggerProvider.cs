@@ -1,6 +1,4 @@
 using System.Collections.Concurrent;
-using System.Globalization;
-using System.Text;
 using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Logging;
@@ -11,11 +9,13 @@ internal sealed class JsonLineLoggerProvider : ILoggerProvider
     private readonly LogLevel _minimum;
     private readonly LogLineWriter _writer;
     private readonly ConcurrentDictionary<string, JsonLineLogger> _loggers = new(StringComparer.Ordinal);
+    private readonly JsonLineLogger _ownLogger;
 
     public JsonLineLoggerProvider(Stream sink, LogLevel minimum)
     {
         _minimum = minimum;
         _writer = new LogLineWriter(sink, DroppedLine);
+        _ownLogger = new JsonLineLogger("Gatehouse.Logging", _writer, minimum);
     }
 
     public ILogger CreateLogger(string categoryName) =>
@@ -24,13 +24,9 @@ internal sealed class JsonLineLoggerProvider : ILoggerProvider
     /// <summary>Writes what is left, then stops.</summary>
     public void Dispose() => _writer.Dispose();
 
-    /// <summary>The warning written once the sink drains again, in the same JSON shape as every other line.</summary>
-    private static byte[] DroppedLine(long dropped)
-    {
-        var timestamp = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
-        var message = $"{dropped} log lines dropped: stderr was not read fast enough";
-        return Encoding.UTF8.GetBytes(
-            "{\"Timestamp\":\"" + timestamp + "\",\"EventId\":0,\"LogLevel\":\"Warning\",\"Category\":\"Gatehouse.Logging\",\"Message\":\"" + message
-            + "\",\"State\":{\"Dropped\":" + dropped.ToString(CultureInfo.InvariantCulture) + "}}\n");
-    }
+    /// <summary>The warning written once the sink drains again, a line like every other (category <c>Gatehouse.Logging</c>).</summary>
+    private byte[] DroppedLine(long dropped) =>
+        _ownLogger.Render(
+            LogLevel.Warning, new EventId(0), new KeyValuePair<string, object?>[] { new("Dropped", dropped) },
+            (_, _) => $"{dropped} log lines dropped: stderr was not read fast enough");
 }
