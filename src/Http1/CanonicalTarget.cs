@@ -53,7 +53,20 @@ public sealed class CanonicalTarget
     public bool IsAsterisk { get; }
 
     /// <summary>The decoded path for logs and display ("/a/b"); not for forwarding.</summary>
-    public string Path => IsAsterisk ? "*" : "/" + string.Join('/', Segments) + (HasTrailingSlash && Segments.Count > 0 ? "/" : string.Empty);
+    public string Path
+    {
+        get
+        {
+            var buffer = new char[128];
+            int written;
+            while (!TryWritePath(buffer, out written))
+            {
+                buffer = new char[buffer.Length * 2];
+            }
+
+            return new string(buffer, 0, written);
+        }
+    }
 
     /// <summary><see cref="Path"/> written into <paramref name="destination"/> without making the string (the access log's); false when it does not fit.</summary>
     public bool TryWritePath(Span<char> destination, out int written)

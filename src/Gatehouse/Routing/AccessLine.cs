@@ -91,19 +91,12 @@ internal sealed class AccessLine(
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
-    public override string ToString()
-    {
-        var buffer = new char[256];
-        int written;
-        while (!TryWriteMessage(buffer, out written))
-        {
-            buffer = new char[buffer.Length * 2];
-        }
+    public override string ToString() => new(Message());
 
-        return new string(buffer, 0, written);
-    }
+    public void WriteMessage(Utf8JsonWriter json) => json.WriteString(JsonLineNames.Message, Message());
 
-    public void WriteMessage(Utf8JsonWriter json)
+    /// <summary>The message in this thread's buffer, grown until it fits; valid until the thread's next line.</summary>
+    private ReadOnlySpan<char> Message()
     {
         var buffer = t_message ??= new char[512];
         int written;
@@ -112,7 +105,7 @@ internal sealed class AccessLine(
             buffer = t_message = new char[buffer.Length * 2];
         }
 
-        json.WriteString(JsonLineNames.Message, buffer.AsSpan(0, written));
+        return buffer.AsSpan(0, written);
     }
 
     public void WriteProperties(Utf8JsonWriter json)
