@@ -144,7 +144,7 @@ SERVER_CPU, LOAD_CPU = (1, 0) if MULTI_CPU else (None, None)
 AOT = env_flag("BENCH_AOT")
 # BENCH_TLS_TUNING=0: Gatehouse's TLS runtime tuning (src/Wire/Tuning) off, to see what it saves.
 TLS_TUNING = os.environ.get("BENCH_TLS_TUNING", "1") not in ("0", "false", "no")
-ACCESS_LOG = os.environ.get("BENCH_ACCESS_LOG", "0") not in ("0", "false", "no", "")
+ACCESS_LOG = env_flag("BENCH_ACCESS_LOG")
 
 
 def default_burner_mib():
