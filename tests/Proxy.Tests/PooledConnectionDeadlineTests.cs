@@ -69,7 +69,9 @@ public sealed class PooledConnectionDeadlineTests
     [Fact]
     public async Task BodyPausesShorterThanTheIdleTimeoutPassEvenWhenTheyAddUpToMore()
     {
-        var idle = TimeSpan.FromMilliseconds(400);
+        // Pauses of a third of the timeout, four of them: each under it, together over it. On a
+        // timeout of 400 ms a 133 ms pause had only 267 ms to spare, and a busy CI host once took more.
+        var idle = TimeSpan.FromMilliseconds(1200);
         await using var upstream = new FakeUpstream(async (c, _) =>
         {
             await c.ReadRequestAsync();
